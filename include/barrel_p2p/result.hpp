@@ -1,0 +1,120 @@
+// Result<T>: a value or an Error, with std::expected's member names so the switch to
+// std::expected (C++23) is mechanical. Errors are values; no exceptions cross the API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace barrel_p2p {
+
+/// Broad class of a failure; the message says exactly what went wrong.
+enum class Errc : std::uint8_t {
+  invalid_argument,  ///< A caller passed a value outside its contract.
+  io,                ///< The operating system refused (file, socket).
+  not_found,         ///< A named thing (peer, file, pin) does not exist.
+  already_exists,    ///< A named thing exists and may not be replaced.
+  limit_reached,     ///< A configured bound (connections, handshakes, queue) is full.
+  auth_failed,       ///< A peer failed authentication (see message for the reason).
+  protocol,          ///< A peer sent bytes that break the wire protocol.
+  timeout,           ///< A deadline passed.
+  closed,            ///< The node, link or connection is closed.
+  crypto,            ///< A cryptographic primitive failed (key generation, signing).
+  internal,          ///< A bug in barrel_p2p; please report it.
+};
+
+/// Human-readable name of an error class, e.g. "auth_failed".
+std::string_view errc_name(Errc code) noexcept;
+
+/// An error value: a class plus a message naming what went wrong.
+struct Error {
+  Errc code = Errc::internal;
+  std::string message;
+
+  /// "code: message", for logs and CLI output.
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// Wraps an Error so it converts into any Result<T>, like std::unexpected.
+class Unexpected {
+ public:
+  explicit Unexpected(Error error) : error_(std::move(error)) {}
+  Unexpected(Errc code, std::string message) : error_{code, std::move(message)} {}
+  [[nodiscard]] const Error& error() const& { return error_; }
+  [[nodiscard]] Error&& error() && { return std::move(error_); }
+
+ private:
+  Error error_;
+};
+
+/// Shorthand for returning an error: `return fail(Errc::io, "open failed");`.
+inline Unexpected fail(Errc code, std::string message) {
+  return Unexpected(code, std::move(message));
+}
+
+/// A value of type T or an Error. Result<void> carries only success or an Error.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  using value_type = T;
+  using error_type = Error;
+
+  Result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  template <typename U>
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
+             !std::is_same_v<std::decay_t<U>, Unexpected>)
+  Result(U&& value) : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  Result(Unexpected unexpected)  // NOLINT(implicit)
+      : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
+
+  [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  /// Precondition: has_value().
+  [[nodiscard]] T& value() & { return std::get<0>(state_); }
+  [[nodiscard]] const T& value() const& { return std::get<0>(state_); }
+  [[nodiscard]] T&& value() && { return std::get<0>(std::move(state_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  /// Precondition: !has_value().
+  [[nodiscard]] const Error& error() const& { return std::get<1>(state_); }
+  [[nodiscard]] Error&& error() && { return std::get<1>(std::move(state_)); }
+
+  template <typename U>
+  [[nodiscard]] T value_or(U&& fallback) const& {
+    return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
+  }
+
+ private:
+  std::variant<T, Error> state_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  using value_type = void;
+  using error_type = Error;
+
+  Result() = default;
+  Result(Unexpected unexpected) : error_(std::move(unexpected).error()), ok_(false) {}  // NOLINT
+
+  [[nodiscard]] bool has_value() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  void value() const {}
+  /// Precondition: !has_value().
+  [[nodiscard]] const Error& error() const& { return error_; }
+  [[nodiscard]] Error&& error() && { return std::move(error_); }
+
+ private:
+  Error error_;
+  bool ok_ = true;
+};
+
+}  // namespace barrel_p2p

@@ -1,0 +1,1 @@
+namespace barrel_p2p::runtime {}
