@@ -1,0 +1,71 @@
+// Node configuration: one struct with documented defaults, validated once at start.
+// Every key is described in docs/reference/configuration.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "barrel_p2p/events.hpp"
+#include "barrel_p2p/result.hpp"
+
+namespace barrel_p2p {
+
+/// How unknown peers are treated. In both modes a pinned key that differs from the presented
+/// one is rejected, never replaced.
+enum class TrustMode : std::uint8_t {
+  tofu,    ///< Trust on first use: an unknown peer's key is pinned on first contact.
+  strict,  ///< Only peers with a pre-provisioned pin are accepted.
+};
+
+/// "tofu" or "strict".
+std::string_view trust_mode_name(TrustMode mode);
+
+struct Config {
+  /// This node's name, unique in the cluster: 1-64 characters of [A-Za-z0-9._-].
+  std::string node_name;
+  /// Directory for keys, pins and the TLS certificate (created 0700 if missing).
+  std::filesystem::path data_dir;
+  /// UDP address to bind: a concrete IP and a port (0 = any free port).
+  std::string listen_address = "127.0.0.1:0";
+  /// Peers must present the same cluster name.
+  std::string cluster_name = "default";
+  /// Optional shared secret; when set, peers must prove they hold the same one.
+  std::optional<std::string> cluster_secret;
+  TrustMode trust_mode = TrustMode::tofu;
+  /// Authentication must complete within this time after the TLS handshake.
+  std::chrono::milliseconds handshake_budget{10'000};
+  /// Accepted difference between a challenge's timestamp and our wall clock.
+  std::chrono::milliseconds timestamp_skew{30'000};
+  /// A connection with no packets for this long is closed (a silent peer is detected).
+  std::chrono::milliseconds idle_timeout{5'000};
+  /// Keep-alive interval on quiet connections; must be below idle_timeout.
+  std::chrono::milliseconds keep_alive{1'000};
+  /// Connections of any state at once; further connects fail with limit_reached.
+  std::size_t max_connections = 1024;
+  /// Connections still in their TLS handshake at once (inbound beyond it are dropped).
+  std::size_t max_handshakes = 128;
+  /// Largest frame payload sent or accepted.
+  std::size_t max_frame_size = 16 * 1024 * 1024;
+  /// Unacknowledged bytes queued per stream before send() returns limit_reached.
+  std::size_t send_buffer_limit = 64 * 1024 * 1024;
+  /// Events held for next_event() when no event_handler is set; beyond it new messages are
+  /// dropped and counted in NodeStats::events_dropped (and logged).
+  std::size_t event_queue_limit = 1 << 20;
+  /// Called on the node's loop thread for every event instead of queuing it for next_event().
+  /// It must not block; it may call send(), connect() and disconnect().
+  std::function<void(Event&&)> event_handler;
+  /// Spin for this long before sleeping in the event loop (lower latency, more CPU).
+  std::chrono::microseconds busy_poll{0};
+  /// "trace", "debug", "info", "warn", "error" or "off".
+  std::string log_level = "info";
+
+  /// Checks every field. Errors: invalid_argument naming the field and the bad value.
+  [[nodiscard]] Result<void> validate() const;
+};
+
+}  // namespace barrel_p2p

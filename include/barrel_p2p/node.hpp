@@ -1,0 +1,116 @@
+// barrel_p2p::Node: one cluster node with its identity, its UDP port and its peer links.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "barrel_p2p/config.hpp"
+#include "barrel_p2p/events.hpp"
+#include "barrel_p2p/result.hpp"
+
+namespace barrel_p2p {
+
+/// Counters of one node (monotonic unless noted).
+struct NodeStats {
+  std::uint64_t auth_succeeded = 0;
+  std::uint64_t auth_failed = 0;
+  std::map<std::string, std::uint64_t> auth_failed_by_reason;
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t datagrams_dropped_garbage = 0;
+  std::uint64_t datagrams_unknown_connection = 0;
+  std::uint64_t stateless_resets_sent = 0;
+  std::uint64_t connections_refused_limit = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t events_dropped = 0;
+  std::uint64_t sends_dropped = 0;  ///< sends queued off-loop whose peer went away first
+  std::size_t connections = 0;  ///< current
+  std::size_t peers = 0;        ///< current authenticated links
+};
+
+/// A pinned peer key.
+struct Pin {
+  std::string peer;
+  std::array<std::uint8_t, 32> public_key{};
+  std::string fingerprint;
+};
+
+class NodeImpl;
+
+/// A running node. Every method is thread-safe. Work happens on the node's own event-loop
+/// thread; methods called from inside the event handler run inline on that thread.
+class Node {
+ public:
+  /// Loads or creates the identity and TLS certificate under config.data_dir, binds the UDP
+  /// port and starts the event loop. Errors: invalid_argument (config), io (files, bind),
+  /// crypto (a key pair whose halves do not match, a corrupt certificate).
+  static Result<std::unique_ptr<Node>> start(Config config);
+  /// Stops the node (see stop()).
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// Closes every connection (peers see the close at once) and joins the loop thread.
+  /// Idempotent. Must not be called from the event handler.
+  void stop();
+
+  [[nodiscard]] const std::string& name() const;
+  /// The bound UDP address, e.g. "127.0.0.1:40123".
+  [[nodiscard]] std::string address() const;
+  /// Our Ed25519 public key, raw.
+  [[nodiscard]] std::array<std::uint8_t, 32> public_key() const;
+  /// "SHA256:<hex>" of our public key.
+  [[nodiscard]] std::string fingerprint() const;
+
+  /// Starts connecting to a node at `address` ("host:port"). Completion is reported as a
+  /// PeerUp or AuthFailure event (or PeerDown for a failed connection). Errors:
+  /// invalid_argument (address), limit_reached (connection caps), closed (node stopped).
+  Result<void> connect(std::string_view address);
+  /// Connects and waits until the peer is authenticated; returns its name. Errors: as
+  /// connect(), plus auth_failed (with the reason) and timeout. Must not be called from the
+  /// event handler.
+  Result<std::string> connect_and_wait(std::string_view address,
+                                       std::chrono::milliseconds timeout);
+
+  /// Queues `payload` for `peer` on `channel`. Messages on one channel arrive in order.
+  /// Errors: not_found (no authenticated link to peer), invalid_argument (payload larger
+  /// than max_frame_size), limit_reached (send buffer full), closed (node stopped).
+  Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
+  /// Says goodbye with `reason` and closes the link. Errors: not_found, closed.
+  Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// Names of authenticated peers, sorted.
+  [[nodiscard]] std::vector<std::string> peers() const;
+
+  /// Waits up to `timeout` for the next event (only when Config::event_handler is unset).
+  std::optional<Event> next_event(std::chrono::milliseconds timeout);
+
+  [[nodiscard]] NodeStats stats() const;
+
+  // Trust store (persisted under <data>/keys/trusted/).
+  /// Pins `peer` to `public_key`. Errors: invalid_argument (name), already_exists (a different
+  /// key is pinned: unpin first), io.
+  Result<void> pin(std::string_view peer, const std::array<std::uint8_t, 32>& public_key);
+  /// Removes a pin. Errors: not_found, io.
+  Result<void> unpin(std::string_view peer);
+  [[nodiscard]] std::optional<Pin> lookup_pin(std::string_view peer) const;
+  [[nodiscard]] std::vector<Pin> pins() const;
+  void set_trust_mode(TrustMode mode);
+  [[nodiscard]] TrustMode trust_mode() const;
+
+ private:
+  explicit Node(std::unique_ptr<NodeImpl> impl);
+  std::unique_ptr<NodeImpl> impl_;
+};
+
+/// "SHA256:<hex>" of a raw Ed25519 public key.
+std::string fingerprint(const std::array<std::uint8_t, 32>& public_key);
+
+}  // namespace barrel_p2p

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs dependencies (Debian 12, as root), then runs everything CI checks:
+#   1. source checks: banned calls outside src/runtime, clang-format drift;
+#   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30);
+#   3. unit + integration tests under AddressSanitizer + UBSan (build-asan/);
+#   4. the release build with warnings as errors and the whole test suite (build-ci/).
+# The last step prints CTest's summary line. Any failure stops the run with a non-zero exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-30}
+
+"$root/scripts/install-deps.sh"
+
+echo "== source checks"
+"$root/scripts/check-banned-calls.sh"
+"$root/scripts/check-format.sh"
+
+echo "== fuzz targets (${fuzz_seconds}s each)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DBARREL_FUZZ=ON -DBARREL_TESTS=OFF -DBARREL_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs" >/dev/null
+for target in build-fuzz/fuzz/fuzz_*; do
+  [ -x "$target" ] || continue
+  name=$(basename "$target")
+  corpus=$(mktemp -d)
+  cp -r "fuzz/corpus/${name#fuzz_}/." "$corpus/" 2>/dev/null || true
+  echo "-- $name"
+  "$target" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$corpus" 2>&1 | tail -n 2
+  rm -rf "$corpus"
+done
+
+echo "== AddressSanitizer + UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBARREL_SANITIZE=ON \
+  -DBARREL_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600
+
+echo "== release build, warnings as errors, full suite"
+cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERROR=ON >/dev/null
+cmake --build build-ci -j "$jobs"
+ctest --test-dir build-ci --output-on-failure -j "$jobs" --timeout 600

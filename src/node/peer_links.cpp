@@ -1,0 +1,269 @@
+#include "node/peer_links.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "wire/auth_message.hpp"
+
+namespace barrel_p2p::node {
+
+struct PeerLinks::Link {
+  std::uint64_t connection = 0;
+  bool is_client = false;
+  std::string address;
+  std::unique_ptr<auth::AuthSession> session;
+  std::array<wire::FrameDecoder, 2> decoders;
+  std::string peer;  // set once authenticated
+  bool authenticated = false;
+  bool closing = false;
+  std::string goodbye_reason;  // set when the peer said goodbye
+
+  Link(std::size_t max_frame)
+      : decoders{wire::FrameDecoder(max_frame), wire::FrameDecoder(max_frame)} {}
+};
+
+PeerLinks::PeerLinks(LinkConfig config, std::string local_name, const auth::KeyPair& keys,
+                     const auth::TrustStore& trust)
+    : config_(std::move(config)), local_name_(std::move(local_name)), keys_(keys), trust_(trust) {}
+
+PeerLinks::~PeerLinks() = default;
+
+void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
+                             std::uint64_t connection, bool is_client,
+                             const std::array<std::uint8_t, 32>& server_cert_sha256,
+                             std::string address) {
+  auto link = std::make_unique<Link>(config_.max_frame_size);
+  link->connection = connection;
+  link->is_client = is_client;
+  link->address = std::move(address);
+  link->session = std::make_unique<auth::AuthSession>(
+      config_.auth, local_name_, keys_, trust_,
+      is_client ? auth::Role::client : auth::Role::server, server_cert_sha256);
+  link->session->start(now, wall, rng);
+  Link& ref = *link;
+  links_[connection] = std::move(link);
+  pump_auth(ref, now, wall, &rng);
+}
+
+void PeerLinks::on_stream_data(core::Instant now, core::WallTime wall, core::Rng& rng,
+                               std::uint64_t connection, Channel channel, core::ByteView data) {
+  auto it = links_.find(connection);
+  if (it == links_.end()) return;  // closed link: late bytes are ignored
+  Link& link = *it->second;
+  if (link.closing) return;
+  wire::FrameDecoder& decoder = link.decoders[static_cast<std::size_t>(channel)];
+  // Data frames may overtake the OK on the control stream: hold them (bounded) until then.
+  if (!link.authenticated && channel == Channel::data &&
+      decoder.buffered() + data.size() > config_.max_pre_auth_data) {
+    violation(link, "too much data before authentication");
+    return;
+  }
+  if (auto pushed = decoder.push(data); !pushed) {
+    violation(link, pushed.error().message);
+    return;
+  }
+  if (channel == Channel::data && !link.authenticated) return;
+  drain_decoder(link, now, wall, rng, channel);
+}
+
+void PeerLinks::drain_decoder(Link& link, core::Instant now, core::WallTime wall, core::Rng& rng,
+                              Channel channel) {
+  wire::FrameDecoder& decoder = link.decoders[static_cast<std::size_t>(channel)];
+  while (!link.closing) {
+    auto frame = decoder.next();  // push() already validated every complete header
+    if (!frame) return;
+    handle_frame(link, now, wall, rng, channel, std::move(*frame));
+  }
+}
+
+void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall, core::Rng& rng,
+                             Channel channel, wire::Frame&& frame) {
+  if (frame.type == wire::FrameType::auth) {
+    if (link.authenticated || channel != Channel::control) {
+      violation(link, "authentication frame outside the handshake");
+      return;
+    }
+    link.session->handle_message(now, wall, frame.payload, rng);
+    pump_auth(link, now, wall, &rng);
+    return;
+  }
+  if (!link.authenticated) {
+    violation(link, "application frame before authentication");
+    return;
+  }
+  if (frame.type == wire::FrameType::goodbye) {
+    link.goodbye_reason = std::string(frame.payload.begin(), frame.payload.end());
+    return;
+  }
+  const bool expected_channel =
+      (frame.type == wire::FrameType::control) == (channel == Channel::control);
+  if (!expected_channel) {
+    violation(link, "frame type does not match its stream");
+    return;
+  }
+  events_.push_back(FrameReceived{link.peer, channel, std::move(frame.payload)});
+}
+
+void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, core::Rng* rng) {
+  while (auto message = link.session->poll_transmit()) {
+    send_frame(link.connection, Channel::control, wire::FrameType::auth, *message);
+  }
+  while (auto event = link.session->poll_event()) {
+    if (auto* ok = std::get_if<auth::Authenticated>(&*event)) {
+      authenticated(link, *ok);
+      // Data frames that arrived before the OK can now be delivered.
+      if (link.authenticated && rng != nullptr) drain_decoder(link, now, wall, *rng, Channel::data);
+    } else {
+      const auto& failed = std::get<auth::Failed>(*event);
+      ++stats_.auth_failed;
+      ++stats_.auth_failed_by_reason[std::string(wire::auth_failure_name(failed.reason))];
+      events_.push_back(AuthFailed{link.connection, link.address, std::string(link.session->peer_name()),
+                                   failed.reason, failed.detail, failed.local});
+      close_link(link, CloseCode::auth_failed,
+                 "authentication failed: " + std::string(wire::auth_failure_name(failed.reason)));
+    }
+  }
+}
+
+bool PeerLinks::keeps_new_link(const Link& existing, const Link& candidate) const {
+  // Both ends must pick the same survivor of a simultaneous dial: keep the connection dialed
+  // by the node with the smaller name. Two dials from the same side keep the older one.
+  auto dialer = [this](const Link& link) {
+    return link.is_client ? local_name_ : link.peer;
+  };
+  const std::string existing_dialer = dialer(existing);
+  const std::string candidate_dialer = dialer(candidate);
+  if (existing_dialer == candidate_dialer) return false;
+  return candidate_dialer < existing_dialer;
+}
+
+void PeerLinks::authenticated(Link& link, const auth::Authenticated& result) {
+  ++stats_.auth_succeeded;
+  link.peer = result.peer_name;
+  link.authenticated = true;
+  events_.push_back(LinkAuthenticated{link.connection, link.peer});
+  auto route = routes_.find(link.peer);
+  if (route != routes_.end()) {
+    Link& existing = *links_.at(route->second);
+    ++stats_.duplicate_links_closed;
+    if (!keeps_new_link(existing, link)) {
+      close_link(link, CloseCode::duplicate_link, "duplicate link");
+      return;
+    }
+    route->second = link.connection;
+    existing.authenticated = false;  // no PeerDown: the peer stays up on the new link
+    close_link(existing, CloseCode::duplicate_link, "duplicate link");
+  } else {
+    routes_.emplace(link.peer, link.connection);
+    events_.push_back(PeerUp{link.connection, link.peer, result.peer_key, link.address, result.newly_trusted});
+  }
+  // Data frames that arrived before the OK can now be delivered, after any control frames.
+}
+
+void PeerLinks::violation(Link& link, std::string reason) {
+  ++stats_.protocol_violations;
+  if (!link.authenticated) {
+    // Treat as a failed authentication so the failure is visible with the peer address.
+    ++stats_.auth_failed;
+    ++stats_.auth_failed_by_reason["protocol_violation"];
+    events_.push_back(AuthFailed{link.connection, link.address, std::string(link.session->peer_name()),
+                                 wire::AuthFailure::protocol_violation, reason, true});
+  }
+  close_link(link, CloseCode::protocol_violation, "protocol violation: " + reason);
+}
+
+void PeerLinks::close_link(Link& link, CloseCode code, std::string reason) {
+  if (link.closing) return;
+  link.closing = true;
+  commands_.push_back(CloseConnection{link.connection, code, std::move(reason)});
+}
+
+void PeerLinks::on_closed(std::uint64_t connection, const std::string& reason) {
+  auto it = links_.find(connection);
+  if (it == links_.end()) return;
+  std::unique_ptr<Link> link = std::move(it->second);
+  links_.erase(it);
+  if (!link->authenticated) return;
+  auto route = routes_.find(link->peer);
+  if (route == routes_.end() || route->second != connection) return;
+  routes_.erase(route);
+  std::string why = link->goodbye_reason.empty() ? reason : "peer left: " + link->goodbye_reason;
+  events_.push_back(PeerDown{link->peer, std::move(why)});
+}
+
+Result<std::uint64_t> PeerLinks::route(std::string_view peer) const {
+  auto it = routes_.find(peer);
+  if (it == routes_.end()) {
+    return fail(Errc::not_found, "no authenticated link to peer '" + std::string(peer) + "'");
+  }
+  return it->second;
+}
+
+Result<void> PeerLinks::disconnect(std::string_view peer, std::string_view reason) {
+  auto it = routes_.find(peer);
+  if (it == routes_.end()) {
+    return fail(Errc::not_found, "no authenticated link to peer '" + std::string(peer) + "'");
+  }
+  Link& link = *links_.at(it->second);
+  send_frame(link.connection, Channel::control, wire::FrameType::goodbye, core::as_bytes(reason));
+  routes_.erase(it);
+  link.authenticated = false;
+  events_.push_back(PeerDown{std::string(peer), "disconnected: " + std::string(reason)});
+  close_link(link, CloseCode::normal, std::string(reason));
+  return {};
+}
+
+std::vector<std::string> PeerLinks::peers() const {
+  std::vector<std::string> names;
+  names.reserve(routes_.size());
+  for (const auto& [name, connection] : routes_) names.push_back(name);
+  return names;
+}
+
+void PeerLinks::send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,
+                           core::ByteView payload) {
+  SendBytes command{connection, channel, {}};
+  command.bytes.reserve(payload.size() + 16);
+  wire::encode_frame_header(command.bytes, type, payload.size());
+  command.bytes.insert(command.bytes.end(), payload.begin(), payload.end());
+  commands_.push_back(std::move(command));
+}
+
+core::Instant PeerLinks::next_deadline() const {
+  core::Instant deadline = core::Instant::never();
+  for (const auto& [connection, link] : links_) {
+    if (!link->authenticated && !link->closing) {
+      deadline = std::min(deadline, link->session->next_deadline());
+    }
+  }
+  return deadline;
+}
+
+void PeerLinks::on_timeout(core::Instant now) {
+  std::vector<Link*> due;
+  for (auto& [connection, link] : links_) {
+    if (!link->authenticated && !link->closing && link->session->next_deadline() <= now) {
+      due.push_back(link.get());
+    }
+  }
+  for (Link* link : due) {
+    link->session->on_timeout(now);
+    pump_auth(*link, now, core::WallTime{}, nullptr);
+  }
+}
+
+std::optional<LinkCommand> PeerLinks::poll_command() {
+  if (commands_.empty()) return std::nullopt;
+  LinkCommand command = std::move(commands_.front());
+  commands_.pop_front();
+  return command;
+}
+
+std::optional<LinkEvent> PeerLinks::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  LinkEvent event = std::move(events_.front());
+  events_.pop_front();
+  return event;
+}
+
+}  // namespace barrel_p2p::node

@@ -1,0 +1,165 @@
+// Authenticated peer links: the sans-IO core between the QUIC transport and the application.
+// For every connection it runs the mutual authentication (proto/auth) over the control stream,
+// splits both streams into frames (wire/link_frame), keeps one link per peer name (resolving
+// simultaneous dials deterministically) and reports peers coming and going.
+// Inputs: transport events with time and randomness. Outputs: commands for the transport and
+// events for the application, drained with poll_command() / poll_event().
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "barrel_p2p/result.hpp"
+#include "core/bytes.hpp"
+#include "core/rng.hpp"
+#include "core/time.hpp"
+#include "proto/auth/auth_session.hpp"
+#include "proto/auth/identity.hpp"
+#include "proto/auth/trust_store.hpp"
+#include "wire/auth_message.hpp"
+#include "wire/link_frame.hpp"
+
+namespace barrel_p2p::node {
+
+/// Which of a link's two streams: control frames never queue behind data frames.
+enum class Channel : std::uint8_t { control = 0, data = 1 };
+
+struct LinkConfig {
+  auth::AuthConfig auth;
+  /// Largest frame payload accepted from a peer; a larger one closes the connection.
+  std::size_t max_frame_size = 16 * 1024 * 1024;
+  /// Data-stream bytes accepted before authentication finishes (they may overtake the OK
+  /// on the control stream); beyond it the connection is closed as a protocol violation.
+  std::size_t max_pre_auth_data = 1024 * 1024;
+};
+
+/// Application error codes sent in CONNECTION_CLOSE (QUIC application error space).
+enum class CloseCode : std::uint64_t {
+  normal = 0,
+  auth_failed = 1,
+  protocol_violation = 2,
+  duplicate_link = 3,
+};
+
+// Commands for the transport.
+struct SendBytes {
+  std::uint64_t connection = 0;
+  Channel channel = Channel::control;
+  core::Bytes bytes;
+};
+struct CloseConnection {
+  std::uint64_t connection = 0;
+  CloseCode code = CloseCode::normal;
+  std::string reason;
+};
+using LinkCommand = std::variant<SendBytes, CloseConnection>;
+
+// Events for the application.
+struct PeerUp {
+  std::uint64_t connection = 0;
+  std::string peer;
+  auth::PublicKey key;
+  std::string address;
+  bool newly_trusted = false;  ///< TOFU: no pin existed; the runtime pins and persists it.
+};
+struct PeerDown {
+  std::string peer;
+  std::string reason;
+};
+struct FrameReceived {
+  std::string peer;
+  Channel channel = Channel::control;
+  core::Bytes payload;
+};
+struct AuthFailed {
+  std::uint64_t connection = 0;
+  std::string address;
+  std::string peer;  ///< Claimed name if HELLO arrived, else empty.
+  wire::AuthFailure reason{};
+  std::string detail;
+  bool local = true;  ///< We rejected the peer (true) or the peer rejected us (false).
+};
+/// A connection authenticated as `peer` (also when it then loses a duplicate-link race).
+struct LinkAuthenticated {
+  std::uint64_t connection = 0;
+  std::string peer;
+};
+using LinkEvent = std::variant<PeerUp, PeerDown, FrameReceived, AuthFailed, LinkAuthenticated>;
+
+/// Authentication outcomes, for metrics.
+struct LinkStats {
+  std::uint64_t auth_succeeded = 0;
+  std::uint64_t auth_failed = 0;
+  std::map<std::string, std::uint64_t> auth_failed_by_reason;
+  std::uint64_t duplicate_links_closed = 0;
+  std::uint64_t protocol_violations = 0;
+};
+
+class PeerLinks {
+ public:
+  /// `keys` and `trust` must outlive this object.
+  PeerLinks(LinkConfig config, std::string local_name, const auth::KeyPair& keys,
+            const auth::TrustStore& trust);
+  ~PeerLinks();
+
+  /// A QUIC connection finished its TLS handshake: starts authentication on it.
+  void on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
+                    std::uint64_t connection, bool is_client,
+                    const std::array<std::uint8_t, 32>& server_cert_sha256, std::string address);
+  /// Bytes arrived on the peer's stream of `channel`.
+  void on_stream_data(core::Instant now, core::WallTime wall, core::Rng& rng,
+                      std::uint64_t connection, Channel channel, core::ByteView data);
+  /// The connection ended (any reason); reports PeerDown when it carried the peer's link.
+  void on_closed(std::uint64_t connection, const std::string& reason);
+
+  /// The connection carrying the authenticated link to `peer`.
+  /// Errors: not_found when no authenticated link exists.
+  [[nodiscard]] Result<std::uint64_t> route(std::string_view peer) const;
+  /// Sends a goodbye frame with `reason` and closes the link. Errors: not_found.
+  Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// Names of peers with an authenticated link, sorted.
+  [[nodiscard]] std::vector<std::string> peers() const;
+
+  [[nodiscard]] core::Instant next_deadline() const;
+  void on_timeout(core::Instant now);
+
+  std::optional<LinkCommand> poll_command();
+  [[nodiscard]] bool has_output() const { return !commands_.empty() || !events_.empty(); }
+  std::optional<LinkEvent> poll_event();
+  [[nodiscard]] const LinkStats& stats() const { return stats_; }
+
+ private:
+  struct Link;
+  void pump_auth(Link& link, core::Instant now, core::WallTime wall, core::Rng* rng);
+  void handle_frame(Link& link, core::Instant now, core::WallTime wall, core::Rng& rng,
+                    Channel channel, wire::Frame&& frame);
+  void authenticated(Link& link, const auth::Authenticated& result);
+  void violation(Link& link, std::string reason);
+  void close_link(Link& link, CloseCode code, std::string reason);
+  void send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,
+                  core::ByteView payload);
+  bool keeps_new_link(const Link& existing, const Link& candidate) const;
+  void drain_decoder(Link& link, core::Instant now, core::WallTime wall, core::Rng& rng,
+                     Channel channel);
+
+  LinkConfig config_;
+  std::string local_name_;
+  const auth::KeyPair& keys_;      // outlives this object
+  const auth::TrustStore& trust_;  // outlives this object
+  std::unordered_map<std::uint64_t, std::unique_ptr<Link>> links_;  // by connection
+  std::map<std::string, std::uint64_t, std::less<>> routes_;        // peer -> connection
+  // Drained by the runtime after every input, so each holds at most one input's output.
+  std::deque<LinkCommand> commands_;
+  std::deque<LinkEvent> events_;
+  LinkStats stats_;
+};
+
+}  // namespace barrel_p2p::node

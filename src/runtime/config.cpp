@@ -1,0 +1,56 @@
+// Config::validate: every field checked once at start, errors name the field.
+#include "barrel_p2p/config.hpp"
+
+#include "core/socket_address.hpp"
+#include "wire/auth_message.hpp"
+
+namespace barrel_p2p {
+
+std::string_view trust_mode_name(TrustMode mode) {
+  return mode == TrustMode::strict ? "strict" : "tofu";
+}
+
+namespace {
+Unexpected invalid(std::string_view field, const std::string& why) {
+  return fail(Errc::invalid_argument, std::string(field) + ": " + why);
+}
+}  // namespace
+
+Result<void> Config::validate() const {
+  if (!wire::is_valid_name(node_name)) {
+    return invalid("node_name", "'" + node_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
+  }
+  if (!wire::is_valid_name(cluster_name)) {
+    return invalid("cluster_name", "'" + cluster_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
+  }
+  if (data_dir.empty()) return invalid("data_dir", "must be set");
+  if (auto address = core::SocketAddress::parse(listen_address); !address) {
+    return invalid("listen_address", address.error().message);
+  }
+  if (cluster_secret && cluster_secret->empty()) {
+    return invalid("cluster_secret", "must not be empty when set");
+  }
+  if (handshake_budget.count() <= 0) return invalid("handshake_budget", "must be positive");
+  if (timestamp_skew.count() <= 0) return invalid("timestamp_skew", "must be positive");
+  if (idle_timeout.count() <= 0) return invalid("idle_timeout", "must be positive");
+  if (keep_alive.count() <= 0 || keep_alive >= idle_timeout) {
+    return invalid("keep_alive", "must be positive and below idle_timeout");
+  }
+  if (max_connections == 0) return invalid("max_connections", "must be at least 1");
+  if (max_handshakes == 0) return invalid("max_handshakes", "must be at least 1");
+  if (max_frame_size == 0 || max_frame_size > (std::size_t{1} << 30)) {
+    return invalid("max_frame_size", "must be between 1 byte and 1 GiB");
+  }
+  if (send_buffer_limit < max_frame_size) {
+    return invalid("send_buffer_limit", "must be at least max_frame_size");
+  }
+  if (event_queue_limit == 0) return invalid("event_queue_limit", "must be at least 1");
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), log_level) == std::end(kLevels)) {
+    return invalid("log_level", "'" + log_level + "' is not one of trace, debug, info, warn, "
+                                                  "error, off");
+  }
+  return {};
+}
+
+}  // namespace barrel_p2p

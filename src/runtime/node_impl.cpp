@@ -1,0 +1,359 @@
+#include "runtime/node_impl.hpp"
+
+#include <sodium.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+
+#include <filesystem>
+
+#include "core/assert.hpp"
+#include "runtime/certificate_files.hpp"
+#include "runtime/key_files.hpp"
+#include "runtime/pin_files.hpp"
+#include "wire/link_frame.hpp"
+
+namespace barrel_p2p {
+
+namespace {
+
+// Budget for a graceful stop: goodbyes delivered and connections closed, then forced.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
+// Datagram batches read per readiness event before yielding to timers and posted jobs.
+constexpr int kMaxReadBatches = 16;
+
+transport::StreamKind to_stream(Channel channel) {
+  return channel == Channel::control ? transport::StreamKind::control
+                                     : transport::StreamKind::data;
+}
+
+Channel to_channel(node::Channel channel) {
+  return channel == node::Channel::control ? Channel::control : Channel::data;
+}
+
+std::array<std::uint8_t, 32> derive_reset_secret(const std::array<std::uint8_t, 32>& seed) {
+  static constexpr char kLabel[] = "barrel_p2p stateless reset secret v1";
+  std::array<std::uint8_t, 32> secret{};
+  crypto_generichash(secret.data(), secret.size(), reinterpret_cast<const std::uint8_t*>(kLabel),
+                     sizeof(kLabel) - 1, seed.data(), seed.size());
+  return secret;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeImpl>> NodeImpl::create(Config config) {
+  std::unique_ptr<NodeImpl> impl(new NodeImpl());
+  if (auto started = impl->init(std::move(config)); !started) return Unexpected(started.error());
+  return impl;
+}
+
+Result<void> NodeImpl::load_identity() {
+  auto identity = runtime::load_or_create_identity(config_.data_dir);
+  if (!identity) return Unexpected(identity.error());
+  auto keys = auth::KeyPair::from_parts(identity->seed, identity->public_key);
+  if (!keys) return Unexpected(keys.error());
+  keys_ = std::make_unique<auth::KeyPair>(std::move(keys).value());
+  reset_secret_ = derive_reset_secret(identity->seed);
+  auto pins = runtime::load_pins(config_.data_dir);
+  if (!pins) return Unexpected(pins.error());
+  for (const std::string& warning : pins->warnings) log_->warn("trust store: {}", warning);
+  for (const auto& [peer, key] : pins->pins) {
+    if (auto pinned = trust_.pin(peer, auth::PublicKey{key}); !pinned) {
+      return Unexpected(pinned.error());
+    }
+  }
+  trust_.set_mode(config_.trust_mode == TrustMode::strict ? auth::TrustMode::strict
+                                                          : auth::TrustMode::tofu);
+  auto certificate = runtime::load_or_create_certificate(config_.data_dir, config_.node_name);
+  if (!certificate) return Unexpected(certificate.error());
+  certificate_ = std::make_unique<transport::TlsCertificate>(std::move(certificate).value());
+  return {};
+}
+
+Result<void> NodeImpl::init(Config config) {
+  if (auto valid = config.validate(); !valid) return valid;
+  config_ = std::move(config);
+  log_ = std::make_shared<spdlog::logger>(config_.node_name,
+                                          std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  log_->set_level(spdlog::level::from_str(config_.log_level));
+  if (auto loaded = load_identity(); !loaded) return loaded;
+  runtime::EventLoopOptions loop_options;
+  loop_options.spin_before_sleep = config_.busy_poll;
+  auto loop = runtime::EventLoop::create(loop_options);
+  if (!loop) return Unexpected(loop.error());
+  loop_ = std::move(loop).value();
+  auto listen = core::SocketAddress::parse(config_.listen_address);
+  if (!listen) return fail(Errc::invalid_argument, "listen_address: " + listen.error().message);
+  auto socket = runtime::UdpSocket::bind(*listen);
+  if (!socket) return Unexpected(socket.error());
+  socket_ = std::make_unique<runtime::UdpSocket>(std::move(socket).value());
+  local_ = socket_->local_address();
+  transport::TransportConfig transport;
+  transport.max_connections = config_.max_connections;
+  transport.max_handshakes = config_.max_handshakes;
+  transport.idle_timeout = config_.idle_timeout;
+  transport.keep_alive = config_.keep_alive;
+  transport.stream_send_buffer = config_.send_buffer_limit;
+  transport.static_secret = reset_secret_;
+  endpoint_ = std::make_unique<transport::Endpoint>(transport, *certificate_, rng_, *this, local_);
+  node::LinkConfig links;
+  links.auth.cluster_name = config_.cluster_name;
+  links.auth.cluster_secret = config_.cluster_secret;
+  links.auth.handshake_budget = config_.handshake_budget;
+  links.auth.timestamp_skew = config_.timestamp_skew;
+  links.max_frame_size = config_.max_frame_size;
+  links_ = std::make_unique<node::PeerLinks>(links, config_.node_name, *keys_, trust_);
+  if (auto added = loop_->add_fd(socket_->fd(), EPOLLIN,
+                                 [this](std::uint32_t) { on_socket_readable(); });
+      !added) {
+    return added;
+  }
+  log_->info("node {} listening on {} (key {})", config_.node_name, local_.to_string(),
+             auth::fingerprint(keys_->public_key()));
+  thread_ = std::thread([this] {
+    loop_->run();
+    loop_exited_ = true;
+  });
+  return {};
+}
+
+NodeImpl::~NodeImpl() {
+  stop();
+  endpoint_.reset();  // refers to certificate_, rng_ and this
+}
+
+// ---- loop thread --------------------------------------------------------------------------
+
+void NodeImpl::on_socket_readable() {
+  const core::Instant now = clock_.now();
+  for (int batch = 0; batch < kMaxReadBatches; ++batch) {
+    auto received = socket_->receive_batch(
+        [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
+          endpoint_->handle_datagram(now, from, data, ecn);
+        });
+    if (!received || *received == 0) break;
+  }
+  after_input();
+}
+
+void NodeImpl::on_deadline() {
+  timer_deadline_ = core::Instant::never();
+  const core::Instant now = clock_.now();
+  endpoint_->on_timeout(now);
+  links_->on_timeout(now);
+  after_input();
+}
+
+void NodeImpl::after_input() {
+  // Writing can close connections and closing produces link output: settle both (bounded).
+  for (int round = 0; round < 4; ++round) {
+    apply_link_outputs();
+    endpoint_->flush(clock_.now(), *this);
+    if (!links_->has_output()) break;
+  }
+  if (stopping_ && endpoint_->connection_count() == 0) finish_shutdown();
+  if (!finished_) rearm_timer();
+}
+
+void NodeImpl::rearm_timer() {
+  const core::Instant deadline = std::min(endpoint_->next_deadline(), links_->next_deadline());
+  if (deadline == timer_deadline_) return;
+  if (!timer_deadline_.is_never()) loop_->cancel(timer_);
+  timer_deadline_ = deadline;
+  if (!deadline.is_never()) timer_ = loop_->schedule(deadline, [this] { on_deadline(); });
+}
+
+void NodeImpl::apply_link_outputs() {
+  const core::Instant now = clock_.now();
+  while (auto command = links_->poll_command()) {
+    if (auto* send = std::get_if<node::SendBytes>(&*command)) {
+      auto sent = endpoint_->send(transport::ConnectionId{send->connection},
+                                  to_stream(to_channel(send->channel)), std::move(send->bytes));
+      if (!sent) log_->debug("link output dropped: {}", sent.error().message);
+    } else {
+      const auto& close = std::get<node::CloseConnection>(*command);
+      endpoint_->close(now, transport::ConnectionId{close.connection},
+                       static_cast<std::uint64_t>(close.code), close.reason);
+    }
+  }
+  while (auto event = links_->poll_event()) handle_link_event(std::move(*event));
+}
+
+void NodeImpl::handle_link_event(node::LinkEvent&& event) {
+  if (auto* authenticated = std::get_if<node::LinkAuthenticated>(&event)) {
+    resolve_waiter(authenticated->connection, authenticated->peer);
+  } else if (auto* up = std::get_if<node::PeerUp>(&event)) {
+    const std::string print = auth::fingerprint(up->key);
+    if (up->newly_trusted) {
+      auto pinned = trust_.pin(up->peer, up->key);
+      auto saved = runtime::save_pin(config_.data_dir, up->peer, up->key.bytes);
+      if (!pinned || !saved) log_->error("could not persist the pin for {}", up->peer);
+      log_->info("trusting {} on first use ({})", up->peer, print);
+    }
+    {
+      std::lock_guard lock(peers_mutex_);
+      peers_.insert(up->peer);
+    }
+    log_->info("peer {} up at {}", up->peer, up->address);
+    deliver(PeerUp{up->peer, print, up->address, up->newly_trusted});
+  } else if (auto* down = std::get_if<node::PeerDown>(&event)) {
+    {
+      std::lock_guard lock(peers_mutex_);
+      peers_.erase(down->peer);
+    }
+    log_->info("peer {} down: {}", down->peer, down->reason);
+    deliver(PeerDown{down->peer, down->reason});
+  } else if (auto* frame = std::get_if<node::FrameReceived>(&event)) {
+    ++messages_received_;
+    deliver(Message{frame->peer, to_channel(frame->channel), std::move(frame->payload)});
+  } else {
+    auto& failed = std::get<node::AuthFailed>(event);
+    const std::string reason(wire::auth_failure_name(failed.reason));
+    log_->warn("authentication {} with {} ({}): {} {}", failed.local ? "rejected" : "refused by peer",
+               failed.address, failed.peer.empty() ? "?" : failed.peer, reason, failed.detail);
+    resolve_waiter(failed.connection,
+                   fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail)));
+    deliver(AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local});
+  }
+}
+
+void NodeImpl::deliver(Event&& event) {
+  if (config_.event_handler) {
+    config_.event_handler(std::move(event));
+    return;
+  }
+  std::lock_guard lock(events_mutex_);
+  if (events_.size() >= config_.event_queue_limit && std::holds_alternative<Message>(event)) {
+    if (events_dropped_++ % 10000 == 0) {
+      log_->warn("event queue full ({} events): dropping messages", events_.size());
+    }
+    return;
+  }
+  events_.push_back(std::move(event));
+  events_ready_.notify_one();
+}
+
+void NodeImpl::resolve_waiter(std::uint64_t connection, Result<std::string> outcome) {
+  auto it = waiters_.find(connection);
+  if (it == waiters_.end()) return;
+  it->second->promise.set_value(std::move(outcome));
+  waiters_.erase(it);
+}
+
+void NodeImpl::on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) {
+  links_->on_connected(clock_.now(), clock_.wall_now(), rng_, id.value,
+                       info.role == transport::Role::client, info.server_cert_sha256,
+                       info.remote.to_string());
+}
+
+void NodeImpl::on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
+                              core::ByteView data) {
+  links_->on_stream_data(clock_.now(), clock_.wall_now(), rng_, id.value,
+                         kind == transport::StreamKind::control ? node::Channel::control
+                                                                : node::Channel::data,
+                         data);
+}
+
+void NodeImpl::on_writable(transport::ConnectionId /*id*/, transport::StreamKind /*kind*/) {
+  // Resume sends that waited for buffer space; posted so it runs outside the endpoint call.
+  (void)loop_->post([this] { drain_inbox(); });
+}
+
+void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reason,
+                         const std::string& detail) {
+  std::string text(transport::close_reason_name(reason));
+  if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
+  links_->on_closed(id.value, text);
+  resolve_waiter(id.value, fail(Errc::closed, "connection closed before authentication (" +
+                                                  text + ")"));
+}
+
+bool NodeImpl::send_datagrams(const core::SocketAddress& to, core::ByteView data,
+                              std::size_t segment_size, std::uint8_t ecn) {
+  auto sent = socket_->send(to, data, segment_size, ecn);
+  if (!sent && sent.error().code != Errc::limit_reached) {
+    log_->debug("send to {} failed: {}", to.to_string(), sent.error().message);
+  }
+  return sent.has_value();
+}
+
+Result<void> NodeImpl::send_on_loop(std::string_view peer, Channel channel,
+                                    core::ByteView payload) {
+  auto connection = links_->route(peer);
+  if (!connection) return Unexpected(connection.error());
+  core::Bytes frame;
+  frame.reserve(payload.size() + 16);
+  wire::encode_frame_header(frame,
+                            channel == Channel::control ? wire::FrameType::control
+                                                        : wire::FrameType::data,
+                            payload.size());
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  auto sent = frame.size() <= transport::SendQueue::kPackLimit
+                  ? endpoint_->send_copy(transport::ConnectionId{*connection}, to_stream(channel),
+                                         frame)
+                  : endpoint_->send(transport::ConnectionId{*connection}, to_stream(channel),
+                                    std::move(frame));
+  if (sent) ++messages_sent_;
+  return sent;
+}
+
+void NodeImpl::drain_inbox() {
+  std::array<std::deque<Outgoing>, 2> batches;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    batches[0].swap(inbox_[0]);
+    batches[1].swap(inbox_[1]);
+    inbox_scheduled_ = false;
+  }
+  std::array<std::size_t, 2> sent_bytes{};
+  for (std::size_t channel = 0; channel < 2; ++channel) {  // control first
+    drain_channel(batches[channel], sent_bytes[channel]);
+  }
+  {
+    std::lock_guard lock(inbox_mutex_);
+    for (std::size_t channel = 0; channel < 2; ++channel) {
+      inbox_bytes_[channel] -= sent_bytes[channel];
+      // Unsent items go back in front of anything queued meanwhile, keeping order.
+      auto& batch = batches[channel];
+      while (!batch.empty()) {
+        inbox_[channel].push_front(std::move(batch.back()));
+        batch.pop_back();
+      }
+    }
+  }
+  after_input();
+}
+
+void NodeImpl::drain_channel(std::deque<Outgoing>& batch, std::size_t& sent_bytes) {
+  while (!batch.empty()) {
+    Outgoing& item = batch.front();
+    auto sent = send_on_loop(item.peer, item.channel, item.payload);
+    if (!sent && sent.error().code == Errc::limit_reached) return;  // resumed by on_writable
+    if (!sent) {
+      ++sends_dropped_;
+      log_->debug("queued message to {} dropped: {}", item.peer, sent.error().message);
+    }
+    sent_bytes += item.payload.size();
+    batch.pop_front();
+  }
+}
+
+void NodeImpl::begin_shutdown() {
+  stopping_ = true;
+  for (const std::string& peer : links_->peers()) (void)links_->disconnect(peer, "node stopping");
+  loop_->schedule(clock_.now() + kShutdownGrace, [this] { finish_shutdown(); });
+  after_input();
+}
+
+void NodeImpl::finish_shutdown() {
+  if (finished_) return;
+  finished_ = true;
+  endpoint_->close_all(clock_.now(), *this);
+  for (auto& [connection, waiter] : waiters_) {
+    waiter->promise.set_value(fail(Errc::closed, "node stopped"));
+  }
+  waiters_.clear();
+  loop_->stop();
+}
+
+}  // namespace barrel_p2p

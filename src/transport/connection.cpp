@@ -1,0 +1,337 @@
+#include "transport/connection.hpp"
+
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "transport/endpoint.hpp"
+#include "transport/tls_certificate.hpp"
+
+namespace barrel_p2p::transport {
+
+namespace {
+
+constexpr std::size_t kCidLength = 16;
+// Only TLS 1.3 with modern AEADs; QUIC forbids the middlebox compatibility mode.
+constexpr const char* kPriority =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
+    "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:%DISABLE_TLS13_COMPAT_MODE";
+
+ngtcp2_tstamp timestamp(core::Instant now) { return static_cast<ngtcp2_tstamp>(now.nanos()); }
+
+ngtcp2_path make_path(const core::SocketAddress& local, const core::SocketAddress& remote) {
+  ngtcp2_path path{};
+  path.local.addr = const_cast<sockaddr*>(local.data());
+  path.local.addrlen = static_cast<ngtcp2_socklen>(local.size());
+  path.remote.addr = const_cast<sockaddr*>(remote.data());
+  path.remote.addrlen = static_cast<ngtcp2_socklen>(remote.size());
+  return path;
+}
+
+Connection* self(void* user_data) { return static_cast<Connection*>(user_data); }
+
+}  // namespace
+
+Connection::Connection(Endpoint& endpoint, ConnectionId id, Role role,
+                       const core::SocketAddress& remote)
+    : endpoint_(endpoint), id_(id), role_(role), remote_(remote) {}
+
+Connection::~Connection() {
+  for (const CidKey& cid : cids_) endpoint_.unregister_cid(cid);
+  for (const TokenKey& token : tokens_) endpoint_.unregister_token(token);
+  if (conn_ != nullptr) ngtcp2_conn_del(conn_);
+  if (session_ != nullptr) gnutls_deinit(session_);
+}
+
+ngtcp2_callbacks Connection::make_callbacks(Role role) {
+  ngtcp2_callbacks cb{};
+  if (role == Role::client) {
+    cb.client_initial = ngtcp2_crypto_client_initial_cb;
+    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+  } else {
+    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  }
+  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb.encrypt = ngtcp2_crypto_encrypt_cb;
+  cb.decrypt = ngtcp2_crypto_decrypt_cb;
+  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
+  cb.update_key = ngtcp2_crypto_update_key_cb;
+  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+  cb.rand = on_rand;
+  cb.get_new_connection_id = on_get_new_connection_id;
+  cb.remove_connection_id = on_remove_connection_id;
+  cb.dcid_status = on_dcid_status;
+  cb.handshake_completed = on_handshake_completed;
+  cb.recv_stream_data = on_recv_stream_data;
+  cb.acked_stream_data_offset = on_acked_stream_data_offset;
+  cb.extend_max_stream_data = on_extend_max_stream_data;
+  cb.stream_open = on_stream_open;
+  cb.recv_stateless_reset = on_recv_stateless_reset;
+  return cb;
+}
+
+void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
+                               core::Instant now) {
+  const TransportConfig& config = endpoint_.config_;
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = timestamp(now);
+  settings.rand_ctx.native_handle = &endpoint_.rng_;
+  settings.handshake_timeout = static_cast<ngtcp2_duration>(config.handshake_timeout.count());
+  settings.max_window = config.max_window;
+  settings.max_stream_window = config.max_window;
+  ngtcp2_transport_params_default(&params);
+  params.initial_max_streams_uni = 2;  // control + data; a third peer stream is an error
+  params.initial_max_streams_bidi = 0;
+  params.initial_max_stream_data_uni = config.initial_stream_window;
+  params.initial_max_data = config.initial_connection_window;
+  params.max_idle_timeout = static_cast<ngtcp2_duration>(config.idle_timeout.count());
+  params.active_connection_id_limit = 8;
+}
+
+Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint, ConnectionId id,
+                                                              const core::SocketAddress& remote,
+                                                              core::Instant now) {
+  std::unique_ptr<Connection> connection(new Connection(endpoint, id, Role::client, remote));
+  ngtcp2_cid dcid{};
+  ngtcp2_cid scid{};
+  dcid.datalen = kCidLength;
+  scid.datalen = kCidLength;
+  endpoint.rng_.fill({dcid.data, kCidLength});
+  endpoint.rng_.fill({scid.data, kCidLength});
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  connection->fill_settings(settings, params, now);
+  const ngtcp2_callbacks callbacks = make_callbacks(Role::client);
+  const ngtcp2_path path = make_path(endpoint.local_, remote);
+  const int rv = ngtcp2_conn_client_new(&connection->conn_, &dcid, &scid, &path,
+                                        NGTCP2_PROTO_VER_V1, &callbacks, &settings, &params,
+                                        nullptr, connection.get());
+  if (rv != 0) return fail(Errc::internal, std::string("ngtcp2_conn_client_new: ") + ngtcp2_strerror(rv));
+  const CidKey key = CidKey::from(scid);
+  endpoint.register_cid(key, connection.get());
+  connection->cids_.push_back(key);
+  if (auto tls = connection->setup_tls(); !tls) return Unexpected(tls.error());
+  ngtcp2_conn_set_keep_alive_timeout(
+      connection->conn_, static_cast<ngtcp2_duration>(endpoint.config_.keep_alive.count()));
+  return connection;
+}
+
+Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint, ConnectionId id,
+                                                              const core::SocketAddress& remote,
+                                                              const ngtcp2_pkt_hd& header,
+                                                              core::Instant now) {
+  std::unique_ptr<Connection> connection(new Connection(endpoint, id, Role::server, remote));
+  ngtcp2_cid scid{};
+  scid.datalen = kCidLength;
+  endpoint.rng_.fill({scid.data, kCidLength});
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  connection->fill_settings(settings, params, now);
+  params.original_dcid = header.dcid;
+  params.stateless_reset_token_present = 1;
+  ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,
+                                               endpoint.config_.static_secret.data(),
+                                               endpoint.config_.static_secret.size(), &scid);
+  const ngtcp2_callbacks callbacks = make_callbacks(Role::server);
+  const ngtcp2_path path = make_path(endpoint.local_, remote);
+  const int rv =
+      ngtcp2_conn_server_new(&connection->conn_, &header.scid, &scid, &path, header.version,
+                             &callbacks, &settings, &params, nullptr, connection.get());
+  if (rv != 0) return fail(Errc::internal, std::string("ngtcp2_conn_server_new: ") + ngtcp2_strerror(rv));
+  // Retransmitted Initials still carry the client's original DCID.
+  for (const CidKey& key : {CidKey::from(scid), CidKey::from(header.dcid)}) {
+    endpoint.register_cid(key, connection.get());
+    connection->cids_.push_back(key);
+  }
+  if (auto tls = connection->setup_tls(); !tls) return Unexpected(tls.error());
+  ngtcp2_conn_set_keep_alive_timeout(
+      connection->conn_, static_cast<ngtcp2_duration>(endpoint.config_.keep_alive.count()));
+  return connection;
+}
+
+Result<void> Connection::setup_tls() {
+  const bool client = role_ == Role::client;
+  if (gnutls_init(&session_, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
+                                 GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+    return fail(Errc::crypto, "gnutls_init failed");
+  }
+  const int configured = client ? ngtcp2_crypto_gnutls_configure_client_session(session_)
+                                 : ngtcp2_crypto_gnutls_configure_server_session(session_);
+  if (configured != 0) return fail(Errc::crypto, "cannot configure the QUIC TLS session");
+  if (gnutls_priority_set_direct(session_, kPriority, nullptr) != 0) {
+    return fail(Errc::crypto, "TLS priority string rejected");
+  }
+  if (gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE,
+                             endpoint_.certificate_.credentials()) != 0) {
+    return fail(Errc::crypto, "cannot set TLS credentials");
+  }
+  const std::string& alpn = endpoint_.config_.alpn;
+  gnutls_datum_t protocol{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
+                          static_cast<unsigned>(alpn.size())};
+  const unsigned alpn_flags =
+      GNUTLS_ALPN_MANDATORY | (client ? 0U : static_cast<unsigned>(GNUTLS_ALPN_SERVER_PRECEDENCE));
+  if (gnutls_alpn_set_protocols(session_, &protocol, 1, alpn_flags) != 0) {
+    return fail(Errc::crypto, "cannot set ALPN");
+  }
+  conn_ref_.get_conn = get_conn;
+  conn_ref_.user_data = this;
+  gnutls_session_set_ptr(session_, &conn_ref_);
+  ngtcp2_conn_set_tls_native_handle(conn_, session_);
+  return {};
+}
+
+ngtcp2_conn* Connection::get_conn(ngtcp2_crypto_conn_ref* ref) {
+  return self(ref->user_data)->conn_;
+}
+
+void Connection::on_rand(std::uint8_t* dest, std::size_t destlen,
+                         const ngtcp2_rand_ctx* rand_ctx) {
+  static_cast<core::Rng*>(rand_ctx->native_handle)->fill({dest, destlen});
+}
+
+int Connection::on_get_new_connection_id(ngtcp2_conn* /*conn*/, ngtcp2_cid* cid,
+                                         std::uint8_t* token, std::size_t cidlen,
+                                         void* user_data) {
+  Connection* connection = self(user_data);
+  Endpoint& endpoint = connection->endpoint_;
+  cid->datalen = cidlen;
+  endpoint.rng_.fill({cid->data, cidlen});
+  const auto& secret = endpoint.config_.static_secret;
+  if (ngtcp2_crypto_generate_stateless_reset_token(token, secret.data(), secret.size(), cid) != 0) {
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  }
+  const CidKey key = CidKey::from(*cid);
+  endpoint.register_cid(key, connection);
+  connection->cids_.push_back(key);
+  return 0;
+}
+
+int Connection::on_remove_connection_id(ngtcp2_conn* /*conn*/, const ngtcp2_cid* cid,
+                                        void* user_data) {
+  Connection* connection = self(user_data);
+  const CidKey key = CidKey::from(*cid);
+  connection->endpoint_.unregister_cid(key);
+  std::erase(connection->cids_, key);
+  return 0;
+}
+
+int Connection::on_dcid_status(ngtcp2_conn* /*conn*/, int type, std::uint64_t /*seq*/,
+                               const ngtcp2_cid* /*cid*/, const std::uint8_t* token,
+                               void* user_data) {
+  if (token == nullptr) return 0;
+  Connection* connection = self(user_data);
+  TokenKey key;
+  std::copy_n(token, key.bytes.size(), key.bytes.begin());
+  if (type == NGTCP2_CONNECTION_ID_STATUS_TYPE_ACTIVATE) {
+    connection->endpoint_.register_token(key, connection);
+    connection->tokens_.push_back(key);
+  } else {
+    connection->endpoint_.unregister_token(key);
+    std::erase(connection->tokens_, key);
+  }
+  return 0;
+}
+
+int Connection::on_handshake_completed(ngtcp2_conn* /*conn*/, void* user_data) {
+  return self(user_data)->handshake_completed();
+}
+
+int Connection::handshake_completed() {
+  if (role_ == Role::client) {
+    gnutls_datum_t selected{};
+    const std::string& alpn = endpoint_.config_.alpn;
+    if (gnutls_alpn_get_selected_protocol(session_, &selected) != 0 ||
+        std::string_view(reinterpret_cast<const char*>(selected.data), selected.size) != alpn) {
+      return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+  }
+  ConnectionInfo info;
+  info.role = role_;
+  info.remote = remote_;
+  if (role_ == Role::server) {
+    info.server_cert_sha256 = endpoint_.certificate_.cert_sha256();
+  } else {
+    unsigned count = 0;
+    const gnutls_datum_t* peers = gnutls_certificate_get_peers(session_, &count);
+    if (peers == nullptr || count == 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    info.server_cert_sha256 = sha256_of(core::ByteView(peers[0].data, peers[0].size));
+  }
+  for (std::size_t kind = 0; kind < 2; ++kind) {
+    if (ngtcp2_conn_open_uni_stream(conn_, &stream_ids_[kind], nullptr) != 0) {
+      return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+  }
+  state_ = State::established;
+  endpoint_.handler_.on_connected(id_, info);
+  return 0;
+}
+
+int Connection::on_stream_open(ngtcp2_conn* /*conn*/, std::int64_t stream_id, void* user_data) {
+  // Peers open exactly two unidirectional streams (control, data); anything else is abuse.
+  const bool unidirectional = (stream_id & 0x2) != 0;
+  return unidirectional && (stream_id >> 2) < 2 && self(user_data)->state_ == State::established
+             ? 0
+             : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int Connection::on_recv_stream_data(ngtcp2_conn* /*conn*/, std::uint32_t /*flags*/,
+                                    std::int64_t stream_id, std::uint64_t /*offset*/,
+                                    const std::uint8_t* data, std::size_t datalen,
+                                    void* user_data, void* /*stream_user_data*/) {
+  return self(user_data)->stream_data(stream_id, core::ByteView(data, datalen));
+}
+
+int Connection::stream_data(std::int64_t stream_id, core::ByteView data) {
+  const bool unidirectional = (stream_id & 0x2) != 0;
+  const std::int64_t index = stream_id >> 2;
+  if (!unidirectional || index > 1 || state_ != State::established) {
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  }
+  if (!data.empty()) {
+    endpoint_.handler_.on_stream_data(id_, static_cast<StreamKind>(index), data);
+  }
+  // The handler consumed the bytes synchronously: return the receive credit at once.
+  ngtcp2_conn_extend_max_stream_offset(conn_, stream_id, data.size());
+  ngtcp2_conn_extend_max_offset(conn_, data.size());
+  return 0;
+}
+
+int Connection::on_acked_stream_data_offset(ngtcp2_conn* /*conn*/, std::int64_t stream_id,
+                                            std::uint64_t offset, std::uint64_t datalen,
+                                            void* user_data, void* /*stream_user_data*/) {
+  Connection* connection = self(user_data);
+  for (std::size_t kind = 0; kind < 2; ++kind) {
+    if (connection->stream_ids_[kind] != stream_id) continue;
+    SendQueue& queue = connection->queues_[kind];
+    queue.acknowledge(offset, datalen);
+    const auto limit = connection->endpoint_.config_.stream_send_buffer;
+    if (connection->writable_wanted_[kind] && queue.buffered() < limit / 2) {
+      connection->writable_wanted_[kind] = false;
+      connection->endpoint_.handler_.on_writable(connection->id_, static_cast<StreamKind>(kind));
+    }
+  }
+  return 0;
+}
+
+int Connection::on_extend_max_stream_data(ngtcp2_conn* /*conn*/, std::int64_t stream_id,
+                                          std::uint64_t /*max_data*/, void* user_data,
+                                          void* /*stream_user_data*/) {
+  Connection* connection = self(user_data);
+  for (std::size_t kind = 0; kind < 2; ++kind) {
+    if (connection->stream_ids_[kind] == stream_id) connection->stream_blocked_[kind] = false;
+  }
+  return 0;
+}
+
+int Connection::on_recv_stateless_reset(ngtcp2_conn* /*conn*/,
+                                        const ngtcp2_pkt_stateless_reset* /*sr*/,
+                                        void* user_data) {
+  self(user_data)->reset_received_ = true;
+  return 0;
+}
+
+}  // namespace barrel_p2p::transport

@@ -1,0 +1,137 @@
+// One QUIC connection: an ngtcp2_conn, its GnuTLS session, and the two stream send queues.
+// Internal to the transport; the Endpoint owns every Connection and routes to it.
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "barrel_p2p/result.hpp"
+#include "core/bytes.hpp"
+#include "core/socket_address.hpp"
+#include "core/time.hpp"
+#include "transport/cid_key.hpp"
+#include "transport/endpoint_handler.hpp"
+#include "transport/packet_batcher.hpp"
+#include "transport/send_queue.hpp"
+
+namespace barrel_p2p::transport {
+
+class Endpoint;
+
+class Connection {
+ public:
+  enum class State : std::uint8_t { handshaking, established, closing, draining, dead };
+
+  /// Creates a client connection. Errors: crypto (TLS setup), internal (ngtcp2).
+  static Result<std::unique_ptr<Connection>> create_client(Endpoint& endpoint, ConnectionId id,
+                                                           const core::SocketAddress& remote,
+                                                           core::Instant now);
+  /// Creates a server connection for an accepted Initial packet header.
+  static Result<std::unique_ptr<Connection>> create_server(Endpoint& endpoint, ConnectionId id,
+                                                           const core::SocketAddress& remote,
+                                                           const ngtcp2_pkt_hd& header,
+                                                           core::Instant now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void read(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
+            std::uint8_t ecn);
+  void handle_expiry(core::Instant now);
+  void write(core::Instant now, PacketBatcher& out);
+  Result<void> send(StreamKind kind, core::Bytes&& data);
+  Result<void> send_copy(StreamKind kind, core::ByteView data);
+  /// Graceful close: see Endpoint::close.
+  void request_close(core::Instant now, std::uint64_t app_code, std::string_view reason);
+  /// Immediate close (no waiting for queued bytes).
+  void close_now(core::Instant now, PacketBatcher& out, std::uint64_t app_code,
+                 std::string_view reason);
+
+  [[nodiscard]] core::Instant expiry() const;
+  [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] ConnectionId id() const { return id_; }
+  [[nodiscard]] ngtcp2_conn* native() const { return conn_; }
+  [[nodiscard]] std::uint64_t buffered(StreamKind kind) const;
+
+  // Bookkeeping used by the endpoint.
+  bool dirty = false;
+  std::int64_t scheduled_deadline = -1;
+
+ private:
+  Connection(Endpoint& endpoint, ConnectionId id, Role role, const core::SocketAddress& remote);
+  Result<void> setup_tls();
+  static ngtcp2_callbacks make_callbacks(Role role);
+  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
+                     core::Instant now);
+  void on_error(core::Instant now, int liberr);
+  void write_streams(core::Instant now, PacketBatcher& out);
+  void report_closed(CloseReason reason, std::string detail);
+  void enter_closing_wait(core::Instant now);
+  int pick_stream() const;
+  void write_close_packet(core::Instant now, PacketBatcher& out);
+  void send_stored_close(PacketBatcher& out);
+
+  // ngtcp2 callbacks (static trampolines to members).
+  static int on_handshake_completed(ngtcp2_conn* conn, void* user_data);
+  static int on_recv_stream_data(ngtcp2_conn* conn, std::uint32_t flags, std::int64_t stream_id,
+                                 std::uint64_t offset, const std::uint8_t* data,
+                                 std::size_t datalen, void* user_data, void* stream_user_data);
+  static int on_acked_stream_data_offset(ngtcp2_conn* conn, std::int64_t stream_id,
+                                         std::uint64_t offset, std::uint64_t datalen,
+                                         void* user_data, void* stream_user_data);
+  static int on_extend_max_stream_data(ngtcp2_conn* conn, std::int64_t stream_id,
+                                       std::uint64_t max_data, void* user_data,
+                                       void* stream_user_data);
+  static int on_stream_open(ngtcp2_conn* conn, std::int64_t stream_id, void* user_data);
+  static int on_recv_stateless_reset(ngtcp2_conn* conn, const ngtcp2_pkt_stateless_reset* sr,
+                                     void* user_data);
+  static void on_rand(std::uint8_t* dest, std::size_t destlen, const ngtcp2_rand_ctx* rand_ctx);
+  static int on_get_new_connection_id(ngtcp2_conn* conn, ngtcp2_cid* cid, std::uint8_t* token,
+                                      std::size_t cidlen, void* user_data);
+  static int on_remove_connection_id(ngtcp2_conn* conn, const ngtcp2_cid* cid, void* user_data);
+  static int on_dcid_status(ngtcp2_conn* conn, int type, std::uint64_t seq, const ngtcp2_cid* cid,
+                            const std::uint8_t* token, void* user_data);
+  static ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref);
+
+  int handshake_completed();
+  int stream_data(std::int64_t stream_id, core::ByteView data);
+
+  Endpoint& endpoint_;  // owns this connection
+  ConnectionId id_;
+  Role role_;
+  core::SocketAddress remote_;
+  State state_ = State::handshaking;
+  ngtcp2_conn* conn_ = nullptr;
+  gnutls_session_t session_ = nullptr;
+  ngtcp2_crypto_conn_ref conn_ref_{};
+  std::array<SendQueue, 2> queues_;
+  std::array<std::int64_t, 2> stream_ids_{-1, -1};
+  std::array<bool, 2> stream_blocked_{false, false};
+  std::array<bool, 2> writable_wanted_{false, false};
+  std::vector<CidKey> cids_;      // registered with the endpoint
+  std::vector<TokenKey> tokens_;  // registered with the endpoint
+  // Graceful close in progress.
+  bool close_requested_ = false;
+  std::uint64_t close_code_ = 0;
+  std::string close_reason_;
+  core::Instant close_wait_deadline_ = core::Instant::never();
+  // Closing/draining period. close_error_ is what the next write turns into CONNECTION_CLOSE.
+  ngtcp2_connection_close_error close_error_{};
+  bool close_pending_write_ = false;
+  bool resend_close_ = false;
+  std::uint32_t close_resends_ = 0;
+  core::Bytes close_packet_;
+  core::SocketAddress close_to_;
+  core::Instant linger_deadline_ = core::Instant::never();
+  bool closed_reported_ = false;
+  bool reset_received_ = false;
+  core::Instant now_;  // time of the call in progress, for callbacks
+};
+
+}  // namespace barrel_p2p::transport

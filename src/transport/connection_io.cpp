@@ -1,0 +1,288 @@
+// Connection: packet input, timers, the write loop and closing.
+#include <algorithm>
+#include <cstring>
+
+#include "core/assert.hpp"
+#include "transport/connection.hpp"
+#include "transport/endpoint.hpp"
+
+namespace barrel_p2p::transport {
+
+namespace {
+
+ngtcp2_tstamp timestamp(core::Instant now) { return static_cast<ngtcp2_tstamp>(now.nanos()); }
+
+// Closing and draining periods last three probe timeouts (RFC 9000 §10.2).
+core::Duration linger(ngtcp2_conn* conn) {
+  return core::Duration(static_cast<std::int64_t>(3 * ngtcp2_conn_get_pto(conn)));
+}
+
+// A peer sending packets during our closing period gets the close again, a few times.
+constexpr std::uint32_t kMaxCloseResends = 8;
+constexpr std::size_t kMaxVecs = 16;
+
+}  // namespace
+
+void Connection::read(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
+                      std::uint8_t ecn) {
+  now_ = now;
+  if (state_ == State::closing) {
+    resend_close_ = true;
+    endpoint_.mark_dirty(this);
+    return;
+  }
+  if (state_ == State::draining || state_ == State::dead) return;
+  ngtcp2_path path{};
+  path.local.addr = const_cast<sockaddr*>(endpoint_.local_.data());
+  path.local.addrlen = static_cast<ngtcp2_socklen>(endpoint_.local_.size());
+  path.remote.addr = const_cast<sockaddr*>(remote.data());
+  path.remote.addrlen = static_cast<ngtcp2_socklen>(remote.size());
+  ngtcp2_pkt_info info{};
+  info.ecn = ecn;
+  const int rv = ngtcp2_conn_read_pkt(conn_, &path, &info, data.data(), data.size(),
+                                      timestamp(now));
+  if (rv != 0) on_error(now, rv);
+  endpoint_.mark_dirty(this);
+}
+
+void Connection::handle_expiry(core::Instant now) {
+  now_ = now;
+  if (state_ == State::closing || state_ == State::draining) {
+    if (now >= linger_deadline_) state_ = State::dead;
+    return;
+  }
+  if (state_ == State::dead) return;
+  const int rv = ngtcp2_conn_handle_expiry(conn_, timestamp(now));
+  if (rv != 0) on_error(now, rv);
+  endpoint_.mark_dirty(this);
+}
+
+void Connection::on_error(core::Instant now, int liberr) {
+  const bool handshaking = state_ == State::handshaking;
+  switch (liberr) {
+    case NGTCP2_ERR_DRAINING:
+      state_ = State::draining;
+      linger_deadline_ = now + linger(conn_);
+      if (reset_received_) ++endpoint_.stats_.stateless_resets_received;
+      report_closed(reset_received_ ? CloseReason::stateless_reset : CloseReason::peer_closed,
+                    reset_received_ ? "stateless reset" : "peer closed the connection");
+      return;
+    case NGTCP2_ERR_DROP_CONN:
+      state_ = State::dead;
+      report_closed(CloseReason::protocol_error, "connection dropped");
+      return;
+    case NGTCP2_ERR_IDLE_CLOSE:
+      state_ = State::dead;
+      report_closed(handshaking ? CloseReason::handshake_failed : CloseReason::idle_timeout,
+                    "idle timeout");
+      return;
+    case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+      state_ = State::dead;
+      report_closed(CloseReason::handshake_failed, "handshake timeout");
+      return;
+    default:
+      break;
+  }
+  std::string detail = ngtcp2_strerror(liberr);
+  if (liberr == NGTCP2_ERR_CRYPTO) {
+    const std::uint8_t alert = ngtcp2_conn_get_tls_alert(conn_);
+    ngtcp2_connection_close_error_set_transport_error_tls_alert(&close_error_, alert, nullptr, 0);
+    detail = "TLS alert " + std::to_string(alert);
+  } else {
+    ngtcp2_connection_close_error_set_transport_error_liberr(&close_error_, liberr, nullptr, 0);
+  }
+  state_ = State::closing;
+  close_pending_write_ = true;
+  linger_deadline_ = now + linger(conn_);
+  report_closed(handshaking ? CloseReason::handshake_failed : CloseReason::protocol_error,
+                detail);
+}
+
+void Connection::report_closed(CloseReason reason, std::string detail) {
+  if (closed_reported_) return;
+  closed_reported_ = true;
+  endpoint_.handler_.on_closed(id_, reason, detail);
+}
+
+Result<void> Connection::send(StreamKind kind, core::Bytes&& data) {
+  if (state_ != State::established || close_requested_) {
+    return fail(Errc::closed, state_ == State::handshaking ? "connection not established yet"
+                                                           : "connection is closing");
+  }
+  SendQueue& queue = queues_[static_cast<std::size_t>(kind)];
+  const std::size_t limit = endpoint_.config_.stream_send_buffer;
+  if (queue.buffered() > 0 && queue.buffered() + data.size() > limit) {
+    writable_wanted_[static_cast<std::size_t>(kind)] = true;
+    return fail(Errc::limit_reached, "stream send buffer full (" + std::to_string(limit) +
+                                         " bytes); wait for on_writable");
+  }
+  queue.append(std::move(data));
+  endpoint_.mark_dirty(this);
+  return {};
+}
+
+Result<void> Connection::send_copy(StreamKind kind, core::ByteView data) {
+  if (data.size() > SendQueue::kPackLimit) return send(kind, core::Bytes(data.begin(), data.end()));
+  if (state_ != State::established || close_requested_) return send(kind, core::Bytes{});
+  SendQueue& queue = queues_[static_cast<std::size_t>(kind)];
+  if (queue.buffered() > 0 && queue.buffered() + data.size() > endpoint_.config_.stream_send_buffer) {
+    return send(kind, core::Bytes(data.begin(), data.end()));  // reports limit_reached
+  }
+  queue.append_copy(data);
+  endpoint_.mark_dirty(this);
+  return {};
+}
+
+void Connection::request_close(core::Instant now, std::uint64_t app_code,
+                               std::string_view reason) {
+  if (close_requested_ || state_ == State::closing || state_ == State::draining ||
+      state_ == State::dead) {
+    return;
+  }
+  close_requested_ = true;
+  close_code_ = app_code;
+  close_reason_ = std::string(reason.substr(0, 256));
+  close_wait_deadline_ = now + linger(conn_);
+  endpoint_.mark_dirty(this);
+}
+
+void Connection::close_now(core::Instant now, PacketBatcher& out, std::uint64_t app_code,
+                           std::string_view reason) {
+  if (state_ == State::closing || state_ == State::draining || state_ == State::dead) return;
+  close_requested_ = true;
+  close_code_ = app_code;
+  close_reason_ = std::string(reason.substr(0, 256));
+  close_wait_deadline_ = now;
+  write(now, out);
+}
+
+std::uint64_t Connection::buffered(StreamKind kind) const {
+  return queues_[static_cast<std::size_t>(kind)].buffered();
+}
+
+core::Instant Connection::expiry() const {
+  if (state_ == State::closing || state_ == State::draining) return linger_deadline_;
+  if (state_ == State::dead) return core::Instant::from_nanos(0);
+  const ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  core::Instant deadline = expiry >= static_cast<ngtcp2_tstamp>(INT64_MAX)
+                               ? core::Instant::never()
+                               : core::Instant::from_nanos(static_cast<std::int64_t>(expiry));
+  if (close_requested_) deadline = std::min(deadline, close_wait_deadline_);
+  return deadline;
+}
+
+int Connection::pick_stream() const {
+  for (std::size_t kind = 0; kind < 2; ++kind) {  // control first, always
+    if (stream_ids_[kind] >= 0 && queues_[kind].unsent() > 0 && !stream_blocked_[kind]) {
+      return static_cast<int>(kind);
+    }
+  }
+  return -1;
+}
+
+void Connection::write(core::Instant now, PacketBatcher& out) {
+  now_ = now;
+  if (state_ == State::dead || state_ == State::draining) return;
+  if (state_ == State::closing) {
+    if (close_pending_write_) {
+      write_close_packet(now, out);
+    } else if (resend_close_) {
+      send_stored_close(out);
+    }
+    return;
+  }
+  if (!close_requested_ || state_ == State::established) write_streams(now, out);
+  if (state_ != State::handshaking && state_ != State::established) return;
+  const bool flushed = queues_[0].buffered() == 0 && queues_[1].buffered() == 0;
+  if (close_requested_ && (flushed || now >= close_wait_deadline_ || state_ == State::handshaking)) {
+    ngtcp2_connection_close_error_set_application_error(
+        &close_error_, close_code_, reinterpret_cast<const std::uint8_t*>(close_reason_.data()),
+        close_reason_.size());
+    state_ = State::closing;
+    write_close_packet(now, out);
+    report_closed(CloseReason::local, close_reason_);
+  }
+}
+
+void Connection::write_streams(core::Instant now, PacketBatcher& out) {
+  const std::size_t max_size = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn_);
+  std::size_t written = 0;
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  for (;;) {
+    const int kind = pick_stream();
+    ngtcp2_vec vecs[kMaxVecs];
+    std::size_t vec_count = 0;
+    std::int64_t stream_id = -1;
+    std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_NONE;
+    if (kind >= 0) {
+      vec_count = queues_[static_cast<std::size_t>(kind)].unsent_vecs(vecs, kMaxVecs);
+      stream_id = stream_ids_[static_cast<std::size_t>(kind)];
+      flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+    }
+    ngtcp2_pkt_info info{};
+    ngtcp2_ssize accepted = -1;
+    std::uint8_t* dest = out.reserve(max_size);
+    const ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, max_size,
+                                                     &accepted, flags, stream_id, vecs,
+                                                     vec_count, timestamp(now));
+    if (kind >= 0 && accepted > 0) {
+      queues_[static_cast<std::size_t>(kind)].mark_sent(static_cast<std::size_t>(accepted));
+    }
+    if (n < 0) {
+      if (n == NGTCP2_ERR_WRITE_MORE) continue;
+      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
+        stream_blocked_[static_cast<std::size_t>(kind)] = true;
+        continue;
+      }
+      on_error(now, static_cast<int>(n));
+      if (close_pending_write_) write_close_packet(now, out);
+      return;
+    }
+    if (n == 0) break;
+    auto remote = core::SocketAddress::from_sockaddr(ps.path.remote.addr, ps.path.remote.addrlen);
+    out.commit(static_cast<std::size_t>(n), remote ? *remote : remote_,
+               static_cast<std::uint8_t>(info.ecn));
+    written += static_cast<std::size_t>(n);
+    if (written >= quantum || out.blocked()) break;
+  }
+  // ngtcp2 0.12 paces from initial_rtt (333 ms) until the first RTT sample, which stalls the
+  // handshake by ~23 ms; pacing starts once a real sample exists (notes §5, workaround B).
+  ngtcp2_conn_stat stat;
+  ngtcp2_conn_get_conn_stat(conn_, &stat);
+  if (stat.first_rtt_sample_ts != UINT64_MAX) ngtcp2_conn_update_pkt_tx_time(conn_, timestamp(now));
+}
+
+void Connection::write_close_packet(core::Instant now, PacketBatcher& out) {
+  close_pending_write_ = false;
+  state_ = State::closing;
+  linger_deadline_ = now + linger(conn_);
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info info{};
+  close_packet_.resize(NGTCP2_MAX_UDP_PAYLOAD_SIZE);
+  const ngtcp2_ssize n =
+      ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, close_packet_.data(),
+                                         close_packet_.size(), &close_error_, timestamp(now));
+  if (n <= 0) {
+    close_packet_.clear();
+    state_ = State::dead;
+    return;
+  }
+  close_packet_.resize(static_cast<std::size_t>(n));
+  auto remote = core::SocketAddress::from_sockaddr(ps.path.remote.addr, ps.path.remote.addrlen);
+  close_to_ = remote ? *remote : remote_;
+  send_stored_close(out);
+}
+
+void Connection::send_stored_close(PacketBatcher& out) {
+  resend_close_ = false;
+  if (close_packet_.empty() || close_resends_ > kMaxCloseResends) return;
+  ++close_resends_;
+  std::uint8_t* dest = out.reserve(close_packet_.size());
+  std::memcpy(dest, close_packet_.data(), close_packet_.size());
+  out.commit(close_packet_.size(), close_to_, 0);
+}
+
+}  // namespace barrel_p2p::transport

@@ -1,0 +1,133 @@
+// A QUIC endpoint on one UDP socket: it both accepts and initiates connections, routes
+// datagrams by connection ID, and keeps every connection's ngtcp2 + GnuTLS state.
+// Sans-IO: datagrams and time go in; datagrams (through a DatagramSink), stream bytes and
+// connection events (through an EndpointHandler) and the next deadline come out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "barrel_p2p/result.hpp"
+#include "core/bytes.hpp"
+#include "core/rng.hpp"
+#include "core/socket_address.hpp"
+#include "core/time.hpp"
+#include "transport/cid_key.hpp"
+#include "transport/endpoint_handler.hpp"
+#include "transport/transport_config.hpp"
+
+namespace barrel_p2p::transport {
+
+class Connection;
+class TlsCertificate;
+
+/// Counters of one endpoint (monotonic, for metrics and tests).
+struct EndpointStats {
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t datagrams_dropped_garbage = 0;  ///< undecodable or truncated
+  std::uint64_t datagrams_unknown_connection = 0;
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_initiated = 0;
+  std::uint64_t connections_refused_limit = 0;  ///< inbound Initials over a cap
+  std::uint64_t stateless_resets_sent = 0;
+  std::uint64_t stateless_resets_received = 0;
+  std::uint64_t packets_sent = 0;
+  std::uint64_t send_blocked = 0;  ///< flushes cut short by a full socket
+};
+
+/// Path statistics of one connection (RFC 9002 estimators, from ngtcp2).
+struct PathStats {
+  core::Duration smoothed_rtt{};
+  core::Duration latest_rtt{};
+  core::Duration min_rtt{};
+  core::Duration rtt_variance{};
+  std::uint64_t congestion_window = 0;
+  std::uint64_t bytes_in_flight = 0;
+};
+
+class Endpoint {
+ public:
+  /// `certificate`, `rng` and `handler` must outlive the endpoint. `local` is the socket's
+  /// concrete bound address (ngtcp2 compares paths byte for byte).
+  Endpoint(const TransportConfig& config, const TlsCertificate& certificate, core::Rng& rng,
+           EndpointHandler& handler, const core::SocketAddress& local);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  /// Starts a client connection to `remote`. The handler reports on_connected or on_closed.
+  /// Errors: limit_reached when max_connections or max_handshakes is reached; crypto when TLS
+  /// session setup fails.
+  Result<ConnectionId> connect(core::Instant now, const core::SocketAddress& remote);
+
+  /// Feeds one received datagram. Garbage is dropped and counted, never fatal to the node.
+  void handle_datagram(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
+                       std::uint8_t ecn);
+
+  /// Queues bytes on our stream of `kind` (written at the next flush, control first).
+  /// Errors: not_found (unknown or closed connection), closed (handshake not complete or
+  /// closing), limit_reached (stream_send_buffer full; on_writable follows).
+  Result<void> send(ConnectionId id, StreamKind kind, core::Bytes&& data);
+  /// As send(), copying `data`.
+  Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
+
+  /// Closes a connection gracefully: queued control bytes are delivered first (bounded by
+  /// 3 PTO), then CONNECTION_CLOSE carries `app_code` and `reason`. Unknown ids are ignored.
+  void close(core::Instant now, ConnectionId id, std::uint64_t app_code, std::string_view reason);
+  /// Closes every connection at once (endpoint shutdown), without waiting.
+  void close_all(core::Instant now, DatagramSink& sink);
+
+  /// Writes everything pending for connections touched since the last flush.
+  void flush(core::Instant now, DatagramSink& sink);
+  /// The earliest instant at which on_timeout must run (Instant::never() when idle).
+  [[nodiscard]] core::Instant next_deadline() const;
+  /// Runs the timers that are due (loss detection, ACK delay, idle, keep-alive, pacing).
+  void on_timeout(core::Instant now);
+
+  [[nodiscard]] const EndpointStats& stats() const { return stats_; }
+  [[nodiscard]] std::size_t connection_count() const { return connections_.size(); }
+  [[nodiscard]] std::size_t handshake_count() const;
+  /// Errors: not_found.
+  [[nodiscard]] Result<PathStats> path_stats(ConnectionId id) const;
+  /// Bytes queued but not yet acknowledged on our stream of `kind` (0 for unknown ids).
+  [[nodiscard]] std::uint64_t buffered(ConnectionId id, StreamKind kind) const;
+  [[nodiscard]] const core::SocketAddress& local_address() const { return local_; }
+
+ private:
+  friend class Connection;
+  void register_cid(const CidKey& cid, Connection* connection);
+  void unregister_cid(const CidKey& cid);
+  void register_token(const TokenKey& token, Connection* connection);
+  void unregister_token(const TokenKey& token);
+  void mark_dirty(Connection* connection);
+  void reschedule(Connection* connection);
+  Connection* find(ConnectionId id) const;
+  void accept(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
+              std::uint8_t ecn);
+  void handle_unknown_short(core::Instant now, const core::SocketAddress& remote,
+                            core::ByteView data, std::uint8_t ecn, const CidKey& dcid);
+  void reap_dead();
+
+  TransportConfig config_;
+  const TlsCertificate& certificate_;  // outlives the endpoint
+  core::Rng& rng_;                     // outlives the endpoint
+  EndpointHandler& handler_;           // outlives the endpoint
+  core::SocketAddress local_;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<CidKey, Connection*, CidKeyHash> by_cid_;
+  std::unordered_map<TokenKey, Connection*, TokenKeyHash> by_token_;
+  std::set<std::pair<std::int64_t, std::uint64_t>> timers_;  // (deadline ns, connection id)
+  std::vector<Connection*> dirty_;
+  std::vector<std::pair<core::SocketAddress, core::Bytes>> pending_resets_;  // bounded below
+  std::int64_t reset_window_start_ = 0;
+  std::uint32_t resets_in_window_ = 0;
+  EndpointStats stats_;
+};
+
+}  // namespace barrel_p2p::transport

@@ -1,0 +1,71 @@
+// What a QUIC endpoint reports to the layer above it (the node runtime).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "core/bytes.hpp"
+#include "core/socket_address.hpp"
+
+namespace barrel_p2p::transport {
+
+/// Handle of one QUIC connection inside an endpoint; never reused within a process.
+struct ConnectionId {
+  std::uint64_t value = 0;
+  auto operator<=>(const ConnectionId&) const = default;
+};
+
+enum class Role : std::uint8_t { client, server };
+
+/// The two unidirectional streams each side opens on every connection. Control frames
+/// (authentication, membership, heartbeats) never wait behind data frames.
+enum class StreamKind : std::uint8_t { control = 0, data = 1 };
+
+/// Facts about a connection whose TLS handshake completed.
+struct ConnectionInfo {
+  Role role = Role::client;
+  core::SocketAddress remote;
+  /// SHA-256 of the server's DER certificate: the one received (client) or our own (server).
+  std::array<std::uint8_t, 32> server_cert_sha256{};
+};
+
+enum class CloseReason : std::uint8_t {
+  local,             ///< We closed it (close() or endpoint shutdown).
+  peer_closed,       ///< The peer sent CONNECTION_CLOSE.
+  idle_timeout,      ///< No packets for the idle timeout (peer silent or gone).
+  handshake_failed,  ///< TLS handshake failed or timed out.
+  stateless_reset,   ///< The peer lost the connection state and reset it.
+  protocol_error,    ///< A QUIC or stream-usage violation.
+};
+
+/// Receives endpoint events. Called on the loop thread, from inside Endpoint calls;
+/// implementations may call Endpoint::send/close (they are deferred) but must not destroy
+/// the endpoint.
+class EndpointHandler {
+ public:
+  virtual ~EndpointHandler() = default;
+  /// TLS handshake completed; streams are open and send() may be used.
+  virtual void on_connected(ConnectionId id, const ConnectionInfo& info) = 0;
+  /// Bytes arrived on the peer's stream of `kind`, in order.
+  virtual void on_stream_data(ConnectionId id, StreamKind kind, core::ByteView data) = 0;
+  /// The stream's send buffer fell below half of its bound after send() had refused.
+  virtual void on_writable(ConnectionId id, StreamKind kind) = 0;
+  /// The connection ended; `id` is invalid afterwards. Called exactly once per connection
+  /// (including client connections that never completed the handshake).
+  virtual void on_closed(ConnectionId id, CloseReason reason, const std::string& detail) = 0;
+};
+
+/// Receives outgoing datagrams. `data` holds one or more packets of `segment_size` bytes (the
+/// last may be shorter): send them with GSO or one by one. Returns false when the socket is
+/// full; the endpoint then stops writing until the next flush (QUIC recovers the loss).
+class DatagramSink {
+ public:
+  virtual ~DatagramSink() = default;
+  virtual bool send_datagrams(const core::SocketAddress& to, core::ByteView data,
+                              std::size_t segment_size, std::uint8_t ecn) = 0;
+};
+
+std::string_view close_reason_name(CloseReason reason);
+
+}  // namespace barrel_p2p::transport

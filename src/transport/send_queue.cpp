@@ -1,0 +1,78 @@
+#include "transport/send_queue.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+
+namespace barrel_p2p::transport {
+
+void SendQueue::append(core::Bytes&& data) {
+  if (data.empty()) return;
+  if (data.size() <= kPackLimit) {
+    append_copy(data);
+    return;
+  }
+  Chunk chunk{std::move(data), queued_offset_, false};
+  queued_offset_ += chunk.data.size();
+  chunks_.push_back(std::move(chunk));
+}
+
+void SendQueue::append_copy(core::ByteView data) {
+  if (data.empty()) return;
+  if (data.size() > kPackLimit) {
+    append(core::Bytes(data.begin(), data.end()));
+    return;
+  }
+  if (chunks_.empty() || !chunks_.back().packed ||
+      chunks_.back().data.size() + data.size() > kChunkCapacity) {
+    Chunk chunk;
+    chunk.data.reserve(kChunkCapacity);
+    chunk.start = queued_offset_;
+    chunk.packed = true;
+    chunks_.push_back(std::move(chunk));
+  }
+  core::Bytes& tail = chunks_.back().data;
+  // Within the reserved capacity: no reallocation, earlier bytes keep their addresses.
+  BARREL_ASSERT(tail.size() + data.size() <= tail.capacity());
+  tail.insert(tail.end(), data.begin(), data.end());
+  queued_offset_ += data.size();
+}
+
+std::size_t SendQueue::unsent_vecs(ngtcp2_vec* out, std::size_t max_vecs) const {
+  std::size_t count = 0;
+  for (const Chunk& chunk : chunks_) {
+    if (count == max_vecs) break;
+    const std::uint64_t end = chunk.start + chunk.data.size();
+    if (end <= sent_offset_) continue;
+    const std::uint64_t skip = sent_offset_ > chunk.start ? sent_offset_ - chunk.start : 0;
+    // ngtcp2_vec is non-const by API; ngtcp2 only reads stream data.
+    out[count].base = const_cast<std::uint8_t*>(chunk.data.data()) + skip;
+    out[count].len = static_cast<std::size_t>(chunk.data.size() - skip);
+    ++count;
+  }
+  return count;
+}
+
+void SendQueue::mark_sent(std::size_t count) {
+  BARREL_ASSERT(count <= unsent());
+  sent_offset_ += count;
+}
+
+void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
+  const std::uint64_t end = offset + length;
+  if (end <= acked_offset_) return;
+  BARREL_ASSERT(end <= sent_offset_, "peer acknowledged bytes we never sent");
+  acked_offset_ = end;
+  while (!chunks_.empty()) {
+    const Chunk& head = chunks_.front();
+    const std::uint64_t head_end = head.start + head.data.size();
+    // Keep a packed tail that may still receive appends.
+    if (head_end > acked_offset_ || (chunks_.size() == 1 && head.packed &&
+                                     head.data.size() < kChunkCapacity)) {
+      break;
+    }
+    chunks_.pop_front();
+  }
+}
+
+}  // namespace barrel_p2p::transport

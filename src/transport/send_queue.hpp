@@ -1,0 +1,56 @@
+// Bytes queued on one QUIC stream, kept alive until the peer acknowledges them.
+// ngtcp2 does not copy stream data: it keeps pointers for retransmission until the
+// acked_stream_data_offset callback covers them, so chunks here never move once written.
+#pragma once
+
+#include <ngtcp2/ngtcp2.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include "core/bytes.hpp"
+
+namespace barrel_p2p::transport {
+
+/// FIFO of stream bytes with three cursors: acked <= sent <= queued (stream offsets).
+/// Small appends are packed into fixed-capacity chunks; large ones keep their own buffer.
+/// Not thread-safe: owned by one connection on the loop thread.
+class SendQueue {
+ public:
+  /// Appends bytes (copied into a packed chunk when small, else moved into its own chunk).
+  void append(core::Bytes&& data);
+  /// Appends a copy of `data`.
+  void append_copy(core::ByteView data);
+
+  /// Fills up to `max_vecs` vectors with unsent bytes, oldest first; returns the count.
+  std::size_t unsent_vecs(ngtcp2_vec* out, std::size_t max_vecs) const;
+  /// Records that `count` unsent bytes were handed to ngtcp2. Precondition: count <= unsent().
+  void mark_sent(std::size_t count);
+  /// Releases bytes acknowledged by the peer: [offset, offset + length), called in order.
+  void acknowledge(std::uint64_t offset, std::uint64_t length);
+
+  [[nodiscard]] std::uint64_t unsent() const { return queued_offset_ - sent_offset_; }
+  /// Bytes held in memory: queued but not yet acknowledged.
+  [[nodiscard]] std::uint64_t buffered() const { return queued_offset_ - acked_offset_; }
+  [[nodiscard]] std::uint64_t acked_offset() const { return acked_offset_; }
+  [[nodiscard]] std::uint64_t queued_offset() const { return queued_offset_; }
+
+  /// Appends at most this large are packed into shared chunks.
+  static constexpr std::size_t kPackLimit = 4096;
+  /// Capacity of a packed chunk; fixed at creation so packed bytes never move.
+  static constexpr std::size_t kChunkCapacity = 32 * 1024;
+
+ private:
+  struct Chunk {
+    core::Bytes data;
+    std::uint64_t start = 0;  // stream offset of data[0]
+    bool packed = false;      // capacity reserved up front; may still grow in place
+  };
+  std::deque<Chunk> chunks_;
+  std::uint64_t acked_offset_ = 0;
+  std::uint64_t sent_offset_ = 0;
+  std::uint64_t queued_offset_ = 0;
+};
+
+}  // namespace barrel_p2p::transport

@@ -1,0 +1,214 @@
+// Authenticated peer links between real nodes over QUIC on loopback.
+#include <thread>
+
+#include "support/test_support.hpp"
+
+namespace barrel_p2p::testing {
+namespace {
+
+TEST(Link, TwoNodesAuthenticateAndExchangeMessages) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  auto peer = a->connect_and_wait(b->address(), 5s);
+  ASSERT_TRUE(peer) << peer.error().to_string();
+  EXPECT_EQ(*peer, "bob");
+  auto up_on_b = wait_for<PeerUp>(*b);
+  ASSERT_TRUE(up_on_b);
+  EXPECT_EQ(up_on_b->peer, "alice");
+  EXPECT_EQ(up_on_b->fingerprint, a->fingerprint());
+  ASSERT_TRUE(a->send("bob", Channel::data, bytes_of("hello bob")));
+  auto message = wait_for<Message>(*b);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->peer, "alice");
+  EXPECT_EQ(message->channel, Channel::data);
+  EXPECT_EQ(text_of(message->payload), "hello bob");
+  ASSERT_TRUE(b->send("alice", Channel::control, bytes_of("hello alice")));
+  auto reply = wait_for<Message>(*a);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->channel, Channel::control);
+  EXPECT_EQ(text_of(reply->payload), "hello alice");
+  EXPECT_EQ(a->peers(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(a->stats().auth_succeeded, 1U);
+}
+
+TEST(Link, ThreeNodesAuthenticatePairwise) {
+  TempDir dir;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (const char* name : {"n1", "n2", "n3"}) nodes.push_back(start_node(test_config(name, dir.sub(name))));
+  for (auto& node : nodes) ASSERT_TRUE(node);
+  ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[1]->address(), 5s));
+  ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[2]->address(), 5s));
+  ASSERT_TRUE(nodes[1]->connect_and_wait(nodes[2]->address(), 5s));
+  for (auto& from : nodes) {
+    for (auto& to : nodes) {
+      if (from == to) continue;
+      ASSERT_TRUE(from->send(to->name(), Channel::data, bytes_of(from->name() + "->" + to->name())));
+    }
+  }
+  for (auto& node : nodes) {
+    std::vector<std::string> got;
+    for (int i = 0; i < 2; ++i) {
+      auto message = wait_for<Message>(*node);
+      ASSERT_TRUE(message) << node->name();
+      got.push_back(text_of(message->payload));
+    }
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got.size(), 2U);
+    EXPECT_EQ(node->peers().size(), 2U);
+  }
+}
+
+TEST(Link, SimultaneousDialsLeaveOneLink) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  std::thread dial_a([&] { (void)a->connect(b->address()); });
+  std::thread dial_b([&] { (void)b->connect(a->address()); });
+  dial_a.join();
+  dial_b.join();
+  ASSERT_TRUE(wait_for<PeerUp>(*a));
+  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  // Let the losing connection close on both sides, then check that exactly one remains and
+  // that it carries messages both ways in order.
+  for (int i = 0; i < 100 && (a->stats().connections != 1 || b->stats().connections != 1); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(a->stats().connections, 1U);
+  EXPECT_EQ(b->stats().connections, 1U);
+  EXPECT_EQ(a->peers(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(b->peers(), std::vector<std::string>{"alice"});
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(i))));
+  for (int i = 0; i < 50; ++i) {
+    auto message = wait_for<Message>(*b);
+    ASSERT_TRUE(message);
+    EXPECT_EQ(text_of(message->payload), std::to_string(i));
+  }
+  EXPECT_FALSE(wait_for<PeerDown>(*a, 200ms)) << "the surviving link must not flap";
+}
+
+TEST(Link, ManyMessagesArriveInOrderPerChannel) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  constexpr int kCount = 20000;
+  for (int i = 0; i < kCount; ++i) {
+    const Channel channel = i % 10 == 0 ? Channel::control : Channel::data;
+    ASSERT_TRUE(a->send("bob", channel, bytes_of(std::to_string(i))));
+  }
+  int next_control = 0;
+  int next_data = 1;
+  for (int received = 0; received < kCount; ++received) {
+    auto message = wait_for<Message>(*b);
+    ASSERT_TRUE(message) << "after " << received;
+    const int value = std::stoi(text_of(message->payload));
+    if (message->channel == Channel::control) {
+      ASSERT_EQ(value, next_control);
+      next_control += 10;
+    } else {
+      ASSERT_EQ(value, next_data);
+      next_data += next_data % 10 == 9 ? 2 : 1;
+    }
+  }
+}
+
+TEST(Link, DisconnectSendsTheReasonBeforeClosing) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  ASSERT_TRUE(a->disconnect("bob", "maintenance window"));
+  auto down = wait_for<PeerDown>(*b);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->peer, "alice");
+  EXPECT_EQ(down->reason, "peer left: maintenance window");
+  EXPECT_FALSE(a->send("bob", Channel::data, bytes_of("late")));
+}
+
+TEST(Link, StoppingANodeTellsItsPeers) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  b->stop();
+  auto down = wait_for<PeerDown>(*a, 3s);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, "peer left: node stopping");
+  EXPECT_TRUE(a->peers().empty());
+}
+
+TEST(Link, WrongClusterNameIsRefused) {
+  TempDir dir;
+  auto config_b = test_config("bob", dir.sub("b"));
+  config_b.cluster_name = "other";
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(config_b);
+  ASSERT_TRUE(a && b);
+  auto peer = a->connect_and_wait(b->address(), 5s);
+  ASSERT_FALSE(peer);
+  EXPECT_EQ(peer.error().code, Errc::auth_failed);
+  EXPECT_NE(peer.error().message.find("cluster_mismatch"), std::string::npos)
+      << peer.error().message;
+  EXPECT_TRUE(a->peers().empty());
+  EXPECT_TRUE(b->peers().empty());
+}
+
+TEST(Link, ClusterSecretMustMatch) {
+  TempDir dir;
+  auto config_a = test_config("alice", dir.sub("a"));
+  auto config_b = test_config("bob", dir.sub("b"));
+  auto config_c = test_config("carol", dir.sub("c"));
+  config_a.cluster_secret = "s3cret";
+  config_b.cluster_secret = "s3cret";
+  config_c.cluster_secret = "other";
+  auto a = start_node(config_a);
+  auto b = start_node(config_b);
+  auto c = start_node(config_c);
+  ASSERT_TRUE(a && b && c);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  auto refused = a->connect_and_wait(c->address(), 5s);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cluster_secret_mismatch"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST(Link, ConnectionCapGivesAClearError) {
+  TempDir dir;
+  auto config_a = test_config("alice", dir.sub("a"));
+  config_a.max_connections = 1;
+  auto a = start_node(config_a);
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  auto c = start_node(test_config("carol", dir.sub("c")));
+  ASSERT_TRUE(a && b && c);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  auto over = a->connect(c->address());
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, Errc::limit_reached);
+  EXPECT_NE(over.error().message.find("max_connections"), std::string::npos);
+}
+
+TEST(Link, OversizeMessageIsRefusedBeforeSending) {
+  TempDir dir;
+  auto config_a = test_config("alice", dir.sub("a"));
+  config_a.max_frame_size = 1024;
+  config_a.send_buffer_limit = 1 << 20;
+  auto a = start_node(config_a);
+  ASSERT_TRUE(a);
+  auto sent = a->send("nobody", Channel::data, std::vector<std::uint8_t>(2048));
+  ASSERT_FALSE(sent);
+  EXPECT_EQ(sent.error().code, Errc::invalid_argument);
+  auto unknown = a->send("nobody", Channel::data, bytes_of("x"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::testing

@@ -1,0 +1,84 @@
+#include "support/raw_peer.hpp"
+
+#include <poll.h>
+
+#include <gtest/gtest.h>
+
+namespace barrel_p2p::testing {
+
+std::unique_ptr<RawPeer> RawPeer::create() {
+  std::unique_ptr<RawPeer> peer(new RawPeer());
+  auto certificate = transport::TlsCertificate::generate("raw-peer");
+  EXPECT_TRUE(certificate);
+  peer->certificate_ = std::make_unique<transport::TlsCertificate>(std::move(certificate).value());
+  auto socket = runtime::UdpSocket::bind(*core::SocketAddress::parse("127.0.0.1:0"));
+  EXPECT_TRUE(socket);
+  peer->socket_ = std::make_unique<runtime::UdpSocket>(std::move(socket).value());
+  transport::TransportConfig config;
+  config.idle_timeout = std::chrono::seconds(30);
+  peer->rng_.fill(config.static_secret);
+  peer->endpoint_ = std::make_unique<transport::Endpoint>(
+      config, *peer->certificate_, peer->rng_, *peer, peer->socket_->local_address());
+  return peer;
+}
+
+RawPeer::~RawPeer() { endpoint_.reset(); }
+
+Result<transport::ConnectionId> RawPeer::connect(const std::string& address) {
+  auto remote = core::SocketAddress::parse(address);
+  if (!remote) return Unexpected(remote.error());
+  auto id = endpoint_->connect(clock_.now(), *remote);
+  endpoint_->flush(clock_.now(), *this);
+  return id;
+}
+
+void RawPeer::step(std::chrono::milliseconds max_wait) {
+  pollfd descriptor{socket_->fd(), POLLIN, 0};
+  (void)::poll(&descriptor, 1, static_cast<int>(max_wait.count()));
+  const core::Instant now = clock_.now();
+  for (int i = 0; i < 16; ++i) {
+    auto received = socket_->receive_batch(
+        [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
+          endpoint_->handle_datagram(now, from, data, ecn);
+        });
+    if (!received || *received == 0) break;
+  }
+  if (endpoint_->next_deadline() <= clock_.now()) endpoint_->on_timeout(clock_.now());
+  endpoint_->flush(clock_.now(), *this);
+}
+
+bool RawPeer::pump_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    step(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+void RawPeer::pump_for(std::chrono::milliseconds duration) {
+  pump_until([] { return false; }, duration);
+}
+
+void RawPeer::on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) {
+  connected[id.value] = info;
+  if (connected_hook) connected_hook(id, info);
+}
+
+void RawPeer::on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
+                             core::ByteView data) {
+  if (data_hook) data_hook(id, kind, data);
+}
+
+void RawPeer::on_closed(transport::ConnectionId id, transport::CloseReason reason,
+                        const std::string& detail) {
+  closed[id.value] = std::string(transport::close_reason_name(reason)) + ": " + detail;
+  if (closed_hook) closed_hook(id, reason, detail);
+}
+
+bool RawPeer::send_datagrams(const core::SocketAddress& to, core::ByteView data,
+                             std::size_t segment_size, std::uint8_t ecn) {
+  return socket_->send(to, data, segment_size, ecn).has_value();
+}
+
+}  // namespace barrel_p2p::testing

@@ -1,0 +1,155 @@
+// Identity files, trust-on-first-use, strict mode and pin conflicts, across restarts.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "support/test_support.hpp"
+
+namespace barrel_p2p::testing {
+namespace {
+
+std::vector<char> read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(Trust, TofuPinsOnFirstContactAndThePinSurvivesRestarts) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  const auto bob_key = b->public_key();
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  auto up = wait_for<PeerUp>(*a);
+  ASSERT_TRUE(up);
+  EXPECT_TRUE(up->newly_trusted);
+  const auto pin_file = dir.sub("a") / "keys" / "trusted" / "bob.pub";
+  ASSERT_TRUE(std::filesystem::exists(pin_file));
+  const auto raw = read_all(pin_file);
+  ASSERT_EQ(raw.size(), 32U);
+  EXPECT_EQ(std::memcmp(raw.data(), bob_key.data(), 32), 0);
+
+  // Restart both: bob keeps his key and certificate, alice keeps her pin.
+  const auto cert_before = read_all(dir.sub("b") / "quic" / "node.crt");
+  a.reset();
+  b.reset();
+  b = start_node(test_config("bob", dir.sub("b")));
+  a = start_node(test_config("alice", dir.sub("a")));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(b->public_key(), bob_key);
+  EXPECT_EQ(read_all(dir.sub("b") / "quic" / "node.crt"), cert_before);
+  auto pin = a->lookup_pin("bob");
+  ASSERT_TRUE(pin);
+  EXPECT_EQ(pin->public_key, bob_key);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  auto again = wait_for<PeerUp>(*a);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->newly_trusted);
+}
+
+TEST(Trust, StrictModeRejectsUnknownKeysAndAcceptsProvisionedOnes) {
+  TempDir dir;
+  auto config_a = test_config("alice", dir.sub("a"));
+  config_a.trust_mode = TrustMode::strict;
+  auto a = start_node(config_a);
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  auto refused = b->connect_and_wait(a->address(), 5s);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::auth_failed);
+  auto failure = wait_for<AuthFailure>(*a);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->reason, "unknown_key");
+  EXPECT_EQ(failure->peer, "bob");
+  EXPECT_TRUE(failure->local);
+  EXPECT_GE(a->stats().auth_failed_by_reason["unknown_key"], 1U);
+
+  ASSERT_TRUE(a->pin("bob", b->public_key()));
+  auto accepted = b->connect_and_wait(a->address(), 5s);
+  ASSERT_TRUE(accepted) << accepted.error().to_string();
+  EXPECT_EQ(*accepted, "alice");
+  EXPECT_EQ(a->trust_mode(), TrustMode::strict);
+}
+
+void expect_impostor_rejected(TrustMode mode) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));  // alice pins bob's key
+  a->set_trust_mode(mode);
+  b.reset();
+  // "bob" returns with a brand-new key pair under the same name.
+  auto impostor = start_node(test_config("bob", dir.sub("impostor")));
+  ASSERT_TRUE(impostor);
+  auto outcome = a->connect_and_wait(impostor->address(), 5s);
+  ASSERT_FALSE(outcome);
+  EXPECT_NE(outcome.error().message.find("key_mismatch"), std::string::npos)
+      << outcome.error().message;
+  auto failure = wait_for<AuthFailure>(*a, [](const AuthFailure& f) {
+    return f.reason == "key_mismatch";
+  });
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->peer, "bob");
+  // The pin was not replaced.
+  auto pin = a->lookup_pin("bob");
+  ASSERT_TRUE(pin);
+  EXPECT_NE(pin->public_key, impostor->public_key());
+}
+
+TEST(Trust, NewKeyUnderAKnownNameIsRejectedInTofuMode) {
+  expect_impostor_rejected(TrustMode::tofu);
+}
+
+TEST(Trust, NewKeyUnderAKnownNameIsRejectedInStrictMode) {
+  expect_impostor_rejected(TrustMode::strict);
+}
+
+TEST(Trust, SecretKeyFileIsOwnerOnly) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  ASSERT_TRUE(a);
+  for (const char* secret : {"keys/node.key", "quic/node.key"}) {
+    struct stat info {};
+    ASSERT_EQ(::stat((dir.sub("a") / secret).c_str(), &info), 0) << secret;
+    EXPECT_EQ(info.st_mode & 0777, 0600U) << secret;
+  }
+  struct stat pub {};
+  ASSERT_EQ(::stat((dir.sub("a") / "keys/node.pub").c_str(), &pub), 0);
+  EXPECT_EQ(std::filesystem::file_size(dir.sub("a") / "keys/node.pub"), 32U);
+  EXPECT_EQ(std::filesystem::file_size(dir.sub("a") / "keys/node.key"), 32U);
+}
+
+TEST(Trust, MismatchedKeyPairRefusesToLoad) {
+  TempDir dir;
+  {
+    auto a = start_node(test_config("alice", dir.sub("a")));
+    auto b = start_node(test_config("bob", dir.sub("b")));
+    ASSERT_TRUE(a && b);
+  }
+  std::filesystem::copy_file(dir.sub("b") / "keys/node.pub", dir.sub("a") / "keys/node.pub",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto refused = Node::start(test_config("alice", dir.sub("a")));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::crypto);
+  EXPECT_NE(refused.error().message.find("mismatch"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST(Trust, InvalidConfigIsRefusedWithTheFieldName) {
+  TempDir dir;
+  auto config = test_config("bad/name", dir.sub("a"));
+  auto refused = Node::start(config);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_NE(refused.error().message.find("node_name"), std::string::npos);
+  config = test_config("ok", dir.sub("a"));
+  config.keep_alive = config.idle_timeout;
+  refused = Node::start(config);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("keep_alive"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::testing
