@@ -76,7 +76,7 @@ class Endpoint {
   /// As send(), copying `data`.
   Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
 
-  /// Closes a connection gracefully: queued control bytes are delivered first (bounded by
+  /// Closes a connection gracefully: bytes already queued are delivered first (bounded by
   /// 3 PTO), then CONNECTION_CLOSE carries `app_code` and `reason`. Unknown ids are ignored.
   void close(core::Instant now, ConnectionId id, std::uint64_t app_code, std::string_view reason);
   /// Closes every connection at once (endpoint shutdown), without waiting.

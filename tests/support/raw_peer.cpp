@@ -6,7 +6,20 @@
 
 namespace barrel_p2p::testing {
 
-std::unique_ptr<RawPeer> RawPeer::create() {
+transport::TransportConfig RawPeer::default_config() {
+  transport::TransportConfig config;
+  config.idle_timeout = std::chrono::seconds(30);
+  config.keep_alive = std::chrono::seconds(5);
+  return config;
+}
+
+void RawPeer::lose_state() {
+  endpoint_ = std::make_unique<transport::Endpoint>(config_, *certificate_, rng_, *this,
+                                                    socket_->local_address());
+  connected.clear();
+}
+
+std::unique_ptr<RawPeer> RawPeer::create(transport::TransportConfig config) {
   std::unique_ptr<RawPeer> peer(new RawPeer());
   auto certificate = transport::TlsCertificate::generate("raw-peer");
   EXPECT_TRUE(certificate);
@@ -14,9 +27,8 @@ std::unique_ptr<RawPeer> RawPeer::create() {
   auto socket = runtime::UdpSocket::bind(*core::SocketAddress::parse("127.0.0.1:0"));
   EXPECT_TRUE(socket);
   peer->socket_ = std::make_unique<runtime::UdpSocket>(std::move(socket).value());
-  transport::TransportConfig config;
-  config.idle_timeout = std::chrono::seconds(30);
   peer->rng_.fill(config.static_secret);
+  peer->config_ = config;
   peer->endpoint_ = std::make_unique<transport::Endpoint>(
       config, *peer->certificate_, peer->rng_, *peer, peer->socket_->local_address());
   return peer;

@@ -22,7 +22,10 @@ namespace barrel_p2p::testing {
 class RawPeer final : public transport::EndpointHandler, public transport::DatagramSink {
  public:
   /// Binds 127.0.0.1:0 with a fresh self-signed certificate.
-  static std::unique_ptr<RawPeer> create();
+  static std::unique_ptr<RawPeer> create(transport::TransportConfig config = default_config());
+  static transport::TransportConfig default_config();
+  /// Forgets every connection (as after a crash and restart on the same port and secret).
+  void lose_state();
   ~RawPeer() override;
 
   [[nodiscard]] std::string address() const { return socket_->local_address().to_string(); }
@@ -58,6 +61,7 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
   RawPeer() = default;
   void step(std::chrono::milliseconds max_wait);
 
+  transport::TransportConfig config_;
   runtime::SystemClock clock_;
   runtime::OsRng rng_;
   std::unique_ptr<transport::TlsCertificate> certificate_;

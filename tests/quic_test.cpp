@@ -1,0 +1,133 @@
+// The QUIC transport alone: two bare endpoints on loopback, no authentication.
+#include "support/raw_peer.hpp"
+#include "support/test_support.hpp"
+
+namespace barrel_p2p::testing {
+namespace {
+
+using transport::CloseReason;
+using transport::ConnectionId;
+using transport::StreamKind;
+
+struct Received {
+  std::map<std::uint64_t, std::array<std::string, 2>> bytes;  // connection -> per stream
+};
+
+void record(RawPeer& peer, Received& received) {
+  peer.data_hook = [&received](ConnectionId id, StreamKind kind, core::ByteView data) {
+    received.bytes[id.value][static_cast<std::size_t>(kind)].append(data.begin(), data.end());
+  };
+}
+
+bool pump_both(RawPeer& a, RawPeer& b, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    a.pump_for(1ms);
+    b.pump_for(1ms);
+  }
+  return true;
+}
+
+TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
+  auto a = RawPeer::create();
+  auto b = RawPeer::create();
+  Received at_a;
+  Received at_b;
+  record(*a, at_a);
+  record(*b, at_b);
+  auto ab = a->connect(b->address());
+  auto ba = b->connect(a->address());  // the same sockets also dial the other way
+  ASSERT_TRUE(ab && ba);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return a->connected.size() == 2 && b->connected.size() == 2; }));
+  EXPECT_EQ(a->connected.at(ab->value).role, transport::Role::client);
+  EXPECT_EQ(a->endpoint().connection_count(), 2U);
+  // The client sees the server's certificate hash; the server reports its own.
+  EXPECT_EQ(a->connected.at(ab->value).server_cert_sha256, b->certificate().cert_sha256());
+  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::control, core::as_bytes("ctl")));
+  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::data, core::as_bytes("data")));
+  ASSERT_TRUE(pump_both(*a, *b, [&] {
+    for (auto& [id, streams] : at_b.bytes) {
+      if (streams[0] == "ctl" && streams[1] == "data") return true;
+    }
+    return false;
+  }));
+}
+
+TEST(Quic, SendBeforeTheHandshakeCompletesIsAnError) {
+  auto a = RawPeer::create();
+  auto b = RawPeer::create();
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  auto early = a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes("x"));
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, Errc::closed);
+  EXPECT_EQ(a->endpoint().send_copy(ConnectionId{999}, StreamKind::data, core::as_bytes("x"))
+                .error()
+                .code,
+            Errc::not_found);
+}
+
+TEST(Quic, CloseReachesThePeer) {
+  auto a = RawPeer::create();
+  auto b = RawPeer::create();
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->connected.empty() && !a->connected.empty(); }));
+  a->endpoint().close(a->now(), *id, 0, "done");
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->closed.empty(); }));
+  EXPECT_EQ(b->closed.begin()->second.rfind("peer_closed", 0), 0U) << b->closed.begin()->second;
+  EXPECT_EQ(a->closed.at(id->value).rfind("local", 0), 0U);
+}
+
+TEST(Quic, SilentPeerIsDroppedAtTheIdleTimeoutWhileKeepAliveHoldsOthers) {
+  auto config = RawPeer::default_config();
+  config.idle_timeout = 400ms;
+  config.keep_alive = 100ms;
+  auto a = RawPeer::create(config);
+  auto b = RawPeer::create(config);
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->connected.empty() && !a->connected.empty(); }));
+  // Both pumping: keep-alive PINGs hold the connection well past the idle timeout.
+  pump_both(*a, *b, [] { return false; }, 1200ms);
+  EXPECT_TRUE(a->closed.empty());
+  // b goes silent (not pumped): a drops the connection by idle timeout.
+  ASSERT_TRUE(a->pump_until([&] { return !a->closed.empty(); }, 5s));
+  EXPECT_EQ(a->closed.at(id->value).rfind("idle_timeout", 0), 0U) << a->closed.at(id->value);
+}
+
+TEST(Quic, PeerThatLostStateResetsTheConnection) {
+  auto a = RawPeer::create();
+  auto b = RawPeer::create();
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->connected.empty() && !a->connected.empty(); }));
+  b->lose_state();  // same socket, same reset secret, no connections
+  ASSERT_TRUE(a->endpoint().send_copy(*id, StreamKind::data, core::Bytes(100, 1)));
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !a->closed.empty(); }));
+  EXPECT_EQ(a->closed.at(id->value).rfind("stateless_reset", 0), 0U) << a->closed.at(id->value);
+  EXPECT_GE(b->endpoint().stats().stateless_resets_sent, 1U);
+  EXPECT_EQ(a->endpoint().stats().stateless_resets_received, 1U);
+}
+
+TEST(Quic, HandshakeCapRefusesExtraInboundConnections) {
+  auto config = RawPeer::default_config();
+  config.max_connections = 1;
+  auto server = RawPeer::create(config);
+  auto first = RawPeer::create();
+  auto second = RawPeer::create();
+  ASSERT_TRUE(first->connect(server->address()));
+  ASSERT_TRUE(pump_both(*first, *server, [&] { return !first->connected.empty(); }));
+  ASSERT_TRUE(second->connect(server->address()));
+  pump_both(*second, *server, [] { return false; }, 300ms);
+  EXPECT_TRUE(second->connected.empty());
+  EXPECT_GE(server->endpoint().stats().connections_refused_limit, 1U);
+  auto over = server->connect(first->address());
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, Errc::limit_reached);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::testing
