@@ -126,7 +126,8 @@ std::string ask_count(Shared& shared, Node& node, const std::string& peer) {
 
 double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * values.size()))];
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size()));
+  return values[std::min(values.size() - 1, index)];
 }
 
 void send_blocking(Node& node, const std::string& peer, Channel channel,

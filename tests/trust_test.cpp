@@ -1,6 +1,7 @@
 // Identity files, trust-on-first-use, strict mode and pin conflicts, across restarts.
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 

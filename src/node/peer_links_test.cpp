@@ -11,7 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Side {
-  explicit Side(std::string name, std::uint8_t seed_byte) : name(std::move(name)) {
+  explicit Side(std::string node_name, std::uint8_t seed_byte) : name(std::move(node_name)) {
     std::array<std::uint8_t, 32> seed{};
     seed.fill(seed_byte);
     keys = std::make_unique<auth::KeyPair>(auth::KeyPair::from_seed(seed));

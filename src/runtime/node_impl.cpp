@@ -11,6 +11,7 @@
 #include "runtime/certificate_files.hpp"
 #include "runtime/key_files.hpp"
 #include "runtime/pin_files.hpp"
+#include "transport/send_queue.hpp"
 #include "wire/link_frame.hpp"
 
 namespace barrel_p2p {
@@ -50,7 +51,7 @@ Result<std::unique_ptr<NodeImpl>> NodeImpl::create(Config config) {
 Result<void> NodeImpl::load_identity() {
   auto identity = runtime::load_or_create_identity(config_.data_dir);
   if (!identity) return Unexpected(identity.error());
-  auto keys = auth::KeyPair::from_parts(identity->seed, identity->public_key);
+  auto keys = auth::KeyPair::from_parts(identity->seed, auth::PublicKey{identity->public_key});
   if (!keys) return Unexpected(keys.error());
   keys_ = std::make_unique<auth::KeyPair>(std::move(keys).value());
   reset_secret_ = derive_reset_secret(identity->seed);

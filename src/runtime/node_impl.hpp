@@ -81,7 +81,6 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void rearm_timer();
   Result<void> send_on_loop(std::string_view peer, Channel channel, core::ByteView payload);
   void drain_inbox();
-  void drain_channel(std::deque<Outgoing>& batch, std::size_t& sent_bytes);
   void begin_shutdown();
   void finish_shutdown();
   /// Runs `function` on the loop thread and returns its Result (closed if the node stopped).
@@ -97,6 +96,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
     Channel channel;
     core::Bytes payload;
   };
+  void drain_channel(std::deque<Outgoing>& batch, std::size_t& sent_bytes);
 
   Config config_;
   std::shared_ptr<spdlog::logger> log_;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "barrel_p2p/node.hpp"
@@ -58,6 +59,7 @@ inline std::unique_ptr<Node> start_node(Config config) {
 /// Reads events from `node` until one of type T satisfies `predicate` or `timeout` passes.
 /// Events of other kinds are kept in `skipped` (when given).
 template <typename T, typename Predicate>
+  requires std::is_invocable_r_v<bool, Predicate, const T&>
 std::optional<T> wait_for(Node& node, Predicate predicate, std::chrono::milliseconds timeout = 10s,
                           std::vector<Event>* skipped = nullptr) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
