@@ -1,6 +1,7 @@
 // The carrier under load and abuse: control frames overtaking bulk data, and garbage
 // datagrams aimed at the node's port.
 #include <atomic>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -53,6 +54,9 @@ TEST(Carrier, ControlFramesOvertakeQueuedBulkData) {
   // Every control frame arrived before the bulk transfer finished.
   EXPECT_EQ(data_seen_at_control.size(), static_cast<std::size_t>(kControls));
   for (int seen : data_seen_at_control) EXPECT_LT(seen, kChunks);
+  std::cout << "data messages received before each control message:";
+  for (int seen : data_seen_at_control) std::cout << ' ' << seen;
+  std::cout << '\n';
 }
 
 TEST(Carrier, GarbageDatagramsAreDroppedWhileAPeerKeepsTalking) {
@@ -84,12 +88,14 @@ TEST(Carrier, GarbageDatagramsAreDroppedWhileAPeerKeepsTalking) {
     flooding = false;
   });
   int sent = 0;
-  while (flooding || sent < 1000) {
-    ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(sent))));
+  bool send_failed = false;
+  while ((flooding || sent < 1000) && !send_failed) {
+    send_failed = !a->send("bob", Channel::data, bytes_of(std::to_string(sent)));
     ++sent;
     std::this_thread::sleep_for(100us);
   }
   flooder.join();
+  ASSERT_FALSE(send_failed) << "send " << sent << " failed during the flood";
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(sent))));
     ++sent;

@@ -41,6 +41,10 @@ TEST(Link, ThreeNodesAuthenticatePairwise) {
   ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[1]->address(), 5s));
   ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[2]->address(), 5s));
   ASSERT_TRUE(nodes[1]->connect_and_wait(nodes[2]->address(), 5s));
+  // The dialer is authenticated first; wait until every node sees both of its peers.
+  for (auto& node : nodes) {
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(wait_for<PeerUp>(*node)) << node->name();
+  }
   for (auto& from : nodes) {
     for (auto& to : nodes) {
       if (from == to) continue;

@@ -182,6 +182,12 @@ void NodeImpl::apply_link_outputs() {
 
 void NodeImpl::handle_link_event(node::LinkEvent&& event) {
   if (auto* authenticated = std::get_if<node::LinkAuthenticated>(&event)) {
+    {
+      // The peer is routable from here on (on this link or an older one): make send() from
+      // the thread that connect_and_wait() wakes see it.
+      std::lock_guard lock(peers_mutex_);
+      peers_.insert(authenticated->peer);
+    }
     resolve_waiter(authenticated->connection, authenticated->peer);
   } else if (auto* up = std::get_if<node::PeerUp>(&event)) {
     const std::string print = auth::fingerprint(up->key);
