@@ -115,6 +115,7 @@ Result<void> NodeImpl::init(Config config) {
     loop_->run();
     loop_exited_ = true;
   });
+  loop_thread_id_ = thread_.get_id();
   return {};
 }
 

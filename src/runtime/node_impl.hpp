@@ -111,6 +111,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::unique_ptr<transport::Endpoint> endpoint_;
   std::unique_ptr<node::PeerLinks> links_;
   std::thread thread_;
+  std::thread::id loop_thread_id_;  // set before start() returns; read-only afterwards
+  [[nodiscard]] bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_id_; }
   runtime::TimerId timer_{};
   core::Instant timer_deadline_ = core::Instant::never();
   bool stopping_ = false;  // loop thread only

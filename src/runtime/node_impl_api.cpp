@@ -16,7 +16,7 @@ constexpr auto kStopPoll = std::chrono::milliseconds(100);
 template <typename F>
 auto NodeImpl::call_on_loop(F&& function) -> decltype(function()) {
   using R = decltype(function());
-  if (loop_->in_loop_thread()) return function();
+  if (on_loop_thread()) return function();
   auto promise = std::make_shared<std::promise<R>>();
   auto future = promise->get_future();
   auto posted = loop_->post([promise, &function] { promise->set_value(function()); });
@@ -84,7 +84,7 @@ Result<void> NodeImpl::send(std::string_view peer, Channel channel,
                                             " bytes exceeds max_frame_size (" +
                                             std::to_string(config_.max_frame_size) + ")");
   }
-  if (loop_->in_loop_thread()) return send_on_loop(peer, channel, payload);
+  if (on_loop_thread()) return send_on_loop(peer, channel, payload);
   {
     std::lock_guard lock(peers_mutex_);
     if (peers_.find(peer) == peers_.end()) {
