@@ -47,12 +47,14 @@ int run_server(const std::string& dir) {
   config.event_handler = [&](Event&& event) {
     auto* message = std::get_if<Message>(&event);
     if (message == nullptr) return;
-    if (message->channel == Channel::data) {
+    const bool count_request =
+        message->payload.size() == 5 && std::memcmp(message->payload.data(), "count", 5) == 0;
+    if (message->channel == Channel::data && !count_request) {
       ++data_messages;
       data_bytes += message->payload.size();
       return;
     }
-    if (message->payload.size() == 5 && std::memcmp(message->payload.data(), "count", 5) == 0) {
+    if (count_request) {  // sent on the data channel, so it arrives after the data
       const std::string reply = std::to_string(data_messages) + " " + std::to_string(data_bytes);
       data_messages = 0;
       data_bytes = 0;
@@ -113,9 +115,15 @@ void on_client_event(Shared& shared, Event&& event) {
   shared.changed.notify_all();
 }
 
+void send_blocking(Node& node, const std::string& peer, Channel channel,
+                   const std::vector<std::uint8_t>& payload) {
+  while (!node.send(peer, channel, payload)) std::this_thread::sleep_for(50us);
+}
+
 std::string ask_count(Shared& shared, Node& node, const std::string& peer) {
   const std::string question = "count";
-  (void)node.send(peer, Channel::control, std::vector<std::uint8_t>(question.begin(), question.end()));
+  send_blocking(node, peer, Channel::data,
+                std::vector<std::uint8_t>(question.begin(), question.end()));
   std::unique_lock lock(shared.mutex);
   shared.changed.wait_for(lock, 60s, [&] { return !shared.replies.empty(); });
   if (shared.replies.empty()) return "";
@@ -128,11 +136,6 @@ double percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size()));
   return values[std::min(values.size() - 1, index)];
-}
-
-void send_blocking(Node& node, const std::string& peer, Channel channel,
-                   const std::vector<std::uint8_t>& payload) {
-  while (!node.send(peer, channel, payload)) std::this_thread::sleep_for(50us);
 }
 
 void measure_connect(Node& node, const std::string& address) {
