@@ -33,7 +33,12 @@ std::string_view close_reason_name(CloseReason reason) {
 
 Endpoint::Endpoint(const TransportConfig& config, const TlsCertificate& certificate,
                    core::Rng& rng, EndpointHandler& handler, const core::SocketAddress& local)
-    : config_(config), certificate_(certificate), rng_(rng), handler_(handler), local_(local) {}
+    : config_(config),
+      certificate_(certificate),
+      rng_(rng),
+      handler_(handler),
+      local_(local),
+      batch_buffer_(PacketBatcher::kMaxBytes) {}
 
 Endpoint::~Endpoint() {
   // Connections unregister themselves from the maps as they are destroyed.
@@ -179,7 +184,7 @@ void Endpoint::close(core::Instant now, ConnectionId id, std::uint64_t app_code,
 }
 
 void Endpoint::close_all(core::Instant now, DatagramSink& sink) {
-  PacketBatcher batcher(sink);
+  PacketBatcher batcher(sink, batch_buffer_);
   for (auto& [value, connection] : connections_) {
     connection->close_now(now, batcher, 0, "endpoint shutting down");
   }
@@ -204,7 +209,7 @@ void Endpoint::reschedule(Connection* connection) {
 }
 
 void Endpoint::flush(core::Instant now, DatagramSink& sink) {
-  PacketBatcher batcher(sink);
+  PacketBatcher batcher(sink, batch_buffer_);
   for (auto& [remote, packet] : pending_resets_) {
     std::uint8_t* dest = batcher.reserve(packet.size());
     std::copy(packet.begin(), packet.end(), dest);

@@ -124,6 +124,7 @@ class Endpoint {
   std::unordered_map<TokenKey, Connection*, TokenKeyHash> by_token_;
   std::set<std::pair<std::int64_t, std::uint64_t>> timers_;  // (deadline ns, connection id)
   std::vector<Connection*> dirty_;
+  core::Bytes batch_buffer_;  // one GSO batch, allocated once
   std::vector<std::pair<core::SocketAddress, core::Bytes>> pending_resets_;  // bounded below
   std::int64_t reset_window_start_ = 0;
   std::uint32_t resets_in_window_ = 0;

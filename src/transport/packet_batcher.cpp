@@ -6,7 +6,10 @@
 
 namespace barrel_p2p::transport {
 
-PacketBatcher::PacketBatcher(DatagramSink& sink) : sink_(sink), buffer_(kMaxBytes) {}
+PacketBatcher::PacketBatcher(DatagramSink& sink, core::Bytes& buffer)
+    : sink_(sink), buffer_(buffer) {
+  BARREL_ASSERT(buffer_.size() >= kMaxBytes);
+}
 
 std::uint8_t* PacketBatcher::reserve(std::size_t max_size) {
   BARREL_ASSERT(max_size <= kMaxBytes);

@@ -15,7 +15,9 @@ namespace barrel_p2p::transport {
 /// kMaxBytes per batch (65,507 is the largest UDP payload; 65,536 gives EMSGSIZE).
 class PacketBatcher {
  public:
-  explicit PacketBatcher(DatagramSink& sink);
+  /// `buffer` (at least kMaxBytes long, reused across batchers so no flush allocates) and
+  /// `sink` must outlive the batcher.
+  PacketBatcher(DatagramSink& sink, core::Bytes& buffer);
 
   /// Space for one packet of at most `max_size` bytes; flushes first when it would not fit.
   std::uint8_t* reserve(std::size_t max_size);
@@ -31,8 +33,8 @@ class PacketBatcher {
   static constexpr std::size_t kMaxBytes = 65507;
 
  private:
-  DatagramSink& sink_;  // Outlives the batcher (a stack object inside one flush).
-  core::Bytes buffer_;
+  DatagramSink& sink_;   // Outlives the batcher (a stack object inside one flush).
+  core::Bytes& buffer_;  // Owned by the endpoint; outlives the batcher.
   std::size_t length_ = 0;
   std::size_t segment_size_ = 0;
   std::size_t count_ = 0;

@@ -35,7 +35,8 @@ void put(PacketBatcher& batcher, std::size_t size, const core::SocketAddress& to
 
 TEST(PacketBatcher, EqualPacketsShareOneBatchAndAShortOneEndsIt) {
   RecordingSink sink;
-  PacketBatcher batcher(sink);
+  core::Bytes buffer(PacketBatcher::kMaxBytes);
+  PacketBatcher batcher(sink, buffer);
   const auto a = *core::SocketAddress::parse("127.0.0.1:1");
   for (int i = 0; i < 5; ++i) put(batcher, 1200, a);
   put(batcher, 300, a);  // shorter: joins, then ends the batch
@@ -46,7 +47,8 @@ TEST(PacketBatcher, EqualPacketsShareOneBatchAndAShortOneEndsIt) {
 
 TEST(PacketBatcher, NewDestinationOrEcnStartsANewBatch) {
   RecordingSink sink;
-  PacketBatcher batcher(sink);
+  core::Bytes buffer(PacketBatcher::kMaxBytes);
+  PacketBatcher batcher(sink, buffer);
   const auto a = *core::SocketAddress::parse("127.0.0.1:1");
   const auto b = *core::SocketAddress::parse("127.0.0.1:2");
   put(batcher, 1200, a);
@@ -61,7 +63,8 @@ TEST(PacketBatcher, NewDestinationOrEcnStartsANewBatch) {
 
 TEST(PacketBatcher, BatchesStayWithinGsoLimits) {
   RecordingSink sink;
-  PacketBatcher batcher(sink);
+  core::Bytes buffer(PacketBatcher::kMaxBytes);
+  PacketBatcher batcher(sink, buffer);
   const auto a = *core::SocketAddress::parse("127.0.0.1:1");
   for (int i = 0; i < 200; ++i) put(batcher, 1452, a);
   batcher.flush();
@@ -78,8 +81,11 @@ TEST(PacketBatcher, BatchesStayWithinGsoLimits) {
 TEST(PacketBatcher, ReportsAFullSocket) {
   RecordingSink sink;
   sink.accept = false;
-  PacketBatcher batcher(sink);
+  core::Bytes buffer(PacketBatcher::kMaxBytes);
+  PacketBatcher batcher(sink, buffer);
   put(batcher, 100, *core::SocketAddress::parse("127.0.0.1:1"));
+  EXPECT_FALSE(batcher.blocked());  // still batching
+  batcher.flush();
   EXPECT_TRUE(batcher.blocked());
 }
 
