@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <mutex>
@@ -200,7 +201,11 @@ int run_client(const std::string& dir, const std::string& address) {
     return 1;
   }
   Node& client = **node;
-  measure_connect(client, address);
+  // BENCH_ONLY=connect|rtt|oneway|bulk runs one measurement (for profiling).
+  const char* only_env = std::getenv("BENCH_ONLY");
+  const std::string only = only_env != nullptr ? only_env : "";
+  auto wanted = [&only](const char* name) { return only.empty() || only == name; };
+  if (wanted("connect")) measure_connect(client, address);
   auto peer = client.connect_and_wait(address, 5s);
   if (!peer) {
     std::fprintf(stderr, "client: %s\n", peer.error().to_string().c_str());
@@ -208,9 +213,9 @@ int run_client(const std::string& dir, const std::string& address) {
   }
   shared.node = &client;
   shared.peer = *peer;
-  measure_round_trip(shared, client, *peer, 20000);
-  measure_one_way(shared, client, *peer, kSmall, 2'000'000, "oneway_64b");
-  measure_one_way(shared, client, *peer, kBulkChunk, 512, "bulk_1mib");
+  if (wanted("rtt")) measure_round_trip(shared, client, *peer, 20000);
+  if (wanted("oneway")) measure_one_way(shared, client, *peer, kSmall, 2'000'000, "oneway_64b");
+  if (wanted("bulk")) measure_one_way(shared, client, *peer, kBulkChunk, 512, "bulk_1mib");
   client.stop();
   return 0;
 }

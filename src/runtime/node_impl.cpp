@@ -289,61 +289,49 @@ Result<void> NodeImpl::send_on_loop(std::string_view peer, Channel channel,
                                     core::ByteView payload) {
   auto connection = links_->route(peer);
   if (!connection) return Unexpected(connection.error());
-  core::Bytes frame;
-  frame.reserve(payload.size() + 16);
-  wire::encode_frame_header(frame,
+  frame_header_.clear();
+  wire::encode_frame_header(frame_header_,
                             channel == Channel::control ? wire::FrameType::control
                                                         : wire::FrameType::data,
                             payload.size());
-  frame.insert(frame.end(), payload.begin(), payload.end());
-  auto sent = frame.size() <= transport::SendQueue::kPackLimit
-                  ? endpoint_->send_copy(transport::ConnectionId{*connection}, to_stream(channel),
-                                         frame)
-                  : endpoint_->send(transport::ConnectionId{*connection}, to_stream(channel),
-                                    std::move(frame));
+  auto sent = endpoint_->send_frame(transport::ConnectionId{*connection}, to_stream(channel),
+                                    frame_header_, payload);
   if (sent) ++messages_sent_;
   return sent;
 }
 
 void NodeImpl::drain_inbox() {
-  std::array<std::deque<Outgoing>, 2> batches;
   {
     std::lock_guard lock(inbox_mutex_);
-    batches[0].swap(inbox_[0]);
-    batches[1].swap(inbox_[1]);
+    inbox_batch_[0].swap(inbox_[0]);
+    inbox_batch_[1].swap(inbox_[1]);
     inbox_scheduled_ = false;
   }
-  std::array<std::size_t, 2> sent_bytes{};
+  bool blocked = false;
   for (std::size_t channel = 0; channel < 2; ++channel) {  // control first
-    drain_channel(batches[channel], sent_bytes[channel]);
+    inbox_batch_[channel].drain([&](std::string_view peer, core::ByteView payload) {
+      auto sent = send_on_loop(peer, static_cast<Channel>(channel), payload);
+      if (!sent && sent.error().code == Errc::limit_reached) {
+        blocked = true;
+        return false;  // resumed by on_writable
+      }
+      if (!sent) {
+        ++sends_dropped_;
+        log_->debug("queued message to {} dropped: {}", peer, sent.error().message);
+      }
+      return true;
+    });
   }
-  {
+  if (blocked) {
     std::lock_guard lock(inbox_mutex_);
     for (std::size_t channel = 0; channel < 2; ++channel) {
-      inbox_bytes_[channel] -= sent_bytes[channel];
-      // Unsent items go back in front of anything queued meanwhile, keeping order.
-      auto& batch = batches[channel];
-      while (!batch.empty()) {
-        inbox_[channel].push_front(std::move(batch.back()));
-        batch.pop_back();
-      }
+      // Unsent messages go back in front of anything queued meanwhile, keeping order.
+      inbox_batch_[channel].append(inbox_[channel]);
+      inbox_[channel].clear();
+      inbox_[channel].swap(inbox_batch_[channel]);
     }
   }
   after_input();
-}
-
-void NodeImpl::drain_channel(std::deque<Outgoing>& batch, std::size_t& sent_bytes) {
-  while (!batch.empty()) {
-    Outgoing& item = batch.front();
-    auto sent = send_on_loop(item.peer, item.channel, item.payload);
-    if (!sent && sent.error().code == Errc::limit_reached) return;  // resumed by on_writable
-    if (!sent) {
-      ++sends_dropped_;
-      log_->debug("queued message to {} dropped: {}", item.peer, sent.error().message);
-    }
-    sent_bytes += item.payload.size();
-    batch.pop_front();
-  }
 }
 
 void NodeImpl::begin_shutdown() {

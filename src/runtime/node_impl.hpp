@@ -21,6 +21,7 @@
 #include "proto/auth/trust_store.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/os_rng.hpp"
+#include "runtime/send_inbox.hpp"
 #include "runtime/system_clock.hpp"
 #include "runtime/udp_socket.hpp"
 #include "transport/endpoint.hpp"
@@ -91,12 +92,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   struct Waiter {
     std::promise<Result<std::string>> promise;
   };
-  struct Outgoing {
-    std::string peer;
-    Channel channel;
-    core::Bytes payload;
-  };
-  void drain_channel(std::deque<Outgoing>& batch, std::size_t& sent_bytes);
+
 
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
@@ -132,8 +128,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::mutex inbox_mutex_;
   // Sends from other threads, one queue per channel so control never waits behind data;
   // each bounded by send_buffer_limit bytes (send() returns limit_reached beyond it).
-  std::array<std::deque<Outgoing>, 2> inbox_;
-  std::array<std::size_t, 2> inbox_bytes_{};
+  std::array<runtime::SendInbox, 2> inbox_;
+  std::array<runtime::SendInbox, 2> inbox_batch_;  // loop thread only: the batch being sent
+  core::Bytes frame_header_;                       // loop thread only: scratch
   bool inbox_scheduled_ = false;
   mutable std::mutex events_mutex_;
   std::condition_variable events_ready_;

@@ -95,14 +95,12 @@ Result<void> NodeImpl::send(std::string_view peer, Channel channel,
   {
     std::lock_guard lock(inbox_mutex_);
     const auto index = static_cast<std::size_t>(channel);
-    if (inbox_bytes_[index] > 0 &&
-        inbox_bytes_[index] + payload.size() > config_.send_buffer_limit) {
+    const std::size_t queued = inbox_[index].bytes();
+    if (queued > 0 && queued + payload.size() > config_.send_buffer_limit) {
       return fail(Errc::limit_reached, "send queue full (" +
                                            std::to_string(config_.send_buffer_limit) + " bytes)");
     }
-    inbox_[index].push_back(
-        Outgoing{std::string(peer), channel, core::Bytes(payload.begin(), payload.end())});
-    inbox_bytes_[index] += payload.size();
+    inbox_[index].push(peer, payload);
     schedule = !inbox_scheduled_;
     inbox_scheduled_ = true;
   }

@@ -47,6 +47,7 @@ class Connection {
   void write(core::Instant now, PacketBatcher& out);
   Result<void> send(StreamKind kind, core::Bytes&& data);
   Result<void> send_copy(StreamKind kind, core::ByteView data);
+  Result<void> send_frame(StreamKind kind, core::ByteView header, core::ByteView payload);
   /// Graceful close: see Endpoint::close.
   void request_close(core::Instant now, std::uint64_t app_code, std::string_view reason);
   /// Immediate close (no waiting for queued bytes).
@@ -70,6 +71,8 @@ class Connection {
   void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
                      core::Instant now);
   void on_error(core::Instant now, int liberr);
+  /// Checks that `size` more bytes may be queued on `kind`. Errors: closed, limit_reached.
+  Result<void> admit(StreamKind kind, std::size_t size);
   void write_streams(core::Instant now, PacketBatcher& out);
   void report_closed(CloseReason reason, std::string detail);
   void enter_closing_wait(core::Instant now);

@@ -104,31 +104,39 @@ void Connection::report_closed(CloseReason reason, std::string detail) {
   endpoint_.handler_.on_closed(id_, reason, detail);
 }
 
-Result<void> Connection::send(StreamKind kind, core::Bytes&& data) {
+Result<void> Connection::admit(StreamKind kind, std::size_t size) {
   if (state_ != State::established || close_requested_) {
     return fail(Errc::closed, state_ == State::handshaking ? "connection not established yet"
                                                            : "connection is closing");
   }
-  SendQueue& queue = queues_[static_cast<std::size_t>(kind)];
+  const SendQueue& queue = queues_[static_cast<std::size_t>(kind)];
   const std::size_t limit = endpoint_.config_.stream_send_buffer;
-  if (queue.buffered() > 0 && queue.buffered() + data.size() > limit) {
+  // An empty queue takes any size, so one frame larger than the limit still goes out.
+  if (queue.buffered() > 0 && queue.buffered() + size > limit) {
     writable_wanted_[static_cast<std::size_t>(kind)] = true;
     return fail(Errc::limit_reached, "stream send buffer full (" + std::to_string(limit) +
                                          " bytes); wait for on_writable");
   }
-  queue.append(std::move(data));
+  return {};
+}
+
+Result<void> Connection::send(StreamKind kind, core::Bytes&& data) {
+  if (auto room = admit(kind, data.size()); !room) return room;
+  queues_[static_cast<std::size_t>(kind)].append(std::move(data));
   endpoint_.mark_dirty(this);
   return {};
 }
 
 Result<void> Connection::send_copy(StreamKind kind, core::ByteView data) {
-  if (data.size() > SendQueue::kPackLimit) return send(kind, core::Bytes(data.begin(), data.end()));
-  if (state_ != State::established || close_requested_) return send(kind, core::Bytes{});
+  return send_frame(kind, {}, data);
+}
+
+Result<void> Connection::send_frame(StreamKind kind, core::ByteView header,
+                                    core::ByteView payload) {
+  if (auto room = admit(kind, header.size() + payload.size()); !room) return room;
   SendQueue& queue = queues_[static_cast<std::size_t>(kind)];
-  if (queue.buffered() > 0 && queue.buffered() + data.size() > endpoint_.config_.stream_send_buffer) {
-    return send(kind, core::Bytes(data.begin(), data.end()));  // reports limit_reached
-  }
-  queue.append_copy(data);
+  queue.append_copy(header);
+  queue.append_copy(payload);
   endpoint_.mark_dirty(this);
   return {};
 }

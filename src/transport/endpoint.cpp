@@ -170,6 +170,13 @@ Result<void> Endpoint::send(ConnectionId id, StreamKind kind, core::Bytes&& data
   return connection->send(kind, std::move(data));
 }
 
+Result<void> Endpoint::send_frame(ConnectionId id, StreamKind kind, core::ByteView header,
+                                  core::ByteView payload) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  return connection->send_frame(kind, header, payload);
+}
+
 Result<void> Endpoint::send_copy(ConnectionId id, StreamKind kind, core::ByteView data) {
   Connection* connection = find(id);
   if (connection == nullptr) return fail(Errc::not_found, "no such connection");

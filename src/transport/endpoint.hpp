@@ -73,6 +73,10 @@ class Endpoint {
   /// Errors: not_found (unknown or closed connection), closed (handshake not complete or
   /// closing), limit_reached (stream_send_buffer full; on_writable follows).
   Result<void> send(ConnectionId id, StreamKind kind, core::Bytes&& data);
+  /// Queues `header` then `payload` as one unit (both or neither), copying them.
+  /// Errors: as send().
+  Result<void> send_frame(ConnectionId id, StreamKind kind, core::ByteView header,
+                          core::ByteView payload);
   /// As send(), copying `data`.
   Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
 
