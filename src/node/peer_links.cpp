@@ -101,7 +101,11 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
     violation(link, "frame type does not match its stream");
     return;
   }
-  events_.push_back(FrameReceived{link.peer, channel, std::move(frame.payload)});
+  if (frame_sink_ != nullptr && events_.empty()) {
+    frame_sink_->on_frame(link.peer, channel, std::move(frame.payload));
+  } else {
+    events_.push_back(FrameReceived{link.peer, channel, std::move(frame.payload)});
+  }
 }
 
 void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, core::Rng* rng) {

@@ -94,6 +94,13 @@ struct LinkAuthenticated {
 };
 using LinkEvent = std::variant<PeerUp, PeerDown, FrameReceived, AuthFailed, LinkAuthenticated>;
 
+/// Receives application frames directly (the hot path), instead of FrameReceived events.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void on_frame(const std::string& peer, Channel channel, core::Bytes&& payload) = 0;
+};
+
 /// Authentication outcomes, for metrics.
 struct LinkStats {
   std::uint64_t auth_succeeded = 0;
@@ -119,6 +126,10 @@ class PeerLinks {
                       std::uint64_t connection, Channel channel, core::ByteView data);
   /// The connection ended (any reason); reports PeerDown when it carried the peer's link.
   void on_closed(std::uint64_t connection, const std::string& reason);
+
+  /// Delivers application frames to `sink` as they arrive (it must outlive this object);
+  /// frames still come as FrameReceived events while other events wait, to keep order.
+  void set_frame_sink(FrameSink* sink) { frame_sink_ = sink; }
 
   /// The connection carrying the authenticated link to `peer`.
   /// Errors: not_found when no authenticated link exists.
@@ -160,6 +171,7 @@ class PeerLinks {
   std::deque<LinkCommand> commands_;
   std::deque<LinkEvent> events_;
   LinkStats stats_;
+  FrameSink* frame_sink_ = nullptr;  // outlives this object when set
 };
 
 }  // namespace barrel_p2p::node

@@ -104,6 +104,7 @@ Result<void> NodeImpl::init(Config config) {
   links.auth.timestamp_skew = config_.timestamp_skew;
   links.max_frame_size = config_.max_frame_size;
   links_ = std::make_unique<node::PeerLinks>(links, config_.node_name, *keys_, trust_);
+  links_->set_frame_sink(this);
   if (auto added = loop_->add_fd(socket_->fd(), EPOLLIN,
                                  [this](std::uint32_t) { on_socket_readable(); });
       !added) {
@@ -212,8 +213,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
     log_->info("peer {} down: {}", down->peer, down->reason);
     deliver(PeerDown{down->peer, down->reason});
   } else if (auto* frame = std::get_if<node::FrameReceived>(&event)) {
-    ++messages_received_;
-    deliver(Message{frame->peer, to_channel(frame->channel), std::move(frame->payload)});
+    on_frame(frame->peer, frame->channel, std::move(frame->payload));
   } else {
     auto& failed = std::get<node::AuthFailed>(event);
     const std::string reason(wire::auth_failure_name(failed.reason));
@@ -223,6 +223,11 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
                    fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail)));
     deliver(AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local});
   }
+}
+
+void NodeImpl::on_frame(const std::string& peer, node::Channel channel, core::Bytes&& payload) {
+  ++messages_received_;
+  deliver(Message{peer, to_channel(channel), std::move(payload)});
 }
 
 void NodeImpl::deliver(Event&& event) {

@@ -33,7 +33,9 @@ class logger;
 
 namespace barrel_p2p {
 
-class NodeImpl final : public transport::EndpointHandler, public transport::DatagramSink {
+class NodeImpl final : public transport::EndpointHandler,
+                       public transport::DatagramSink,
+                       public node::FrameSink {
  public:
   static Result<std::unique_ptr<NodeImpl>> create(Config config);
   ~NodeImpl() override;
@@ -64,6 +66,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void on_writable(transport::ConnectionId id, transport::StreamKind kind) override;
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
+  // node::FrameSink (loop thread)
+  void on_frame(const std::string& peer, node::Channel channel, core::Bytes&& payload) override;
   // transport::DatagramSink (loop thread)
   bool send_datagrams(const core::SocketAddress& to, core::ByteView data,
                       std::size_t segment_size, std::uint8_t ecn) override;

@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include <cstdlib>
+#include <limits>
 
 #include "core/assert.hpp"
 #include "proto/auth/sodium_init.hpp"
@@ -10,226 +10,254 @@
 namespace barrel_p2p::auth {
 
 namespace {
-constexpr std::string_view kTranscriptLabel = "barrel_p2p/auth/v1";
+
+constexpr std::string_view kMessageNames[] = {"HELLO", "CHALLENGE", "RESPONSE", "OK", "REJECT"};
+
+std::int64_t to_millis(core::Duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+// |timestamp - wall| in milliseconds, exact for every pair of inputs (no overflow).
+std::uint64_t distance_ms(std::uint64_t timestamp, core::WallTime wall) {
+  const auto ours = static_cast<std::uint64_t>(wall.unix_millis);
+  if (wall.unix_millis >= 0) return timestamp >= ours ? timestamp - ours : ours - timestamp;
+  const std::uint64_t magnitude = ~ours + 1;  // |wall| for a negative wall clock
+  const std::uint64_t room = std::numeric_limits<std::uint64_t>::max() - magnitude;
+  return timestamp > room ? std::numeric_limits<std::uint64_t>::max() : timestamp + magnitude;
+}
+
+// A REJECT detail must fit its wire limit; ours are ASCII, so cutting bytes is safe.
+std::string bounded_detail(std::string detail) {
+  if (detail.size() > wire::kMaxRejectDetailSize) detail.resize(wire::kMaxRejectDetailSize);
+  return detail;
+}
+
 }  // namespace
 
 AuthSession::AuthSession(const AuthConfig& config, std::string local_name, const KeyPair& keys,
-                         const TrustStore& trust, Role role,
-                         const std::array<std::uint8_t, 32>& server_cert_sha256)
-    : config_(config),
+                         const TrustStore& trust, Role role, const Sha256& server_cert_sha256)
+    : cluster_name_(config.cluster_name),
+      handshake_budget_(config.handshake_budget),
+      timestamp_skew_(config.timestamp_skew),
       local_name_(std::move(local_name)),
       keys_(keys),
       trust_(trust),
       role_(role),
       server_cert_sha256_(server_cert_sha256) {
-  ensure_sodium_initialized();
+  BARREL_ASSERT(wire::is_valid_name(cluster_name_), "cluster name must be a valid name");
+  BARREL_ASSERT(wire::is_valid_name(local_name_), "node name must be a valid name");
+  if (config.cluster_secret) mac_key_ = cluster_mac_key(*config.cluster_secret);
+}
+
+AuthSession::~AuthSession() {
+  if (mac_key_) sodium_memzero(mac_key_->data(), mac_key_->size());
 }
 
 void AuthSession::start(core::Instant now, core::WallTime /*wall*/, core::Rng& /*rng*/) {
-  BARREL_ASSERT(stage_ == Stage::idle);
-  stage_ = Stage::running;
-  deadline_ = now + config_.handshake_budget;
-  wire::Hello hello;
-  hello.cluster_name = config_.cluster_name;
-  hello.node_name = local_name_;
-  hello.public_key = keys_.public_key().bytes;
-  send(hello);
+  BARREL_ASSERT(phase_ == Phase::idle, "start() called twice");
+  phase_ = Phase::await_hello;
+  deadline_ = now + handshake_budget_;
+  send(wire::Hello{wire::kAuthProtocolVersion, cluster_name_, local_name_,
+                   keys_.public_key().bytes});
 }
 
-void AuthSession::handle_message(core::Instant now, core::WallTime wall, core::ByteView payload,
-                                 core::Rng& rng) {
-  if (stage_ == Stage::failed) return;  // the connection is being closed
-  if (stage_ != Stage::running) {
-    fail(wire::AuthFailure::protocol_violation, "auth message after the handshake ended");
-    return;
-  }
-  if (now >= deadline_) {
+bool AuthSession::in_handshake() const {
+  return phase_ != Phase::idle && phase_ != Phase::authenticated && phase_ != Phase::failed;
+}
+
+void AuthSession::handle_message(core::Instant now, core::WallTime wall,
+                                 core::ByteView auth_frame_payload, core::Rng& rng) {
+  BARREL_ASSERT(phase_ != Phase::idle, "handle_message() before start()");
+  if (phase_ == Phase::failed) return;  // our REJECT is queued; the connection is closing
+  if (in_handshake() && now >= deadline_) {
     on_timeout(now);
     return;
   }
-  auto message = wire::decode_auth_message(payload);
-  if (!message) {
-    fail(wire::AuthFailure::protocol_violation, message.error().message);
+  auto decoded = wire::decode_auth_message(auth_frame_payload);
+  if (!decoded) {
+    fail(AuthFailure::protocol_violation, decoded.error().message);
     return;
   }
-  if (auto* hello = std::get_if<wire::Hello>(&*message)) {
-    on_hello(*hello, wall, rng);
-  } else if (auto* challenge = std::get_if<wire::Challenge>(&*message)) {
-    on_challenge(*challenge, wall);
-  } else if (auto* response = std::get_if<wire::Response>(&*message)) {
-    on_response(*response);
-  } else if (std::holds_alternative<wire::Ok>(*message)) {
-    on_ok();
-  } else {
-    const auto& reject = std::get<wire::Reject>(*message);
-    stage_ = Stage::failed;
-    std::string detail(wire::auth_failure_name(reject.reason));
-    if (!reject.detail.empty()) detail += ": " + reject.detail;
-    event_ = Failed{wire::AuthFailure::rejected_by_peer, std::move(detail), false};
+  dispatch(*decoded, wall, rng);
+}
+
+void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng) {
+  if (const auto* reject = std::get_if<wire::Reject>(&message)) {
+    on_reject(*reject);
+    return;
+  }
+  const std::string_view received = kMessageNames[message.index()];
+  if (phase_ == Phase::authenticated) {
+    fail(AuthFailure::protocol_violation,
+         "unexpected " + std::string(received) + " after authentication");
+    return;
+  }
+  // The peer's messages arrive on one ordered stream in exactly this order (see header).
+  const std::size_t expected =
+      static_cast<std::size_t>(phase_) - static_cast<std::size_t>(Phase::await_hello);
+  if (message.index() != expected) {
+    fail(AuthFailure::protocol_violation, "unexpected " + std::string(received) +
+                                              " while waiting for " +
+                                              std::string(kMessageNames[expected]));
+    return;
+  }
+  switch (phase_) {
+    case Phase::await_hello: on_hello(std::get<wire::Hello>(message), wall, rng); break;
+    case Phase::await_challenge: on_challenge(std::get<wire::Challenge>(message), wall); break;
+    case Phase::await_response: on_response(std::get<wire::Response>(message)); break;
+    case Phase::await_ok: on_ok(); break;
+    default: BARREL_ASSERT(false, "dispatch() outside the handshake");
   }
 }
 
 void AuthSession::on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng) {
-  if (have_peer_hello_) {
-    fail(wire::AuthFailure::protocol_violation, "second HELLO");
-    return;
-  }
-  have_peer_hello_ = true;
   peer_name_ = hello.node_name;
-  peer_key_ = PublicKey{hello.public_key};
   if (hello.protocol_version != wire::kAuthProtocolVersion) {
-    fail(wire::AuthFailure::version_mismatch,
-         "peer speaks auth version " + std::to_string(hello.protocol_version));
+    fail(AuthFailure::version_mismatch, "peer speaks auth protocol version " +
+                                            std::to_string(hello.protocol_version) + ", we speak " +
+                                            std::to_string(wire::kAuthProtocolVersion));
     return;
   }
-  if (hello.cluster_name != config_.cluster_name) {
-    fail(wire::AuthFailure::cluster_mismatch, "peer is in cluster '" + hello.cluster_name + "'");
+  // Our own cluster name stays out of the detail: the REJECT goes to an unauthenticated peer.
+  if (hello.cluster_name != cluster_name_) {
+    fail(AuthFailure::cluster_mismatch,
+         "peer cluster '" + hello.cluster_name + "' differs from ours");
     return;
   }
   if (hello.node_name == local_name_) {
-    fail(wire::AuthFailure::duplicate_name_self, "peer claims our own name");
+    fail(AuthFailure::duplicate_name_self, "peer claims our own node name '" + local_name_ + "'");
+    return;
+  }
+  check_peer_key(hello);
+  if (phase_ == Phase::failed) return;
+  rng.fill(our_nonce_);
+  our_timestamp_unix_ms_ = wall.unix_millis < 0 ? 0 : static_cast<std::uint64_t>(wall.unix_millis);
+  phase_ = Phase::await_challenge;
+  send(wire::Challenge{our_nonce_, our_timestamp_unix_ms_});
+}
+
+void AuthSession::check_peer_key(const wire::Hello& hello) {
+  const PublicKey presented{hello.public_key};
+  // A peer presenting our own key could reflect our CHALLENGE to us on a second connection
+  // (same server certificate when we are the server on both) and pass verification.
+  if (presented == keys_.public_key()) {
+    fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented our own public key");
     return;
   }
   const std::optional<PublicKey> pinned = trust_.lookup(hello.node_name);
-  if (pinned && !(*pinned == peer_key_)) {
-    fail(wire::AuthFailure::key_mismatch,
-         "pinned key " + fingerprint(*pinned) + " differs from presented " + fingerprint(peer_key_));
+  if (pinned && *pinned != presented) {
+    fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented " +
+                                        fingerprint(presented) + " but " + fingerprint(*pinned) +
+                                        " is pinned");
     return;
   }
   if (!pinned && trust_.mode() == TrustMode::strict) {
-    fail(wire::AuthFailure::unknown_key, "no pin for '" + hello.node_name + "' in strict mode");
+    fail(AuthFailure::unknown_key,
+         "no key pinned for peer '" + hello.node_name + "' (strict trust mode)");
     return;
   }
   newly_trusted_ = !pinned;
-  rng.fill(nonce_);
-  challenge_timestamp_ = static_cast<std::uint64_t>(std::max<std::int64_t>(wall.unix_millis, 0));
-  challenge_sent_ = true;
-  send(wire::Challenge{nonce_, challenge_timestamp_});
+  peer_key_ = presented;
 }
 
 void AuthSession::on_challenge(const wire::Challenge& challenge, core::WallTime wall) {
-  if (!have_peer_hello_ || response_sent_) {
-    fail(wire::AuthFailure::protocol_violation, "CHALLENGE out of order");
+  const std::uint64_t skew = distance_ms(challenge.timestamp_unix_ms, wall);
+  const auto limit = static_cast<std::uint64_t>(to_millis(timestamp_skew_));
+  if (skew > limit) {
+    fail(AuthFailure::timestamp_skew, "challenge timestamp is " + std::to_string(skew) +
+                                          " ms from our clock (limit " + std::to_string(limit) +
+                                          " ms)");
     return;
   }
-  const auto skew_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.timestamp_skew);
-  const std::int64_t difference =
-      static_cast<std::int64_t>(challenge.timestamp_unix_ms) - wall.unix_millis;
-  if (challenge.timestamp_unix_ms > static_cast<std::uint64_t>(INT64_MAX) ||
-      std::llabs(difference) > skew_ms.count()) {
-    fail(wire::AuthFailure::timestamp_skew,
-         "challenge timestamp differs from our clock by " + std::to_string(difference) + " ms");
-    return;
-  }
-  const core::Bytes signed_bytes =
-      transcript(challenge.nonce, challenge.timestamp_unix_ms, keys_.public_key().bytes);
+  const core::Bytes transcript =
+      auth_transcript(cluster_name_, challenge.nonce, challenge.timestamp_unix_ms,
+                      keys_.public_key(), server_cert_sha256_);
   wire::Response response;
-  response.signature = keys_.sign(signed_bytes);
-  response.cluster_mac = mac(signed_bytes);
-  response_sent_ = true;
+  response.signature = keys_.sign(transcript);
+  if (mac_key_) response.cluster_mac = cluster_mac(*mac_key_, transcript);
+  phase_ = Phase::await_response;
   send(response);
 }
 
 void AuthSession::on_response(const wire::Response& response) {
-  if (!challenge_sent_ || ok_sent_) {
-    fail(wire::AuthFailure::protocol_violation, "RESPONSE out of order");
+  BARREL_ASSERT(peer_key_.has_value());
+  const core::Bytes transcript = auth_transcript(cluster_name_, our_nonce_, our_timestamp_unix_ms_,
+                                                 *peer_key_, server_cert_sha256_);
+  if (!verify(*peer_key_, transcript, response.signature)) {
+    fail(AuthFailure::bad_signature,
+         "signature does not verify for this challenge and channel (wrong key, replay or relay)");
     return;
   }
-  const core::Bytes expected = transcript(nonce_, challenge_timestamp_, peer_key_.bytes);
-  if (!verify(peer_key_, expected, response.signature)) {
-    fail(wire::AuthFailure::bad_signature, "signature does not verify for this channel");
+  if (mac_key_) {
+    const ClusterMac expected = cluster_mac(*mac_key_, transcript);
+    if (sodium_memcmp(expected.data(), response.cluster_mac.data(), expected.size()) != 0) {
+      fail(AuthFailure::cluster_secret_mismatch, "cluster MAC does not verify");
+      return;
+    }
+  } else if (sodium_is_zero(response.cluster_mac.data(), response.cluster_mac.size()) == 0) {
+    // The peer MACs with a secret we do not have: report the same reason it will.
+    fail(AuthFailure::cluster_secret_mismatch, "peer uses a cluster secret and we do not");
     return;
   }
-  const auto expected_mac = mac(expected);
-  if (sodium_memcmp(expected_mac.data(), response.cluster_mac.data(), expected_mac.size()) != 0) {
-    fail(wire::AuthFailure::cluster_secret_mismatch, "cluster secret proof does not verify");
-    return;
-  }
-  ok_sent_ = true;
+  phase_ = Phase::await_ok;
   send(wire::Ok{});
-  finish_if_done();
 }
 
 void AuthSession::on_ok() {
-  if (!response_sent_ || ok_received_) {
-    fail(wire::AuthFailure::protocol_violation, "OK out of order");
-    return;
-  }
-  ok_received_ = true;
-  finish_if_done();
-}
-
-void AuthSession::finish_if_done() {
-  if (!ok_sent_ || !ok_received_) return;
-  stage_ = Stage::authenticated;
+  phase_ = Phase::authenticated;
   deadline_ = core::Instant::never();
-  event_ = Authenticated{peer_name_, peer_key_, newly_trusted_};
+  events_.emplace_back(Authenticated{peer_name_, *peer_key_, newly_trusted_});
 }
 
-void AuthSession::on_timeout(core::Instant now) {
-  if (stage_ != Stage::running || now < deadline_) return;
-  fail(wire::AuthFailure::budget_exceeded,
-       "not authenticated within " +
-           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              config_.handshake_budget)
-                              .count()) +
-           " ms");
-}
-
-void AuthSession::fail(wire::AuthFailure reason, std::string detail) {
-  stage_ = Stage::failed;
+void AuthSession::on_reject(const wire::Reject& reject) {
+  phase_ = Phase::failed;
   deadline_ = core::Instant::never();
-  wire::Reject reject;
-  reject.reason = reason;
-  // The detail travels to the peer: keep it printable and within the wire limit.
-  for (char c : detail) {
-    if (reject.detail.size() == wire::kMaxRejectDetailSize) break;
-    reject.detail.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  std::string detail(auth_failure_name(reject.reason));
+  if (!reject.detail.empty()) detail += ": " + reject.detail;
+  events_.emplace_back(Failed{AuthFailure::rejected_by_peer, std::move(detail), false});
+}
+
+void AuthSession::handle_application_frame(core::Instant /*now*/) {
+  BARREL_ASSERT(phase_ != Phase::idle, "handle_application_frame() before start()");
+  if (in_handshake()) {
+    fail(AuthFailure::protocol_violation, "application frame before authentication");
   }
-  send(reject);
-  event_ = Failed{reason, std::move(detail), true};
+}
+
+void AuthSession::fail(AuthFailure reason, std::string detail) {
+  detail = bounded_detail(std::move(detail));
+  send(wire::Reject{reason, detail});
+  phase_ = Phase::failed;
+  deadline_ = core::Instant::never();
+  events_.emplace_back(Failed{reason, std::move(detail), true});
 }
 
 void AuthSession::send(const wire::AuthMessage& message) {
   transmit_.push_back(wire::encode(message));
 }
 
-core::Bytes AuthSession::transcript(const std::array<std::uint8_t, 32>& nonce,
-                                    std::uint64_t timestamp,
-                                    const std::array<std::uint8_t, 32>& responder_key) const {
-  core::Bytes out;
-  core::ByteWriter writer(out);
-  writer.string(kTranscriptLabel);
-  writer.string(config_.cluster_name);
-  writer.bytes(nonce);
-  writer.u64(timestamp);
-  writer.bytes(responder_key);
-  writer.bytes(server_cert_sha256_);
-  return out;
-}
-
-std::array<std::uint8_t, 32> AuthSession::mac(core::ByteView signed_bytes) const {
-  std::array<std::uint8_t, 32> out{};
-  if (!config_.cluster_secret) return out;
-  const Sha256 key = sha256(core::as_bytes(*config_.cluster_secret));
-  crypto_generichash(out.data(), out.size(), signed_bytes.data(), signed_bytes.size(), key.data(),
-                     key.size());
-  return out;
-}
-
 std::optional<core::Bytes> AuthSession::poll_transmit() {
   if (transmit_.empty()) return std::nullopt;
-  core::Bytes next = std::move(transmit_.front());
+  core::Bytes message = std::move(transmit_.front());
   transmit_.pop_front();
-  return next;
+  return message;
 }
 
 std::optional<AuthEvent> AuthSession::poll_event() {
-  std::optional<AuthEvent> out = std::move(event_);
-  event_.reset();
-  return out;
+  if (events_.empty()) return std::nullopt;
+  AuthEvent event = std::move(events_.front());
+  events_.pop_front();
+  return event;
 }
 
-core::Instant AuthSession::next_deadline() const { return deadline_; }
+core::Instant AuthSession::next_deadline() const {
+  return in_handshake() ? deadline_ : core::Instant::never();
+}
+
+void AuthSession::on_timeout(core::Instant now) {
+  if (!in_handshake() || now < deadline_) return;
+  fail(AuthFailure::budget_exceeded,
+       "handshake did not finish within " + std::to_string(to_millis(handshake_budget_)) + " ms");
+}
 
 }  // namespace barrel_p2p::auth

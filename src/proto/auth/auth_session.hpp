@@ -1,134 +1,168 @@
-// The mutual authentication of one connection, as a sans-IO state machine (SPEC §2.1).
-//
-// Both sides run the same exchange at once: HELLO (name, key) -> CHALLENGE (nonce, wall time)
-// -> RESPONSE (signature) -> OK. A RESPONSE signs the transcript
-//   "barrel_p2p/auth/v1" | cluster name | challenger's nonce | challenger's timestamp |
-//   responder's own public key | SHA-256 of the server's DER certificate
-// so it is bound to this TLS channel: a relay that terminates TLS on two legs sees two
-// different server certificates and its forwarded signatures fail. With a cluster secret, a
-// keyed BLAKE2b MAC over the same transcript proves the secret without sending it.
-// The session is authenticated once it has verified the peer (sent OK) and been verified
-// (received OK). Any failure queues a REJECT, then the caller closes the connection.
+// Sans-IO mutual authentication of ONE connection (SPEC §2.1), symmetric in both directions:
+//   each side:  HELLO ──►              (on start)
+//               CHALLENGE ──►          (after accepting the peer's HELLO)
+//               RESPONSE ──►           (after the peer's CHALLENGE: signature + cluster MAC)
+//               OK ──►                 (after verifying the peer's RESPONSE)
+// Authenticated once we have sent OK and received the peer's OK. Any failure queues a REJECT,
+// fails the session and emits Failed; the runtime then closes the connection.
+// Shape (STYLE.md habit 1): handle_*() with time in, poll_transmit()/poll_event() to drain,
+// next_deadline()/on_timeout(). No I/O, clocks or OS randomness inside.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <variant>
 
 #include "core/bytes.hpp"
 #include "core/rng.hpp"
 #include "core/time.hpp"
+#include "proto/auth/auth_transcript.hpp"
 #include "proto/auth/identity.hpp"
 #include "proto/auth/trust_store.hpp"
 #include "wire/auth_message.hpp"
 
 namespace barrel_p2p::auth {
 
-using namespace std::chrono_literals;
+using wire::auth_failure_name;
+using wire::AuthFailure;
 
-/// Which end of the QUIC connection this session runs on.
-enum class Role : std::uint8_t { client, server };
-
+/// Authentication settings shared by every session of a node.
 struct AuthConfig {
-  /// Must equal the peer's cluster name.
+  /// Must equal the peer's (cluster_mismatch otherwise); a valid name (wire::is_valid_name).
   std::string cluster_name;
-  /// When set, the peer must prove it holds the same secret.
+  /// When set, both sides must hold the same secret (cluster_secret_mismatch otherwise).
   std::optional<std::string> cluster_secret;
-  /// The whole exchange must finish within this time of start().
-  core::Duration handshake_budget = 10s;
-  /// Largest accepted difference between a CHALLENGE timestamp and our wall clock.
-  core::Duration timestamp_skew = 30s;
+  /// Time from start() to authenticated; past it the session fails with budget_exceeded.
+  core::Duration handshake_budget = std::chrono::seconds(10);
+  /// Largest accepted |peer CHALLENGE timestamp - our wall clock| (timestamp_skew beyond).
+  core::Duration timestamp_skew = std::chrono::seconds(30);
 };
 
-/// The peer proved its identity and accepted ours.
+/// Our side of the QUIC connection; decides what server_cert_sha256 means.
+enum class Role : std::uint8_t { client, server };
+
+/// The peer proved its identity and we proved ours.
 struct Authenticated {
   std::string peer_name;
   PublicKey peer_key;
-  /// TOFU accepted a name that had no pin: the caller must pin and persist it.
+  /// TOFU and no pin existed: the runtime must pin (TrustStore::pin) and persist the key. The
+  /// session never pins. If pin() then fails with already_exists (a concurrent session pinned a
+  /// different key first), the runtime must drop this link.
   bool newly_trusted = false;
 };
 
-/// Authentication failed; the session is over.
+/// Authentication failed; the connection must be closed.
 struct Failed {
-  wire::AuthFailure reason = wire::AuthFailure::protocol_violation;
+  AuthFailure reason = AuthFailure::protocol_violation;
+  /// What went wrong. For rejected_by_peer: "<peer's reason>: <peer's detail>".
   std::string detail;
-  bool local = true;  ///< We detected the failure (true) or the peer rejected us (false).
+  /// True when we detected the failure (and queued a REJECT); false when the peer rejected us.
+  bool local = true;
 };
 
+/// Outcome of a session; exactly one Authenticated or Failed, except that a misbehaving peer
+/// can still fail an authenticated session (then Failed follows Authenticated).
 using AuthEvent = std::variant<Authenticated, Failed>;
 
-/// One connection's authentication. Not thread-safe; owned by the node's loop.
+/// One connection's authentication state machine. Not thread-safe.
 class AuthSession {
  public:
-  /// `keys` and `trust` must outlive the session. `server_cert_sha256`: the client passes the
-  /// hash of the certificate it received, the server the hash of its own.
+  /// `keys` and `trust` must outlive the session. `server_cert_sha256`: SHA-256 of the TLS
+  /// certificate the server presented — the client passes the hash of the certificate it
+  /// received, the server the hash of its own. `local_name` must be a valid name.
   AuthSession(const AuthConfig& config, std::string local_name, const KeyPair& keys,
-              const TrustStore& trust, Role role,
-              const std::array<std::uint8_t, 32>& server_cert_sha256);
+              const TrustStore& trust, Role role, const Sha256& server_cert_sha256);
+  AuthSession(const AuthSession&) = delete;
+  AuthSession& operator=(const AuthSession&) = delete;
+  /// Wipes the cluster MAC key.
+  ~AuthSession();
 
-  /// Queues our HELLO and starts the budget clock. Call once.
+  /// Queues our HELLO and starts the handshake budget. Call once, after the TLS handshake.
+  /// `wall` and `rng` are unused today; every input takes them so the shape never changes.
   void start(core::Instant now, core::WallTime wall, core::Rng& rng);
-  /// Handles one auth message payload from the peer (hostile bytes).
-  void handle_message(core::Instant now, core::WallTime wall, core::ByteView payload,
+
+  /// Handles one auth frame's payload from the peer. Precondition: start() was called.
+  /// Failures (decode error, out-of-order or duplicate message, any check above) fail the
+  /// session; input after failure is ignored. `rng` supplies our challenge nonce.
+  void handle_message(core::Instant now, core::WallTime wall, core::ByteView auth_frame_payload,
                       core::Rng& rng);
-  /// Fails the session with budget_exceeded once the budget has passed.
+
+  /// The peer sent an application (non-auth) frame: a protocol_violation before authentication,
+  /// nothing afterwards.
+  void handle_application_frame(core::Instant now);
+
+  /// The next encoded auth message payload to send in an auth frame, in order. At most five
+  /// are ever queued (HELLO, CHALLENGE, RESPONSE, OK, REJECT).
+  std::optional<core::Bytes> poll_transmit();
+  /// The next outcome event (at most two are ever queued).
+  std::optional<AuthEvent> poll_event();
+
+  /// start + handshake_budget while the handshake runs; Instant::never() before start() and
+  /// once authenticated or failed.
+  [[nodiscard]] core::Instant next_deadline() const;
+  /// Fails the session with budget_exceeded when `now` has reached next_deadline().
   void on_timeout(core::Instant now);
 
-  /// The next encoded auth message to send, in order.
-  std::optional<core::Bytes> poll_transmit();
-  /// The outcome, once.
-  std::optional<AuthEvent> poll_event();
-  /// When on_timeout must run (never once finished).
-  [[nodiscard]] core::Instant next_deadline() const;
-
-  [[nodiscard]] bool is_authenticated() const { return stage_ == Stage::authenticated; }
-  [[nodiscard]] bool has_failed() const { return stage_ == Stage::failed; }
-  /// The name the peer claimed in its HELLO (empty before it arrived).
-  [[nodiscard]] std::string_view peer_name() const { return peer_name_; }
+  /// True once we sent OK and received the peer's OK (until a later violation fails it).
+  [[nodiscard]] bool is_authenticated() const { return phase_ == Phase::authenticated; }
+  /// True after any failure (ours or the peer's REJECT); the connection must close.
+  [[nodiscard]] bool has_failed() const { return phase_ == Phase::failed; }
+  /// The name the peer claimed in its HELLO (even if rejected), or empty before it arrived.
+  [[nodiscard]] const std::string& peer_name() const { return peer_name_; }
+  /// The peer's key once its HELLO was accepted.
+  [[nodiscard]] const std::optional<PublicKey>& peer_key() const { return peer_key_; }
+  /// Our side of the connection, as constructed.
+  [[nodiscard]] Role role() const { return role_; }
 
  private:
-  enum class Stage : std::uint8_t { idle, running, authenticated, failed };
+  enum class Phase : std::uint8_t {
+    idle,         // before start()
+    await_hello,  // the peer's messages arrive in this order ...
+    await_challenge,
+    await_response,
+    await_ok,  // ... on one ordered stream
+    authenticated,
+    failed,
+  };
 
+  void dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng);
   void on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng);
+  void check_peer_key(const wire::Hello& hello);
   void on_challenge(const wire::Challenge& challenge, core::WallTime wall);
   void on_response(const wire::Response& response);
   void on_ok();
+  void on_reject(const wire::Reject& reject);
+  void fail(AuthFailure reason, std::string detail);
   void send(const wire::AuthMessage& message);
-  void fail(wire::AuthFailure reason, std::string detail);
-  void finish_if_done();
-  [[nodiscard]] core::Bytes transcript(const std::array<std::uint8_t, 32>& nonce,
-                                       std::uint64_t timestamp,
-                                       const std::array<std::uint8_t, 32>& responder_key) const;
-  [[nodiscard]] std::array<std::uint8_t, 32> mac(core::ByteView transcript) const;
+  [[nodiscard]] bool in_handshake() const;
 
-  AuthConfig config_;
+  // Settings.
+  std::string cluster_name_;
+  std::optional<Sha256> mac_key_;  // SHA-256 of the cluster secret; wiped by the destructor
+  core::Duration handshake_budget_;
+  core::Duration timestamp_skew_;
   std::string local_name_;
-  const KeyPair& keys_;      // outlives the session
-  const TrustStore& trust_;  // outlives the session
+  const KeyPair& keys_;      // outlives the session (constructor contract)
+  const TrustStore& trust_;  // outlives the session (constructor contract)
   Role role_;
-  std::array<std::uint8_t, 32> server_cert_sha256_;
-  Stage stage_ = Stage::idle;
-  core::Instant deadline_ = core::Instant::never();
-  // Peer state.
-  std::string peer_name_;
-  PublicKey peer_key_{};
-  bool have_peer_hello_ = false;
-  bool newly_trusted_ = false;
-  // Our challenge to the peer.
-  bool challenge_sent_ = false;
-  std::array<std::uint8_t, 32> nonce_{};
-  std::uint64_t challenge_timestamp_ = 0;
+  Sha256 server_cert_sha256_;
+
   // Progress.
-  bool response_sent_ = false;  // we answered the peer's challenge
-  bool ok_sent_ = false;        // we verified the peer
-  bool ok_received_ = false;    // the peer verified us
-  // At most a handful of messages per handshake; drained after every input.
+  Phase phase_ = Phase::idle;
+  core::Instant deadline_ = core::Instant::never();
+  std::string peer_name_;
+  std::optional<PublicKey> peer_key_;
+  bool newly_trusted_ = false;
+  Nonce our_nonce_{};
+  std::uint64_t our_timestamp_unix_ms_ = 0;
+
+  // Outputs, bounded by the protocol: at most 5 messages and 2 events per session.
   std::deque<core::Bytes> transmit_;
-  std::optional<AuthEvent> event_;
+  std::deque<AuthEvent> events_;
 };
 
 }  // namespace barrel_p2p::auth

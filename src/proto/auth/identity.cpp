@@ -49,7 +49,8 @@ Result<KeyPair> KeyPair::from_parts(const Seed& seed, const PublicKey& public_ke
   KeyPair pair = from_seed(seed);
   if (sodium_memcmp(pair.public_key_.bytes.data(), public_key.bytes.data(),
                     public_key.bytes.size()) != 0) {
-    return fail(Errc::crypto, "key pair mismatch: the public key does not belong to the secret key");
+    return fail(Errc::crypto,
+                "key pair mismatch: the public key does not belong to the secret key");
   }
   return pair;
 }
@@ -62,8 +63,8 @@ Signature KeyPair::sign(core::ByteView message) const {
   std::copy(seed_.begin(), seed_.end(), secret.begin());
   std::copy(public_key_.bytes.begin(), public_key_.bytes.end(), secret.begin() + seed_.size());
   Signature signature{};
-  const int status =
-      crypto_sign_detached(signature.data(), nullptr, message.data(), message.size(), secret.data());
+  const int status = crypto_sign_detached(signature.data(), nullptr, message.data(), message.size(),
+                                          secret.data());
   sodium_memzero(secret.data(), secret.size());
   BARREL_ASSERT(status == 0, "crypto_sign_detached failed");
   return signature;
@@ -82,6 +83,8 @@ Sha256 sha256(core::ByteView data) {
   return digest;
 }
 
-std::string fingerprint(const PublicKey& key) { return "SHA256:" + core::to_hex(sha256(key.view())); }
+std::string fingerprint(const PublicKey& key) {
+  return "SHA256:" + core::to_hex(sha256(key.view()));
+}
 
 }  // namespace barrel_p2p::auth

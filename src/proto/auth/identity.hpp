@@ -45,10 +45,12 @@ class KeyPair {
   /// key" when `public_key` is not derived from `seed`.
   [[nodiscard]] static Result<KeyPair> from_parts(const Seed& seed, const PublicKey& public_key);
 
+  /// Copies and moves duplicate the seed; every instance wipes its own copy when destroyed.
   KeyPair(const KeyPair& other) = default;
   KeyPair& operator=(const KeyPair& other) = default;
   KeyPair(KeyPair&& other) noexcept = default;
   KeyPair& operator=(KeyPair&& other) noexcept = default;
+  /// Wipes the seed (sodium_memzero).
   ~KeyPair();
 
   /// Ed25519 signature of `message` (deterministic).
@@ -65,8 +67,7 @@ class KeyPair {
 };
 
 /// True when `signature` is a valid Ed25519 signature of `message` by `key`.
-[[nodiscard]] bool verify(const PublicKey& key, core::ByteView message,
-                          const Signature& signature);
+[[nodiscard]] bool verify(const PublicKey& key, core::ByteView message, const Signature& signature);
 
 /// SHA-256 of `data`.
 [[nodiscard]] Sha256 sha256(core::ByteView data);

@@ -27,7 +27,8 @@ Result<void> TrustStore::pin(std::string_view name, const PublicKey& key) {
 
 Result<void> TrustStore::unpin(std::string_view name) {
   auto it = pins_.find(name);
-  if (it == pins_.end()) return fail(Errc::not_found, "node '" + std::string(name) + "' is not pinned");
+  if (it == pins_.end())
+    return fail(Errc::not_found, "node '" + std::string(name) + "' is not pinned");
   pins_.erase(it);
   return {};
 }

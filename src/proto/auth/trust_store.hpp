@@ -54,6 +54,7 @@ class TrustStore {
 
   /// Switches the trust mode; takes effect for HELLOs handled afterwards.
   void set_mode(TrustMode mode) { mode_ = mode; }
+  /// The current trust mode.
   [[nodiscard]] TrustMode mode() const { return mode_; }
 
  private:

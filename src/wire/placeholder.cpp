@@ -1,1 +1,0 @@
-namespace barrel_p2p::wire {}
