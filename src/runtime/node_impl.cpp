@@ -195,8 +195,15 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
     const std::string print = auth::fingerprint(up->key);
     if (up->newly_trusted) {
       auto pinned = trust_.pin(up->peer, up->key);
-      auto saved = runtime::save_pin(config_.data_dir, up->peer, up->key.bytes);
-      if (!pinned || !saved) log_->error("could not persist the pin for {}", up->peer);
+      if (!pinned) {
+        // Two first contacts raced with different keys: the first pin wins, this link goes.
+        log_->warn("dropping {} at {}: {}", up->peer, up->address, pinned.error().message);
+        (void)links_->disconnect(up->peer, "key conflicts with a pin made meanwhile");
+        return;
+      }
+      if (auto saved = runtime::save_pin(config_.data_dir, up->peer, up->key.bytes); !saved) {
+        log_->error("could not persist the pin for {}: {}", up->peer, saved.error().message);
+      }
       log_->info("trusting {} on first use ({})", up->peer, print);
     }
     {

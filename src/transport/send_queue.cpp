@@ -17,25 +17,33 @@ void SendQueue::append(core::Bytes&& data) {
   chunks_.push_back(std::move(chunk));
 }
 
-void SendQueue::append_copy(core::ByteView data) {
-  if (data.empty()) return;
-  if (data.size() > kPackLimit) {
-    append(core::Bytes(data.begin(), data.end()));
-    return;
-  }
-  if (chunks_.empty() || !chunks_.back().packed ||
-      chunks_.back().data.size() + data.size() > kChunkCapacity) {
-    Chunk chunk;
+void SendQueue::start_packed_chunk() {
+  Chunk chunk;
+  if (spare_.empty()) {
     chunk.data.reserve(kChunkCapacity);
-    chunk.start = queued_offset_;
-    chunk.packed = true;
-    chunks_.push_back(std::move(chunk));
+  } else {
+    chunk.data = std::move(spare_.back());
+    spare_.pop_back();
   }
-  core::Bytes& tail = chunks_.back().data;
-  // Within the reserved capacity: no reallocation, earlier bytes keep their addresses.
-  BARREL_ASSERT(tail.size() + data.size() <= tail.capacity());
-  tail.insert(tail.end(), data.begin(), data.end());
-  queued_offset_ += data.size();
+  chunk.start = queued_offset_;
+  chunk.packed = true;
+  chunks_.push_back(std::move(chunk));
+}
+
+void SendQueue::append_copy(core::ByteView data) {
+  while (!data.empty()) {
+    if (chunks_.empty() || !chunks_.back().packed ||
+        chunks_.back().data.size() == kChunkCapacity) {
+      start_packed_chunk();
+    }
+    core::Bytes& tail = chunks_.back().data;
+    const std::size_t take = std::min(data.size(), kChunkCapacity - tail.size());
+    // Within the reserved capacity: no reallocation, earlier bytes keep their addresses.
+    BARREL_ASSERT(tail.size() + take <= tail.capacity());
+    tail.insert(tail.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    queued_offset_ += take;
+    data = data.subspan(take);
+  }
 }
 
 std::size_t SendQueue::unsent_vecs(ngtcp2_vec* out, std::size_t max_vecs) const {
@@ -70,6 +78,10 @@ void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
     if (head_end > acked_offset_ || (chunks_.size() == 1 && head.packed &&
                                      head.data.size() < kChunkCapacity)) {
       break;
+    }
+    if (head.packed && spare_.size() < kMaxSpareChunks) {
+      spare_.push_back(std::move(chunks_.front().data));
+      spare_.back().clear();
     }
     chunks_.pop_front();
   }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "core/bytes.hpp"
 
@@ -20,7 +21,7 @@ class SendQueue {
  public:
   /// Appends bytes (copied into a packed chunk when small, else moved into its own chunk).
   void append(core::Bytes&& data);
-  /// Appends a copy of `data`.
+  /// Appends a copy of `data`, packed into fixed-size chunks (a large copy spans several).
   void append_copy(core::ByteView data);
 
   /// Fills up to `max_vecs` vectors with unsent bytes, oldest first; returns the count.
@@ -39,7 +40,10 @@ class SendQueue {
   /// Appends at most this large are packed into shared chunks.
   static constexpr std::size_t kPackLimit = 4096;
   /// Capacity of a packed chunk; fixed at creation so packed bytes never move.
-  static constexpr std::size_t kChunkCapacity = 32 * 1024;
+  static constexpr std::size_t kChunkCapacity = 64 * 1024;
+  /// Acknowledged chunks kept for reuse, so steady streaming does not allocate or fault in
+  /// fresh pages; beyond it chunks are freed.
+  static constexpr std::size_t kMaxSpareChunks = 32;
 
  private:
   struct Chunk {
@@ -47,7 +51,10 @@ class SendQueue {
     std::uint64_t start = 0;  // stream offset of data[0]
     bool packed = false;      // capacity reserved up front; may still grow in place
   };
+  void start_packed_chunk();
+
   std::deque<Chunk> chunks_;
+  std::vector<core::Bytes> spare_;  // cleared chunks with kChunkCapacity reserved
   std::uint64_t acked_offset_ = 0;
   std::uint64_t sent_offset_ = 0;
   std::uint64_t queued_offset_ = 0;
