@@ -1,6 +1,7 @@
 // carrier_bench: the secure carrier between two node processes on loopback.
-//   carrier_bench server <data-dir>          prints "address <host:port>", serves until stdin closes
-//   carrier_bench client <data-dir> <addr>   runs every measurement, prints "name value unit"
+//   carrier_bench server <data-dir>          prints "address <host:port>", serves until stdin
+//   closes carrier_bench client <data-dir> <addr>   runs every measurement, prints "name value
+//   unit"
 // Measurements: connect + TLS + authentication (median of 50), one-way 64 B message rate,
 // 64 B request/response round trip (p50/p99, driven from the loop thread), bulk MB/s.
 #include <algorithm>
@@ -166,9 +167,9 @@ void measure_one_way(Shared& shared, Node& node, const std::string& peer, std::s
   const std::string reply = ask_count(shared, node, peer);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const std::uint64_t received = std::stoull(reply.substr(0, reply.find(' ')));
-  if (received != count) std::fprintf(stderr, "%s: sent %llu, server counted %llu\n", name,
-                                       static_cast<unsigned long long>(count),
-                                       static_cast<unsigned long long>(received));
+  if (received != count)
+    std::fprintf(stderr, "%s: sent %llu, server counted %llu\n", name,
+                 static_cast<unsigned long long>(count), static_cast<unsigned long long>(received));
   std::printf("%s_msgs_per_s %.0f msg/s\n", name, static_cast<double>(received) / seconds);
   std::printf("%s_mb_per_s %.1f MB/s\n", name,
               static_cast<double>(received) * static_cast<double>(size) / seconds / 1e6);

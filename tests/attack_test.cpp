@@ -47,8 +47,8 @@ TEST(Attack, RelayTerminatingTlsOnBothLegsIsRejected) {
   const std::string bob_address = b->address();
   relay->connected_hook = [&](ConnectionId id, const transport::ConnectionInfo& info) {
     if (info.role == transport::Role::server) {
-      auto to_bob = relay->endpoint().connect(relay->now(),
-                                              *core::SocketAddress::parse(bob_address));
+      auto to_bob =
+          relay->endpoint().connect(relay->now(), *core::SocketAddress::parse(bob_address));
       ASSERT_TRUE(to_bob);
       other_leg[id.value] = to_bob->value;
       other_leg[to_bob->value] = id.value;
@@ -76,7 +76,8 @@ TEST(Attack, RelayTerminatingTlsOnBothLegsIsRejected) {
   std::vector<std::string> reasons;
   for (Node* node : {a.get(), b.get()}) {
     std::vector<Event> seen;
-    wait_for<PeerUp>(*node, [](const PeerUp&) { return true; }, 300ms, &seen);
+    wait_for<PeerUp>(
+        *node, [](const PeerUp&) { return true; }, 300ms, &seen);
     for (auto& event : seen) {
       if (auto* failure = std::get_if<AuthFailure>(&event)) reasons.push_back(failure->reason);
     }
@@ -123,8 +124,7 @@ struct ScriptedClient {
   void start() {
     auth::AuthConfig config;
     config.cluster_name = "test";
-    session = std::make_unique<auth::AuthSession>(config, "carol", keys, trust,
-                                                  auth::Role::client,
+    session = std::make_unique<auth::AuthSession>(config, "carol", keys, trust, auth::Role::client,
                                                   peer.connected.at(id.value).server_cert_sha256);
     session->start(peer.now(), peer.wall_now(), peer.rng());
     flush();
@@ -182,7 +182,8 @@ TEST(Attack, ResponseReplayedFromAnEarlierConnectionFails) {
     if (id == *first_id) first.on_data(data, true);
   };
   ASSERT_TRUE(raw->pump_until([&] { return first.session->is_authenticated(); }, 5s));
-  ASSERT_TRUE(wait_for<PeerUp>(*b, [](const PeerUp& up) { return up.peer == "carol"; }, 2s));
+  ASSERT_TRUE(wait_for<PeerUp>(
+      *b, [](const PeerUp& up) { return up.peer == "carol"; }, 2s));
   const core::Bytes* hello = find_sent<wire::Hello>(first);
   const core::Bytes* challenge = find_sent<wire::Challenge>(first);
   const core::Bytes* response = find_sent<wire::Response>(first);
@@ -199,10 +200,9 @@ TEST(Attack, ResponseReplayedFromAnEarlierConnectionFails) {
   raw->data_hook = [&](ConnectionId id, StreamKind, core::ByteView data) {
     if (id != *second_id) return;
     second.on_data(data, false);
-    const bool challenged = std::any_of(second.received.begin(), second.received.end(),
-                                        [](const wire::AuthMessage& m) {
-                                          return std::holds_alternative<wire::Challenge>(m);
-                                        });
+    const bool challenged = std::any_of(
+        second.received.begin(), second.received.end(),
+        [](const wire::AuthMessage& m) { return std::holds_alternative<wire::Challenge>(m); });
     if (challenged && !replayed) {
       replayed = true;
       second.send_raw(*response);

@@ -36,7 +36,8 @@ TEST(Link, TwoNodesAuthenticateAndExchangeMessages) {
 TEST(Link, ThreeNodesAuthenticatePairwise) {
   TempDir dir;
   std::vector<std::unique_ptr<Node>> nodes;
-  for (const char* name : {"n1", "n2", "n3"}) nodes.push_back(start_node(test_config(name, dir.sub(name))));
+  for (const char* name : {"n1", "n2", "n3"})
+    nodes.push_back(start_node(test_config(name, dir.sub(name))));
   for (auto& node : nodes) ASSERT_TRUE(node);
   ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[1]->address(), 5s));
   ASSERT_TRUE(nodes[0]->connect_and_wait(nodes[2]->address(), 5s));
@@ -48,7 +49,8 @@ TEST(Link, ThreeNodesAuthenticatePairwise) {
   for (auto& from : nodes) {
     for (auto& to : nodes) {
       if (from == to) continue;
-      ASSERT_TRUE(from->send(to->name(), Channel::data, bytes_of(from->name() + "->" + to->name())));
+      ASSERT_TRUE(
+          from->send(to->name(), Channel::data, bytes_of(from->name() + "->" + to->name())));
     }
   }
   for (auto& node : nodes) {
@@ -84,7 +86,8 @@ TEST(Link, SimultaneousDialsLeaveOneLink) {
   EXPECT_EQ(b->stats().connections, 1U);
   EXPECT_EQ(a->peers(), std::vector<std::string>{"bob"});
   EXPECT_EQ(b->peers(), std::vector<std::string>{"alice"});
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(i))));
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(i))));
   for (int i = 0; i < 50; ++i) {
     auto message = wait_for<Message>(*b);
     ASSERT_TRUE(message);

@@ -40,7 +40,8 @@ TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
   auto ab = a->connect(b->address());
   auto ba = b->connect(a->address());  // the same sockets also dial the other way
   ASSERT_TRUE(ab && ba);
-  ASSERT_TRUE(pump_both(*a, *b, [&] { return a->connected.size() == 2 && b->connected.size() == 2; }));
+  ASSERT_TRUE(
+      pump_both(*a, *b, [&] { return a->connected.size() == 2 && b->connected.size() == 2; }));
   EXPECT_EQ(a->connected.at(ab->value).role, transport::Role::client);
   EXPECT_EQ(a->endpoint().connection_count(), 2U);
   // The client sees the server's certificate hash; the server reports its own.
@@ -63,7 +64,8 @@ TEST(Quic, SendBeforeTheHandshakeCompletesIsAnError) {
   auto early = a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes("x"));
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, Errc::closed);
-  EXPECT_EQ(a->endpoint().send_copy(ConnectionId{999}, StreamKind::data, core::as_bytes("x"))
+  EXPECT_EQ(a->endpoint()
+                .send_copy(ConnectionId{999}, StreamKind::data, core::as_bytes("x"))
                 .error()
                 .code,
             Errc::not_found);
@@ -91,7 +93,8 @@ TEST(Quic, SilentPeerIsDroppedAtTheIdleTimeoutWhileKeepAliveHoldsOthers) {
   ASSERT_TRUE(id);
   ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->connected.empty() && !a->connected.empty(); }));
   // Both pumping: keep-alive PINGs hold the connection well past the idle timeout.
-  pump_both(*a, *b, [] { return false; }, 1200ms);
+  pump_both(
+      *a, *b, [] { return false; }, 1200ms);
   EXPECT_TRUE(a->closed.empty());
   // b goes silent (not pumped): a drops the connection by idle timeout.
   ASSERT_TRUE(a->pump_until([&] { return !a->closed.empty(); }, 5s));
@@ -121,7 +124,8 @@ TEST(Quic, HandshakeCapRefusesExtraInboundConnections) {
   ASSERT_TRUE(first->connect(server->address()));
   ASSERT_TRUE(pump_both(*first, *server, [&] { return !first->connected.empty(); }));
   ASSERT_TRUE(second->connect(server->address()));
-  pump_both(*second, *server, [] { return false; }, 300ms);
+  pump_both(
+      *second, *server, [] { return false; }, 300ms);
   EXPECT_TRUE(second->connected.empty());
   EXPECT_GE(server->endpoint().stats().connections_refused_limit, 1U);
   auto over = server->connect(first->address());

@@ -88,9 +88,8 @@ void expect_impostor_rejected(TrustMode mode) {
   ASSERT_FALSE(outcome);
   EXPECT_NE(outcome.error().message.find("key_mismatch"), std::string::npos)
       << outcome.error().message;
-  auto failure = wait_for<AuthFailure>(*a, [](const AuthFailure& f) {
-    return f.reason == "key_mismatch";
-  });
+  auto failure =
+      wait_for<AuthFailure>(*a, [](const AuthFailure& f) { return f.reason == "key_mismatch"; });
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->peer, "bob");
   // The pin was not replaced.
@@ -134,8 +133,7 @@ TEST(Trust, MismatchedKeyPairRefusesToLoad) {
   auto refused = Node::start(test_config("alice", dir.sub("a")));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::crypto);
-  EXPECT_NE(refused.error().message.find("mismatch"), std::string::npos)
-      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("mismatch"), std::string::npos) << refused.error().message;
 }
 
 TEST(Trust, InvalidConfigIsRefusedWithTheFieldName) {

@@ -63,7 +63,8 @@ int run_demo(int messages, const std::string& data_dir) {
   }
   std::printf("1. Starting two nodes, alice and bob, on 127.0.0.1 (data under %s).\n",
               root.c_str());
-  std::printf("   Each creates an Ed25519 identity and a self-signed TLS certificate on first start.\n");
+  std::printf(
+      "   Each creates an Ed25519 identity and a self-signed TLS certificate on first start.\n");
   auto alice = Node::start(demo_config("alice", root));
   if (!alice) return fail_with("start alice", alice.error());
   auto bob = Node::start(demo_config("bob", root));
@@ -72,8 +73,9 @@ int run_demo(int messages, const std::string& data_dir) {
               (*alice)->fingerprint().c_str());
   std::printf("   bob   listens on UDP %s, identity %s\n", (*bob)->address().c_str(),
               (*bob)->fingerprint().c_str());
-  std::printf("2. alice connects to bob: QUIC + TLS 1.3, then mutual Ed25519 challenge-response\n"
-              "   bound to bob's TLS certificate (HELLO, CHALLENGE, RESPONSE, OK both ways).\n");
+  std::printf(
+      "2. alice connects to bob: QUIC + TLS 1.3, then mutual Ed25519 challenge-response\n"
+      "   bound to bob's TLS certificate (HELLO, CHALLENGE, RESPONSE, OK both ways).\n");
   const auto started = std::chrono::steady_clock::now();
   auto peer = (*alice)->connect_and_wait((*bob)->address(), 5s);
   if (!peer) return fail_with("connect", peer.error());

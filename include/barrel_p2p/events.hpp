@@ -13,9 +13,9 @@ enum class Channel : std::uint8_t { control = 0, data = 1 };
 
 /// A peer completed mutual authentication; messages can flow both ways.
 struct PeerUp {
-  std::string peer;         ///< The peer's node name.
-  std::string fingerprint;  ///< "SHA256:<hex>" of the peer's Ed25519 public key.
-  std::string address;      ///< The peer's UDP address.
+  std::string peer;            ///< The peer's node name.
+  std::string fingerprint;     ///< "SHA256:<hex>" of the peer's Ed25519 public key.
+  std::string address;         ///< The peer's UDP address.
   bool newly_trusted = false;  ///< TOFU pinned this key on this contact.
 };
 

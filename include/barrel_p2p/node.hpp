@@ -32,8 +32,8 @@ struct NodeStats {
   std::uint64_t messages_received = 0;
   std::uint64_t events_dropped = 0;
   std::uint64_t sends_dropped = 0;  ///< sends queued off-loop whose peer went away first
-  std::size_t connections = 0;  ///< current
-  std::size_t peers = 0;        ///< current authenticated links
+  std::size_t connections = 0;      ///< current
+  std::size_t peers = 0;            ///< current authenticated links
 };
 
 /// A pinned peer key.
@@ -77,8 +77,7 @@ class Node {
   /// Connects and waits until the peer is authenticated; returns its name. Errors: as
   /// connect(), plus auth_failed (with the reason) and timeout. Must not be called from the
   /// event handler.
-  Result<std::string> connect_and_wait(std::string_view address,
-                                       std::chrono::milliseconds timeout);
+  Result<std::string> connect_and_wait(std::string_view address, std::chrono::milliseconds timeout);
 
   /// Queues `payload` for `peer` on `channel`. Messages on one channel arrive in order.
   /// Errors: not_found (no authenticated link to peer), invalid_argument (payload larger

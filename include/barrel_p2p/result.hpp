@@ -65,10 +65,10 @@ class [[nodiscard]] Result {
   Result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
   template <typename U>
-    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
-             !std::is_same_v<std::decay_t<U>, Unexpected>)
-  Result(U&& value) : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
-  Result(Unexpected unexpected)  // NOLINT(implicit)
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
+           !std::is_same_v<std::decay_t<U>, Unexpected>) Result(U&& value)
+      : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  Result(Unexpected unexpected)                                       // NOLINT(implicit)
       : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }

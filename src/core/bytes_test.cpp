@@ -14,8 +14,8 @@ TEST(Bytes, IntegersAndVarintsRoundTrip) {
   writer.u16(0xbeef);
   writer.u32(0xdeadbeef);
   writer.u64(0x0102030405060708ULL);
-  for (std::uint64_t v : {0ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 1073741823ULL, 1073741824ULL,
-                          (1ULL << 62U) - 1}) {
+  for (std::uint64_t v :
+       {0ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 1073741823ULL, 1073741824ULL, (1ULL << 62U) - 1}) {
     writer.varint(v);
   }
   writer.string("hello");
@@ -24,8 +24,8 @@ TEST(Bytes, IntegersAndVarintsRoundTrip) {
   EXPECT_EQ(reader.u16(), 0xbeef);
   EXPECT_EQ(reader.u32(), 0xdeadbeefU);
   EXPECT_EQ(reader.u64(), 0x0102030405060708ULL);
-  for (std::uint64_t v : {0ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 1073741823ULL, 1073741824ULL,
-                          (1ULL << 62U) - 1}) {
+  for (std::uint64_t v :
+       {0ULL, 63ULL, 64ULL, 16383ULL, 16384ULL, 1073741823ULL, 1073741824ULL, (1ULL << 62U) - 1}) {
     EXPECT_EQ(reader.varint(), v);
   }
   EXPECT_EQ(reader.string(16), "hello");

@@ -37,8 +37,8 @@ void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& 
   link->is_client = is_client;
   link->address = std::move(address);
   link->session = std::make_unique<auth::AuthSession>(
-      config_.auth, local_name_, keys_, trust_,
-      is_client ? auth::Role::client : auth::Role::server, server_cert_sha256);
+      config_.auth, local_name_, keys_, trust_, is_client ? auth::Role::client : auth::Role::server,
+      server_cert_sha256);
   link->session->start(now, wall, rng);
   Link& ref = *link;
   links_[connection] = std::move(link);
@@ -121,8 +121,9 @@ void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, co
       const auto& failed = std::get<auth::Failed>(*event);
       ++stats_.auth_failed;
       ++stats_.auth_failed_by_reason[std::string(wire::auth_failure_name(failed.reason))];
-      events_.push_back(AuthFailed{link.connection, link.address, std::string(link.session->peer_name()),
-                                   failed.reason, failed.detail, failed.local});
+      events_.push_back(AuthFailed{link.connection, link.address,
+                                   std::string(link.session->peer_name()), failed.reason,
+                                   failed.detail, failed.local});
       close_link(link, CloseCode::auth_failed,
                  "authentication failed: " + std::string(wire::auth_failure_name(failed.reason)));
     }
@@ -132,9 +133,7 @@ void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, co
 bool PeerLinks::keeps_new_link(const Link& existing, const Link& candidate) const {
   // Both ends must pick the same survivor of a simultaneous dial: keep the connection dialed
   // by the node with the smaller name. Two dials from the same side keep the older one.
-  auto dialer = [this](const Link& link) {
-    return link.is_client ? local_name_ : link.peer;
-  };
+  auto dialer = [this](const Link& link) { return link.is_client ? local_name_ : link.peer; };
   const std::string existing_dialer = dialer(existing);
   const std::string candidate_dialer = dialer(candidate);
   if (existing_dialer == candidate_dialer) return false;
@@ -159,7 +158,8 @@ void PeerLinks::authenticated(Link& link, const auth::Authenticated& result) {
     close_link(existing, CloseCode::duplicate_link, "duplicate link");
   } else {
     routes_.emplace(link.peer, link.connection);
-    events_.push_back(PeerUp{link.connection, link.peer, result.peer_key, link.address, result.newly_trusted});
+    events_.push_back(
+        PeerUp{link.connection, link.peer, result.peer_key, link.address, result.newly_trusted});
   }
   // Data frames that arrived before the OK can now be delivered, after any control frames.
 }
@@ -170,7 +170,8 @@ void PeerLinks::violation(Link& link, std::string reason) {
     // Treat as a failed authentication so the failure is visible with the peer address.
     ++stats_.auth_failed;
     ++stats_.auth_failed_by_reason["protocol_violation"];
-    events_.push_back(AuthFailed{link.connection, link.address, std::string(link.session->peer_name()),
+    events_.push_back(AuthFailed{link.connection, link.address,
+                                 std::string(link.session->peer_name()),
                                  wire::AuthFailure::protocol_violation, reason, true});
   }
   close_link(link, CloseCode::protocol_violation, "protocol violation: " + reason);

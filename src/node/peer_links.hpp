@@ -163,8 +163,8 @@ class PeerLinks {
 
   LinkConfig config_;
   std::string local_name_;
-  const auth::KeyPair& keys_;      // outlives this object
-  const auth::TrustStore& trust_;  // outlives this object
+  const auth::KeyPair& keys_;                                       // outlives this object
+  const auth::TrustStore& trust_;                                   // outlives this object
   std::unordered_map<std::uint64_t, std::unique_ptr<Link>> links_;  // by connection
   std::map<std::string, std::uint64_t, std::less<>> routes_;        // peer -> connection
   // Drained by the runtime after every input, so each holds at most one input's output.

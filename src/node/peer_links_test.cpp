@@ -125,16 +125,17 @@ TEST(PeerLinks, FramesFlowInOrderPerChannel) {
   net.settle();
   for (int i = 0; i < 5; ++i) {
     net.b.links->on_stream_data(net.now, net.wall, net.rng, 1, Channel::data,
-                                 frame_bytes(wire::FrameType::data, "d" + std::to_string(i)));
+                                frame_bytes(wire::FrameType::data, "d" + std::to_string(i)));
   }
   net.b.links->on_stream_data(net.now, net.wall, net.rng, 1, Channel::control,
-                               frame_bytes(wire::FrameType::control, "c0"));
+                              frame_bytes(wire::FrameType::control, "c0"));
   net.settle();
   auto frames = net.b.events_of<FrameReceived>();
   ASSERT_EQ(frames.size(), 6U);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(frames[i].channel, Channel::data);
-    EXPECT_EQ(std::string(frames[i].payload.begin(), frames[i].payload.end()), "d" + std::to_string(i));
+    EXPECT_EQ(std::string(frames[i].payload.begin(), frames[i].payload.end()),
+              "d" + std::to_string(i));
   }
   EXPECT_EQ(frames[5].channel, Channel::control);
   EXPECT_EQ(frames[5].peer, "alice");
@@ -151,7 +152,7 @@ TEST(PeerLinks, DataThatOvertakesTheOkIsHeldUntilAuthenticated) {
     if (!injected) {
       injected = true;
       net.b.links->on_stream_data(net.now, net.wall, net.rng, 1, Channel::data,
-                                   frame_bytes(wire::FrameType::data, "early"));
+                                  frame_bytes(wire::FrameType::data, "early"));
       EXPECT_TRUE(net.b.events_of<FrameReceived>().empty());
     }
     return true;
@@ -168,7 +169,7 @@ TEST(PeerLinks, ApplicationFrameBeforeAuthenticationClosesTheConnection) {
   const std::array<std::uint8_t, 32> cert_hash{};
   net.b.links->on_connected(net.now, net.wall, net.rng, 7, false, cert_hash, "evil");
   net.b.links->on_stream_data(net.now, net.wall, net.rng, 7, Channel::control,
-                               frame_bytes(wire::FrameType::control, "sneaky"));
+                              frame_bytes(wire::FrameType::control, "sneaky"));
   std::vector<LinkEvent> events;
   while (auto event = net.b.links->poll_event()) events.push_back(std::move(*event));
   ASSERT_EQ(events.size(), 1U);

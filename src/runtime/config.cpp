@@ -21,7 +21,8 @@ Result<void> Config::validate() const {
     return invalid("node_name", "'" + node_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
   }
   if (!wire::is_valid_name(cluster_name)) {
-    return invalid("cluster_name", "'" + cluster_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
+    return invalid("cluster_name",
+                   "'" + cluster_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
   }
   if (data_dir.empty()) return invalid("data_dir", "must be set");
   if (auto address = core::SocketAddress::parse(listen_address); !address) {
@@ -47,8 +48,9 @@ Result<void> Config::validate() const {
   if (event_queue_limit == 0) return invalid("event_queue_limit", "must be at least 1");
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), log_level) == std::end(kLevels)) {
-    return invalid("log_level", "'" + log_level + "' is not one of trace, debug, info, warn, "
-                                                  "error, off");
+    return invalid("log_level", "'" + log_level +
+                                    "' is not one of trace, debug, info, warn, "
+                                    "error, off");
   }
   return {};
 }

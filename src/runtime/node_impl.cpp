@@ -24,8 +24,7 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(300);
 constexpr int kMaxReadBatches = 16;
 
 transport::StreamKind to_stream(Channel channel) {
-  return channel == Channel::control ? transport::StreamKind::control
-                                     : transport::StreamKind::data;
+  return channel == Channel::control ? transport::StreamKind::control : transport::StreamKind::data;
 }
 
 Channel to_channel(node::Channel channel) {
@@ -105,8 +104,8 @@ Result<void> NodeImpl::init(Config config) {
   links.max_frame_size = config_.max_frame_size;
   links_ = std::make_unique<node::PeerLinks>(links, config_.node_name, *keys_, trust_);
   links_->set_frame_sink(this);
-  if (auto added = loop_->add_fd(socket_->fd(), EPOLLIN,
-                                 [this](std::uint32_t) { on_socket_readable(); });
+  if (auto added =
+          loop_->add_fd(socket_->fd(), EPOLLIN, [this](std::uint32_t) { on_socket_readable(); });
       !added) {
     return added;
   }
@@ -224,10 +223,12 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
   } else {
     auto& failed = std::get<node::AuthFailed>(event);
     const std::string reason(wire::auth_failure_name(failed.reason));
-    log_->warn("authentication {} with {} ({}): {} {}", failed.local ? "rejected" : "refused by peer",
-               failed.address, failed.peer.empty() ? "?" : failed.peer, reason, failed.detail);
-    resolve_waiter(failed.connection,
-                   fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail)));
+    log_->warn("authentication {} with {} ({}): {} {}",
+               failed.local ? "rejected" : "refused by peer", failed.address,
+               failed.peer.empty() ? "?" : failed.peer, reason, failed.detail);
+    resolve_waiter(
+        failed.connection,
+        fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail)));
     deliver(AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local});
   }
 }
@@ -268,10 +269,9 @@ void NodeImpl::on_connected(transport::ConnectionId id, const transport::Connect
 
 void NodeImpl::on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
                               core::ByteView data) {
-  links_->on_stream_data(clock_.now(), clock_.wall_now(), rng_, id.value,
-                         kind == transport::StreamKind::control ? node::Channel::control
-                                                                : node::Channel::data,
-                         data);
+  links_->on_stream_data(
+      clock_.now(), clock_.wall_now(), rng_, id.value,
+      kind == transport::StreamKind::control ? node::Channel::control : node::Channel::data, data);
 }
 
 void NodeImpl::on_writable(transport::ConnectionId /*id*/, transport::StreamKind /*kind*/) {
@@ -284,8 +284,8 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
   std::string text(transport::close_reason_name(reason));
   if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
   links_->on_closed(id.value, text);
-  resolve_waiter(id.value, fail(Errc::closed, "connection closed before authentication (" +
-                                                  text + ")"));
+  resolve_waiter(id.value,
+                 fail(Errc::closed, "connection closed before authentication (" + text + ")"));
 }
 
 bool NodeImpl::send_datagrams(const core::SocketAddress& to, core::ByteView data,
@@ -302,10 +302,9 @@ Result<void> NodeImpl::send_on_loop(std::string_view peer, Channel channel,
   auto connection = links_->route(peer);
   if (!connection) return Unexpected(connection.error());
   frame_header_.clear();
-  wire::encode_frame_header(frame_header_,
-                            channel == Channel::control ? wire::FrameType::control
-                                                        : wire::FrameType::data,
-                            payload.size());
+  wire::encode_frame_header(
+      frame_header_, channel == Channel::control ? wire::FrameType::control : wire::FrameType::data,
+      payload.size());
   auto sent = endpoint_->send_frame(transport::ConnectionId{*connection}, to_stream(channel),
                                     frame_header_, payload);
   if (sent) ++messages_sent_;

@@ -69,8 +69,8 @@ class NodeImpl final : public transport::EndpointHandler,
   // node::FrameSink (loop thread)
   void on_frame(const std::string& peer, node::Channel channel, core::Bytes&& payload) override;
   // transport::DatagramSink (loop thread)
-  bool send_datagrams(const core::SocketAddress& to, core::ByteView data,
-                      std::size_t segment_size, std::uint8_t ecn) override;
+  bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
+                      std::uint8_t ecn) override;
 
  private:
   NodeImpl() = default;
@@ -97,7 +97,6 @@ class NodeImpl final : public transport::EndpointHandler,
     std::promise<Result<std::string>> promise;
   };
 
-
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
   runtime::SystemClock clock_;
@@ -112,13 +111,15 @@ class NodeImpl final : public transport::EndpointHandler,
   std::unique_ptr<node::PeerLinks> links_;
   std::thread thread_;
   std::thread::id loop_thread_id_;  // set before start() returns; read-only afterwards
-  [[nodiscard]] bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_id_; }
+  [[nodiscard]] bool on_loop_thread() const {
+    return std::this_thread::get_id() == loop_thread_id_;
+  }
   runtime::TimerId timer_{};
   core::Instant timer_deadline_ = core::Instant::never();
   bool stopping_ = false;  // loop thread only
   bool finished_ = false;  // loop thread only
   std::array<std::uint8_t, 32> reset_secret_{};
-  bool stopped_ = false;   // guarded by lifecycle_mutex_
+  bool stopped_ = false;  // guarded by lifecycle_mutex_
   std::mutex lifecycle_mutex_;
   std::atomic<bool> loop_exited_{false};
   std::unordered_map<std::uint64_t, std::shared_ptr<Waiter>> waiters_;  // loop thread only

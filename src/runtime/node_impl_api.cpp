@@ -97,8 +97,8 @@ Result<void> NodeImpl::send(std::string_view peer, Channel channel,
     const auto index = static_cast<std::size_t>(channel);
     const std::size_t queued = inbox_[index].bytes();
     if (queued > 0 && queued + payload.size() > config_.send_buffer_limit) {
-      return fail(Errc::limit_reached, "send queue full (" +
-                                           std::to_string(config_.send_buffer_limit) + " bytes)");
+      return fail(Errc::limit_reached,
+                  "send queue full (" + std::to_string(config_.send_buffer_limit) + " bytes)");
     }
     inbox_[index].push(peer, payload);
     schedule = !inbox_scheduled_;

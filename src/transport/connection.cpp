@@ -107,10 +107,11 @@ Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint
   connection->fill_settings(settings, params, now);
   const ngtcp2_callbacks callbacks = make_callbacks(Role::client);
   const ngtcp2_path path = make_path(endpoint.local_, remote);
-  const int rv = ngtcp2_conn_client_new(&connection->conn_, &dcid, &scid, &path,
-                                        NGTCP2_PROTO_VER_V1, &callbacks, &settings, &params,
-                                        nullptr, connection.get());
-  if (rv != 0) return fail(Errc::internal, std::string("ngtcp2_conn_client_new: ") + ngtcp2_strerror(rv));
+  const int rv =
+      ngtcp2_conn_client_new(&connection->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
+                             &callbacks, &settings, &params, nullptr, connection.get());
+  if (rv != 0)
+    return fail(Errc::internal, std::string("ngtcp2_conn_client_new: ") + ngtcp2_strerror(rv));
   const CidKey key = CidKey::from(scid);
   endpoint.register_cid(key, connection.get());
   connection->cids_.push_back(key);
@@ -141,7 +142,8 @@ Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint
   const int rv =
       ngtcp2_conn_server_new(&connection->conn_, &header.scid, &scid, &path, header.version,
                              &callbacks, &settings, &params, nullptr, connection.get());
-  if (rv != 0) return fail(Errc::internal, std::string("ngtcp2_conn_server_new: ") + ngtcp2_strerror(rv));
+  if (rv != 0)
+    return fail(Errc::internal, std::string("ngtcp2_conn_server_new: ") + ngtcp2_strerror(rv));
   // Retransmitted Initials still carry the client's original DCID.
   for (const CidKey& key : {CidKey::from(scid), CidKey::from(header.dcid)}) {
     endpoint.register_cid(key, connection.get());
@@ -155,12 +157,12 @@ Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint
 
 Result<void> Connection::setup_tls() {
   const bool client = role_ == Role::client;
-  if (gnutls_init(&session_, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) |
-                                 GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+  if (gnutls_init(&session_,
+                  (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
     return fail(Errc::crypto, "gnutls_init failed");
   }
   const int configured = client ? ngtcp2_crypto_gnutls_configure_client_session(session_)
-                                 : ngtcp2_crypto_gnutls_configure_server_session(session_);
+                                : ngtcp2_crypto_gnutls_configure_server_session(session_);
   if (configured != 0) return fail(Errc::crypto, "cannot configure the QUIC TLS session");
   if (gnutls_priority_set_direct(session_, kPriority, nullptr) != 0) {
     return fail(Errc::crypto, "TLS priority string rejected");
@@ -188,14 +190,12 @@ ngtcp2_conn* Connection::get_conn(ngtcp2_crypto_conn_ref* ref) {
   return self(ref->user_data)->conn_;
 }
 
-void Connection::on_rand(std::uint8_t* dest, std::size_t destlen,
-                         const ngtcp2_rand_ctx* rand_ctx) {
+void Connection::on_rand(std::uint8_t* dest, std::size_t destlen, const ngtcp2_rand_ctx* rand_ctx) {
   static_cast<core::Rng*>(rand_ctx->native_handle)->fill({dest, destlen});
 }
 
 int Connection::on_get_new_connection_id(ngtcp2_conn* /*conn*/, ngtcp2_cid* cid,
-                                         std::uint8_t* token, std::size_t cidlen,
-                                         void* user_data) {
+                                         std::uint8_t* token, std::size_t cidlen, void* user_data) {
   Connection* connection = self(user_data);
   Endpoint& endpoint = connection->endpoint_;
   cid->datalen = cidlen;
@@ -280,8 +280,8 @@ int Connection::on_stream_open(ngtcp2_conn* /*conn*/, std::int64_t stream_id, vo
 
 int Connection::on_recv_stream_data(ngtcp2_conn* /*conn*/, std::uint32_t /*flags*/,
                                     std::int64_t stream_id, std::uint64_t /*offset*/,
-                                    const std::uint8_t* data, std::size_t datalen,
-                                    void* user_data, void* /*stream_user_data*/) {
+                                    const std::uint8_t* data, std::size_t datalen, void* user_data,
+                                    void* /*stream_user_data*/) {
   return self(user_data)->stream_data(stream_id, core::ByteView(data, datalen));
 }
 
@@ -328,8 +328,7 @@ int Connection::on_extend_max_stream_data(ngtcp2_conn* /*conn*/, std::int64_t st
 }
 
 int Connection::on_recv_stateless_reset(ngtcp2_conn* /*conn*/,
-                                        const ngtcp2_pkt_stateless_reset* /*sr*/,
-                                        void* user_data) {
+                                        const ngtcp2_pkt_stateless_reset* /*sr*/, void* user_data) {
   self(user_data)->reset_received_ = true;
   return 0;
 }

@@ -68,8 +68,7 @@ class Connection {
   Connection(Endpoint& endpoint, ConnectionId id, Role role, const core::SocketAddress& remote);
   Result<void> setup_tls();
   static ngtcp2_callbacks make_callbacks(Role role);
-  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
-                     core::Instant now);
+  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params, core::Instant now);
   void on_error(core::Instant now, int liberr);
   /// Checks that `size` more bytes may be queued on `kind`. Errors: closed, limit_reached.
   Result<void> admit(StreamKind kind, std::size_t size);

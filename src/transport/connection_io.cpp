@@ -39,8 +39,8 @@ void Connection::read(core::Instant now, const core::SocketAddress& remote, core
   path.remote.addrlen = static_cast<ngtcp2_socklen>(remote.size());
   ngtcp2_pkt_info info{};
   info.ecn = ecn;
-  const int rv = ngtcp2_conn_read_pkt(conn_, &path, &info, data.data(), data.size(),
-                                      timestamp(now));
+  const int rv =
+      ngtcp2_conn_read_pkt(conn_, &path, &info, data.data(), data.size(), timestamp(now));
   if (rv != 0) on_error(now, rv);
   endpoint_.mark_dirty(this);
 }
@@ -80,8 +80,7 @@ void Connection::on_error(core::Instant now, int liberr) {
       state_ = State::dead;
       report_closed(CloseReason::handshake_failed, "handshake timeout");
       return;
-    default:
-      break;
+    default: break;
   }
   std::string detail = ngtcp2_strerror(liberr);
   if (liberr == NGTCP2_ERR_CRYPTO) {
@@ -94,8 +93,7 @@ void Connection::on_error(core::Instant now, int liberr) {
   state_ = State::closing;
   close_pending_write_ = true;
   linger_deadline_ = now + linger(conn_);
-  report_closed(handshaking ? CloseReason::handshake_failed : CloseReason::protocol_error,
-                detail);
+  report_closed(handshaking ? CloseReason::handshake_failed : CloseReason::protocol_error, detail);
 }
 
 void Connection::report_closed(CloseReason reason, std::string detail) {
@@ -141,8 +139,7 @@ Result<void> Connection::send_frame(StreamKind kind, core::ByteView header,
   return {};
 }
 
-void Connection::request_close(core::Instant now, std::uint64_t app_code,
-                               std::string_view reason) {
+void Connection::request_close(core::Instant now, std::uint64_t app_code, std::string_view reason) {
   if (close_requested_ || state_ == State::closing || state_ == State::draining ||
       state_ == State::dead) {
     return;
@@ -202,7 +199,8 @@ void Connection::write(core::Instant now, PacketBatcher& out) {
   if (!close_requested_ || state_ == State::established) write_streams(now, out);
   if (state_ != State::handshaking && state_ != State::established) return;
   const bool flushed = queues_[0].buffered() == 0 && queues_[1].buffered() == 0;
-  if (close_requested_ && (flushed || now >= close_wait_deadline_ || state_ == State::handshaking)) {
+  if (close_requested_ &&
+      (flushed || now >= close_wait_deadline_ || state_ == State::handshaking)) {
     ngtcp2_connection_close_error_set_application_error(
         &close_error_, close_code_, reinterpret_cast<const std::uint8_t*>(close_reason_.data()),
         close_reason_.size());
@@ -232,9 +230,9 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
     ngtcp2_pkt_info info{};
     ngtcp2_ssize accepted = -1;
     std::uint8_t* dest = out.reserve(max_size);
-    const ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, max_size,
-                                                     &accepted, flags, stream_id, vecs,
-                                                     vec_count, timestamp(now));
+    const ngtcp2_ssize n =
+        ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, max_size, &accepted, flags,
+                                  stream_id, vecs, vec_count, timestamp(now));
     if (kind >= 0 && accepted > 0) {
       queues_[static_cast<std::size_t>(kind)].mark_sent(static_cast<std::size_t>(accepted));
     }

@@ -31,8 +31,8 @@ std::string_view close_reason_name(CloseReason reason) {
   return "unknown";
 }
 
-Endpoint::Endpoint(const TransportConfig& config, const TlsCertificate& certificate,
-                   core::Rng& rng, EndpointHandler& handler, const core::SocketAddress& local)
+Endpoint::Endpoint(const TransportConfig& config, const TlsCertificate& certificate, core::Rng& rng,
+                   EndpointHandler& handler, const core::SocketAddress& local)
     : config_(config),
       certificate_(certificate),
       rng_(rng),
@@ -46,10 +46,9 @@ Endpoint::~Endpoint() {
 }
 
 std::size_t Endpoint::handshake_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(connections_.begin(), connections_.end(), [](const auto& entry) {
-        return entry.second->state() == Connection::State::handshaking;
-      }));
+  return static_cast<std::size_t>(std::count_if(
+      connections_.begin(), connections_.end(),
+      [](const auto& entry) { return entry.second->state() == Connection::State::handshaking; }));
 }
 
 Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddress& remote) {
@@ -152,8 +151,8 @@ void Endpoint::handle_unknown_short(core::Instant now, const core::SocketAddress
   const std::size_t random_size = size - 1 - NGTCP2_STATELESS_RESET_TOKENLEN;
   rng_.fill({random, random_size});
   core::Bytes packet(size);
-  const ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(packet.data(), packet.size(), token,
-                                                          random, random_size);
+  const ngtcp2_ssize n =
+      ngtcp2_pkt_write_stateless_reset(packet.data(), packet.size(), token, random, random_size);
   if (n <= 0) return;
   packet.resize(static_cast<std::size_t>(n));
   pending_resets_.emplace_back(remote, std::move(packet));

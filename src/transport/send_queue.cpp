@@ -32,8 +32,7 @@ void SendQueue::start_packed_chunk() {
 
 void SendQueue::append_copy(core::ByteView data) {
   while (!data.empty()) {
-    if (chunks_.empty() || !chunks_.back().packed ||
-        chunks_.back().data.size() == kChunkCapacity) {
+    if (chunks_.empty() || !chunks_.back().packed || chunks_.back().data.size() == kChunkCapacity) {
       start_packed_chunk();
     }
     core::Bytes& tail = chunks_.back().data;
@@ -75,8 +74,8 @@ void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
     const Chunk& head = chunks_.front();
     const std::uint64_t head_end = head.start + head.data.size();
     // Keep a packed tail that may still receive appends.
-    if (head_end > acked_offset_ || (chunks_.size() == 1 && head.packed &&
-                                     head.data.size() < kChunkCapacity)) {
+    if (head_end > acked_offset_ ||
+        (chunks_.size() == 1 && head.packed && head.data.size() < kChunkCapacity)) {
       break;
     }
     if (head.packed && spare_.size() < kMaxSpareChunks) {

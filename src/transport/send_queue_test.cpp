@@ -9,7 +9,8 @@ core::Bytes collect(const SendQueue& queue) {
   ngtcp2_vec vecs[64];
   const std::size_t count = queue.unsent_vecs(vecs, 64);
   core::Bytes out;
-  for (std::size_t i = 0; i < count; ++i) out.insert(out.end(), vecs[i].base, vecs[i].base + vecs[i].len);
+  for (std::size_t i = 0; i < count; ++i)
+    out.insert(out.end(), vecs[i].base, vecs[i].base + vecs[i].len);
   return out;
 }
 

@@ -1,8 +1,7 @@
 #include "support/raw_peer.hpp"
 
-#include <poll.h>
-
 #include <gtest/gtest.h>
+#include <poll.h>
 
 namespace barrel_p2p::testing {
 
@@ -29,8 +28,8 @@ std::unique_ptr<RawPeer> RawPeer::create(transport::TransportConfig config) {
   peer->socket_ = std::make_unique<runtime::UdpSocket>(std::move(socket).value());
   peer->rng_.fill(config.static_secret);
   peer->config_ = config;
-  peer->endpoint_ = std::make_unique<transport::Endpoint>(
-      config, *peer->certificate_, peer->rng_, *peer, peer->socket_->local_address());
+  peer->endpoint_ = std::make_unique<transport::Endpoint>(config, *peer->certificate_, peer->rng_,
+                                                          *peer, peer->socket_->local_address());
   return peer;
 }
 

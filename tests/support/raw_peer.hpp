@@ -54,8 +54,8 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
   void on_writable(transport::ConnectionId, transport::StreamKind) override {}
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
-  bool send_datagrams(const core::SocketAddress& to, core::ByteView data,
-                      std::size_t segment_size, std::uint8_t ecn) override;
+  bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
+                      std::uint8_t ecn) override;
 
  private:
   RawPeer() = default;

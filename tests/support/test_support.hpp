@@ -59,9 +59,9 @@ inline std::unique_ptr<Node> start_node(Config config) {
 /// Reads events from `node` until one of type T satisfies `predicate` or `timeout` passes.
 /// Events of other kinds are kept in `skipped` (when given).
 template <typename T, typename Predicate>
-  requires std::is_invocable_r_v<bool, Predicate, const T&>
-std::optional<T> wait_for(Node& node, Predicate predicate, std::chrono::milliseconds timeout = 10s,
-                          std::vector<Event>* skipped = nullptr) {
+requires std::is_invocable_r_v<bool, Predicate, const T&> std::optional<T> wait_for(
+    Node& node, Predicate predicate, std::chrono::milliseconds timeout = 10s,
+    std::vector<Event>* skipped = nullptr) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -78,7 +78,8 @@ std::optional<T> wait_for(Node& node, Predicate predicate, std::chrono::millisec
 
 template <typename T>
 std::optional<T> wait_for(Node& node, std::chrono::milliseconds timeout = 10s) {
-  return wait_for<T>(node, [](const T&) { return true; }, timeout);
+  return wait_for<T>(
+      node, [](const T&) { return true; }, timeout);
 }
 
 inline std::vector<std::uint8_t> bytes_of(const std::string& text) {
