@@ -23,11 +23,10 @@ void send_with_retry(Node& node, const std::string& peer, Channel channel,
 }
 
 TEST(Carrier, ControlFramesOvertakeQueuedBulkData) {
-  TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   constexpr int kChunks = 1024;  // 1024 x 64 KiB = 64 MiB of bulk data
   constexpr int kControls = 16;
   std::vector<std::uint8_t> chunk(64 * 1024, 0x42);
@@ -60,11 +59,10 @@ TEST(Carrier, ControlFramesOvertakeQueuedBulkData) {
 }
 
 TEST(Carrier, GarbageDatagramsAreDroppedWhileAPeerKeepsTalking) {
-  TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   auto target = core::SocketAddress::parse(b->address());
   ASSERT_TRUE(target);
   std::atomic<bool> flooding{true};

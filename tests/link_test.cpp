@@ -97,11 +97,10 @@ TEST(Link, SimultaneousDialsLeaveOneLink) {
 }
 
 TEST(Link, ManyMessagesArriveInOrderPerChannel) {
-  TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   constexpr int kCount = 20000;
   for (int i = 0; i < kCount; ++i) {
     const Channel channel = i % 10 == 0 ? Channel::control : Channel::data;
@@ -124,12 +123,10 @@ TEST(Link, ManyMessagesArriveInOrderPerChannel) {
 }
 
 TEST(Link, DisconnectSendsTheReasonBeforeClosing) {
-  TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
-  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   ASSERT_TRUE(a->disconnect("bob", "maintenance window"));
   auto down = wait_for<PeerDown>(*b);
   ASSERT_TRUE(down);
@@ -139,12 +136,10 @@ TEST(Link, DisconnectSendsTheReasonBeforeClosing) {
 }
 
 TEST(Link, StoppingANodeTellsItsPeers) {
-  TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 5s));
-  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   b->stop();
   auto down = wait_for<PeerDown>(*a, 3s);
   ASSERT_TRUE(down);

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/assert.hpp"
+#include "runtime/scoped_fd.hpp"
 
 namespace barrel_p2p::runtime {
 
@@ -34,22 +35,6 @@ std::string errno_text(int error) {
 std::uint64_t pack_fd_data(int fd, std::uint32_t generation) {
   return (std::uint64_t{generation} << 32U) | static_cast<std::uint32_t>(fd);
 }
-
-// Owns a descriptor until released; closes it on early returns in create().
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 bool heap_later(const auto& a, const auto& b) {
   if (a.deadline != b.deadline) return a.deadline > b.deadline;

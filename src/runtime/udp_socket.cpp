@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/assert.hpp"
+#include "runtime/scoped_fd.hpp"
 
 namespace barrel_p2p::runtime {
 
@@ -31,22 +32,6 @@ std::string errno_text(int error) {
   char buffer[128];
   return ::strerror_r(error, buffer, sizeof(buffer));  // GNU variant: returns the text.
 }
-
-// Owns a descriptor until released; closes it on early returns in bind().
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 bool set_int_option(int fd, int level, int name, int value) {
   return ::setsockopt(fd, level, name, &value, sizeof(value)) == 0;

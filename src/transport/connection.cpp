@@ -112,12 +112,9 @@ Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint
                              &callbacks, &settings, &params, nullptr, connection.get());
   if (rv != 0)
     return fail(Errc::internal, std::string("ngtcp2_conn_client_new: ") + ngtcp2_strerror(rv));
-  const CidKey key = CidKey::from(scid);
-  endpoint.register_cid(key, connection.get());
-  connection->cids_.push_back(key);
-  if (auto tls = connection->setup_tls(); !tls) return Unexpected(tls.error());
-  ngtcp2_conn_set_keep_alive_timeout(
-      connection->conn_, static_cast<ngtcp2_duration>(endpoint.config_.keep_alive.count()));
+  if (auto ready = connection->finish_setup({CidKey::from(scid)}); !ready) {
+    return Unexpected(ready.error());
+  }
   return connection;
 }
 
@@ -145,14 +142,22 @@ Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint
   if (rv != 0)
     return fail(Errc::internal, std::string("ngtcp2_conn_server_new: ") + ngtcp2_strerror(rv));
   // Retransmitted Initials still carry the client's original DCID.
-  for (const CidKey& key : {CidKey::from(scid), CidKey::from(header.dcid)}) {
-    endpoint.register_cid(key, connection.get());
-    connection->cids_.push_back(key);
+  if (auto ready = connection->finish_setup({CidKey::from(scid), CidKey::from(header.dcid)});
+      !ready) {
+    return Unexpected(ready.error());
   }
-  if (auto tls = connection->setup_tls(); !tls) return Unexpected(tls.error());
-  ngtcp2_conn_set_keep_alive_timeout(
-      connection->conn_, static_cast<ngtcp2_duration>(endpoint.config_.keep_alive.count()));
   return connection;
+}
+
+Result<void> Connection::finish_setup(std::initializer_list<CidKey> cids) {
+  for (const CidKey& key : cids) {
+    endpoint_.register_cid(key, this);
+    cids_.push_back(key);
+  }
+  if (auto tls = setup_tls(); !tls) return tls;
+  ngtcp2_conn_set_keep_alive_timeout(
+      conn_, static_cast<ngtcp2_duration>(endpoint_.config_.keep_alive.count()));
+  return {};
 }
 
 Result<void> Connection::setup_tls() {

@@ -7,6 +7,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <array>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,8 @@ class Connection {
  private:
   Connection(Endpoint& endpoint, ConnectionId id, Role role, const core::SocketAddress& remote);
   Result<void> setup_tls();
+  /// Registers our connection IDs, sets up TLS and keep-alive. Errors: crypto.
+  Result<void> finish_setup(std::initializer_list<CidKey> cids);
   static ngtcp2_callbacks make_callbacks(Role role);
   void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params, core::Instant now);
   void on_error(core::Instant now, int liberr);

@@ -82,6 +82,21 @@ std::optional<T> wait_for(Node& node, std::chrono::milliseconds timeout = 10s) {
       node, [](const T&) { return true; }, timeout);
 }
 
+/// Two nodes, alice (a) and bob (b), authenticated to each other: alice dialed, and bob has
+/// reported PeerUp. Tests check `linked` first.
+struct LinkedPair {
+  LinkedPair() {
+    a = start_node(test_config("alice", dir.sub("a")));
+    b = start_node(test_config("bob", dir.sub("b")));
+    linked = a && b && a->connect_and_wait(b->address(), 10s).has_value() &&
+             wait_for<PeerUp>(*b).has_value();
+  }
+  TempDir dir;
+  std::unique_ptr<Node> a;
+  std::unique_ptr<Node> b;
+  bool linked = false;
+};
+
 inline std::vector<std::uint8_t> bytes_of(const std::string& text) {
   return {text.begin(), text.end()};
 }
