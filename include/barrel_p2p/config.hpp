@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -63,6 +64,27 @@ struct Config {
   std::chrono::microseconds busy_poll{0};
   /// "trace", "debug", "info", "warn", "error" or "off".
   std::string log_level = "info";
+
+  // Processes and on-demand connections (docs/concepts/processes.md).
+  /// Envelopes one process mailbox holds (SpawnOptions::mailbox_limit overrides per process).
+  std::size_t mailbox_limit = 100'000;
+  /// Bytes of process traffic queued towards one node while its connection opens or its
+  /// stream is flow-blocked; beyond it send() returns limit_reached and calls fail with it.
+  std::size_t node_queue_limit = 16 * 1024 * 1024;
+  /// Threads running Placement::worker processes and rpc functions (1-64).
+  std::size_t worker_threads = 2;
+  /// An on-demand connection must authenticate within this time, or the messages queued for
+  /// it fail: calls with unreachable, monitors with noconnection.
+  std::chrono::milliseconds connect_timeout{5'000};
+  /// Static address book: node name -> "host:port" (host may be a DNS name).
+  std::map<std::string, std::string> node_addresses;
+  /// Shared endpoint directory (empty: unused). At start the node writes its address to
+  /// <dir>/<node_name>.endpoint; names missing from node_addresses are looked up there.
+  std::filesystem::path endpoint_dir;
+  /// Idle reaper: a connection younger than this is never closed by the reaper.
+  std::chrono::milliseconds reaper_min_age{300'000};
+  /// Idle reaper sweep interval; 0 disables the reaper.
+  std::chrono::milliseconds reaper_interval{60'000};
 
   /// Checks every field. Errors: invalid_argument naming the field and the bad value.
   [[nodiscard]] Result<void> validate() const;

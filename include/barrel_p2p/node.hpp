@@ -14,6 +14,9 @@
 
 #include "barrel_p2p/config.hpp"
 #include "barrel_p2p/events.hpp"
+#include "barrel_p2p/future.hpp"
+#include "barrel_p2p/pid.hpp"
+#include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
 
 namespace barrel_p2p {
@@ -34,6 +37,19 @@ struct NodeStats {
   std::uint64_t sends_dropped = 0;  ///< sends queued off-loop whose peer went away first
   std::size_t connections = 0;      ///< current
   std::size_t peers = 0;            ///< current authenticated links
+  // Processes and on-demand connections.
+  std::size_t processes = 0;                  ///< current
+  std::size_t pending_calls = 0;              ///< current
+  std::uint64_t process_messages_local = 0;   ///< delivered between processes of this node
+  std::uint64_t process_messages_in = 0;      ///< process frames received from peers
+  std::uint64_t process_messages_out = 0;     ///< process frames sent or queued to peers
+  std::uint64_t dropped_noproc = 0;           ///< messages to processes that did not exist
+  std::uint64_t dropped_mailbox_full = 0;     ///< messages refused by a full mailbox
+  std::uint64_t dropped_connection_lost = 0;  ///< queued frames lost with their connection
+  std::uint64_t calls_timed_out = 0;
+  std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
+  std::uint64_t connects_failed = 0;     ///< on-demand connections that failed or timed out
+  std::uint64_t connections_reaped = 0;  ///< idle connections closed by the reaper
 };
 
 /// A pinned peer key.
@@ -103,6 +119,48 @@ class Node {
   [[nodiscard]] std::vector<Pin> pins() const;
   void set_trust_mode(TrustMode mode);
   [[nodiscard]] TrustMode trust_mode() const;
+
+  // Processes (docs/concepts/processes.md). Thread-safe; called from a loop process's
+  // handler they take no thread hop.
+  /// This run's incarnation (part of every local pid).
+  [[nodiscard]] std::uint64_t incarnation() const;
+  /// Starts a process running `handler`. Errors: invalid_argument (no handler, bad name),
+  /// already_exists (the name is taken), noproc (link_to is a dead local process), closed.
+  Result<Pid> spawn(Handler handler, SpawnOptions options = {});
+  /// A process owned by the calling thread (see Mailbox). `mailbox_limit` 0 means
+  /// Config::mailbox_limit. Errors: closed.
+  Result<std::unique_ptr<Mailbox>> mailbox(std::size_t mailbox_limit = 0);
+  /// Sends from no process (the message's `from` is the node's anonymous pid, id 0). From a
+  /// thread other than the node's loop the message is handed to the loop: a full target
+  /// mailbox then drops it and counts it (NodeStats::dropped_mailbox_full). Errors: as
+  /// Process::send.
+  Result<void> send(const Pid& to, BytesView payload);
+  /// Sends to the process registered as `name` on `node` (empty: this node).
+  Result<void> send(std::string_view node, std::string_view name, BytesView payload);
+  /// Calls `to` from no process; see Process::call.
+  Future<Bytes> call(const Pid& to, BytesView request, std::chrono::milliseconds timeout);
+  /// Runs `function` on `node` (this node when empty or our name); see Process::rpc.
+  Future<Bytes> rpc(std::string_view node, std::string_view function, BytesView payload,
+                    std::chrono::milliseconds timeout);
+  /// Sends an exit signal to `target` from no process (kill: ExitReason::killed()).
+  Result<void> exit(const Pid& target, ExitReason reason);
+  /// Registers `pid` (a live local process) as `name` on this node; the name goes when the
+  /// process ends. Errors: invalid_argument (1-255 bytes), already_exists, noproc, closed.
+  Result<void> register_name(std::string_view name, const Pid& pid);
+  /// Errors: not_found, closed.
+  Result<void> unregister_name(std::string_view name);
+  /// The local process registered as `name`.
+  [[nodiscard]] std::optional<Pid> whereis(std::string_view name) const;
+  /// Registers a named function for rpc() from any node. `placement` worker runs it on the
+  /// worker pool (it may block). Errors: invalid_argument (name 1-255 bytes, no function),
+  /// already_exists, closed.
+  Result<void> register_function(std::string_view name, RpcFunction function,
+                                 Placement placement = Placement::loop);
+  /// Errors: not_found, closed.
+  Result<void> unregister_function(std::string_view name);
+  /// Adds or replaces the address of `node` in the address book used by on-demand
+  /// connections ("host:port"; host may be a DNS name). Errors: invalid_argument, closed.
+  Result<void> add_address(std::string_view node, std::string_view address);
 
  private:
   explicit Node(std::unique_ptr<NodeImpl> impl);

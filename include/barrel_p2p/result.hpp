@@ -24,6 +24,9 @@ enum class Errc : std::uint8_t {
   closed,            ///< The node, link or connection is closed.
   crypto,            ///< A cryptographic primitive failed (key generation, signing).
   internal,          ///< A bug in barrel_p2p; please report it.
+  noproc,            ///< The target process does not exist (never did, or exited).
+  unreachable,       ///< The target node could not be reached, or its connection was lost.
+  remote,            ///< A remote function ran and returned an error (see the message).
 };
 
 /// Human-readable name of an error class, e.g. "auth_failed".

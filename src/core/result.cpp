@@ -15,6 +15,9 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::closed: return "closed";
     case Errc::crypto: return "crypto";
     case Errc::internal: return "internal";
+    case Errc::noproc: return "noproc";
+    case Errc::unreachable: return "unreachable";
+    case Errc::remote: return "remote";
   }
   return "unknown";
 }

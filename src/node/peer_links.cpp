@@ -17,6 +17,10 @@ struct PeerLinks::Link {
   bool authenticated = false;
   bool closing = false;
   std::string goodbye_reason;  // set when the peer said goodbye
+  // A duplicate link being retired (see retire()): still delivers what the peer sent on it.
+  bool retiring = false;
+  bool peer_retired = false;  // the peer's retire marker arrived on the data stream
+  core::Instant retire_deadline = core::Instant::never();
 
   Link(std::size_t max_frame)
       : decoders{wire::FrameDecoder(max_frame), wire::FrameDecoder(max_frame)} {}
@@ -92,19 +96,24 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
     return;
   }
   if (frame.type == wire::FrameType::goodbye) {
+    if (channel == Channel::data) {  // a retire marker: nothing more comes on this link
+      link.peer_retired = true;
+      if (link.retiring) close_link(link, CloseCode::duplicate_link, "duplicate link");
+      return;
+    }
     link.goodbye_reason = std::string(frame.payload.begin(), frame.payload.end());
     return;
   }
   const bool expected_channel =
-      (frame.type == wire::FrameType::control) == (channel == Channel::control);
+      wire::is_control_stream_frame(frame.type) == (channel == Channel::control);
   if (!expected_channel) {
     violation(link, "frame type does not match its stream");
     return;
   }
   if (frame_sink_ != nullptr && events_.empty()) {
-    frame_sink_->on_frame(link.peer, channel, std::move(frame.payload));
+    frame_sink_->on_frame(link.peer, frame.type, std::move(frame.payload));
   } else {
-    events_.push_back(FrameReceived{link.peer, channel, std::move(frame.payload)});
+    events_.push_back(FrameReceived{link.peer, channel, std::move(frame.payload), frame.type});
   }
 }
 
@@ -114,7 +123,7 @@ void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, co
   }
   while (auto event = link.session->poll_event()) {
     if (auto* ok = std::get_if<auth::Authenticated>(&*event)) {
-      authenticated(link, *ok);
+      authenticated(link, *ok, now);
       // Data frames that arrived before the OK can now be delivered.
       if (link.authenticated && rng != nullptr) drain_decoder(link, now, wall, *rng, Channel::data);
     } else {
@@ -140,7 +149,7 @@ bool PeerLinks::keeps_new_link(const Link& existing, const Link& candidate) cons
   return candidate_dialer < existing_dialer;
 }
 
-void PeerLinks::authenticated(Link& link, const auth::Authenticated& result) {
+void PeerLinks::authenticated(Link& link, const auth::Authenticated& result, core::Instant now) {
   ++stats_.auth_succeeded;
   link.peer = result.peer_name;
   link.authenticated = true;
@@ -148,20 +157,33 @@ void PeerLinks::authenticated(Link& link, const auth::Authenticated& result) {
   auto route = routes_.find(link.peer);
   if (route != routes_.end()) {
     Link& existing = *links_.at(route->second);
-    ++stats_.duplicate_links_closed;
     if (!keeps_new_link(existing, link)) {
-      close_link(link, CloseCode::duplicate_link, "duplicate link");
+      retire(link, now);
       return;
     }
-    route->second = link.connection;
-    existing.authenticated = false;  // no PeerDown: the peer stays up on the new link
-    close_link(existing, CloseCode::duplicate_link, "duplicate link");
+    route->second = link.connection;  // no PeerDown: the peer stays up on the new link
+    retire(existing, now);
   } else {
     routes_.emplace(link.peer, link.connection);
     events_.push_back(
         PeerUp{link.connection, link.peer, result.peer_key, link.address, result.newly_trusted});
   }
   // Data frames that arrived before the OK can now be delivered, after any control frames.
+}
+
+void PeerLinks::retire(Link& link, core::Instant now) {
+  // Both ends retire the same link (keeps_new_link() agrees on both sides), but either may
+  // already have sent frames on it. Each end sends a marker as the last frame of its data
+  // stream and keeps delivering the peer's frames; an end closes the link once it has the
+  // peer's marker (so everything the peer sent on it arrived), and the close itself is
+  // graceful (it waits until our own frames are acknowledged).
+  ++stats_.duplicate_links_closed;
+  link.retiring = true;
+  link.retire_deadline = now + config_.retire_grace;
+  send_frame(link.connection, Channel::data, wire::FrameType::goodbye,
+             core::as_bytes(std::string_view(kRetiredMarker)));
+  events_.push_back(LinkRetired{link.connection, link.peer});
+  if (link.peer_retired) close_link(link, CloseCode::duplicate_link, "duplicate link");
 }
 
 void PeerLinks::violation(Link& link, std::string reason) {
@@ -240,6 +262,7 @@ core::Instant PeerLinks::next_deadline() const {
     if (!link->authenticated && !link->closing) {
       deadline = std::min(deadline, link->session->next_deadline());
     }
+    if (link->retiring && !link->closing) deadline = std::min(deadline, link->retire_deadline);
   }
   return deadline;
 }
@@ -254,6 +277,11 @@ void PeerLinks::on_timeout(core::Instant now) {
   for (Link* link : due) {
     link->session->on_timeout(now);
     pump_auth(*link, now, core::WallTime{}, nullptr);
+  }
+  for (auto& [connection, link] : links_) {
+    if (link->retiring && !link->closing && link->retire_deadline <= now) {
+      close_link(*link, CloseCode::duplicate_link, "duplicate link (no retire marker)");
+    }
   }
 }
 

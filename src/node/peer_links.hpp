@@ -39,7 +39,13 @@ struct LinkConfig {
   /// Data-stream bytes accepted before authentication finishes (they may overtake the OK
   /// on the control stream); beyond it the connection is closed as a protocol violation.
   std::size_t max_pre_auth_data = 1024 * 1024;
+  /// A retired duplicate link is closed at the latest this long after it was retired, even
+  /// when the peer's retire marker never came.
+  core::Duration retire_grace = std::chrono::seconds(10);
 };
+
+/// Payload of the goodbye frame that ends the data stream of a retired duplicate link.
+inline constexpr std::string_view kRetiredMarker = "retired";
 
 /// Application error codes sent in CONNECTION_CLOSE (QUIC application error space).
 enum class CloseCode : std::uint64_t {
@@ -78,6 +84,7 @@ struct FrameReceived {
   std::string peer;
   Channel channel = Channel::control;
   core::Bytes payload;
+  wire::FrameType type = wire::FrameType::control;  ///< control, data, process, membership...
 };
 struct AuthFailed {
   std::uint64_t connection = 0;
@@ -92,13 +99,22 @@ struct LinkAuthenticated {
   std::uint64_t connection = 0;
   std::string peer;
 };
-using LinkEvent = std::variant<PeerUp, PeerDown, FrameReceived, AuthFailed, LinkAuthenticated>;
+/// A duplicate link to `peer` lost the simultaneous-dial race: the route moved to (or stays
+/// on) the survivor. Frames written on `connection` before this still arrive, after which it
+/// closes; a sender that used it must hold new frames until it closed to keep their order.
+struct LinkRetired {
+  std::uint64_t connection = 0;
+  std::string peer;
+};
+using LinkEvent =
+    std::variant<PeerUp, PeerDown, FrameReceived, AuthFailed, LinkAuthenticated, LinkRetired>;
 
 /// Receives application frames directly (the hot path), instead of FrameReceived events.
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  virtual void on_frame(const std::string& peer, Channel channel, core::Bytes&& payload) = 0;
+  /// An application frame of `type` (control, data, process, membership or broadcast).
+  virtual void on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) = 0;
 };
 
 /// Authentication outcomes, for metrics.
@@ -152,7 +168,8 @@ class PeerLinks {
   void pump_auth(Link& link, core::Instant now, core::WallTime wall, core::Rng* rng);
   void handle_frame(Link& link, core::Instant now, core::WallTime wall, core::Rng& rng,
                     Channel channel, wire::Frame&& frame);
-  void authenticated(Link& link, const auth::Authenticated& result);
+  void authenticated(Link& link, const auth::Authenticated& result, core::Instant now);
+  void retire(Link& link, core::Instant now);
   void violation(Link& link, std::string reason);
   void close_link(Link& link, CloseCode code, std::string reason);
   void send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,

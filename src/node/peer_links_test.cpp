@@ -64,6 +64,7 @@ class Wire {
   core::Instant now = core::Instant::from_nanos(1'000'000'000);
   core::WallTime wall{1'700'000'000'000};
   std::vector<std::pair<Side*, SendBytes>> held;
+  bool drop_held = false;
 
  private:
   bool pump(Side& from, Side& to, const std::function<bool(const Side&, const SendBytes&)>& hold) {
@@ -92,6 +93,7 @@ class Wire {
   void release_held() {
     auto pending = std::move(held);
     held.clear();
+    if (drop_held) return;  // the held commands are lost
     for (auto& [to, send] : pending) {
       to->links->on_stream_data(now, wall, rng, send.connection, send.channel, send.bytes);
     }
@@ -200,6 +202,50 @@ TEST(PeerLinks, SimultaneousDialsKeepTheSameLinkOnBothSides) {
   EXPECT_EQ(net.b.events_of<PeerUp>().size(), 1U);
   EXPECT_TRUE(net.a.events_of<PeerDown>().empty());
   EXPECT_TRUE(net.b.events_of<PeerDown>().empty());
+}
+
+TEST(PeerLinks, FramesSentOnTheRetiredDuplicateStillArriveBeforeItCloses) {
+  Wire net;
+  net.connect(2, false);  // bob dials first and starts using that link
+  net.settle();
+  ASSERT_EQ(*net.b.links->route("alice"), 2U);
+  // A frame bob wrote on link 2 is still in flight when alice's dial (link 1) wins the race.
+  net.held.emplace_back(&net.a,
+                        SendBytes{2, Channel::data, frame_bytes(wire::FrameType::data, "late")});
+  net.connect(1, true);
+  // Everything on link 2 waits behind it (the harness closes links at once, so hold both
+  // markers: a real close waits until the closer's own frames are acknowledged).
+  net.settle([](const Side&, const SendBytes& send) { return send.connection == 2; });
+  EXPECT_EQ(*net.a.links->route("bob"), 1U);
+  EXPECT_EQ(*net.b.links->route("alice"), 1U);
+  ASSERT_EQ(net.a.events_of<LinkRetired>().size(), 1U);
+  EXPECT_EQ(net.a.events_of<LinkRetired>()[0].connection, 2U);
+  ASSERT_EQ(net.b.events_of<LinkRetired>().size(), 1U);
+  auto frames = net.a.events_of<FrameReceived>();
+  ASSERT_EQ(frames.size(), 1U);
+  EXPECT_EQ(frames[0].payload, core::Bytes({'l', 'a', 't', 'e'}));
+  // Link 2 closed once both markers arrived; the peer never went down.
+  EXPECT_NE(std::find(net.a.closed.begin(), net.a.closed.end(), 2U), net.a.closed.end());
+  EXPECT_TRUE(net.a.events_of<PeerDown>().empty());
+  EXPECT_TRUE(net.b.events_of<PeerDown>().empty());
+}
+
+TEST(PeerLinks, RetiredLinkClosesAtTheGraceWithoutAMarker) {
+  Wire net;
+  net.connect(2, false);
+  net.settle();
+  net.connect(1, true);
+  net.drop_held = true;  // both retire markers are lost
+  net.settle([](const Side&, const SendBytes& send) {
+    return send.connection == 2 && send.channel == Channel::data;
+  });
+  net.drop_held = false;
+  EXPECT_TRUE(std::find(net.a.closed.begin(), net.a.closed.end(), 2U) == net.a.closed.end());
+  net.now += std::chrono::seconds(10);
+  EXPECT_LE(net.a.links->next_deadline(), net.now);
+  net.a.links->on_timeout(net.now);
+  net.settle();
+  EXPECT_NE(std::find(net.a.closed.begin(), net.a.closed.end(), 2U), net.a.closed.end());
 }
 
 TEST(PeerLinks, GoodbyeReasonReachesThePeer) {

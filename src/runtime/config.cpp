@@ -52,6 +52,24 @@ Result<void> Config::validate() const {
                                     "' is not one of trace, debug, info, warn, "
                                     "error, off");
   }
+  if (mailbox_limit == 0) return invalid("mailbox_limit", "must be at least 1");
+  if (node_queue_limit < max_frame_size) {
+    return invalid("node_queue_limit", "must be at least max_frame_size");
+  }
+  if (worker_threads == 0 || worker_threads > 64) {
+    return invalid("worker_threads", "must be between 1 and 64");
+  }
+  if (connect_timeout.count() <= 0) return invalid("connect_timeout", "must be positive");
+  for (const auto& [name, address] : node_addresses) {
+    if (!wire::is_valid_name(name)) {
+      return invalid("node_addresses", "'" + name + "' is not a valid node name");
+    }
+    if (address.rfind(':') == std::string::npos || address.size() > 255) {
+      return invalid("node_addresses", "'" + address + "' for " + name + " is not host:port");
+    }
+  }
+  if (reaper_min_age.count() < 0) return invalid("reaper_min_age", "must not be negative");
+  if (reaper_interval.count() < 0) return invalid("reaper_interval", "must not be negative");
   return {};
 }
 

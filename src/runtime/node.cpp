@@ -53,6 +53,57 @@ std::vector<Pin> Node::pins() const { return impl_->pins(); }
 void Node::set_trust_mode(TrustMode mode) { impl_->set_trust_mode(mode); }
 TrustMode Node::trust_mode() const { return impl_->trust_mode(); }
 
+std::uint64_t Node::incarnation() const { return impl_->incarnation(); }
+
+Result<Pid> Node::spawn(Handler handler, SpawnOptions options) {
+  return impl_->spawn(*this, std::move(handler), std::move(options));
+}
+
+Result<std::unique_ptr<Mailbox>> Node::mailbox(std::size_t mailbox_limit) {
+  return impl_->open_mailbox(*this, mailbox_limit);
+}
+
+Result<void> Node::send(const Pid& to, BytesView payload) {
+  return impl_->process_send(impl_->anonymous_pid(), to, payload);
+}
+
+Result<void> Node::send(std::string_view node, std::string_view name, BytesView payload) {
+  return impl_->process_send_named(impl_->anonymous_pid(), node, name, payload);
+}
+
+Future<Bytes> Node::call(const Pid& to, BytesView request, std::chrono::milliseconds timeout) {
+  return impl_->process_call(impl_->anonymous_pid(), to, request, timeout);
+}
+
+Future<Bytes> Node::rpc(std::string_view node, std::string_view function, BytesView payload,
+                        std::chrono::milliseconds timeout) {
+  return impl_->process_rpc(impl_->anonymous_pid(), node, function, payload, timeout);
+}
+
+Result<void> Node::exit(const Pid& target, ExitReason reason) {
+  return impl_->process_exit(impl_->anonymous_pid(), target, std::move(reason));
+}
+
+Result<void> Node::register_name(std::string_view name, const Pid& pid) {
+  return impl_->register_name(name, pid);
+}
+
+Result<void> Node::unregister_name(std::string_view name) { return impl_->unregister_name(name); }
+std::optional<Pid> Node::whereis(std::string_view name) const { return impl_->whereis(name); }
+
+Result<void> Node::register_function(std::string_view name, RpcFunction function,
+                                     Placement placement) {
+  return impl_->register_function(name, std::move(function), placement);
+}
+
+Result<void> Node::unregister_function(std::string_view name) {
+  return impl_->unregister_function(name);
+}
+
+Result<void> Node::add_address(std::string_view node, std::string_view address) {
+  return impl_->add_address(node, address);
+}
+
 std::string fingerprint(const std::array<std::uint8_t, 32>& public_key) {
   return auth::fingerprint(auth::PublicKey{public_key});
 }

@@ -104,6 +104,12 @@ Result<void> NodeImpl::init(Config config) {
   links.max_frame_size = config_.max_frame_size;
   links_ = std::make_unique<node::PeerLinks>(links, config_.node_name, *keys_, trust_);
   links_->set_frame_sink(this);
+  do {
+    incarnation_ = rng_.next_u64();
+  } while (incarnation_ == 0);
+  router_ = std::make_unique<node::ProcessRouter>(config_.node_name, incarnation_, *this);
+  workers_ = std::make_unique<runtime::WorkerPool>(config_.worker_threads);
+  write_endpoint_file();
   if (auto added =
           loop_->add_fd(socket_->fd(), EPOLLIN, [this](std::uint32_t) { on_socket_readable(); });
       !added) {
@@ -112,6 +118,7 @@ Result<void> NodeImpl::init(Config config) {
   log_->info("node {} listening on {} (key {})", config_.node_name, local_.to_string(),
              auth::fingerprint(keys_->public_key()));
   thread_ = std::thread([this] {
+    detail::on_event_loop_thread = true;  // Future::get() refuses to block here
     loop_->run();
     loop_exited_ = true;
   });
@@ -143,10 +150,14 @@ void NodeImpl::on_deadline() {
   const core::Instant now = clock_.now();
   endpoint_->on_timeout(now);
   links_->on_timeout(now);
+  router_->on_timeout(now);
+  check_dial_deadlines(now);
+  sweep_idle(now);
   after_input();
 }
 
 void NodeImpl::after_input() {
+  run_processes();
   // Writing can close connections and closing produces link output: settle both (bounded).
   for (int round = 0; round < 4; ++round) {
     apply_link_outputs();
@@ -158,7 +169,11 @@ void NodeImpl::after_input() {
 }
 
 void NodeImpl::rearm_timer() {
-  const core::Instant deadline = std::min(endpoint_->next_deadline(), links_->next_deadline());
+  if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
+    next_sweep_ = clock_.now() + config_.reaper_interval;
+  }
+  const core::Instant deadline = std::min({endpoint_->next_deadline(), links_->next_deadline(),
+                                           router_->next_deadline(), dialer_deadline()});
   if (deadline == timer_deadline_) return;
   if (!timer_deadline_.is_never()) loop_->cancel(timer_);
   timer_deadline_ = deadline;
@@ -190,6 +205,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
       peers_.insert(authenticated->peer);
     }
     resolve_waiter(authenticated->connection, authenticated->peer);
+    dials_.erase(authenticated->connection);
   } else if (auto* up = std::get_if<node::PeerUp>(&event)) {
     const std::string print = auth::fingerprint(up->key);
     if (up->newly_trusted) {
@@ -210,6 +226,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
       peers_.insert(up->peer);
     }
     log_->info("peer {} up at {}", up->peer, up->address);
+    peer_linked(up->peer, up->address);
     deliver(PeerUp{up->peer, print, up->address, up->newly_trusted});
   } else if (auto* down = std::get_if<node::PeerDown>(&event)) {
     {
@@ -217,9 +234,12 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
       peers_.erase(down->peer);
     }
     log_->info("peer {} down: {}", down->peer, down->reason);
+    peer_lost(down->peer);
     deliver(PeerDown{down->peer, down->reason});
+  } else if (auto* retired = std::get_if<node::LinkRetired>(&event)) {
+    link_retired(retired->peer, retired->connection);
   } else if (auto* frame = std::get_if<node::FrameReceived>(&event)) {
-    on_frame(frame->peer, frame->channel, std::move(frame->payload));
+    on_frame(frame->peer, frame->type, std::move(frame->payload));
   } else {
     auto& failed = std::get<node::AuthFailed>(event);
     const std::string reason(wire::auth_failure_name(failed.reason));
@@ -233,9 +253,22 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
   }
 }
 
-void NodeImpl::on_frame(const std::string& peer, node::Channel channel, core::Bytes&& payload) {
+void NodeImpl::on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) {
   ++messages_received_;
-  deliver(Message{peer, to_channel(channel), std::move(payload)});
+  if (auto state = peer_states_.find(peer); state != peer_states_.end()) ++state->second->activity;
+  switch (type) {
+    case wire::FrameType::process:
+      if (auto handled = router_->on_frame(clock_.now(), peer, payload); !handled) {
+        log_->warn("closing the link to {}: {}", peer, handled.error().message);
+        (void)links_->disconnect(peer, "protocol violation: " + handled.error().message);
+      }
+      return;
+    case wire::FrameType::control:
+      deliver(Message{peer, Channel::control, std::move(payload)});
+      return;
+    case wire::FrameType::data: deliver(Message{peer, Channel::data, std::move(payload)}); return;
+    default: log_->debug("ignoring a {} frame from {}", wire::frame_type_name(type), peer); return;
+  }
 }
 
 void NodeImpl::deliver(Event&& event) {
@@ -276,7 +309,12 @@ void NodeImpl::on_stream_data(transport::ConnectionId id, transport::StreamKind 
 
 void NodeImpl::on_writable(transport::ConnectionId /*id*/, transport::StreamKind /*kind*/) {
   // Resume sends that waited for buffer space; posted so it runs outside the endpoint call.
-  (void)loop_->post([this] { drain_inbox(); });
+  (void)loop_->post([this] {
+    for (auto& [node, state] : peer_states_) {
+      if (!state->queue.empty()) flush_peer(node, *state);
+    }
+    drain_inbox();
+  });
 }
 
 void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reason,
@@ -284,6 +322,7 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
   std::string text(transport::close_reason_name(reason));
   if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
   links_->on_closed(id.value, text);
+  on_dial_closed(id.value);
   resolve_waiter(id.value,
                  fail(Errc::closed, "connection closed before authentication (" + text + ")"));
 }
@@ -346,6 +385,7 @@ void NodeImpl::drain_inbox() {
 }
 
 void NodeImpl::begin_shutdown() {
+  router_->shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
   stopping_ = true;
   for (const std::string& peer : links_->peers()) (void)links_->disconnect(peer, "node stopping");
   loop_->schedule(clock_.now() + kShutdownGrace, [this] { finish_shutdown(); });

@@ -17,6 +17,7 @@
 
 #include "barrel_p2p/node.hpp"
 #include "node/peer_links.hpp"
+#include "node/process_router.hpp"
 #include "proto/auth/identity.hpp"
 #include "proto/auth/trust_store.hpp"
 #include "runtime/event_loop.hpp"
@@ -24,6 +25,7 @@
 #include "runtime/send_inbox.hpp"
 #include "runtime/system_clock.hpp"
 #include "runtime/udp_socket.hpp"
+#include "runtime/worker_pool.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/tls_certificate.hpp"
 
@@ -35,7 +37,8 @@ namespace barrel_p2p {
 
 class NodeImpl final : public transport::EndpointHandler,
                        public transport::DatagramSink,
-                       public node::FrameSink {
+                       public node::FrameSink,
+                       public node::ProcessHost {
  public:
   static Result<std::unique_ptr<NodeImpl>> create(Config config);
   ~NodeImpl() override;
@@ -59,6 +62,41 @@ class NodeImpl final : public transport::EndpointHandler,
   void set_trust_mode(TrustMode mode);
   TrustMode trust_mode() const;
 
+  // Processes (node_processes.cpp); any thread. `from` is a local pid or anonymous.
+  [[nodiscard]] std::uint64_t incarnation() const { return incarnation_; }
+  [[nodiscard]] Pid anonymous_pid() const { return Pid{config_.node_name, 0, incarnation_}; }
+  Result<Pid> spawn(Node& node, Handler handler, SpawnOptions options);
+  Result<std::unique_ptr<Mailbox>> open_mailbox(Node& node, std::size_t limit);
+  Result<void> process_send(const Pid& from, const Pid& to, BytesView payload);
+  Result<void> process_send_named(const Pid& from, std::string_view node, std::string_view name,
+                                  BytesView payload);
+  Future<Bytes> process_call(const Pid& from, const Pid& to, BytesView request,
+                             std::chrono::milliseconds timeout);
+  Result<void> process_reply(const Envelope& call, BytesView payload);
+  Future<Bytes> process_rpc(const Pid& from, std::string_view node, std::string_view function,
+                            BytesView payload, std::chrono::milliseconds timeout);
+  Result<MonitorRef> process_monitor(const Pid& watcher, const Pid& target);
+  Result<void> process_demonitor(const Pid& watcher, MonitorRef ref);
+  Result<void> process_link(const Pid& from, const Pid& to, bool add);
+  Result<void> process_trap_exit(const Pid& pid, bool enabled);
+  Result<void> process_exit(const Pid& from, const Pid& to, ExitReason reason);
+  /// Ends `pid` (a Mailbox closing, or stop() outside a handler).
+  void process_stop(const Pid& pid, ExitReason reason);
+  Result<void> register_name(std::string_view name, const Pid& pid);
+  Result<void> unregister_name(std::string_view name);
+  std::optional<Pid> whereis(std::string_view name);
+  Result<void> register_function(std::string_view name, RpcFunction function, Placement placement);
+  Result<void> unregister_function(std::string_view name);
+  Result<void> add_address(std::string_view node, std::string_view address);
+  /// Membership's hook for the reaper: peers for which it returns true are never reaped.
+  void set_reaper_guard(std::function<bool(const std::string&)> is_protected);
+
+  // node::ProcessHost (loop thread)
+  bool deliver(std::uint64_t id, Envelope&& envelope) override;
+  void process_ended(std::uint64_t id, const ExitReason& reason) override;
+  Result<void> send_frame(const std::string& node, core::ByteView frame) override;
+  bool run_function(node::RpcRequest&& request) override;
+
   // transport::EndpointHandler (loop thread)
   void on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) override;
   void on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
@@ -67,7 +105,7 @@ class NodeImpl final : public transport::EndpointHandler,
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
   // node::FrameSink (loop thread)
-  void on_frame(const std::string& peer, node::Channel channel, core::Bytes&& payload) override;
+  void on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) override;
   // transport::DatagramSink (loop thread)
   bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
                       std::uint8_t ecn) override;
@@ -92,6 +130,52 @@ class NodeImpl final : public transport::EndpointHandler,
   template <typename F>
   auto call_on_loop(F&& function) -> decltype(function());
   void resolve_waiter(std::uint64_t connection, Result<std::string> outcome);
+
+  // Processes (node_processes.cpp), loop thread.
+  struct LocalProcess {
+    Pid pid;
+    Placement placement = Placement::loop;
+    bool is_mailbox = false;
+    std::shared_ptr<Mailbox::Queue> queue;
+    Handler handler;
+    std::unique_ptr<Process> context;
+    bool scheduled = false;  // in run_queue_ or on a worker
+    bool ended = false;
+  };
+  /// Runs `job` now on the loop thread, or posts it. Errors: limit_reached, closed.
+  Result<void> on_loop(std::function<void()> job);
+  void schedule(LocalProcess& process);
+  void run_processes();
+  void run_worker_batch(std::shared_ptr<LocalProcess> process);
+  void finish_handler(LocalProcess& process, Process& context);
+  // On-demand connections and the reaper (node_dialer.cpp), loop thread.
+  struct PeerState {
+    std::deque<core::Bytes> queue;  // process frames waiting for the link or for buffer space
+    std::size_t queued_bytes = 0;
+    bool dialing = false;
+    core::Instant dial_deadline = core::Instant::never();
+    bool up = false;
+    core::Instant up_since;
+    std::uint64_t connection = 0;  // where our last frame went
+    // A retired duplicate link we sent on: new frames wait until it closed (order).
+    std::uint64_t draining = 0;
+    std::uint64_t activity = 0;           // frames in and out while up
+    std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
+  };
+  Result<void> dial(const std::string& node, PeerState& state);
+  void dial_address(const std::string& node, const core::SocketAddress& address);
+  void dial_failed(const std::string& node, const std::string& why);
+  std::optional<std::string> resolve_address(const std::string& node) const;
+  void flush_peer(const std::string& node, PeerState& state);
+  Result<void> write_process_frame(std::uint64_t connection, core::ByteView frame);
+  void peer_linked(const std::string& peer, const std::string& address);
+  void peer_lost(const std::string& peer);
+  void on_dial_closed(std::uint64_t connection);
+  void link_retired(const std::string& peer, std::uint64_t connection);
+  void check_dial_deadlines(core::Instant now);
+  void sweep_idle(core::Instant now);
+  [[nodiscard]] core::Instant dialer_deadline() const;
+  void write_endpoint_file();
 
   struct Waiter {
     std::promise<Result<std::string>> promise;
@@ -141,6 +225,47 @@ class NodeImpl final : public transport::EndpointHandler,
   std::condition_variable events_ready_;
   std::deque<Event> events_;
   std::uint64_t events_dropped_ = 0;
+
+  // Processes (loop thread only unless noted).
+  std::uint64_t incarnation_ = 0;  // set in init, read-only afterwards
+  std::unique_ptr<node::ProcessRouter> router_;
+  std::unique_ptr<runtime::WorkerPool> workers_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
+  std::deque<std::uint64_t> run_queue_;
+  bool running_processes_ = false;
+  bool run_scheduled_ = false;
+  struct Function {
+    RpcFunction function;
+    Placement placement = Placement::loop;
+  };
+  std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;
+  // On-demand connections.
+  std::unordered_map<std::string, std::unique_ptr<PeerState>> peer_states_;
+  std::unordered_map<std::uint64_t, std::string> dials_;  // connection -> node dialed
+  std::map<std::string, std::string, std::less<>> learned_addresses_;
+  std::function<bool(const std::string&)> reaper_guard_;
+  core::Instant next_sweep_ = core::Instant::never();
+  std::uint64_t dropped_connection_lost_ = 0;
+  std::uint64_t dropped_mailbox_full_ = 0;
+  std::uint64_t on_demand_connects_ = 0;
+  std::uint64_t connects_failed_ = 0;
+  std::uint64_t connections_reaped_ = 0;
 };
+
+template <typename F>
+auto NodeImpl::call_on_loop(F&& function) -> decltype(function()) {
+  // How often a waiting API call re-checks whether the node stopped meanwhile.
+  constexpr auto kStopPoll = std::chrono::milliseconds(100);
+  using R = decltype(function());
+  if (on_loop_thread()) return function();
+  auto promise = std::make_shared<std::promise<R>>();
+  auto future = promise->get_future();
+  auto posted = loop_->post([promise, &function] { promise->set_value(function()); });
+  if (!posted) return R(Unexpected(posted.error()));
+  while (future.wait_for(kStopPoll) != std::future_status::ready) {
+    if (loop_exited_) return R(fail(Errc::closed, "node stopped"));
+  }
+  return future.get();
+}
 
 }  // namespace barrel_p2p

@@ -8,25 +8,6 @@
 
 namespace barrel_p2p {
 
-namespace {
-// How often a waiting API call re-checks whether the node stopped meanwhile.
-constexpr auto kStopPoll = std::chrono::milliseconds(100);
-}  // namespace
-
-template <typename F>
-auto NodeImpl::call_on_loop(F&& function) -> decltype(function()) {
-  using R = decltype(function());
-  if (on_loop_thread()) return function();
-  auto promise = std::make_shared<std::promise<R>>();
-  auto future = promise->get_future();
-  auto posted = loop_->post([promise, &function] { promise->set_value(function()); });
-  if (!posted) return R(Unexpected(posted.error()));
-  while (future.wait_for(kStopPoll) != std::future_status::ready) {
-    if (loop_exited_) return R(fail(Errc::closed, "node stopped"));
-  }
-  return future.get();
-}
-
 void NodeImpl::stop() {
   {
     std::lock_guard lock(lifecycle_mutex_);
@@ -36,6 +17,11 @@ void NodeImpl::stop() {
   if (thread_.joinable()) {
     if (!loop_->post([this] { begin_shutdown(); })) loop_->stop();
     thread_.join();
+  }
+  if (workers_) workers_->stop();
+  if (!config_.endpoint_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(config_.endpoint_dir / (config_.node_name + ".endpoint"), ignored);
   }
   std::lock_guard lock(events_mutex_);
   events_ready_.notify_all();
@@ -153,6 +139,19 @@ NodeStats NodeImpl::stats() const {
     out.sends_dropped = sends_dropped_;
     out.connections = endpoint_->connection_count();
     out.peers = links_->peers().size();
+    const auto processes = router_->stats();
+    out.processes = processes.processes;
+    out.pending_calls = processes.pending_calls;
+    out.process_messages_local = processes.messages_local;
+    out.process_messages_in = processes.messages_remote_in;
+    out.process_messages_out = processes.messages_remote_out;
+    out.dropped_noproc = processes.dropped_noproc;
+    out.dropped_mailbox_full = dropped_mailbox_full_;
+    out.dropped_connection_lost = dropped_connection_lost_;
+    out.calls_timed_out = processes.calls_timed_out;
+    out.on_demand_connects = on_demand_connects_;
+    out.connects_failed = connects_failed_;
+    out.connections_reaped = connections_reaped_;
     return out;
   });
   NodeStats out = snapshot ? *snapshot : NodeStats{};

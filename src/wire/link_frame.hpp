@@ -18,11 +18,21 @@ namespace barrel_p2p::wire {
 /// What a link frame carries. Wire-visible: values never change. Any other value is a decode
 /// error.
 enum class FrameType : std::uint8_t {
-  auth = 1,     ///< An auth message (wire/auth_message.hpp), control stream only.
-  control = 2,  ///< An application control message, control stream only.
-  data = 3,     ///< An application data message, data stream only.
-  goodbye = 4,  ///< The sender closes the link; payload is a UTF-8 reason.
+  auth = 1,        ///< An auth message (wire/auth_message.hpp), control stream only.
+  control = 2,     ///< An application control message, control stream only.
+  data = 3,        ///< An application data message, data stream only.
+  goodbye = 4,     ///< The sender closes the link; payload is a UTF-8 reason.
+  process = 5,     ///< A process message (wire/process_message.hpp), data stream only.
+  membership = 6,  ///< A membership (HyParView) message, control stream only.
+  broadcast = 7,   ///< A broadcast (Plumtree) message, control stream only.
 };
+
+/// True for frame types that travel on the control stream (auth, control, membership,
+/// broadcast); goodbye may travel on either.
+constexpr bool is_control_stream_frame(FrameType type) {
+  return type == FrameType::auth || type == FrameType::control || type == FrameType::membership ||
+         type == FrameType::broadcast;
+}
 
 /// Lower-case name of a frame type ("auth", "control", ...), for logs.
 std::string_view frame_type_name(FrameType type);

@@ -47,7 +47,7 @@ TEST(LinkFrame, OneShotRejectsTruncatedTrailingUnknownOversizeNonMinimal) {
       {{}, "truncated"},
       {truncated, "truncated"},
       {trailing, "trailing bytes"},
-      {{0x05, 0x00}, "unknown frame type 5"},
+      {{0x08, 0x00}, "unknown frame type 8"},
       {{0x00, 0x00}, "unknown frame type 0"},
       {{0x40, 0x01, 0x00}, "non-minimal varint in frame type"},
       {{0x01, 0x40, 0x00}, "non-minimal varint in payload length"},
@@ -137,7 +137,7 @@ TEST(LinkFrame, ManySmallFramesInOddChunksAreLinear) {
 
 TEST(LinkFrame, UndrainedFramesBehindABadHeaderStillFailThePush) {
   core::Bytes stream = frame_bytes(FrameType::data, {1});
-  stream.push_back(0x07);
+  stream.push_back(0x08);  // not a frame type
   FrameDecoder decoder(16);
   EXPECT_FALSE(decoder.push(stream).has_value());
 }

@@ -1,0 +1,205 @@
+// The process table and the cross-node process protocol (SPEC §2.4), sans-IO: which processes
+// exist, their names, links, monitors and pending calls, and what crosses the wire for them.
+// Loop thread only. The host (src/runtime) owns mailboxes, handlers, threads and connections;
+// the router tells it what to deliver, what to send to which node, and which process ended.
+//
+// Guarantees kept here (docs/concepts/processes.md):
+// - exactly one DOWN per monitor: the monitor entry is removed when its DOWN is produced, and a
+//   DOWN from the wire only counts when the entry still exists;
+// - remote monitor and link set-up is acknowledged, and the watcher's entry exists before the
+//   request is sent, so the target's death (DOWN/EXIT) or the loss of the node (noconnection)
+//   always finds it;
+// - a call always completes: reply, noproc, limit_reached, unreachable, timeout or closed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "barrel_p2p/envelope.hpp"
+#include "barrel_p2p/future.hpp"
+#include "barrel_p2p/process.hpp"
+#include "core/bytes.hpp"
+#include "core/time.hpp"
+#include "wire/process_message.hpp"
+
+namespace barrel_p2p::node {
+
+/// Exit reasons on the wire (texts longer than the wire limit are cut).
+wire::Reason to_wire(const ExitReason& reason);
+ExitReason from_wire(const wire::Reason& reason);
+
+/// An envelope of `kind` (message or call) carrying a copy of `payload`.
+Envelope message_envelope(EnvelopeKind kind, const Pid& from, core::ByteView payload);
+/// An envelope of `kind` (down or exit) carrying `reason`.
+Envelope signal_envelope(EnvelopeKind kind, const Pid& from, const ExitReason& reason);
+
+/// A request to run a registered function; handed to the host, answered with finish_rpc().
+struct RpcRequest {
+  std::string caller_node;  ///< Empty for a call from this node.
+  wire::LocalPid caller;
+  std::uint64_t ref = 0;
+  std::string function;
+  core::Bytes payload;
+};
+
+/// Implemented by the runtime.
+class ProcessHost {
+ public:
+  virtual ~ProcessHost() = default;
+  /// Appends `envelope` to local process `id`'s mailbox; false when the mailbox is full.
+  virtual bool deliver(std::uint64_t id, Envelope&& envelope) = 0;
+  /// Local process `id` ended: drop its mailbox and handler (wake a Mailbox owner).
+  virtual void process_ended(std::uint64_t id, const ExitReason& reason) = 0;
+  /// Sends one process-protocol frame to `node`, connecting on demand. Errors: limit_reached
+  /// (the queue towards `node` is full), unreachable (no address), closed.
+  virtual Result<void> send_frame(const std::string& node, core::ByteView frame) = 0;
+  /// Runs the function named in `request`; false when no such function is registered. The
+  /// host answers later (or at once) with ProcessRouter::finish_rpc().
+  virtual bool run_function(RpcRequest&& request) = 0;
+};
+
+struct ProcessStats {
+  std::uint64_t spawned = 0;
+  std::uint64_t exited = 0;
+  std::uint64_t messages_local = 0;
+  std::uint64_t messages_remote_in = 0;
+  std::uint64_t messages_remote_out = 0;
+  std::uint64_t dropped_noproc = 0;        ///< messages to processes that do not exist
+  std::uint64_t dropped_mailbox_full = 0;  ///< remote messages refused by a full mailbox
+  std::uint64_t calls_timed_out = 0;
+  std::uint64_t protocol_errors = 0;  ///< undecodable or out-of-place frames from peers
+  std::size_t processes = 0;          ///< current
+  std::size_t pending_calls = 0;      ///< current
+};
+
+class ProcessRouter {
+ public:
+  ProcessRouter(std::string node_name, std::uint64_t incarnation, ProcessHost& host);
+
+  [[nodiscard]] const std::string& node_name() const { return node_; }
+  [[nodiscard]] std::uint64_t incarnation() const { return incarnation_; }
+  /// The pid used as sender by code that is not a process (Node::send and friends).
+  [[nodiscard]] Pid anonymous() const { return Pid{node_, 0, incarnation_}; }
+
+  /// Creates a process entry and returns its pid (the host attaches mailbox and handler).
+  Pid spawn(bool trap_exit);
+  [[nodiscard]] bool alive(const Pid& pid) const;
+  Result<void> set_trap_exit(const Pid& pid, bool enabled);
+
+  // Operations on behalf of `from` (a local process, or anonymous()).
+  Result<void> send(const Pid& from, const Pid& to, core::ByteView payload);
+  Result<void> send_named(const Pid& from, std::string_view node, std::string_view name,
+                          core::ByteView payload);
+  Future<Bytes> call(core::Instant now, const Pid& from, const Pid& to, core::ByteView request,
+                     core::Duration timeout);
+  Result<void> reply(const Envelope& call, core::ByteView payload);
+  Future<Bytes> rpc(core::Instant now, const Pid& from, std::string_view node,
+                    std::string_view function, core::ByteView payload, core::Duration timeout);
+  /// Completes an rpc the host ran (local or remote caller).
+  void finish_rpc(const RpcRequest& request, Result<Bytes> result);
+  Result<MonitorRef> monitor(const Pid& watcher, const Pid& target);
+  Result<void> demonitor(const Pid& watcher, MonitorRef ref);
+  Result<void> link(const Pid& from, const Pid& to);
+  Result<void> unlink(const Pid& from, const Pid& to);
+  /// Sends an exit signal from `from` to `to` (as Erlang's exit/2).
+  Result<void> exit_signal(const Pid& from, const Pid& to, const ExitReason& reason);
+  /// Ends local process `pid` with `reason`: DOWNs to its watchers, exits to its links.
+  void end_process(const Pid& pid, const ExitReason& reason);
+  /// Ends every process with `reason` and fails every pending call with closed.
+  void shutdown(const ExitReason& reason);
+
+  // Names (local registry).
+  Result<void> register_name(std::string_view name, const Pid& pid);
+  Result<void> unregister_name(std::string_view name);
+  [[nodiscard]] std::optional<Pid> whereis(std::string_view name) const;
+
+  // Input from peers and from the connection layer.
+  /// A process frame from authenticated `node`. Errors: protocol (the caller counts it).
+  Result<void> on_frame(core::Instant now, const std::string& node, core::ByteView frame);
+  /// The connection to `node` was lost, or could not be made: pending calls to it fail with
+  /// unreachable, monitors of its processes fire noconnection, links deliver noconnection.
+  void on_node_down(const std::string& node);
+  /// True while anything is in flight with `node` (calls, monitors or links either way):
+  /// the idle reaper must not close its connection.
+  [[nodiscard]] bool node_in_use(const std::string& node) const;
+
+  [[nodiscard]] core::Instant next_deadline() const;
+  void on_timeout(core::Instant now);
+  [[nodiscard]] ProcessStats stats() const;
+
+ private:
+  /// One local process: its flags, links, monitors both ways and names.
+  struct Entry {
+    Pid pid;
+    bool trap_exit = false;
+    std::set<Pid> links;
+    /// Monitors on this process: (watcher node, ref) -> watcher.
+    std::map<std::pair<std::string, std::uint64_t>, Pid> watchers;
+    /// Monitors this process holds: ref -> target.
+    std::map<std::uint64_t, Pid> held;
+    std::vector<std::string> names;
+    /// Calls delivered to this process and not answered yet: (caller node, ref).
+    std::set<std::pair<std::string, std::uint64_t>> open_calls;
+  };
+  using LinkKey = std::pair<std::uint64_t, Pid>;  // (local id, remote pid)
+  struct PendingCall {
+    Promise<Bytes> promise;
+    std::string node;  ///< Where the request went (replies from elsewhere are ignored).
+    core::Instant deadline;
+  };
+  struct RemoteMonitor {  // a local watcher's monitor of a process on another node
+    Pid watcher;
+    Pid target;
+  };
+
+  Entry* find(const Pid& pid);
+  [[nodiscard]] const Entry* find(const Pid& pid) const;
+  Entry* find_local(const wire::LocalPid& pid);
+  [[nodiscard]] bool is_local(const Pid& pid) const { return pid.node == node_; }
+  [[nodiscard]] wire::LocalPid local(const Pid& pid) const { return {pid.id, pid.incarnation}; }
+  [[nodiscard]] Pid remote_pid(const std::string& node, const wire::LocalPid& pid) const {
+    return Pid{node, pid.id, pid.incarnation};
+  }
+  Result<void> send_wire(const std::string& node, const wire::ProcessMessage& message);
+  bool deliver(Entry& entry, Envelope&& envelope);
+  void deliver_down(const Pid& watcher, MonitorRef ref, const Pid& target,
+                    const ExitReason& reason);
+  void apply_exit(Entry& target, const Pid& from, const ExitReason& reason, bool linked);
+  Future<Bytes> start_call(core::Instant now, const std::string& node, core::Duration timeout,
+                           std::uint64_t& ref);
+  void complete_call(std::uint64_t ref, Result<Bytes> result);
+  void handle(core::Instant now, const std::string& node, wire::ProcessMessage&& message);
+  void handle_call(const std::string& node, const wire::Call& call);
+  void handle_exit(const std::string& node, const wire::Exit& exit);
+  bool deliver_call(Entry& entry, const Pid& caller, std::uint64_t ref, core::ByteView request);
+  void answer_noproc(const std::string& caller_node, std::uint64_t ref, const Pid& caller);
+
+  std::string node_;
+  std::uint64_t incarnation_;
+  ProcessHost& host_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_ref_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Entry>> processes_;
+  std::map<std::string, std::uint64_t, std::less<>> names_;
+  std::unordered_map<std::uint64_t, PendingCall> calls_;
+  std::set<std::pair<core::Instant, std::uint64_t>> call_deadlines_;
+  // Monitors held by local watchers on remote targets, by target node then ref.
+  std::map<std::string, std::map<std::uint64_t, RemoteMonitor>, std::less<>> remote_monitors_;
+  // Links between a local process and a remote one, by remote node: (local id, remote pid).
+  std::map<std::string, std::set<LinkKey>, std::less<>> remote_links_;
+  // Remote watchers of local processes, by watcher node: count of monitors.
+  std::map<std::string, std::size_t, std::less<>> remote_watchers_;
+  // Unanswered calls delivered to local processes: (caller node, ref) -> callee id. When the
+  // callee ends first, the caller gets noproc at once instead of waiting for its timeout.
+  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> open_calls_;
+  core::Bytes scratch_;
+  ProcessStats stats_;
+};
+
+}  // namespace barrel_p2p::node

@@ -1,0 +1,355 @@
+// ProcessRouter driven directly: two routers joined by an in-memory wire that the test can
+// cut, so every rule of the process protocol is checked without sockets or threads.
+#include "node/process_router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+namespace barrel_p2p::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct FakeHost final : ProcessHost {
+  std::map<std::uint64_t, std::deque<Envelope>> mailboxes;
+  std::map<std::uint64_t, std::size_t> limits;
+  std::vector<std::pair<std::uint64_t, ExitReason>> ended;
+  std::deque<std::pair<std::string, core::Bytes>> outbox;  // (node, frame)
+  std::set<std::string> unreachable;
+  std::map<std::string, std::function<Result<Bytes>(BytesView)>> functions;
+  std::vector<RpcRequest> rpcs;
+
+  bool deliver(std::uint64_t id, Envelope&& envelope) override {
+    auto& box = mailboxes[id];
+    auto limit = limits.contains(id) ? limits[id] : 1000;
+    if (box.size() >= limit) return false;
+    box.push_back(std::move(envelope));
+    return true;
+  }
+  void process_ended(std::uint64_t id, const ExitReason& reason) override {
+    ended.emplace_back(id, reason);
+  }
+  Result<void> send_frame(const std::string& node, core::ByteView frame) override {
+    if (unreachable.contains(node)) return fail(Errc::unreachable, "no address for " + node);
+    outbox.emplace_back(node, core::Bytes(frame.begin(), frame.end()));
+    return {};
+  }
+  bool run_function(RpcRequest&& request) override {
+    if (!functions.contains(request.function)) return false;
+    rpcs.push_back(std::move(request));
+    return true;
+  }
+  std::optional<Envelope> take(const Pid& pid) {
+    auto& box = mailboxes[pid.id];
+    if (box.empty()) return std::nullopt;
+    Envelope envelope = std::move(box.front());
+    box.pop_front();
+    return envelope;
+  }
+};
+
+struct Pair {
+  FakeHost host_a, host_b;
+  ProcessRouter a{"a", 11, host_a};
+  ProcessRouter b{"b", 22, host_b};
+  core::Instant now = core::Instant::from_nanos(1'000'000'000);
+
+  // Moves frames between the routers until both are quiet (bounded).
+  void pump() {
+    for (int round = 0; round < 100; ++round) {
+      bool moved = false;
+      while (!host_a.outbox.empty()) {
+        auto [node, frame] = std::move(host_a.outbox.front());
+        host_a.outbox.pop_front();
+        ASSERT_EQ(node, "b");
+        ASSERT_TRUE(b.on_frame(now, "a", frame));
+        moved = true;
+      }
+      while (!host_b.outbox.empty()) {
+        auto [node, frame] = std::move(host_b.outbox.front());
+        host_b.outbox.pop_front();
+        ASSERT_EQ(node, "a");
+        ASSERT_TRUE(a.on_frame(now, "b", frame));
+        moved = true;
+      }
+      if (!moved) return;
+    }
+    FAIL() << "the routers never went quiet";
+  }
+  void finish_rpcs(FakeHost& host, ProcessRouter& router) {
+    auto requests = std::move(host.rpcs);
+    host.rpcs.clear();
+    for (auto& request : requests)
+      router.finish_rpc(request, host.functions[request.function](request.payload));
+  }
+};
+
+core::Bytes bytes(std::string_view text) { return core::Bytes(text.begin(), text.end()); }
+
+TEST(ProcessRouter, SendAcrossKeepsOrderAndSender) {
+  Pair p;
+  Pid sender = p.a.spawn(false);
+  Pid receiver = p.b.spawn(false);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(p.a.send(sender, receiver, bytes(std::to_string(i))));
+  p.pump();
+  for (int i = 0; i < 5; ++i) {
+    auto envelope = p.host_b.take(receiver);
+    ASSERT_TRUE(envelope);
+    EXPECT_EQ(envelope->from, sender);
+    EXPECT_EQ(envelope->payload, bytes(std::to_string(i)));
+  }
+  EXPECT_EQ(p.b.stats().messages_remote_in, 5u);
+}
+
+TEST(ProcessRouter, CallReplyAndNoprocAndTimeout) {
+  Pair p;
+  Pid caller = p.a.spawn(false);
+  Pid callee = p.b.spawn(false);
+  auto reply = p.a.call(p.now, caller, callee, bytes("q"), 1s);
+  p.pump();
+  auto call = p.host_b.take(callee);
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->kind, EnvelopeKind::call);
+  ASSERT_TRUE(p.b.reply(*call, bytes("r")));
+  p.pump();
+  ASSERT_TRUE(reply.is_ready());
+  EXPECT_EQ(*reply.get(), bytes("r"));
+
+  Pid dead{"b", 999, 22};
+  auto noproc = p.a.call(p.now, caller, dead, bytes("q"), 1s);
+  p.pump();
+  EXPECT_EQ(noproc.get().error().code, Errc::noproc);
+
+  auto slow = p.a.call(p.now, caller, callee, bytes("q"), 1s);
+  p.pump();
+  EXPECT_EQ(p.a.next_deadline(), p.now + 1s);
+  p.a.on_timeout(p.now + 1s);
+  EXPECT_EQ(slow.get().error().code, Errc::timeout);
+  // The late reply is ignored.
+  auto late = p.host_b.take(callee);
+  ASSERT_TRUE(late);
+  ASSERT_TRUE(p.b.reply(*late, bytes("late")));
+  p.pump();
+  EXPECT_EQ(p.a.stats().pending_calls, 0u);
+}
+
+TEST(ProcessRouter, CalleeEndingWithoutReplyGivesNoprocAtOnce) {
+  Pair p;
+  Pid caller = p.a.spawn(false);
+  Pid callee = p.b.spawn(false);
+  Pid local_callee = p.a.spawn(false);
+  auto remote = p.a.call(p.now, caller, callee, bytes("q"), 10s);
+  auto local = p.a.call(p.now, caller, local_callee, bytes("q"), 10s);
+  p.pump();
+  p.b.end_process(callee, ExitReason::normal());
+  p.a.end_process(local_callee, ExitReason::normal());
+  p.pump();
+  ASSERT_TRUE(remote.is_ready());
+  EXPECT_EQ(remote.get().error().code, Errc::noproc);
+  ASSERT_TRUE(local.is_ready());
+  EXPECT_EQ(local.get().error().code, Errc::noproc);
+  // An answered call leaves nothing behind.
+  Pid other = p.b.spawn(false);
+  auto answered = p.a.call(p.now, caller, other, bytes("q"), 10s);
+  p.pump();
+  ASSERT_TRUE(p.b.reply(*p.host_b.take(other), bytes("r")));
+  p.b.end_process(other, ExitReason::normal());
+  p.pump();
+  EXPECT_EQ(*answered.get(), bytes("r"));
+}
+
+TEST(ProcessRouter, ReplyFromAnotherNodeIsIgnored) {
+  Pair p;
+  Pid caller = p.a.spawn(false);
+  Pid callee = p.b.spawn(false);
+  auto reply = p.a.call(p.now, caller, callee, bytes("q"), 1s);
+  p.pump();
+  // "c" forges b's reply (same ref): refused, the call still waits.
+  core::Bytes forged_payload = bytes("forged");
+  wire::Reply forged{1, {caller.id, caller.incarnation}, wire::ReplyStatus::ok, forged_payload};
+  core::Bytes frame = wire::encode_process_message(forged);
+  ASSERT_TRUE(p.a.on_frame(p.now, "c", frame));
+  EXPECT_FALSE(reply.is_ready());
+}
+
+TEST(ProcessRouter, MonitorGivesExactlyOneDown) {
+  Pair p;
+  Pid watcher = p.a.spawn(false);
+  Pid target = p.b.spawn(false);
+  auto ref = p.a.monitor(watcher, target);
+  ASSERT_TRUE(ref);
+  p.pump();
+  EXPECT_TRUE(p.b.node_in_use("a"));
+  p.b.end_process(target, ExitReason::user("bye"));
+  p.pump();
+  auto down = p.host_a.take(watcher);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->kind, EnvelopeKind::down);
+  EXPECT_EQ(down->monitor, *ref);
+  EXPECT_EQ(down->reason, ExitReason::user("bye"));
+  // The connection dropping afterwards does not produce a second DOWN.
+  p.a.on_node_down("b");
+  EXPECT_FALSE(p.host_a.take(watcher));
+  EXPECT_FALSE(p.a.node_in_use("b"));
+}
+
+TEST(ProcessRouter, MonitorOfDeadTargetAndNodeLoss) {
+  Pair p;
+  Pid watcher = p.a.spawn(false);
+  auto ref = p.a.monitor(watcher, Pid{"b", 77, 22});
+  p.pump();
+  auto down = p.host_a.take(watcher);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->monitor, *ref);
+  EXPECT_EQ(down->reason.code, ExitCode::noproc);
+
+  Pid target = p.b.spawn(false);
+  auto second = p.a.monitor(watcher, target);
+  // The node is lost before the request even arrives: noconnection, once.
+  p.host_a.outbox.clear();
+  p.a.on_node_down("b");
+  down = p.host_a.take(watcher);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->monitor, *second);
+  EXPECT_EQ(down->reason.code, ExitCode::noconnection);
+  p.a.on_node_down("b");
+  EXPECT_FALSE(p.host_a.take(watcher));
+}
+
+TEST(ProcessRouter, UnreachableNodeFailsMonitorLinkAndCallAtOnce) {
+  Pair p;
+  p.host_a.unreachable.insert("b");
+  Pid me = p.a.spawn(true);
+  Pid there{"b", 1, 22};
+  auto ref = p.a.monitor(me, there);
+  ASSERT_TRUE(ref);
+  auto down = p.host_a.take(me);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason.code, ExitCode::noconnection);
+  ASSERT_TRUE(p.a.link(me, there));
+  auto exit = p.host_a.take(me);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->kind, EnvelopeKind::exit);
+  EXPECT_EQ(exit->reason.code, ExitCode::noconnection);
+  auto call = p.a.call(p.now, me, there, bytes("q"), 1s);
+  EXPECT_EQ(call.get().error().code, Errc::unreachable);
+  EXPECT_FALSE(p.a.node_in_use("b"));
+}
+
+TEST(ProcessRouter, LinksPropagateBothWaysAndTrapExit) {
+  Pair p;
+  Pid trapper = p.a.spawn(true);
+  Pid plain = p.a.spawn(false);
+  Pid remote = p.b.spawn(false);
+  ASSERT_TRUE(p.a.link(trapper, remote));
+  ASSERT_TRUE(p.a.link(plain, remote));
+  p.pump();
+  p.b.end_process(remote, ExitReason::user("boom"));
+  p.pump();
+  auto exit = p.host_a.take(trapper);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->kind, EnvelopeKind::exit);
+  EXPECT_EQ(exit->from, remote);
+  EXPECT_EQ(exit->reason, ExitReason::user("boom"));
+  EXPECT_TRUE(p.a.alive(trapper));
+  EXPECT_FALSE(p.a.alive(plain));
+
+  // The other direction: a local death reaches the remote linked process.
+  Pid remote2 = p.b.spawn(false);
+  Pid local = p.a.spawn(false);
+  ASSERT_TRUE(p.a.link(local, remote2));
+  p.pump();
+  p.a.end_process(local, ExitReason::killed());
+  p.pump();
+  EXPECT_FALSE(p.b.alive(remote2));
+}
+
+TEST(ProcessRouter, NormalExitSignalsAreIgnoredUnlessTrappedAndKillIsNot) {
+  Pair p;
+  Pid a = p.a.spawn(false);
+  Pid trapper = p.a.spawn(true);
+  ASSERT_TRUE(p.a.exit_signal(p.a.anonymous(), a, ExitReason::normal()));
+  EXPECT_TRUE(p.a.alive(a));
+  ASSERT_TRUE(p.a.exit_signal(p.a.anonymous(), trapper, ExitReason::user("x")));
+  EXPECT_TRUE(p.a.alive(trapper));
+  EXPECT_EQ(p.host_a.take(trapper)->kind, EnvelopeKind::exit);
+  ASSERT_TRUE(p.a.exit_signal(p.a.anonymous(), trapper, ExitReason::killed()));
+  EXPECT_FALSE(p.a.alive(trapper));
+}
+
+TEST(ProcessRouter, NamesAndRpc) {
+  Pair p;
+  Pid server = p.b.spawn(false);
+  ASSERT_TRUE(p.b.register_name("svc", server));
+  EXPECT_EQ(p.b.register_name("svc", server).error().code, Errc::already_exists);
+  Pid client = p.a.spawn(false);
+  ASSERT_TRUE(p.a.send_named(client, "b", "svc", bytes("hi")));
+  ASSERT_TRUE(p.a.send_named(client, "b", "nobody", bytes("lost")));
+  p.pump();
+  EXPECT_EQ(p.host_b.take(server)->payload, bytes("hi"));
+  EXPECT_EQ(p.b.stats().dropped_noproc, 1u);
+
+  p.host_b.functions["double"] = [](BytesView in) -> Result<Bytes> {
+    Bytes out(in.begin(), in.end());
+    out.insert(out.end(), in.begin(), in.end());
+    return out;
+  };
+  p.host_b.functions["fail"] = [](BytesView) -> Result<Bytes> {
+    return fail(Errc::invalid_argument, "bad input");
+  };
+  auto ok = p.a.rpc(p.now, client, "b", "double", bytes("ab"), 1s);
+  auto failed = p.a.rpc(p.now, client, "b", "fail", bytes(""), 1s);
+  auto missing = p.a.rpc(p.now, client, "b", "missing", bytes(""), 1s);
+  p.pump();
+  p.finish_rpcs(p.host_b, p.b);
+  p.pump();
+  EXPECT_EQ(*ok.get(), bytes("abab"));
+  EXPECT_EQ(failed.get().error().code, Errc::remote);
+  EXPECT_EQ(missing.get().error().code, Errc::not_found);
+
+  p.b.end_process(server, ExitReason::normal());
+  EXPECT_FALSE(p.b.whereis("svc"));
+}
+
+TEST(ProcessRouter, FullMailboxRejectsCallsAndCountsDrops) {
+  Pair p;
+  Pid caller = p.a.spawn(false);
+  Pid callee = p.b.spawn(false);
+  p.host_b.limits[callee.id] = 0;
+  ASSERT_TRUE(p.a.send(caller, callee, bytes("x")));
+  auto call = p.a.call(p.now, caller, callee, bytes("q"), 1s);
+  p.pump();
+  EXPECT_EQ(call.get().error().code, Errc::limit_reached);
+  EXPECT_EQ(p.b.stats().dropped_mailbox_full, 1u);
+  // Locally the sender is told at once.
+  Pid local = p.b.spawn(false);
+  EXPECT_EQ(p.b.send(local, callee, bytes("x")).error().code, Errc::limit_reached);
+}
+
+TEST(ProcessRouter, MalformedFrameIsAProtocolError) {
+  Pair p;
+  auto result = p.a.on_frame(p.now, "b", bytes("\xff garbage"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::protocol);
+  EXPECT_EQ(p.a.stats().protocol_errors, 1u);
+}
+
+TEST(ProcessRouter, ShutdownEndsEverythingAndFailsCalls) {
+  Pair p;
+  Pid watcher = p.a.spawn(false);
+  Pid local = p.a.spawn(false);
+  Pid remote = p.b.spawn(false);
+  ASSERT_TRUE(p.a.monitor(watcher, remote));
+  auto call = p.a.call(p.now, local, remote, bytes("q"), 10s);
+  p.pump();
+  p.a.shutdown(ExitReason{ExitCode::shutdown, {}});
+  EXPECT_EQ(call.get().error().code, Errc::closed);
+  EXPECT_EQ(p.a.stats().processes, 0u);
+  p.pump();
+  EXPECT_FALSE(p.b.node_in_use("a"));  // the demonitor reached b
+}
+
+}  // namespace
+}  // namespace barrel_p2p::node
