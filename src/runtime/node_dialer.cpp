@@ -38,14 +38,22 @@ Result<core::SocketAddress> resolve_host(const std::string& address) {
 }
 }  // namespace
 
-Result<void> NodeImpl::write_process_frame(std::uint64_t connection, core::ByteView frame) {
+Result<void> NodeImpl::write_frame(std::uint64_t connection, wire::FrameType type,
+                                   core::ByteView frame) {
+  const bool control = wire::is_control_stream_frame(type);
   frame_header_.clear();
-  wire::encode_frame_header(frame_header_, wire::FrameType::process, frame.size());
-  return endpoint_->send_frame(transport::ConnectionId{connection}, transport::StreamKind::data,
-                               frame_header_, frame);
+  wire::encode_frame_header(frame_header_, type, frame.size());
+  return endpoint_->send_frame(
+      transport::ConnectionId{connection},
+      control ? transport::StreamKind::control : transport::StreamKind::data, frame_header_, frame);
 }
 
 Result<void> NodeImpl::send_frame(const std::string& node, core::ByteView frame) {
+  return send_link_frame(node, wire::FrameType::process, frame);
+}
+
+Result<void> NodeImpl::send_link_frame(const std::string& node, wire::FrameType type,
+                                       core::ByteView frame) {
   if (stopping_) return fail(Errc::closed, "node is stopping");
   if (node == config_.node_name || !wire::is_valid_name(node)) {
     return fail(Errc::invalid_argument, "not a remote node name: '" + node + "'");
@@ -53,9 +61,10 @@ Result<void> NodeImpl::send_frame(const std::string& node, core::ByteView frame)
   auto [it, inserted] = peer_states_.try_emplace(node);
   if (inserted) it->second = std::make_unique<PeerState>();
   PeerState& state = *it->second;
-  if (state.queue.empty() && state.draining == 0) {
+  auto& queue = state.queues[wire::is_control_stream_frame(type) ? 0 : 1];
+  if (queue.empty() && state.draining == 0) {
     if (auto connection = links_->route(node)) {
-      auto sent = write_process_frame(*connection, frame);
+      auto sent = write_frame(*connection, type, frame);
       if (sent) {
         state.connection = *connection;
         ++state.activity;
@@ -72,7 +81,7 @@ Result<void> NodeImpl::send_frame(const std::string& node, core::ByteView frame)
     return fail(Errc::limit_reached, "queue towards node " + node + " is full (" +
                                          std::to_string(config_.node_queue_limit) + " bytes)");
   }
-  state.queue.emplace_back(frame.begin(), frame.end());
+  queue.push_back({type, core::Bytes(frame.begin(), frame.end())});
   state.queued_bytes += frame.size();
   return {};
 }
@@ -143,7 +152,7 @@ void NodeImpl::dial_failed(const std::string& node, const std::string& why) {
   if (!state.dialing) return;
   ++connects_failed_;
   log_->info("could not connect to {}: {}", node, why);
-  dropped_connection_lost_ += state.queue.size();
+  dropped_connection_lost_ += state.queued_frames();
   state = PeerState{};
   router_->on_node_down(node);
 }
@@ -191,26 +200,28 @@ void NodeImpl::flush_peer(const std::string& node, PeerState& state) {
   if (state.draining != 0) return;  // resumed when the retired link closed
   auto connection = links_->route(node);
   if (!connection) return;
-  while (!state.queue.empty()) {
-    auto sent = write_process_frame(*connection, state.queue.front());
-    state.connection = *connection;
-    if (!sent && sent.error().code == Errc::limit_reached) return;  // on_writable resumes
-    if (!sent) {
-      ++dropped_connection_lost_;
-      log_->debug("queued frame to {} dropped: {}", node, sent.error().message);
-    } else {
-      ++state.activity;
-      ++messages_sent_;
+  for (auto& queue : state.queues) {  // control first
+    while (!queue.empty()) {
+      auto sent = write_frame(*connection, queue.front().type, queue.front().payload);
+      state.connection = *connection;
+      if (!sent && sent.error().code == Errc::limit_reached) break;  // on_writable resumes
+      if (!sent) {
+        ++dropped_connection_lost_;
+        log_->debug("queued frame to {} dropped: {}", node, sent.error().message);
+      } else {
+        ++state.activity;
+        ++messages_sent_;
+      }
+      state.queued_bytes -= queue.front().payload.size();
+      queue.pop_front();
     }
-    state.queued_bytes -= state.queue.front().size();
-    state.queue.pop_front();
   }
 }
 
 void NodeImpl::peer_lost(const std::string& peer) {
   auto it = peer_states_.find(peer);
   if (it != peer_states_.end()) {
-    dropped_connection_lost_ += it->second->queue.size();
+    dropped_connection_lost_ += it->second->queued_frames();
     peer_states_.erase(it);
   }
   router_->on_node_down(peer);
@@ -239,7 +250,7 @@ void NodeImpl::sweep_idle(core::Instant now) {
   for (auto& [node, state] : peer_states_) {
     const bool quiet = state->activity == state->activity_at_sweep;
     state->activity_at_sweep = state->activity;
-    if (!state->up || !quiet || !state->queue.empty()) continue;
+    if (!state->up || !quiet || !state->idle()) continue;
     if (now - state->up_since < config_.reaper_min_age) continue;
     if (router_->node_in_use(node)) continue;
     if (reaper_guard_ && reaper_guard_(node)) continue;

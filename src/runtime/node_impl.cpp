@@ -311,7 +311,7 @@ void NodeImpl::on_writable(transport::ConnectionId /*id*/, transport::StreamKind
   // Resume sends that waited for buffer space; posted so it runs outside the endpoint call.
   (void)loop_->post([this] {
     for (auto& [node, state] : peer_states_) {
-      if (!state->queue.empty()) flush_peer(node, *state);
+      if (!state->idle()) flush_peer(node, *state);
     }
     drain_inbox();
   });

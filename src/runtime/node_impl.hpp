@@ -150,8 +150,15 @@ class NodeImpl final : public transport::EndpointHandler,
   void finish_handler(LocalProcess& process, Process& context);
   // On-demand connections and the reaper (node_dialer.cpp), loop thread.
   struct PeerState {
-    std::deque<core::Bytes> queue;  // process frames waiting for the link or for buffer space
+    struct QueuedFrame {
+      wire::FrameType type;
+      core::Bytes payload;
+    };
+    // Frames waiting for the link or for buffer space, per stream (control, data).
+    std::array<std::deque<QueuedFrame>, 2> queues;
     std::size_t queued_bytes = 0;
+    [[nodiscard]] bool idle() const { return queues[0].empty() && queues[1].empty(); }
+    [[nodiscard]] std::size_t queued_frames() const { return queues[0].size() + queues[1].size(); }
     bool dialing = false;
     core::Instant dial_deadline = core::Instant::never();
     bool up = false;
@@ -167,7 +174,10 @@ class NodeImpl final : public transport::EndpointHandler,
   void dial_failed(const std::string& node, const std::string& why);
   std::optional<std::string> resolve_address(const std::string& node) const;
   void flush_peer(const std::string& node, PeerState& state);
-  Result<void> write_process_frame(std::uint64_t connection, core::ByteView frame);
+  Result<void> write_frame(std::uint64_t connection, wire::FrameType type, core::ByteView frame);
+  /// Sends one frame of `type` to `node` over its link, connecting on demand; frames wait in
+  /// order (bounded by node_queue_limit) while the link opens or its stream is full.
+  Result<void> send_link_frame(const std::string& node, wire::FrameType type, core::ByteView frame);
   void peer_linked(const std::string& peer, const std::string& address);
   void peer_lost(const std::string& peer);
   void on_dial_closed(std::uint64_t connection);
