@@ -559,6 +559,44 @@ TEST(Process, CallsComposeWithCoroutines) {
   EXPECT_EQ(result.get(), "pong:a,pong:b");
 }
 
+// Each call starts in the previous call's continuation, which runs on the loop thread while
+// the reply is being read: the next request must still go out (regression: flushing from
+// inside the transport's read callback lost it).
+TEST(Process, CallsChainedFromContinuationsAllComplete) {
+  ProcessCluster cluster(2);
+  ASSERT_TRUE(cluster.ok);
+  auto echo = cluster[1].spawn(echo_handler());
+  auto results = cluster[0].mailbox();
+  ASSERT_TRUE(echo && results);
+  struct Chain {
+    Process* self = nullptr;
+    Pid echo;
+    Pid report;
+    int left = 2000;
+    int ok = 0;
+    void next() {
+      if (left-- == 0) {
+        (void)self->send(report, u64_bytes(static_cast<std::uint64_t>(ok)));
+        return;
+      }
+      self->call(echo, bytes_of("x"), 10s).then([this](Result<Bytes> reply) {
+        if (reply) ++ok;
+        next();
+      });
+    }
+  };
+  auto chain = std::make_shared<Chain>();
+  chain->echo = *echo;
+  chain->report = (*results)->self();
+  auto caller = cluster[0].spawn([chain](Process& self, Envelope&&) {
+    chain->self = &self;
+    chain->next();
+  });
+  ASSERT_TRUE(caller);
+  ASSERT_TRUE(cluster[0].send(*caller, bytes_of("go")));
+  EXPECT_EQ(u64_of(receive_ok(**results, 60s).payload), 2000u);
+}
+
 TEST(Process, FutureGetOnTheLoopThreadRefusesToBlock) {
   ProcessCluster cluster(1);
   ASSERT_TRUE(cluster.ok);

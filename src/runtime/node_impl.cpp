@@ -138,7 +138,9 @@ void NodeImpl::on_socket_readable() {
   for (int batch = 0; batch < kMaxReadBatches; ++batch) {
     auto received = socket_->receive_batch(
         [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
+          ++endpoint_depth_;  // callbacks from here must not flush (see after_input)
           endpoint_->handle_datagram(now, from, data, ecn);
+          --endpoint_depth_;
         });
     if (!received || *received == 0) break;
   }
@@ -148,7 +150,9 @@ void NodeImpl::on_socket_readable() {
 void NodeImpl::on_deadline() {
   timer_deadline_ = core::Instant::never();
   const core::Instant now = clock_.now();
+  ++endpoint_depth_;
   endpoint_->on_timeout(now);
+  --endpoint_depth_;
   links_->on_timeout(now);
   router_->on_timeout(now);
   check_dial_deadlines(now);
@@ -157,12 +161,33 @@ void NodeImpl::on_deadline() {
 }
 
 void NodeImpl::after_input() {
-  run_processes();
-  // Writing can close connections and closing produces link output: settle both (bounded).
-  for (int round = 0; round < 4; ++round) {
-    apply_link_outputs();
-    endpoint_->flush(clock_.now(), *this);
-    if (!links_->has_output()) break;
+  // Never re-entered: a call from inside an endpoint callback (ngtcp2 is reading) or from a
+  // handler run below only asks for another pass, which the outer call makes.
+  if (endpoint_depth_ > 0 || in_after_input_) {
+    settle_again_ = true;
+    return;
+  }
+  in_after_input_ = true;
+  for (int pass = 0; pass < 4; ++pass) {
+    settle_again_ = false;
+    run_processes();
+    // Writing can close connections and closing produces link output: settle both (bounded).
+    for (int round = 0; round < 4; ++round) {
+      apply_link_outputs();
+      ++endpoint_depth_;
+      endpoint_->flush(clock_.now(), *this);
+      --endpoint_depth_;
+      if (!links_->has_output()) break;
+    }
+    if (!settle_again_) break;
+  }
+  in_after_input_ = false;
+  if (settle_again_ && !run_scheduled_) {
+    run_scheduled_ = true;  // still more to do: continue on the next loop turn
+    (void)loop_->post([this] {
+      run_scheduled_ = false;
+      after_input();
+    });
   }
   if (stopping_ && endpoint_->connection_count() == 0) finish_shutdown();
   if (!finished_) rearm_timer();

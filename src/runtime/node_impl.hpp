@@ -243,6 +243,9 @@ class NodeImpl final : public transport::EndpointHandler,
   std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
   std::deque<std::uint64_t> run_queue_;
   bool running_processes_ = false;
+  int endpoint_depth_ = 0;       // > 0 while the endpoint may call back into us
+  bool in_after_input_ = false;  // after_input() is running
+  bool settle_again_ = false;    // a nested after_input() asked for another pass
   bool run_scheduled_ = false;
   struct Function {
     RpcFunction function;

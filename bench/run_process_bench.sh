@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The process-messaging benchmark with same-run references (opt-in; not part of the tests).
+#   bench/run_process_bench.sh [runs=5]
+# Each run: process_bench server + client in two OS processes on 127.0.0.1, then the raw TCP
+# 64 B ping-pong reference. Once per report: Erlang/OTP distribution over TCP and over TLS
+# (../shared/reference-bench/erlang; skipped with a message when `erl` is missing - install
+# erlang-base erlang-ssl erlang-public-key erlang-crypto erlang-asn1 to include it).
+# Prints "name median min max unit n=<runs>" per metric, then the ratios.
+# Env: REFERENCE_BENCH (default ../shared/reference-bench), BUILD_DIR, BENCH_CALLS, BENCH_N64,
+# BENCH_N4K, ERLANG_RUNS (default 3).
+set -euo pipefail
+runs=${1:-5}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+ref=${REFERENCE_BENCH:-$root/../shared/reference-bench}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBARREL_TESTS=OFF >/dev/null
+cmake --build "$build" --target process_bench >/dev/null
+gcc -O2 -o "$out/tcp_pingpong" "$ref/raw/tcp_pingpong.c"
+
+run_ours() {
+  local dir
+  dir=$(mktemp -d)
+  coproc server { "$build/bench/process_bench" server "$dir/server"; }
+  local address
+  read -r _ address <&"${server[0]}"
+  timeout 600 "$build/bench/process_bench" client "$dir/client" "$address" | grep -v '^warmup' >>"$out/ours.txt"
+  eval "exec ${server[1]}>&-"
+  wait "$server_PID" || true
+  rm -rf "$dir"
+}
+
+for i in $(seq "$runs"); do
+  echo "run $i/$runs" >&2
+  run_ours
+  "$out/tcp_pingpong" 20000 2000 64 >>"$out/tcp.txt"
+done
+
+if command -v erl >/dev/null && command -v erlc >/dev/null; then
+  echo "erlang distribution (tcp, tls)" >&2
+  OUTDIR="$out/erl" BUILD="$out/erl-build" "$ref/erlang/run.sh" "${ERLANG_RUNS:-3}" "tcp tls" \
+    >"$out/erlang.txt" 2>/dev/null || echo "erlang reference failed; skipped" >&2
+else
+  echo "erl not installed: Erlang reference skipped" >&2
+fi
+
+cat "$out"/ours.txt "$out"/tcp.txt | python3 "$ref/agg.py" | tee "$out/agg.txt"
+if [ -s "$out/erlang.txt" ]; then grep -v '^#' "$out/erlang.txt" | tee -a "$out/agg.txt"; fi
+python3 - "$out/agg.txt" <<'PY'
+import sys
+med = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) >= 3:
+        try:
+            med[parts[0]] = float(parts[1])
+        except ValueError:
+            pass
+def ratio(label, a, b, scale=1.0):
+    if a in med and b in med and med[b] > 0:
+        print(f"ratio_{label} {med[a] * scale / med[b]:.2f} x")
+# call_rtt is in us, the references in ns
+ratio("call_p50_vs_tcp_pingpong", "call_rtt_64B_p50", "tcp_pingpong_rtt_p50", 1000.0)
+ratio("call_p99_vs_p50", "call_rtt_64B_p99", "call_rtt_64B_p50")
+for mode in ("tcp", "tls"):
+    ratio(f"call_p50_vs_erlang_{mode}", "call_rtt_64B_p50", f"erl_dist_{mode}_call_rtt_p50", 1000.0)
+    ratio(f"oneway_64B_vs_erlang_{mode}", "oneway_64B_rate", f"erl_dist_{mode}_oneway_64B_rate")
+    ratio(f"oneway_4KiB_vs_erlang_{mode}", "oneway_4KiB_tput", f"erl_dist_{mode}_oneway_4KiB_tput")
+PY
