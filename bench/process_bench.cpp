@@ -135,34 +135,55 @@ struct CallLoop {
   }
 };
 
-// Sends `total` messages of `size` bytes to `sink` in batches, then calls it as a barrier.
+// Sends `total` messages of `size` bytes to `sink` in batches of kBatch per turn. Every
+// window (about 8 MiB) it waits for a call to the sink to return, which bounds the bytes in
+// flight the way Erlang's busy distribution port suspends a sender; the final call is the
+// barrier that proves every message arrived (FIFO per pair).
 struct Sender {
   Process* self = nullptr;
   Pid sink;
   Bytes payload;
   std::uint64_t total = 0;
   std::uint64_t sent = 0;
+  std::uint64_t counted = 0;
+  std::uint64_t window = 0;
+  std::uint64_t in_window = 0;
   Pid report;
   Clock::time_point started;
 
   void turn() {
-    if (sent == 0) started = Clock::now();
-    for (int i = 0; i < kBatch && sent < total; ++i) {
-      if (!self->send(sink, payload)) break;  // queue full: try again next turn
-      ++sent;
+    if (sent == 0) {
+      started = Clock::now();
+      window = std::clamp<std::uint64_t>((8u << 20) / std::max<std::size_t>(payload.size(), 1), 64,
+                                         16384);
     }
-    if (sent < total) {
-      (void)self->send(self->self(), Bytes{});  // yield, then continue
+    for (int i = 0; i < kBatch && sent < total && in_window < window; ++i) {
+      if (!self->send(sink, payload)) break;  // queue full: the window barrier waits for it
+      ++sent;
+      ++in_window;
+    }
+    if (sent < total && in_window < window) {
+      (void)self->send(self->self(), Bytes{});  // yield to the network, then continue
       return;
     }
-    self->call(sink, Bytes{}, 60s).then([this](Result<Bytes> reply) {
-      double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-      Bytes out = u64_bytes(reply ? u64_of(*reply) : 0);
-      Bytes time(sizeof(double));
-      std::memcpy(time.data(), &seconds, sizeof(double));
-      out.insert(out.end(), time.begin(), time.end());
-      (void)self->send(report, out);
+    in_window = 0;
+    self->call(sink, Bytes{}, 120s).then([this](Result<Bytes> reply) {
+      if (reply) counted += u64_of(*reply);
+      if (!reply || sent == total) {
+        finish(reply.has_value());
+      } else {
+        turn();
+      }
     });
+  }
+
+  void finish(bool ok) {
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    Bytes out = u64_bytes(ok ? counted : 0);
+    Bytes time(sizeof(double));
+    std::memcpy(time.data(), &seconds, sizeof(double));
+    out.insert(out.end(), time.begin(), time.end());
+    (void)self->send(report, out);
   }
 };
 
