@@ -152,23 +152,24 @@ TEST(ProcessMessage, HugeIdsAndRefsAreSentAsZeroNotAsserted) {
 }
 
 TEST(ProcessMessageProperty, DecodeOfEncodeIsIdentity) {
-  rc::check([](std::uint64_t id, std::uint64_t incarnation, std::uint64_t ref,
-               const std::vector<std::uint8_t>& payload, const std::string& name, bool linked) {
-    const LocalPid pid{id & ((std::uint64_t{1} << 62U) - 1), incarnation};
-    const std::uint64_t small_ref = ref & ((std::uint64_t{1} << 62U) - 1);
-    std::string target_name = name.substr(0, kMaxProcessNameSize);
-    Target target = target_name.empty() ? Target::of(pid) : Target::named(target_name);
-    std::vector<ProcessMessage> messages{
-        Send{pid, target, payload}, Call{small_ref, pid, target, payload},
-        Monitor{small_ref, pid, target},
-        Exit{pid, pid, Reason{ReasonCode::user, name.substr(0, kMaxReasonTextSize)}, linked}};
-    for (const auto& message : messages) {
-      core::Bytes bytes = encode_process_message(message);
-      auto decoded = decode_process_message(bytes);
-      RC_ASSERT(decoded.has_value());
-      RC_ASSERT(encode_process_message(*decoded) == bytes);
-    }
-  });
+  EXPECT_TRUE(
+      rc::check([](std::uint64_t id, std::uint64_t incarnation, std::uint64_t ref,
+                   const std::vector<std::uint8_t>& payload, const std::string& name, bool linked) {
+        const LocalPid pid{id & ((std::uint64_t{1} << 62U) - 1), incarnation};
+        const std::uint64_t small_ref = ref & ((std::uint64_t{1} << 62U) - 1);
+        std::string target_name = name.substr(0, kMaxProcessNameSize);
+        Target target = target_name.empty() ? Target::of(pid) : Target::named(target_name);
+        std::vector<ProcessMessage> messages{
+            Send{pid, target, payload}, Call{small_ref, pid, target, payload},
+            Monitor{small_ref, pid, target},
+            Exit{pid, pid, Reason{ReasonCode::user, name.substr(0, kMaxReasonTextSize)}, linked}};
+        for (const auto& message : messages) {
+          core::Bytes bytes = encode_process_message(message);
+          auto decoded = decode_process_message(bytes);
+          RC_ASSERT(decoded.has_value());
+          RC_ASSERT(encode_process_message(*decoded) == bytes);
+        }
+      }));
 }
 
 // BARREL_WRITE_CORPUS=<dir> writes one seed file per sample (used to fill

@@ -1,0 +1,105 @@
+#include "proto/hyparview/hyparview_message.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace barrel_p2p::hyparview {
+namespace {
+
+std::vector<Message> samples() {
+  PeerInfo a{"alpha", "10.0.0.1:4000"};
+  PeerInfo b{"beta", ""};
+  return {Join{a},
+          ForwardJoin{a, 6},
+          JoinReply{b},
+          Neighbor{a, true},
+          NeighborReply{b, false},
+          Disconnect{true},
+          Shuffle{a, 6, {a, b}},
+          ShuffleReply{{b}},
+          ShuffleReply{{}}};
+}
+
+TEST(HyparviewMessage, EveryTypeRoundTripsCanonically) {
+  for (const auto& message : samples()) {
+    core::Bytes bytes = encode(message);
+    auto decoded = decode(bytes);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    EXPECT_EQ(*decoded, message);
+    EXPECT_EQ(encode(*decoded), bytes);
+  }
+}
+
+TEST(HyparviewMessage, EveryTruncationFails) {
+  for (const auto& message : samples()) {
+    core::Bytes bytes = encode(message);
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+      auto decoded = decode(core::ByteView(bytes.data(), cut));
+      ASSERT_FALSE(decoded) << "type " << message.index() << " cut at " << cut;
+      EXPECT_EQ(decoded.error().code, Errc::protocol);
+    }
+  }
+}
+
+std::string error_of(const core::Bytes& bytes) {
+  auto decoded = decode(bytes);
+  return decoded ? "decoded" : decoded.error().message;
+}
+
+TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
+  EXPECT_NE(error_of({9}).find("unknown membership message type"), std::string::npos);
+  EXPECT_NE(error_of({0}).find("unknown membership message type"), std::string::npos);
+  core::Bytes trailing = encode(Disconnect{false});
+  trailing.push_back(0);
+  EXPECT_NE(error_of(trailing).find("trailing"), std::string::npos);
+  EXPECT_NE(error_of({6, 2}).find("bool"), std::string::npos);
+  // Invalid node names (path traversal, empty, too long).
+  EXPECT_NE(error_of(encode(Join{PeerInfo{"..", ""}})).find("invalid node name"),
+            std::string::npos);
+  EXPECT_NE(error_of(encode(Join{PeerInfo{"", ""}})), "decoded");
+  EXPECT_NE(error_of(encode(Join{PeerInfo{std::string(65, 'a'), ""}})), "decoded");
+  EXPECT_NE(error_of(encode(Join{PeerInfo{"a", std::string(kMaxAddressSize + 1, '1')}})),
+            "decoded");
+  // Too many peers in a shuffle.
+  std::vector<PeerInfo> many(kMaxShufflePeers + 1, PeerInfo{"p", ""});
+  EXPECT_NE(error_of(encode(ShuffleReply{many})).find("too many peers"), std::string::npos);
+}
+
+TEST(HyparviewMessageProperty, DecodeOfEncodeIsIdentity) {
+  EXPECT_TRUE(
+      rc::check([](const std::string& address, std::uint8_t ttl, bool flag, std::uint8_t count) {
+        PeerInfo peer{"node-" + std::to_string(ttl), address.substr(0, kMaxAddressSize)};
+        std::vector<PeerInfo> peers(count % (kMaxShufflePeers + 1), peer);
+        for (const Message& message :
+             std::vector<Message>{Join{peer}, ForwardJoin{peer, ttl}, Neighbor{peer, flag},
+                                  Shuffle{peer, ttl, peers}, ShuffleReply{peers}}) {
+          core::Bytes bytes = encode(message);
+          auto decoded = decode(bytes);
+          RC_ASSERT(decoded.has_value());
+          RC_ASSERT(*decoded == message);
+          RC_ASSERT(encode(*decoded) == bytes);
+        }
+      }));
+}
+
+// BARREL_WRITE_CORPUS=<dir> writes one seed file per sample (fuzz/corpus/<target>/).
+TEST(MessageCorpus, WritesTheSeedCorpusWhenAsked) {
+  const char* dir = std::getenv("BARREL_WRITE_CORPUS");
+  if (dir == nullptr) GTEST_SKIP() << "set BARREL_WRITE_CORPUS to write the seed corpus";
+  std::filesystem::create_directories(dir);
+  int index = 0;
+  for (const auto& message : samples()) {
+    core::Bytes bytes = encode(message);
+    std::ofstream(std::filesystem::path(dir) / ("seed-" + std::to_string(index++)),
+                  std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+}
+
+}  // namespace
+}  // namespace barrel_p2p::hyparview

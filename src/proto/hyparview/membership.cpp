@@ -1,0 +1,366 @@
+#include "proto/hyparview/membership.hpp"
+
+#include <algorithm>
+
+namespace barrel_p2p::hyparview {
+
+Membership::Membership(Config config, PeerInfo self, core::Rng& rng)
+    : config_(std::move(config)), self_(std::move(self)), rng_(rng) {}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+void Membership::send(const PeerInfo& to, Message message) {
+  ++stats_.messages_out;
+  commands_.push_back(Send{to, std::move(message)});
+}
+
+void Membership::start_timers(core::Instant now) {
+  if (started_) return;
+  started_ = true;
+  // Spread the first shuffle over one interval so nodes started together do not align.
+  const auto jitter = static_cast<std::int64_t>(
+      rng_.uniform(static_cast<std::uint64_t>(config_.shuffle_interval.count())));
+  next_shuffle_ = now + core::Duration(jitter) + config_.shuffle_interval / 2;
+  next_repair_ = now + config_.repair_interval;
+  next_age_check_ = now + config_.passive_max_age;
+}
+
+bool Membership::is_active(const std::string& name) const {
+  return std::any_of(active_.begin(), active_.end(),
+                     [&](const PeerInfo& peer) { return peer.name == name; });
+}
+
+bool Membership::is_passive(const std::string& name) const {
+  return std::any_of(passive_.begin(), passive_.end(),
+                     [&](const PassiveEntry& entry) { return entry.info.name == name; });
+}
+
+Membership::PassiveEntry* Membership::find_passive(const std::string& name) {
+  auto it = std::find_if(passive_.begin(), passive_.end(),
+                         [&](const PassiveEntry& entry) { return entry.info.name == name; });
+  return it == passive_.end() ? nullptr : &*it;
+}
+
+std::vector<PeerInfo> Membership::passive_view() const {
+  std::vector<PeerInfo> out;
+  out.reserve(passive_.size());
+  for (const auto& entry : passive_) out.push_back(entry.info);
+  return out;
+}
+
+core::Duration Membership::backoff(std::size_t failures) const {
+  core::Duration delay = config_.backoff_initial;
+  for (std::size_t i = 1; i < failures && delay < config_.backoff_max; ++i) delay *= 2;
+  return std::min(delay, config_.backoff_max);
+}
+
+void Membership::add_active(core::Instant now, const PeerInfo& peer) {
+  if (peer.name == self_.name || is_active(peer.name)) return;
+  remove_passive(peer.name);
+  if (active_.size() >= config_.active_size) drop_random_active(now);
+  active_.push_back(peer);
+  emit(PeerUp{peer});
+  if (!joined_) {
+    joined_ = true;
+    emit(Joined{});
+  }
+}
+
+void Membership::remove_active(const std::string& name, DownReason reason) {
+  auto it = std::find_if(active_.begin(), active_.end(),
+                         [&](const PeerInfo& peer) { return peer.name == name; });
+  if (it == active_.end()) return;
+  active_.erase(it);
+  emit(PeerDown{name, reason});
+}
+
+void Membership::drop_random_active(core::Instant now) {
+  if (active_.empty()) return;
+  PeerInfo victim = active_[random_index(active_.size())];
+  ++stats_.evictions;
+  send(victim, Disconnect{false});
+  remove_active(victim.name, DownReason::evicted);
+  commands_.push_back(DropLink{victim.name});
+  add_passive(now, victim);
+}
+
+void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
+  if (peer.name == self_.name || is_active(peer.name) || config_.passive_size == 0) return;
+  if (PassiveEntry* entry = find_passive(peer.name)) {
+    entry->refreshed = now;
+    if (!peer.address.empty()) entry->info.address = peer.address;
+    return;
+  }
+  if (passive_.size() >= config_.passive_size) {
+    passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(random_index(passive_.size())));
+  }
+  passive_.push_back(PassiveEntry{peer, now, 0, now});
+}
+
+void Membership::remove_passive(const std::string& name) {
+  std::erase_if(passive_, [&](const PassiveEntry& entry) { return entry.info.name == name; });
+}
+
+void Membership::peer_failed(core::Instant now, const std::string& name) {
+  ++stats_.failures;
+  if (pending_neighbor_ && pending_neighbor_->name == name) pending_neighbor_.reset();
+  if (is_active(name)) {
+    PeerInfo info = *std::find_if(active_.begin(), active_.end(),
+                                  [&](const PeerInfo& peer) { return peer.name == name; });
+    remove_active(name, DownReason::failed);
+    add_passive(now, info);
+  }
+  if (PassiveEntry* entry = find_passive(name)) {
+    ++entry->failures;
+    if (entry->failures >= config_.max_failures) {
+      remove_passive(name);
+    } else {
+      entry->retry_at = now + backoff(entry->failures);
+    }
+  }
+  try_neighbor(now);
+}
+
+void Membership::try_neighbor(core::Instant now) {
+  if (left_ || pending_neighbor_ || active_.size() >= config_.active_size) return;
+  std::vector<std::size_t> ready;
+  for (std::size_t i = 0; i < passive_.size(); ++i) {
+    if (passive_[i].retry_at <= now) ready.push_back(i);
+  }
+  if (ready.empty()) return;
+  const PassiveEntry& entry = passive_[ready[random_index(ready.size())]];
+  ++stats_.neighbor_requests;
+  pending_neighbor_ = PendingNeighbor{entry.info.name, now + config_.neighbor_timeout};
+  send(entry.info, Neighbor{self_, active_.empty()});
+}
+
+std::vector<PeerInfo> Membership::sample_passive(std::size_t count) {
+  std::vector<std::size_t> order(passive_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<PeerInfo> out;
+  for (std::size_t i = 0; i < order.size() && out.size() < count; ++i) {
+    std::swap(order[i], order[i + random_index(order.size() - i)]);
+    out.push_back(passive_[order[i]].info);
+  }
+  return out;
+}
+
+void Membership::do_shuffle(core::Instant now) {
+  if (active_.empty()) return;
+  ++stats_.shuffles;
+  const std::size_t from_active = std::max<std::size_t>(1, config_.shuffle_size * 3 / 8);
+  std::vector<PeerInfo> peers{self_};
+  std::vector<PeerInfo> actives = active_;
+  for (std::size_t i = 0; i < actives.size() && peers.size() < 1 + from_active; ++i) {
+    std::swap(actives[i], actives[i + random_index(actives.size() - i)]);
+    peers.push_back(actives[i]);
+  }
+  for (auto& peer : sample_passive(config_.shuffle_size - peers.size())) peers.push_back(peer);
+  const PeerInfo& target = active_[random_index(active_.size())];
+  send(target, Shuffle{self_, static_cast<std::uint8_t>(config_.active_random_walk), peers});
+  (void)now;
+}
+
+void Membership::integrate(core::Instant now, const std::vector<PeerInfo>& peers) {
+  for (const auto& peer : peers) {
+    if (peer.name == self_.name || is_active(peer.name)) continue;
+    add_passive(now, peer);
+  }
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+void Membership::join(core::Instant now, PeerInfo contact) {
+  if (contact.name == self_.name) return;
+  left_ = false;
+  start_timers(now);
+  contact_ = contact;
+  send(contact, Join{self_});
+  next_join_ = now + config_.join_retry;
+}
+
+void Membership::leave(core::Instant now) {
+  if (left_) return;
+  for (const auto& peer : active_) {
+    send(peer, Disconnect{true});
+    commands_.push_back(DropLink{peer.name});
+  }
+  while (!active_.empty()) remove_active(active_.back().name, DownReason::we_left);
+  passive_.clear();
+  pending_neighbor_.reset();
+  contact_.reset();
+  left_ = true;
+  joined_ = false;
+  next_join_ = next_shuffle_ = next_repair_ = next_age_check_ = core::Instant::never();
+  started_ = false;
+  emit(Left{});
+  (void)now;
+}
+
+void Membership::on_message(core::Instant now, const std::string& from, Message message) {
+  ++stats_.messages_in;
+  if (left_ || from == self_.name) return;
+  start_timers(now);
+  std::visit([&](const auto& m) { handle(now, from, m); }, message);
+}
+
+void Membership::on_link_down(core::Instant now, const std::string& peer) {
+  if (left_) return;
+  if (is_active(peer) || (pending_neighbor_ && pending_neighbor_->name == peer)) {
+    peer_failed(now, peer);
+  }
+}
+
+void Membership::on_unreachable(core::Instant now, const std::string& peer) {
+  if (left_) return;
+  if (is_active(peer) || is_passive(peer)) peer_failed(now, peer);
+}
+
+void Membership::on_timeout(core::Instant now) {
+  if (left_) return;
+  if (now >= next_join_) {
+    if (active_.empty() && contact_) {
+      send(*contact_, Join{self_});
+      next_join_ = now + config_.join_retry;
+    } else {
+      next_join_ = core::Instant::never();
+    }
+  }
+  if (pending_neighbor_ && pending_neighbor_->deadline <= now) {
+    peer_failed(now, pending_neighbor_->name);
+  }
+  if (now >= next_shuffle_) {
+    do_shuffle(now);
+    next_shuffle_ = now + config_.shuffle_interval;
+  }
+  if (now >= next_repair_) {
+    try_neighbor(now);
+    next_repair_ = now + config_.repair_interval;
+  }
+  if (now >= next_age_check_) {
+    std::erase_if(passive_, [&](const PassiveEntry& entry) {
+      return now - entry.refreshed >= config_.passive_max_age;
+    });
+    next_age_check_ = now + config_.passive_max_age / 4;
+  }
+}
+
+core::Instant Membership::next_deadline() const {
+  if (left_) return core::Instant::never();
+  core::Instant deadline = std::min({next_join_, next_shuffle_, next_age_check_});
+  if (pending_neighbor_) deadline = std::min(deadline, pending_neighbor_->deadline);
+  // Repairs only matter while the active view is short and someone could fill it.
+  if (active_.size() < config_.active_size && !passive_.empty()) {
+    deadline = std::min(deadline, next_repair_);
+  }
+  return deadline;
+}
+
+std::optional<Command> Membership::poll_command() {
+  if (commands_.empty()) return std::nullopt;
+  Command command = std::move(commands_.front());
+  commands_.pop_front();
+  return command;
+}
+
+std::optional<MembershipEvent> Membership::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  MembershipEvent event = std::move(events_.front());
+  events_.pop_front();
+  return event;
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+void Membership::handle(core::Instant now, const std::string& from, const Join& m) {
+  if (m.sender.name != from) return;  // a node joins as itself only
+  ++stats_.joins_handled;
+  add_active(now, m.sender);
+  send(m.sender, JoinReply{self_});
+  for (const auto& peer : active_) {
+    if (peer.name == from) continue;
+    send(peer, ForwardJoin{m.sender, static_cast<std::uint8_t>(config_.active_random_walk)});
+  }
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const ForwardJoin& m) {
+  const PeerInfo& joiner = m.joiner;
+  if (joiner.name == self_.name || is_active(joiner.name)) return;
+  if (m.ttl == 0 || active_.size() <= 1) {
+    add_active(now, joiner);
+    send(joiner, JoinReply{self_});
+    return;
+  }
+  if (m.ttl == config_.passive_random_walk) add_passive(now, joiner);
+  std::vector<const PeerInfo*> next;
+  for (const auto& peer : active_) {
+    if (peer.name != from && peer.name != joiner.name) next.push_back(&peer);
+  }
+  if (next.empty()) {
+    add_active(now, joiner);
+    send(joiner, JoinReply{self_});
+    return;
+  }
+  send(*next[random_index(next.size())], ForwardJoin{joiner, static_cast<std::uint8_t>(m.ttl - 1)});
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const JoinReply& m) {
+  if (m.sender.name != from) return;
+  add_active(now, m.sender);
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const Neighbor& m) {
+  if (m.sender.name != from) return;
+  const bool accept = is_active(from) || m.high_priority || active_.size() < config_.active_size;
+  if (accept) {
+    add_active(now, m.sender);
+  } else {
+    add_passive(now, m.sender);
+  }
+  send(m.sender, NeighborReply{self_, accept});
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const NeighborReply& m) {
+  if (m.sender.name != from) return;
+  if (pending_neighbor_ && pending_neighbor_->name == from) pending_neighbor_.reset();
+  if (m.accepted) {
+    add_active(now, m.sender);  // resets its failures: it left the passive view
+  } else if (PassiveEntry* entry = find_passive(from)) {
+    entry->retry_at = now + config_.backoff_initial;  // busy, not failed: ask others first
+  }
+  try_neighbor(now);
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const Disconnect& m) {
+  if (!is_active(from)) return;
+  PeerInfo info = *std::find_if(active_.begin(), active_.end(),
+                                [&](const PeerInfo& peer) { return peer.name == from; });
+  remove_active(from, m.leaving ? DownReason::peer_left : DownReason::disconnected_by_peer);
+  commands_.push_back(DropLink{from});
+  if (!m.leaving) add_passive(now, info);
+  try_neighbor(now);
+}
+
+void Membership::handle(core::Instant now, const std::string& from, const Shuffle& m) {
+  if (m.origin.name == self_.name) return;
+  if (m.ttl > 1 && active_.size() > 1) {
+    std::vector<const PeerInfo*> next;
+    for (const auto& peer : active_) {
+      if (peer.name != from && peer.name != m.origin.name) next.push_back(&peer);
+    }
+    if (!next.empty()) {
+      Shuffle forward = m;
+      forward.ttl = static_cast<std::uint8_t>(m.ttl - 1);
+      send(*next[random_index(next.size())], std::move(forward));
+      return;
+    }
+  }
+  send(m.origin, ShuffleReply{sample_passive(m.peers.size())});
+  integrate(now, m.peers);
+}
+
+void Membership::handle(core::Instant now, const std::string& /*from*/, const ShuffleReply& m) {
+  integrate(now, m.peers);
+}
+
+}  // namespace barrel_p2p::hyparview
