@@ -12,6 +12,7 @@
 #include <string>
 
 #include "barrel_p2p/events.hpp"
+#include "barrel_p2p/membership.hpp"
 #include "barrel_p2p/result.hpp"
 
 namespace barrel_p2p {
@@ -85,6 +86,9 @@ struct Config {
   std::chrono::milliseconds reaper_min_age{300'000};
   /// Idle reaper sweep interval; 0 disables the reaper.
   std::chrono::milliseconds reaper_interval{60'000};
+
+  /// Membership (HyParView) and broadcast (Plumtree); docs/concepts/membership.md.
+  MembershipConfig membership;
 
   /// Checks every field. Errors: invalid_argument naming the field and the bad value.
   [[nodiscard]] Result<void> validate() const;

@@ -15,6 +15,7 @@
 #include "barrel_p2p/config.hpp"
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/future.hpp"
+#include "barrel_p2p/membership.hpp"
 #include "barrel_p2p/pid.hpp"
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
@@ -77,6 +78,10 @@ class Node {
   /// Closes every connection (peers see the close at once) and joins the loop thread.
   /// Idempotent. Must not be called from the event handler.
   void stop();
+  /// Stops at once without telling anyone, as a crash would: no goodbye, no DISCONNECT, no
+  /// close; peers find out through the idle timeout. For fault injection and emergency stops.
+  /// Afterwards the node is stopped (stop() does nothing more).
+  void abort();
 
   [[nodiscard]] const std::string& name() const;
   /// The bound UDP address, e.g. "127.0.0.1:40123".
@@ -158,6 +163,30 @@ class Node {
                                  Placement placement = Placement::loop);
   /// Errors: not_found, closed.
   Result<void> unregister_function(std::string_view name);
+  // Membership and broadcast (docs/concepts/membership.md). Thread-safe.
+  /// Joins the cluster through the node at `contact` ("host:port"): connects, authenticates
+  /// and sends JOIN (retried until the active view is non-empty). Errors: invalid_argument,
+  /// limit_reached (connection caps), closed.
+  Result<void> join(std::string_view contact);
+  /// Leaves the cluster: every active peer is told (it drops us at once), views are emptied.
+  Result<void> leave();
+  /// The active view: the nodes we keep gossip links with (at most
+  /// Config::membership.active_view_size).
+  [[nodiscard]] std::vector<NodeInfo> active_view() const;
+  /// The passive view: known nodes kept for repairs.
+  [[nodiscard]] std::vector<NodeInfo> passive_view() const;
+  /// Every node we hold an authenticated connection to (active view and on-demand).
+  [[nodiscard]] std::vector<std::string> connected_nodes() const;
+  /// Broadcasts `payload` under `tag` to every node of the cluster (Plumtree), including this
+  /// one's subscribers. Errors: invalid_argument (tag over 255 bytes, payload over
+  /// membership.max_broadcast_size), closed.
+  Result<void> broadcast(std::string_view tag, BytesView payload);
+  /// Calls `handler` (on the loop thread: do not block) for every broadcast under `tag`.
+  Result<void> subscribe(std::string_view tag,
+                         std::function<void(const BroadcastMessage&)> handler);
+  /// Calls `handler` (on the loop thread) for NeighborUp / NeighborDown / Joined / Left.
+  Result<void> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+
   /// Adds or replaces the address of `node` in the address book used by on-demand
   /// connections ("host:port"; host may be a DNS name). Errors: invalid_argument, closed.
   Result<void> add_address(std::string_view node, std::string_view address);

@@ -70,6 +70,38 @@ Result<void> Config::validate() const {
   }
   if (reaper_min_age.count() < 0) return invalid("reaper_min_age", "must not be negative");
   if (reaper_interval.count() < 0) return invalid("reaper_interval", "must not be negative");
+  for (const auto& contact : membership.contacts) {
+    if (auto address = core::SocketAddress::parse(contact); !address) {
+      return invalid("membership.contacts", "'" + contact + "': " + address.error().message);
+    }
+  }
+  if (membership.contact_retry.count() <= 0) {
+    return invalid("membership.contact_retry", "must be positive");
+  }
+  if (membership.active_view_size == 0 || membership.active_view_size > 64) {
+    return invalid("membership.active_view_size", "must be 1-64");
+  }
+  if (membership.passive_view_size > 1024) {
+    return invalid("membership.passive_view_size", "must be at most 1024");
+  }
+  if (membership.active_random_walk == 0 || membership.active_random_walk > 32) {
+    return invalid("membership.active_random_walk", "must be 1-32");
+  }
+  if (membership.passive_random_walk > membership.active_random_walk) {
+    return invalid("membership.passive_random_walk", "must not exceed active_random_walk");
+  }
+  if (membership.shuffle_interval.count() <= 0) {
+    return invalid("membership.shuffle_interval", "must be positive");
+  }
+  if (membership.shuffle_size < 2 || membership.shuffle_size > 64) {
+    return invalid("membership.shuffle_size", "must be 2-64");
+  }
+  if (membership.ihave_timeout.count() <= 0) {
+    return invalid("membership.ihave_timeout", "must be positive");
+  }
+  if (membership.max_broadcast_size == 0 || membership.max_broadcast_size > (64u << 20)) {
+    return invalid("membership.max_broadcast_size", "must be between 1 byte and 64 MiB");
+  }
   return {};
 }
 

@@ -15,6 +15,7 @@ Result<std::unique_ptr<Node>> Node::start(Config config) {
 Node::Node(std::unique_ptr<NodeImpl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
 void Node::stop() { impl_->stop(); }
+void Node::abort() { impl_->abort(); }
 const std::string& Node::name() const { return impl_->name(); }
 std::string Node::address() const { return impl_->address(); }
 std::array<std::uint8_t, 32> Node::public_key() const { return impl_->keys().public_key().bytes; }
@@ -98,6 +99,25 @@ Result<void> Node::register_function(std::string_view name, RpcFunction function
 
 Result<void> Node::unregister_function(std::string_view name) {
   return impl_->unregister_function(name);
+}
+
+Result<void> Node::join(std::string_view contact) { return impl_->join(contact); }
+Result<void> Node::leave() { return impl_->leave(); }
+std::vector<NodeInfo> Node::active_view() const { return impl_->active_view(); }
+std::vector<NodeInfo> Node::passive_view() const { return impl_->passive_view(); }
+std::vector<std::string> Node::connected_nodes() const { return impl_->peers(); }
+
+Result<void> Node::broadcast(std::string_view tag, BytesView payload) {
+  return impl_->broadcast(tag, payload);
+}
+
+Result<void> Node::subscribe(std::string_view tag,
+                             std::function<void(const BroadcastMessage&)> handler) {
+  return impl_->subscribe(tag, std::move(handler));
+}
+
+Result<void> Node::on_membership_event(std::function<void(const MembershipEvent&)> handler) {
+  return impl_->on_membership_event(std::move(handler));
 }
 
 Result<void> Node::add_address(std::string_view node, std::string_view address) {

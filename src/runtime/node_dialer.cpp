@@ -155,6 +155,7 @@ void NodeImpl::dial_failed(const std::string& node, const std::string& why) {
   dropped_connection_lost_ += state.queued_frames();
   state = PeerState{};
   router_->on_node_down(node);
+  membership_->on_unreachable(clock_.now(), node);
 }
 
 void NodeImpl::link_retired(const std::string& peer, std::uint64_t connection) {

@@ -109,6 +109,7 @@ Result<void> NodeImpl::init(Config config) {
   } while (incarnation_ == 0);
   router_ = std::make_unique<node::ProcessRouter>(config_.node_name, incarnation_, *this);
   workers_ = std::make_unique<runtime::WorkerPool>(config_.worker_threads);
+  if (auto membership = init_membership(); !membership) return membership;
   write_endpoint_file();
   if (auto added =
           loop_->add_fd(socket_->fd(), EPOLLIN, [this](std::uint32_t) { on_socket_readable(); });
@@ -117,6 +118,13 @@ Result<void> NodeImpl::init(Config config) {
   }
   log_->info("node {} listening on {} (key {})", config_.node_name, local_.to_string(),
              auth::fingerprint(keys_->public_key()));
+  // Contacts from the configuration are tried as soon as the loop runs.
+  if (!pending_contacts_.empty()) {
+    (void)loop_->post([this] {
+      try_contacts(clock_.now());
+      after_input();
+    });
+  }
   thread_ = std::thread([this] {
     detail::on_event_loop_thread = true;  // Future::get() refuses to block here
     loop_->run();
@@ -157,6 +165,9 @@ void NodeImpl::on_deadline() {
   router_->on_timeout(now);
   check_dial_deadlines(now);
   sweep_idle(now);
+  if (membership_->next_deadline() <= now) membership_->on_timeout(now);
+  if (broadcast_->next_deadline() <= now) broadcast_->on_timeout(now);
+  try_contacts(now);
   after_input();
 }
 
@@ -171,6 +182,7 @@ void NodeImpl::after_input() {
   for (int pass = 0; pass < 4; ++pass) {
     settle_again_ = false;
     run_processes();
+    pump_membership();
     // Writing can close connections and closing produces link output: settle both (bounded).
     for (int round = 0; round < 4; ++round) {
       apply_link_outputs();
@@ -197,8 +209,13 @@ void NodeImpl::rearm_timer() {
   if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
     next_sweep_ = clock_.now() + config_.reaper_interval;
   }
-  const core::Instant deadline = std::min({endpoint_->next_deadline(), links_->next_deadline(),
-                                           router_->next_deadline(), dialer_deadline()});
+  core::Instant contacts = core::Instant::never();
+  if (!pending_contacts_.empty() && !left_ && membership_->active_view().empty()) {
+    contacts = next_contact_try_;
+  }
+  const core::Instant deadline = std::min(
+      {endpoint_->next_deadline(), links_->next_deadline(), router_->next_deadline(),
+       dialer_deadline(), membership_->next_deadline(), broadcast_->next_deadline(), contacts});
   if (deadline == timer_deadline_) return;
   if (!timer_deadline_.is_never()) loop_->cancel(timer_);
   timer_deadline_ = deadline;
@@ -231,6 +248,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
     }
     resolve_waiter(authenticated->connection, authenticated->peer);
     dials_.erase(authenticated->connection);
+    join_linked(authenticated->connection, authenticated->peer);
   } else if (auto* up = std::get_if<node::PeerUp>(&event)) {
     const std::string print = auth::fingerprint(up->key);
     if (up->newly_trusted) {
@@ -260,6 +278,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
     }
     log_->info("peer {} down: {}", down->peer, down->reason);
     peer_lost(down->peer);
+    membership_->on_link_down(clock_.now(), down->peer);
     deliver(PeerDown{down->peer, down->reason});
   } else if (auto* retired = std::get_if<node::LinkRetired>(&event)) {
     link_retired(retired->peer, retired->connection);
@@ -292,6 +311,8 @@ void NodeImpl::on_frame(const std::string& peer, wire::FrameType type, core::Byt
       deliver(Message{peer, Channel::control, std::move(payload)});
       return;
     case wire::FrameType::data: deliver(Message{peer, Channel::data, std::move(payload)}); return;
+    case wire::FrameType::membership: on_membership_frame(peer, payload); return;
+    case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;
     default: log_->debug("ignoring a {} frame from {}", wire::frame_type_name(type), peer); return;
   }
 }
@@ -354,6 +375,7 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
 
 bool NodeImpl::send_datagrams(const core::SocketAddress& to, core::ByteView data,
                               std::size_t segment_size, std::uint8_t ecn) {
+  if (!socket_) return false;  // aborted: the port is closed
   auto sent = socket_->send(to, data, segment_size, ecn);
   if (!sent && sent.error().code != Errc::limit_reached) {
     log_->debug("send to {} failed: {}", to.to_string(), sent.error().message);
@@ -411,6 +433,8 @@ void NodeImpl::drain_inbox() {
 
 void NodeImpl::begin_shutdown() {
   router_->shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
+  membership_->leave(clock_.now());  // DISCONNECT(leaving) to the active view first
+  pump_membership();
   stopping_ = true;
   for (const std::string& peer : links_->peers()) (void)links_->disconnect(peer, "node stopping");
   loop_->schedule(clock_.now() + kShutdownGrace, [this] { finish_shutdown(); });

@@ -20,6 +20,8 @@
 #include "node/process_router.hpp"
 #include "proto/auth/identity.hpp"
 #include "proto/auth/trust_store.hpp"
+#include "proto/hyparview/membership.hpp"
+#include "proto/plumtree/broadcast_tree.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/os_rng.hpp"
 #include "runtime/send_inbox.hpp"
@@ -44,6 +46,7 @@ class NodeImpl final : public transport::EndpointHandler,
   ~NodeImpl() override;
 
   void stop();
+  void abort();
   [[nodiscard]] const std::string& name() const { return config_.node_name; }
   [[nodiscard]] std::string address() const { return local_.to_string(); }
   [[nodiscard]] const auth::KeyPair& keys() const { return *keys_; }
@@ -88,6 +91,16 @@ class NodeImpl final : public transport::EndpointHandler,
   Result<void> register_function(std::string_view name, RpcFunction function, Placement placement);
   Result<void> unregister_function(std::string_view name);
   Result<void> add_address(std::string_view node, std::string_view address);
+  // Membership and broadcast (node_membership.cpp); any thread.
+  Result<void> join(std::string_view contact);
+  Result<void> leave();
+  std::vector<NodeInfo> active_view();
+  std::vector<NodeInfo> passive_view();
+  Result<void> broadcast(std::string_view tag, BytesView payload);
+  Result<void> subscribe(std::string_view tag,
+                         std::function<void(const BroadcastMessage&)> handler);
+  Result<void> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+
   /// Membership's hook for the reaper: peers for which it returns true are never reaped.
   void set_reaper_guard(std::function<bool(const std::string&)> is_protected);
 
@@ -186,6 +199,15 @@ class NodeImpl final : public transport::EndpointHandler,
   void sweep_idle(core::Instant now);
   [[nodiscard]] core::Instant dialer_deadline() const;
   void write_endpoint_file();
+  // Membership (node_membership.cpp), loop thread.
+  Result<void> init_membership();
+  void try_contacts(core::Instant now);
+  Result<void> start_join(const std::string& address);
+  void join_linked(std::uint64_t connection, const std::string& peer);
+  void pump_membership();
+  void notify_membership(const MembershipEvent& event);
+  void on_membership_frame(const std::string& peer, core::ByteView payload);
+  void on_broadcast_frame(const std::string& peer, core::ByteView payload);
 
   struct Waiter {
     std::promise<Result<std::string>> promise;
@@ -263,6 +285,19 @@ class NodeImpl final : public transport::EndpointHandler,
   std::uint64_t on_demand_connects_ = 0;
   std::uint64_t connects_failed_ = 0;
   std::uint64_t connections_reaped_ = 0;
+
+  // Membership and broadcast (loop thread only).
+  std::unique_ptr<core::SeededRng> membership_rng_;  // seeded from the OS at start
+  hyparview::PeerInfo self_info_;
+  std::unique_ptr<hyparview::Membership> membership_;
+  std::unique_ptr<plumtree::BroadcastTree> broadcast_;
+  std::vector<std::string> pending_contacts_;
+  core::Instant next_contact_try_;
+  std::unordered_map<std::uint64_t, std::string> joins_;  // connection -> contact address
+  bool left_ = false;
+  std::map<std::string, std::vector<std::function<void(const BroadcastMessage&)>>, std::less<>>
+      subscriptions_;
+  std::vector<std::function<void(const MembershipEvent&)>> membership_handlers_;
 };
 
 template <typename F>

@@ -8,6 +8,28 @@
 
 namespace barrel_p2p {
 
+void NodeImpl::abort() {
+  {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (thread_.joinable()) {
+    if (!loop_->post([this] {
+          finished_ = true;  // no goodbyes, no closes: the connections just go silent
+          router_->shutdown(ExitReason{ExitCode::shutdown, "node aborted"});
+          loop_->stop();
+        })) {
+      loop_->stop();
+    }
+    thread_.join();
+  }
+  socket_.reset();  // nothing answers on the port any more
+  if (workers_) workers_->stop();
+  std::lock_guard lock(events_mutex_);
+  events_ready_.notify_all();
+}
+
 void NodeImpl::stop() {
   {
     std::lock_guard lock(lifecycle_mutex_);

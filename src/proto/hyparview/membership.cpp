@@ -121,11 +121,13 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
   try_neighbor(now);
 }
 
-void Membership::try_neighbor(core::Instant now) {
+void Membership::try_neighbor(core::Instant now, bool retries_only) {
   if (left_ || pending_neighbor_ || active_.size() >= config_.active_size) return;
   std::vector<std::size_t> ready;
   for (std::size_t i = 0; i < passive_.size(); ++i) {
-    if (passive_[i].retry_at <= now) ready.push_back(i);
+    if (passive_[i].retry_at <= now && (!retries_only || passive_[i].failures > 0)) {
+      ready.push_back(i);
+    }
   }
   if (ready.empty()) return;
   const PassiveEntry& entry = passive_[ready[random_index(ready.size())]];
@@ -234,7 +236,11 @@ void Membership::on_timeout(core::Instant now) {
     next_shuffle_ = now + config_.shuffle_interval;
   }
   if (now >= next_repair_) {
-    try_neighbor(now);
+    // Losses start a chain of NEIGHBOR requests at once (peer_failed, DISCONNECT); the timer
+    // only resumes it for a view under half full, so a stable cluster does not keep probing
+    // (each probe is a handshake).
+    // Lost peers are re-tried on their backoff schedule while the view is short.
+    try_neighbor(now, active_.size() * 2 >= config_.active_size);
     next_repair_ = now + config_.repair_interval;
   }
   if (now >= next_age_check_) {
@@ -250,8 +256,13 @@ core::Instant Membership::next_deadline() const {
   core::Instant deadline = std::min({next_join_, next_shuffle_, next_age_check_});
   if (pending_neighbor_) deadline = std::min(deadline, pending_neighbor_->deadline);
   // Repairs only matter while the active view is short and someone could fill it.
-  if (active_.size() < config_.active_size && !passive_.empty()) {
-    deadline = std::min(deadline, next_repair_);
+  if (active_.size() < config_.active_size) {
+    const bool any = active_.size() * 2 < config_.active_size;
+    for (const auto& entry : passive_) {
+      if (any || entry.failures > 0) {
+        deadline = std::min(deadline, std::max(next_repair_, entry.retry_at));
+      }
+    }
   }
   return deadline;
 }
@@ -325,8 +336,12 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
   if (pending_neighbor_ && pending_neighbor_->name == from) pending_neighbor_.reset();
   if (m.accepted) {
     add_active(now, m.sender);  // resets its failures: it left the passive view
-  } else if (PassiveEntry* entry = find_passive(from)) {
-    entry->retry_at = now + config_.backoff_initial;  // busy, not failed: ask others first
+  } else {
+    if (PassiveEntry* entry = find_passive(from)) {
+      entry->retry_at = now + config_.backoff_initial;  // busy, not failed: ask others first
+    }
+    // The request's link is not needed any more (unless another path made it active).
+    if (!is_active(from)) commands_.push_back(DropLink{from});
   }
   try_neighbor(now);
 }
@@ -359,8 +374,10 @@ void Membership::handle(core::Instant now, const std::string& from, const Shuffl
   integrate(now, m.peers);
 }
 
-void Membership::handle(core::Instant now, const std::string& /*from*/, const ShuffleReply& m) {
+void Membership::handle(core::Instant now, const std::string& from, const ShuffleReply& m) {
   integrate(now, m.peers);
+  // The reply came over a temporary link (paper: a short-lived connection): close it.
+  if (!is_active(from)) commands_.push_back(DropLink{from});
 }
 
 }  // namespace barrel_p2p::hyparview

@@ -113,7 +113,9 @@ class Membership {
   void remove_passive(const std::string& name);
   PassiveEntry* find_passive(const std::string& name);
   void peer_failed(core::Instant now, const std::string& name);
-  void try_neighbor(core::Instant now);
+  /// Asks a ready passive peer for a NEIGHBOR link (only previously failed ones when
+  /// `retries_only`).
+  void try_neighbor(core::Instant now, bool retries_only = false);
   void do_shuffle(core::Instant now);
   void integrate(core::Instant now, const std::vector<PeerInfo>& peers);
   std::vector<PeerInfo> sample_passive(std::size_t count);

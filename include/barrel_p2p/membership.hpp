@@ -1,0 +1,66 @@
+// Membership (HyParView) and gossip broadcast (Plumtree) as the application sees them.
+// See docs/concepts/membership.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace barrel_p2p {
+
+/// A node as membership knows it: its name and the address it advertises.
+struct NodeInfo {
+  std::string name;
+  std::string address;  ///< "host:port"; empty when not known.
+  friend bool operator==(const NodeInfo&, const NodeInfo&) = default;
+};
+
+/// A node entered our active view (we gossip with it over a kept link).
+struct NeighborUp {
+  NodeInfo node;
+};
+/// A node left our active view. `reason`: "failed" (its link was lost), "disconnected" (it
+/// dropped us), "evicted" (we made room), "left" (it left the cluster), "we_left".
+struct NeighborDown {
+  std::string node;
+  std::string reason;
+};
+/// Our active view became non-empty for the first time after join().
+struct Joined {};
+/// We left the cluster (leave()).
+struct Left {};
+
+using MembershipEvent = std::variant<NeighborUp, NeighborDown, Joined, Left>;
+
+/// A broadcast as delivered to subscribers: exactly once per node.
+struct BroadcastMessage {
+  std::string origin;  ///< The node that broadcast it.
+  std::string tag;
+  std::vector<std::uint8_t> payload;
+  std::uint32_t hops = 0;  ///< Overlay hops it travelled to reach us (0 at the origin).
+};
+
+/// Membership and broadcast settings (Config::membership). Defaults are the paper's.
+struct MembershipConfig {
+  /// Contacts tried at start, "host:port" each, until one answers (retried every
+  /// contact_retry while the active view is empty).
+  std::vector<std::string> contacts;
+  std::chrono::milliseconds contact_retry{1'000};
+  /// The address other nodes should dial to reach us (empty: the bound address).
+  std::string advertise_address;
+  std::size_t active_view_size = 5;
+  std::size_t passive_view_size = 30;
+  std::size_t active_random_walk = 6;
+  std::size_t passive_random_walk = 3;
+  std::chrono::milliseconds shuffle_interval{10'000};
+  std::size_t shuffle_size = 8;
+  /// Time a broadcast announced by IHAVE may take to arrive before we GRAFT it.
+  std::chrono::milliseconds ihave_timeout{400};
+  /// Largest broadcast payload (also capped by max_frame_size - 512).
+  std::size_t max_broadcast_size = 1024 * 1024;
+};
+
+}  // namespace barrel_p2p

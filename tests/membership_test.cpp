@@ -1,0 +1,231 @@
+// Membership and broadcast over real QUIC in one process (SPEC §2.2, §2.5): 32 nodes joining
+// through one contact at once, repair after abrupt failures, broadcast to every live node,
+// bounded connections, leave().
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support/test_support.hpp"
+
+namespace barrel_p2p::testing {
+namespace {
+
+constexpr std::size_t kActive = 5;
+
+class Cluster {
+ public:
+  explicit Cluster(std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      Config config = test_config("m" + std::to_string(i), dir.sub("m" + std::to_string(i)));
+      config.idle_timeout = 2s;
+      config.keep_alive = 500ms;
+      config.reaper_min_age = 1s;
+      config.reaper_interval = 500ms;
+      config.membership.shuffle_interval = 2s;
+      auto node = start_node(std::move(config));
+      if (!node) {
+        ok = false;
+        return;
+      }
+      auto* seen = &received_[node->name()];
+      auto* mutex = &mutex_;
+      (void)node->subscribe("test", [seen, mutex](const BroadcastMessage& message) {
+        std::lock_guard lock(*mutex);
+        seen->insert(std::string(message.payload.begin(), message.payload.end()));
+      });
+      nodes.push_back(std::move(node));
+    }
+  }
+
+  std::vector<Node*> live() {
+    std::vector<Node*> out;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (!dead.contains(i)) out.push_back(nodes[i].get());
+    }
+    return out;
+  }
+
+  // Views of every live node: bounded, no dead or self entries, symmetric; overlay connected.
+  std::string check_views() {
+    std::map<std::string, std::set<std::string>> active;
+    std::set<std::string> names;
+    for (Node* node : live()) names.insert(node->name());
+    for (Node* node : live()) {
+      auto view = node->active_view();
+      if (view.empty()) return node->name() + " has an empty active view";
+      if (view.size() > kActive) return node->name() + " active view over its bound";
+      for (const auto& peer : view) {
+        if (peer.name == node->name()) return node->name() + " holds itself";
+        if (!names.contains(peer.name)) return node->name() + " holds dead " + peer.name;
+        active[node->name()].insert(peer.name);
+      }
+    }
+    for (const auto& [name, peers] : active) {
+      for (const auto& peer : peers) {
+        if (!active[peer].contains(name)) return name + " -> " + peer + " is not symmetric";
+      }
+    }
+    std::set<std::string> seen{*names.begin()};
+    std::vector<std::string> stack{*names.begin()};
+    while (!stack.empty()) {
+      auto current = stack.back();
+      stack.pop_back();
+      for (const auto& peer : active[current]) {
+        if (seen.insert(peer).second) stack.push_back(peer);
+      }
+    }
+    if (seen.size() != names.size()) return "overlay not connected";
+    return "";
+  }
+
+  // Waits (bounded) until check_views() passes; returns the last problem found.
+  std::string wait_for_views(std::chrono::seconds limit) {
+    std::string problem;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      problem = check_views();
+      if (problem.empty()) return problem;
+      std::this_thread::sleep_for(100ms);
+    }
+    return problem;
+  }
+
+  // Broadcasts `text` from `from` and waits until every live node has it; returns how many
+  // live nodes did not get it.
+  std::size_t broadcast_and_count_missing(Node& from, const std::string& text) {
+    EXPECT_TRUE(from.broadcast("test", bytes_of(text)));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::size_t missing = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      missing = 0;
+      {
+        std::lock_guard lock(mutex_);
+        for (Node* node : live()) missing += received_[node->name()].contains(text) ? 0 : 1;
+      }
+      if (missing == 0) return 0;
+      std::this_thread::sleep_for(20ms);
+    }
+    return missing;
+  }
+
+  TempDir dir;
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::set<std::size_t> dead;
+  bool ok = true;
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::set<std::string>> received_;
+};
+
+TEST(Membership, ThirtyTwoNodesJoinAtOnceHealAfterFailuresAndBroadcastToAll) {
+  Cluster cluster(32);
+  ASSERT_TRUE(cluster.ok);
+  const std::string contact = cluster.nodes[0]->address();
+  for (std::size_t i = 1; i < cluster.nodes.size(); ++i) {
+    ASSERT_TRUE(cluster.nodes[i]->join(contact));  // all at once, no waiting in between
+  }
+  ASSERT_EQ(cluster.wait_for_views(30s), "");
+  EXPECT_EQ(cluster.broadcast_and_count_missing(*cluster.nodes[7], "first"), 0U);
+  EXPECT_EQ(cluster.broadcast_and_count_missing(*cluster.nodes[31], "second"), 0U);
+
+  // Connections stay O(active view): never above the active bound plus a few temporary
+  // links (shuffle replies, rejected NEIGHBOR requests), and each node drops back to its
+  // active view once those are closed or reaped.
+  std::this_thread::sleep_for(3s);  // the join storm's temporary links are reaped by now
+  std::set<std::string> settled;
+  std::size_t most = 0;
+  for (int sample = 0; sample < 100 && settled.size() < cluster.live().size(); ++sample) {
+    for (Node* node : cluster.live()) {
+      const std::size_t connections = node->connected_nodes().size();
+      most = std::max(most, connections);
+      if (connections <= node->active_view().size()) settled.insert(node->name());
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(settled.size(), cluster.live().size()) << "some node never dropped to its active view";
+  EXPECT_LE(most, kActive + 3);
+  for (Node* node : cluster.live()) {
+    if (settled.contains(node->name())) continue;
+    std::string text = node->name() + " connected:";
+    for (const auto& peer : node->connected_nodes()) text += " " + peer;
+    text += " | active:";
+    for (const auto& peer : node->active_view()) text += " " + peer.name;
+    ADD_FAILURE() << text;
+  }
+
+  // Abruptly stop 25% (no goodbye): peers notice through the idle timeout and repair.
+  for (std::size_t i : {3U, 8U, 12U, 15U, 19U, 22U, 26U, 30U}) {
+    cluster.nodes[i]->abort();
+    cluster.dead.insert(i);
+  }
+  ASSERT_EQ(cluster.wait_for_views(30s), "");
+  EXPECT_EQ(cluster.broadcast_and_count_missing(*cluster.nodes[1], "after failures"), 0U);
+}
+
+TEST(Membership, LeaveMakesPeersDropTheNodePromptly) {
+  Cluster cluster(6);
+  ASSERT_TRUE(cluster.ok);
+  for (std::size_t i = 1; i < cluster.nodes.size(); ++i) {
+    ASSERT_TRUE(cluster.nodes[i]->join(cluster.nodes[0]->address()));
+  }
+  ASSERT_EQ(cluster.wait_for_views(20s), "");
+  Node& leaver = *cluster.nodes[2];
+  std::atomic<int> left{0};
+  ASSERT_TRUE(leaver.on_membership_event([&](const MembershipEvent& event) {
+    if (std::holds_alternative<Left>(event)) ++left;
+  }));
+  ASSERT_TRUE(leaver.leave());
+  cluster.dead.insert(2);
+  // Well below the idle timeout: DISCONNECT(leaving) removes it at once.
+  bool dropped = false;
+  for (int i = 0; i < 50 && !dropped; ++i) {
+    dropped = true;
+    for (Node* node : cluster.live()) {
+      for (const auto& peer : node->active_view()) dropped = dropped && peer.name != "m2";
+      for (const auto& peer : node->passive_view()) dropped = dropped && peer.name != "m2";
+    }
+    if (!dropped) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(dropped);
+  EXPECT_TRUE(leaver.active_view().empty());
+  EXPECT_EQ(left.load(), 1);
+  EXPECT_EQ(cluster.wait_for_views(20s), "");
+}
+
+TEST(Membership, ContactsFromConfigAreTriedAtStart) {
+  TempDir dir;
+  auto seed = start_node(test_config("seed", dir.sub("seed")));
+  ASSERT_TRUE(seed);
+  Config config = test_config("late", dir.sub("late"));
+  config.membership.contacts = {seed->address()};
+  auto late = start_node(std::move(config));
+  ASSERT_TRUE(late);
+  bool joined = false;
+  for (int i = 0; i < 100 && !joined; ++i) {
+    joined = !late->active_view().empty() && !seed->active_view().empty();
+    if (!joined) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(joined);
+}
+
+TEST(Membership, BadMembershipConfigIsRefusedWithTheKey) {
+  TempDir dir;
+  Config config = test_config("bad", dir.sub("bad"));
+  config.membership.contacts = {"not an address"};
+  auto node = Node::start(config);
+  ASSERT_FALSE(node);
+  EXPECT_NE(node.error().message.find("membership.contacts"), std::string::npos);
+  config.membership.contacts.clear();
+  config.membership.active_view_size = 0;
+  node = Node::start(config);
+  ASSERT_FALSE(node);
+  EXPECT_NE(node.error().message.find("membership.active_view_size"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::testing
