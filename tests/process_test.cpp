@@ -479,6 +479,24 @@ TEST(Process, UnknownNodeAndDeadAddressFailClearly) {
   EXPECT_GE(node.stats().connects_failed, 1u);
 }
 
+TEST(Process, AddressWithADnsNameIsResolved) {
+  TempDir dir;
+  auto a = start_node(test_config("dns-a", dir.sub("a")));
+  auto b = start_node(test_config("dns-b", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  auto echo = b->spawn(echo_handler());
+  ASSERT_TRUE(echo);
+  const std::string port = b->address().substr(b->address().rfind(':') + 1);
+  ASSERT_TRUE(a->add_address("dns-b", "localhost:" + port));
+  auto reply = a->call(*echo, bytes_of("by name"), kWait).get();
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(text_of(*reply), "pong:by name");
+  ASSERT_TRUE(a->add_address("dns-c", "no-such-host.invalid:1"));
+  auto unresolved = a->call(Pid{"dns-c", 1, 1}, bytes_of("?"), kWait).get();
+  ASSERT_FALSE(unresolved);
+  EXPECT_EQ(unresolved.error().code, Errc::unreachable);
+}
+
 TEST(Process, ReaperClosesIdleOnDemandConnectionAndSendReopensIt) {
   ProcessCluster cluster(2, [](Config& config) {
     config.reaper_min_age = 200ms;
