@@ -78,6 +78,7 @@ void Membership::drop_random_active(core::Instant now) {
   if (active_.empty()) return;
   PeerInfo victim = active_[random_index(active_.size())];
   ++stats_.evictions;
+  disconnected_at_[victim.name] = now;
   send(victim, Disconnect{false});
   remove_active(victim.name, DownReason::evicted);
   commands_.push_back(DropLink{victim.name});
@@ -243,6 +244,8 @@ void Membership::on_timeout(core::Instant now) {
     try_neighbor(now, active_.size() * 2 >= config_.active_size);
     next_repair_ = now + config_.repair_interval;
   }
+  std::erase_if(disconnected_at_,
+                [&](const auto& item) { return now - item.second >= config_.neighbor_timeout; });
   if (now >= next_age_check_) {
     std::erase_if(passive_, [&](const PassiveEntry& entry) {
       return now - entry.refreshed >= config_.passive_max_age;
@@ -294,7 +297,18 @@ void Membership::handle(core::Instant now, const std::string& from, const Join& 
   }
 }
 
+bool Membership::repair_asymmetry(const std::string& from) {
+  // FORWARD_JOIN and SHUFFLE travel only over active links, and links are ordered: one from a
+  // peer that is not in our active view means it holds us while we do not hold it (its
+  // DISCONNECT was lost, or crossed another message). Tell it, so both sides agree.
+  if (is_active(from)) return false;
+  send(PeerInfo{from, ""}, Disconnect{false});
+  commands_.push_back(DropLink{from});
+  return true;
+}
+
 void Membership::handle(core::Instant now, const std::string& from, const ForwardJoin& m) {
+  if (from != m.joiner.name) repair_asymmetry(from);
   const PeerInfo& joiner = m.joiner;
   if (joiner.name == self_.name || is_active(joiner.name)) return;
   if (m.ttl == 0 || active_.size() <= 1) {
@@ -317,6 +331,15 @@ void Membership::handle(core::Instant now, const std::string& from, const Forwar
 
 void Membership::handle(core::Instant now, const std::string& from, const JoinReply& m) {
   if (m.sender.name != from) return;
+  // A JOIN_REPLY that crossed our DISCONNECT to the same peer is stale: adding the peer back
+  // would leave it in our view only (it dropped us on the DISCONNECT). Say it again instead,
+  // so both sides agree that the link is gone.
+  if (auto it = disconnected_at_.find(from);
+      it != disconnected_at_.end() && now - it->second < config_.neighbor_timeout) {
+    send(m.sender, Disconnect{false});
+    commands_.push_back(DropLink{from});
+    return;
+  }
   add_active(now, m.sender);
 }
 
@@ -358,6 +381,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
 
 void Membership::handle(core::Instant now, const std::string& from, const Shuffle& m) {
   if (m.origin.name == self_.name) return;
+  repair_asymmetry(from);
   if (m.ttl > 1 && active_.size() > 1) {
     std::vector<const PeerInfo*> next;
     for (const auto& peer : active_) {

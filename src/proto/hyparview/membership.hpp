@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -116,6 +117,8 @@ class Membership {
   /// Asks a ready passive peer for a NEIGHBOR link (only previously failed ones when
   /// `retries_only`).
   void try_neighbor(core::Instant now, bool retries_only = false);
+  /// Answers a message that only active peers send, from a peer not in our active view.
+  bool repair_asymmetry(const std::string& from);
   void do_shuffle(core::Instant now);
   void integrate(core::Instant now, const std::vector<PeerInfo>& peers);
   std::vector<PeerInfo> sample_passive(std::size_t count);
@@ -140,6 +143,7 @@ class Membership {
   std::vector<PassiveEntry> passive_;
   std::optional<PeerInfo> contact_;
   std::optional<PendingNeighbor> pending_neighbor_;
+  std::map<std::string, core::Instant> disconnected_at_;  // peers we evicted, recently
   bool started_ = false;
   bool joined_ = false;
   bool left_ = false;

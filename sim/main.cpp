@@ -1,0 +1,222 @@
+// barrel-sim: run the HyParView + Plumtree cores for many nodes on a simulated network.
+//   barrel-sim failure --nodes 10000 --fail 10,20,...,95 --broadcasts 10 --seed 1
+//                      [--csv out.csv] [--svg out.svg]
+//   barrel-sim steady  --nodes 10000 --broadcasts 100 --seed 1
+//   barrel-sim check   --nodes 500 --seed 1
+// Every run prints its seed; the same seed reproduces it exactly.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.hpp"
+#include "sim/svg_plot.hpp"
+
+using namespace barrel_p2p;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Args {
+  std::string command;
+  std::map<std::string, std::string> options;
+  [[nodiscard]] std::string get(const std::string& key, const std::string& fallback) const {
+    auto it = options.find(key);
+    return it == options.end() ? fallback : it->second;
+  }
+  [[nodiscard]] std::uint64_t number(const std::string& key, std::uint64_t fallback) const {
+    auto it = options.find(key);
+    return it == options.end() ? fallback : std::strtoull(it->second.c_str(), nullptr, 10);
+  }
+};
+
+double wall_seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+sim::SimConfig config_for(std::uint64_t seed, bool encode) {
+  sim::SimConfig config;
+  config.seed = seed;
+  config.encode_messages = encode;
+  return config;
+}
+
+// Builds an overlay of `nodes` (each joins through a random earlier node) and lets shuffles
+// run for `settle`.
+void build(sim::Simulation& simulation, std::size_t nodes, core::Duration settle) {
+  simulation.grow(nodes - 1, 2ms);
+  simulation.run_for(settle);
+}
+
+std::size_t random_live(sim::Simulation& simulation, core::SeededRng& rng) {
+  for (;;) {
+    auto node = static_cast<std::size_t>(rng.uniform(simulation.size()));
+    if (simulation.alive(node)) return node;
+  }
+}
+
+int failure(const Args& args) {
+  const std::size_t nodes = args.number("nodes", 10'000);
+  const std::size_t broadcasts = args.number("broadcasts", 10);
+  const std::uint64_t seed = args.number("seed", 1);
+  std::vector<int> percents;
+  std::stringstream list(args.get("fail", "10,20,30,40,50,60,70,80,90,95"));
+  for (std::string item; std::getline(list, item, ',');) percents.push_back(std::stoi(item));
+  std::printf("# failure experiment: nodes=%zu broadcasts=%zu seed=%llu\n", nodes, broadcasts,
+              static_cast<unsigned long long>(seed));
+  std::ofstream csv;
+  if (args.options.contains("csv")) {
+    csv.open(args.get("csv", ""));
+    csv << "fail_pct,broadcast,reliability,last_hop\n";
+  }
+  std::vector<sim::Series> series;
+  const auto start = std::chrono::steady_clock::now();
+  for (int percent : percents) {
+    sim::Simulation simulation(config_for(seed + static_cast<std::uint64_t>(percent), false));
+    build(simulation, nodes, 30s);
+    core::SeededRng pick(seed * 7919 + static_cast<std::uint64_t>(percent));
+    const std::size_t kill = nodes * static_cast<std::size_t>(percent) / 100;
+    for (std::size_t killed = 0; killed < kill;) {
+      auto node = static_cast<std::size_t>(pick.uniform(nodes));
+      if (!simulation.alive(node)) continue;
+      simulation.crash(node);
+      ++killed;
+    }
+    sim::Series line{std::to_string(percent) + "% failed", {}};
+    for (std::size_t b = 0; b < broadcasts; ++b) {
+      const std::size_t record = simulation.broadcast(random_live(simulation, pick));
+      simulation.run_for(1s);  // one broadcast after another, each given a second
+      const auto& r = simulation.record(record);
+      const double reliability =
+          100.0 * static_cast<double>(r.delivered) / static_cast<double>(r.live_at_send);
+      line.points.emplace_back(static_cast<double>(b + 1), reliability);
+      if (csv) csv << percent << "," << b + 1 << "," << reliability << "," << r.last_hop << "\n";
+    }
+    std::printf("fail %3d%%: first %.2f%%  last %.2f%%  (wall %.1f s)\n", percent,
+                line.points.front().second, line.points.back().second, wall_seconds(start));
+    series.push_back(std::move(line));
+  }
+  if (args.options.contains("svg")) {
+    std::ofstream(args.get("svg", "")) << sim::line_chart(
+        "Broadcast reliability after simultaneous failures (" + std::to_string(nodes) + " nodes)",
+        "broadcast after the failure", "reliability (% of live nodes)", series, 0, 100);
+  }
+  std::printf("wall %.1f s\n", wall_seconds(start));
+  return 0;
+}
+
+int steady(const Args& args) {
+  const std::size_t nodes = args.number("nodes", 10'000);
+  const std::size_t broadcasts = args.number("broadcasts", 100);
+  const std::uint64_t seed = args.number("seed", 1);
+  const bool encode = args.number("encode", 0) != 0;
+  std::printf("# steady state: nodes=%zu broadcasts=%zu seed=%llu encode=%d\n", nodes, broadcasts,
+              static_cast<unsigned long long>(seed), encode ? 1 : 0);
+  const auto start = std::chrono::steady_clock::now();
+  sim::Simulation simulation(config_for(seed, encode));
+  build(simulation, nodes, 30s);
+  const double build_wall = wall_seconds(start);
+  core::SeededRng pick(seed * 104729);
+  for (std::size_t i = 0; i < 10; ++i) {  // warm-up: the first broadcasts prune the tree
+    simulation.broadcast(random_live(simulation, pick));
+    simulation.run_for(1s);
+  }
+  const auto measured = std::chrono::steady_clock::now();
+  double rmr = 0, hops = 0, reliability = 0;
+  std::size_t duplicates = 0;
+  for (std::size_t i = 0; i < broadcasts; ++i) {
+    const std::size_t record = simulation.broadcast(random_live(simulation, pick));
+    simulation.run_for(1s);
+    const auto& r = simulation.record(record);
+    rmr += static_cast<double>(r.payload_messages) / static_cast<double>(r.delivered - 1) - 1;
+    hops += r.last_hop;
+    reliability += 100.0 * static_cast<double>(r.delivered) / static_cast<double>(r.live_at_send);
+    duplicates += r.duplicates;
+  }
+  const double n = static_cast<double>(broadcasts);
+  std::printf("reliability %.3f %%\nrmr %.4f\nlast_hop %.2f\nduplicate_deliveries %zu\n",
+              reliability / n, rmr / n, hops / n, duplicates);
+  std::printf("events %llu\nwall_build %.1f s\nwall_broadcasts %.1f s\nwall %.1f s\n",
+              static_cast<unsigned long long>(simulation.events_processed()), build_wall,
+              wall_seconds(measured), wall_seconds(start));
+  return duplicates == 0 ? 0 : 1;
+}
+
+int check(const Args& args) {
+  const std::size_t nodes = args.number("nodes", 500);
+  const std::uint64_t seed = args.number("seed", 1);
+  std::printf("# check: nodes=%zu seed=%llu\n", nodes, static_cast<unsigned long long>(seed));
+  sim::Simulation simulation(config_for(seed, true));
+  auto fail_with = [&](const std::string& stage, const std::string& problem) {
+    std::printf("FAILED at %s (seed %llu): %s\n", stage.c_str(),
+                static_cast<unsigned long long>(seed), problem.c_str());
+    return 1;
+  };
+  auto invariants = [&](const std::string& stage) -> int {
+    for (const auto& problem :
+         {simulation.check_bounded(), simulation.check_symmetric(), simulation.check_connected()}) {
+      if (!problem.empty()) return fail_with(stage, problem);
+    }
+    core::SeededRng pick(seed + 17);
+    const std::size_t record = simulation.broadcast(random_live(simulation, pick));
+    simulation.run_for(5s);
+    const auto& r = simulation.record(record);
+    if (r.delivered != simulation.live_count() || r.duplicates != 0) {
+      return fail_with(stage, "broadcast reached " + std::to_string(r.delivered) + " of " +
+                                  std::to_string(simulation.live_count()));
+    }
+    std::printf("ok: %s (%zu live)\n", stage.c_str(), simulation.live_count());
+    return 0;
+  };
+  build(simulation, nodes, 30s);
+  if (invariants("after joins") != 0) return 1;
+  core::SeededRng pick(seed + 5);
+  std::vector<std::size_t> crashed;
+  for (std::size_t i = 0; i < nodes / 5; ++i) {
+    auto node = random_live(simulation, pick);
+    simulation.crash(node);
+    crashed.push_back(node);
+  }
+  simulation.run_for(30s);
+  if (invariants("after crashing 20%") != 0) return 1;
+  for (std::size_t i = 0; i < crashed.size() / 2; ++i) {
+    simulation.restart(crashed[i], random_live(simulation, pick));
+  }
+  simulation.run_for(30s);
+  if (invariants("after restarting half of them") != 0) return 1;
+  std::vector<int> halves(simulation.size());
+  for (std::size_t i = 0; i < halves.size(); ++i) halves[i] = i % 2 == 0 ? 0 : 1;
+  simulation.partition(halves);
+  simulation.run_for(20s);
+  simulation.partition({});
+  simulation.run_for(60s);
+  if (!simulation.check_bounded().empty())
+    return fail_with("partition", simulation.check_bounded());
+  std::printf("after partition and heal: %s\n", simulation.check_connected().empty()
+                                                    ? "connected"
+                                                    : simulation.check_connected().c_str());
+  std::printf("PASSED seed %llu\n", static_cast<unsigned long long>(seed));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (argc >= 2) args.command = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string key = argv[i];
+    if (key.rfind("--", 0) == 0) key = key.substr(2);
+    args.options[key] = argv[i + 1];
+  }
+  if (args.command == "failure") return failure(args);
+  if (args.command == "steady") return steady(args);
+  if (args.command == "check") return check(args);
+  std::cerr << "usage: barrel-sim failure|steady|check [--nodes N] [--seed S] ...\n";
+  return 2;
+}
