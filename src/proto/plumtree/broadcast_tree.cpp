@@ -20,9 +20,26 @@ void BroadcastTree::make_lazy(const std::string& peer) {
   if (eager_.erase(peer) > 0 || lazy_.contains(peer)) lazy_.insert(peer);
 }
 
-void BroadcastTree::on_neighbor_up(core::Instant /*now*/, const std::string& peer) {
+void BroadcastTree::on_neighbor_up(core::Instant now, const std::string& peer) {
   if (peer == self_ || lazy_.contains(peer)) return;
   eager_.insert(peer);
+  // Announce what we received recently: a neighbour that replaces failed ones may have missed
+  // it (the tree was broken when it went out), and GRAFTs what it lacks.
+  auto& queue = lazy_queue_[peer];
+  for (auto it = cache_order_.rbegin(); it != cache_order_.rend(); ++it) {
+    if (now - it->first > config_.announce_window || queue.size() >= config_.max_ihave_batch) {
+      break;
+    }
+    auto cached = cache_.find(it->second);
+    if (cached != cache_.end() && cached->second.gossip) {
+      queue.push_back(IHave::Entry{it->second, cached->second.gossip->round});
+    }
+  }
+  if (queue.empty()) {
+    lazy_queue_.erase(peer);
+  } else if (next_flush_.is_never()) {
+    next_flush_ = now + config_.lazy_flush_interval;
+  }
 }
 
 void BroadcastTree::on_neighbor_down(core::Instant now, const std::string& peer) {

@@ -153,6 +153,22 @@ TEST(BroadcastTree, LostEagerLinkIsRepairedThroughIHaveAndGraft) {
   EXPECT_GT(grafts, 0U);
 }
 
+TEST(BroadcastTree, ANewNeighbourGetsRecentBroadcastsAnnouncedAndGraftsThem) {
+  Graph g(7);
+  g.add("a");
+  g.add("b");
+  g.add("c");
+  g.connect("a", "b");
+  auto id = g.tree("a").broadcast(g.now, "t", bytes("sent while c was cut off"));
+  ASSERT_TRUE(id);
+  g.run(1s);
+  EXPECT_EQ(g.delivered("c", *id), 0U);
+  g.connect("b", "c");  // a replacement link after the fact
+  g.run(2s);
+  EXPECT_EQ(g.delivered("c", *id), 1U);
+  EXPECT_GE(g.tree("c").stats().grafts_sent, 1U);
+}
+
 TEST(BroadcastTree, DedupCacheIsBoundedByCapacity) {
   Config config;
   config.cache_capacity = 10;

@@ -19,6 +19,9 @@ struct Config {
   /// IHAVEs are batched per lazy peer and flushed this often.
   core::Duration lazy_flush_interval = std::chrono::milliseconds(50);
   std::size_t max_ihave_batch = 64;  ///< Announcements per IHAVE message.
+  /// A new neighbour is sent IHAVE for messages received this recently (0: none), so a
+  /// broadcast sent while the tree was broken still reaches the nodes behind the break.
+  core::Duration announce_window = std::chrono::seconds(5);
   /// Dedup cache: ids seen (delivered) are remembered this long, at most this many.
   std::size_t cache_capacity = 16'384;
   core::Duration cache_ttl = std::chrono::minutes(5);
