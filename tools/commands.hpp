@@ -1,4 +1,5 @@
-// Subcommands of the barrel-p2p CLI.
+// Subcommands of the barrel-p2p CLI. Commands that take `exit_code` store their exit status
+// there (0 ok, 1 failure, 2 bad input or configuration); `exit_code` must outlive the App.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,7 +8,13 @@ namespace barrel_p2p::cli {
 
 /// `barrel-p2p demo`: two nodes on loopback authenticate and exchange messages.
 void add_demo_command(CLI::App& app);
-/// `barrel-p2p keys ...`: generate, show and fingerprint identities.
-void add_keys_command(CLI::App& app);
+/// `barrel-p2p keys ...`: generate, show and fingerprint identities; `keys trust ...`.
+void add_keys_command(CLI::App& app, int& exit_code);
+/// `barrel-p2p keys trust ...`: pin, unpin and list peer keys; show the trust mode.
+void add_trust_command(CLI::App& keys, int& exit_code);
+/// `barrel-p2p node --config FILE`: runs a node until SIGINT or SIGTERM.
+void add_node_command(CLI::App& app, int& exit_code);
+/// `barrel-p2p config ...`: check a configuration file, print the key reference.
+void add_config_command(CLI::App& app, int& exit_code);
 
 }  // namespace barrel_p2p::cli

@@ -1,46 +1,125 @@
-// `barrel-p2p keys`: show a node's identity from its data directory.
+// `barrel-p2p keys`: create and inspect a node's Ed25519 identity in its data directory
+// (SPEC §2.1 "On-disk layout"). The files are written by the runtime's key_files, so they
+// are created 0600 and atomically exactly as a starting node would write them.
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "barrel_p2p/node.hpp"
+#include "cli_support.hpp"
 #include "commands.hpp"
+#include "runtime/key_files.hpp"
+#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
 namespace {
 
-int show_key(const std::string& data_dir) {
-  const std::string path = data_dir + "/keys/node.pub";
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> raw{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (!in.is_open() && raw.empty()) {
-    std::fprintf(stderr, "cannot read %s\n", path.c_str());
-    return 1;
+struct GenerateOptions {
+  DataDirOptions where;
+  bool force = false;
+};
+
+int generate(const GenerateOptions& options) {
+  auto data_dir = resolve_data_dir(options.where);
+  if (!data_dir) return report("keys generate", data_dir.error());
+  auto created = runtime::create_identity(*data_dir);
+  if (!created && created.error().code == Errc::already_exists && options.force) {
+    created = runtime::rotate_identity(*data_dir);
+    if (created) {
+      std::fprintf(stderr,
+                   "replaced the identity in %s (the old pair is kept as node.key.old and "
+                   "node.pub.old); peers that pinned the old key reject this node until they "
+                   "unpin it\n",
+                   runtime::keys_directory(*data_dir).c_str());
+    }
+  } else if (!created && created.error().code == Errc::already_exists) {
+    return report("keys generate",
+                  Error{Errc::already_exists,
+                        (runtime::keys_directory(*data_dir) / "node.key").string() +
+                            " already exists; --force replaces it (keeping node.key.old)"});
   }
-  if (raw.size() != 32) {
-    std::fprintf(stderr, "%s holds %zu bytes; an Ed25519 public key has 32\n", path.c_str(),
-                 raw.size());
-    return 1;
+  if (!created) return report("keys generate", created.error());
+  std::printf("%s\n", fingerprint(created->public_key).c_str());
+  return kExitOk;
+}
+
+/// The public half of the identity in `data_dir`, checked against its secret half.
+Result<std::array<std::uint8_t, 32>> load_public_key(const std::filesystem::path& data_dir) {
+  auto identity = runtime::load_identity(data_dir);
+  if (!identity && identity.error().code == Errc::not_found) {
+    return fail(Errc::not_found, "no identity in " + runtime::keys_directory(data_dir).string() +
+                                     " (node.key is missing); create one with `barrel-p2p "
+                                     "keys generate`");
   }
-  std::array<std::uint8_t, 32> key{};
-  std::copy(raw.begin(), raw.end(), key.begin());
-  std::printf("%s\n", fingerprint(key).c_str());
-  return 0;
+  if (!identity) return Unexpected(std::move(identity).error());
+  return identity->public_key;
+}
+
+int show(const DataDirOptions& where) {
+  auto data_dir = resolve_data_dir(where);
+  if (!data_dir) return report("keys show", data_dir.error());
+  auto key = load_public_key(*data_dir);
+  if (!key) return report("keys show", key.error());
+  std::printf("fingerprint: %s\npublic key:  %s\nkey files:   %s\n", fingerprint(*key).c_str(),
+              to_hex(*key).c_str(), runtime::keys_directory(*data_dir).c_str());
+  return kExitOk;
+}
+
+struct FingerprintOptions {
+  DataDirOptions where;
+  std::string public_key_file;
+};
+
+int print_fingerprint(const FingerprintOptions& options) {
+  if (!options.public_key_file.empty()) {
+    auto bytes = runtime::read_file_exact(options.public_key_file, runtime::kIdentityKeySize);
+    if (!bytes) return report("keys fingerprint", bytes.error());
+    std::array<std::uint8_t, 32> key{};
+    std::copy(bytes->begin(), bytes->end(), key.begin());
+    std::printf("%s\n", fingerprint(key).c_str());
+    return kExitOk;
+  }
+  auto data_dir = resolve_data_dir(options.where);
+  if (!data_dir) return report("keys fingerprint", data_dir.error());
+  auto key = load_public_key(*data_dir);
+  if (!key) return report("keys fingerprint", key.error());
+  std::printf("%s\n", fingerprint(*key).c_str());
+  return kExitOk;
 }
 
 }  // namespace
 
-void add_keys_command(CLI::App& app) {
-  auto* keys = app.add_subcommand("keys", "inspect node identities");
+void add_keys_command(CLI::App& app, int& exit_code) {
+  auto* keys = app.add_subcommand("keys", "create and inspect node identities and pins");
   keys->require_subcommand(1);
-  auto* show = keys->add_subcommand("show", "print the fingerprint of a node's public key");
-  static std::string data_dir;
-  show->add_option("--data-dir", data_dir, "the node's data directory")->required();
-  show->callback([] { std::exit(show_key(data_dir)); });
+
+  auto* generate_command = keys->add_subcommand(
+      "generate",
+      "create a new Ed25519 identity (node.key 0600, node.pub); prints its fingerprint");
+  auto generate_options = std::make_shared<GenerateOptions>();
+  add_data_dir_options(*generate_command, generate_options->where);
+  generate_command->add_flag("--force", generate_options->force,
+                             "replace an existing identity (the old one is kept as *.old)");
+  generate_command->callback(
+      [&exit_code, generate_options] { exit_code = generate(*generate_options); });
+
+  auto* show_command =
+      keys->add_subcommand("show", "print the fingerprint, public key and key directory");
+  auto show_options = std::make_shared<DataDirOptions>();
+  add_data_dir_options(*show_command, *show_options);
+  show_command->callback([&exit_code, show_options] { exit_code = show(*show_options); });
+
+  auto* fingerprint_command = keys->add_subcommand(
+      "fingerprint", "print only the fingerprint (SHA256:<hex>) of the identity or of --file");
+  auto fingerprint_options = std::make_shared<FingerprintOptions>();
+  add_data_dir_options(*fingerprint_command, fingerprint_options->where);
+  fingerprint_command->add_option("--file", fingerprint_options->public_key_file,
+                                  "a raw 32-byte public key file (e.g. another node's node.pub)");
+  fingerprint_command->callback(
+      [&exit_code, fingerprint_options] { exit_code = print_fingerprint(*fingerprint_options); });
+
+  add_trust_command(*keys, exit_code);
 }
 
 }  // namespace barrel_p2p::cli

@@ -4,10 +4,14 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  // Set by the subcommand that ran; outlives `app`, whose callbacks hold a reference to it.
+  int exit_code = 0;
   CLI::App app{"barrel-p2p: secure, bounded-connection clusters over QUIC"};
   app.require_subcommand(1);
+  barrel_p2p::cli::add_node_command(app, exit_code);
+  barrel_p2p::cli::add_keys_command(app, exit_code);
+  barrel_p2p::cli::add_config_command(app, exit_code);
   barrel_p2p::cli::add_demo_command(app);
-  barrel_p2p::cli::add_keys_command(app);
   CLI11_PARSE(app, argc, argv);
-  return 0;
+  return exit_code;
 }

@@ -222,12 +222,18 @@ void Membership::on_unreachable(core::Instant now, const std::string& peer) {
 void Membership::on_timeout(core::Instant now) {
   if (left_) return;
   if (now >= next_join_) {
-    if (active_.empty() && contact_) {
+    // Re-join through the contact while the active view is empty, and also while it is under
+    // half full with no passive peer left to ask: a small island whose passive views hold only
+    // each other would otherwise never reconnect to the rest of the overlay.
+    const bool stranded =
+        active_.size() * 2 < config_.active_size &&
+        std::none_of(passive_.begin(), passive_.end(), [&](const PassiveEntry& e) {
+          return e.retry_at <= now && !is_active(e.info.name);
+        });
+    if (contact_ && !is_active(contact_->name) && (active_.empty() || stranded)) {
       send(*contact_, Join{self_});
-      next_join_ = now + config_.join_retry;
-    } else {
-      next_join_ = core::Instant::never();
     }
+    next_join_ = contact_ ? now + config_.join_retry : core::Instant::never();
   }
   if (pending_neighbor_ && pending_neighbor_->deadline <= now) {
     peer_failed(now, pending_neighbor_->name);

@@ -2,43 +2,46 @@
 
 #include <algorithm>
 
+#include "core/assert.hpp"
+
 namespace barrel_p2p::plumtree {
 
-BroadcastTree::BroadcastTree(Config config, std::string self, core::Rng& rng)
-    : config_(std::move(config)), self_(std::move(self)), rng_(rng) {}
+namespace {
+std::uint32_t next_round(std::uint32_t round) { return std::min(round + 1, kMaxRound); }
+}  // namespace
 
-void BroadcastTree::send(const std::string& peer, Message message) {
-  sends_.push_back(Send{peer, std::move(message)});
+BroadcastTree::BroadcastTree(Config config, std::string self, core::Rng& rng)
+    : config_(std::move(config)),
+      self_(std::move(self)),
+      rng_(rng),
+      cache_(config_.cache_capacity, config_.cache_ttl, config_.cache_payload_budget) {
+  BARREL_ASSERT(config_.validate().has_value(), "plumtree config must pass validate()");
+}
+
+// ---- peer sets ------------------------------------------------------------------------------
+
+bool BroadcastTree::is_neighbor(const std::string& peer) const {
+  return eager_.contains(peer) || lazy_.contains(peer);
 }
 
 void BroadcastTree::make_eager(const std::string& peer) {
+  if (!is_neighbor(peer)) return;  // a non-neighbour never enters the sets
   lazy_.erase(peer);
   eager_.insert(peer);
 }
 
 void BroadcastTree::make_lazy(const std::string& peer) {
-  if (eager_.erase(peer) > 0 || lazy_.contains(peer)) lazy_.insert(peer);
+  if (eager_.erase(peer) > 0) lazy_.insert(peer);
 }
 
 void BroadcastTree::on_neighbor_up(core::Instant now, const std::string& peer) {
-  if (peer == self_ || lazy_.contains(peer)) return;
-  eager_.insert(peer);
+  if (peer == self_ || is_neighbor(peer)) return;
+  eager_.insert(peer);  // paper §3.4: the eager set starts as every neighbour
   // Announce what we received recently: a neighbour that replaces failed ones may have missed
   // it (the tree was broken when it went out), and GRAFTs what it lacks.
-  auto& queue = lazy_queue_[peer];
-  for (auto it = cache_order_.rbegin(); it != cache_order_.rend(); ++it) {
-    if (now - it->first > config_.announce_window || queue.size() >= config_.max_ihave_batch) {
-      break;
-    }
-    auto cached = cache_.find(it->second);
-    if (cached != cache_.end() && cached->second.gossip) {
-      queue.push_back(IHave::Entry{it->second, cached->second.gossip->round});
-    }
-  }
-  if (queue.empty()) {
-    lazy_queue_.erase(peer);
-  } else if (next_flush_.is_never()) {
-    next_flush_ = now + config_.lazy_flush_interval;
+  if (config_.announce_window.count() == 0) return;
+  for (const auto& entry : cache_.recent(now, config_.announce_window, config_.max_ihave_batch)) {
+    announce(now, peer, IHave::Entry{entry.id, next_round(entry.round)});
   }
 }
 
@@ -46,19 +49,33 @@ void BroadcastTree::on_neighbor_down(core::Instant now, const std::string& peer)
   eager_.erase(peer);
   lazy_.erase(peer);
   lazy_queue_.erase(peer);
-  // Announcements from it can no longer be grafted from it: try the next announcer now.
+  swap_grafts_.erase(peer);
+  GraftBatch grafts;
   for (auto it = missing_.begin(); it != missing_.end();) {
-    auto& announcers = it->second.announcers;
-    const bool was_first = !announcers.empty() && announcers.front().first == peer;
-    std::erase_if(announcers, [&](const auto& a) { return a.first == peer; });
-    if (announcers.empty()) {
-      it = missing_.erase(it);
-      continue;
+    Missing& missing = it->second;
+    std::erase_if(missing.announcers, [&](const auto& a) { return a.first == peer; });
+    bool keep = true;
+    if (missing.grafted == peer) {
+      // Our GRAFT went to a peer that is gone: its answer will not come, try the next now.
+      missing.grafted.reset();
+      keep = !missing.announcers.empty();
+      if (keep) {
+        const std::string next = missing.announcers.front().first;
+        missing.announcers.pop_front();
+        make_eager(next);
+        grafts[next].push_back(it->first);
+        missing.grafted = next;
+        missing.deadline = now + config_.graft_retry_timeout;
+      }
+    } else if (missing.announcers.empty() && !missing.grafted) {
+      keep = false;  // nobody left to ask; a later IHAVE starts over
     }
-    if (was_first) it->second.deadline = std::min(it->second.deadline, now);
-    ++it;
+    it = keep ? std::next(it) : missing_.erase(it);
   }
+  send_grafts(grafts);
 }
+
+// ---- broadcast and delivery -----------------------------------------------------------------
 
 Result<MessageId> BroadcastTree::broadcast(core::Instant now, std::string tag,
                                            core::Bytes payload) {
@@ -72,7 +89,13 @@ Result<MessageId> BroadcastTree::broadcast(core::Instant now, std::string tag,
                                             std::to_string(config_.max_payload_size) + ")");
   }
   Gossip gossip;
-  rng_.fill(gossip.id.bytes);
+  // 128 random bits do not collide in practice; a cached id means a broken Rng, and drawing
+  // again (a bounded number of times) keeps the never-delivered-twice contract either way.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    rng_.fill(gossip.id.bytes);
+    if (!cache_.contains(gossip.id)) break;
+  }
+  BARREL_ASSERT(!cache_.contains(gossip.id), "the Rng keeps repeating message ids");
   gossip.origin = self_;
   gossip.tag = std::move(tag);
   gossip.payload = std::move(payload);
@@ -82,180 +105,213 @@ Result<MessageId> BroadcastTree::broadcast(core::Instant now, std::string tag,
   return id;
 }
 
-void BroadcastTree::remember(core::Instant now, const Gossip& m) {
-  Cached entry{now, std::nullopt};
-  if (m.payload.size() <= config_.cache_payload_budget) {
-    entry.gossip = m;
-    cached_payload_bytes_ += m.payload.size();
-  }
-  cache_.emplace(m.id, std::move(entry));
-  cache_order_.emplace_back(now, m.id);
-  while (cache_.size() > config_.cache_capacity ||
-         cached_payload_bytes_ > config_.cache_payload_budget) {
-    auto [time, oldest] = cache_order_.front();
-    cache_order_.pop_front();
-    auto it = cache_.find(oldest);
-    if (it == cache_.end()) continue;
-    if (cache_.size() > config_.cache_capacity) {
-      if (it->second.gossip) cached_payload_bytes_ -= it->second.gossip->payload.size();
-      cache_.erase(it);
-      ++stats_.cache_evictions;
-    } else if (it->second.gossip) {  // over the byte budget only: drop the payload, keep the id
-      cached_payload_bytes_ -= it->second.gossip->payload.size();
-      it->second.gossip.reset();
-      cache_order_.emplace_back(time, oldest);
-    }
-  }
-}
-
 void BroadcastTree::deliver_and_forward(core::Instant now, const std::string& from, Gossip&& m) {
-  remember(now, m);
+  stats_.cache_evictions += cache_.insert(now, m, from == self_ ? std::string() : from);
   missing_.erase(m.id);
   ++stats_.deliveries;
   deliveries_.push_back(Delivery{m.id, m.origin, m.tag, m.payload, m.round});
   Gossip forward = std::move(m);
-  forward.round = std::min(forward.round + 1, kMaxRound);
+  forward.round = next_round(forward.round);
   for (const auto& peer : eager_) {
     if (peer == from) continue;
     ++stats_.gossip_sent;
     send(peer, forward);
   }
-  for (const auto& peer : lazy_) {
-    if (peer == from) continue;
-    lazy_queue_[peer].push_back(IHave::Entry{forward.id, forward.round});
-  }
-  if (!lazy_queue_.empty() && next_flush_.is_never()) {
-    next_flush_ = now + config_.lazy_flush_interval;
-  }
-  if (config_.lazy_flush_interval.count() == 0) flush_lazy();
-}
-
-void BroadcastTree::handle(core::Instant now, const std::string& from, Gossip&& m) {
-  ++stats_.gossip_received;
-  if (cache_.contains(m.id)) {
-    ++stats_.duplicates;
-    if (eager_.contains(from)) {
-      make_lazy(from);
-      ++stats_.prunes_sent;
-      send(from, Prune{});
-    }
-    return;
-  }
-  // Optimisation: an announcer much closer to the origin should be our tree parent.
-  bool pruned = false;
-  if (config_.optimization_threshold > 0) {
-    auto missing = missing_.find(m.id);
-    if (missing != missing_.end()) {
-      for (const auto& [peer, round] : missing->second.announcers) {
-        if (round + config_.optimization_threshold <= m.round && peer != from) {
-          make_eager(peer);
-          ++stats_.grafts_sent;
-          send(peer, Graft{{m.id}});
-          make_lazy(from);
-          ++stats_.prunes_sent;
-          send(from, Prune{});
-          pruned = true;
-          break;
-        }
-      }
-    }
-  }
-  if (!pruned && (eager_.contains(from) || lazy_.contains(from))) make_eager(from);
-  deliver_and_forward(now, from, std::move(m));
-}
-
-void BroadcastTree::handle(core::Instant now, const std::string& from, const IHave& m) {
-  stats_.ihave_received += m.entries.size();
-  for (const auto& entry : m.entries) {
-    if (cache_.contains(entry.id)) continue;
-    auto [it, inserted] = missing_.try_emplace(entry.id);
-    if (inserted) it->second.deadline = now + config_.ihave_timeout;
-    auto& announcers = it->second.announcers;
-    if (announcers.size() < 16 && std::none_of(announcers.begin(), announcers.end(),
-                                               [&](const auto& a) { return a.first == from; })) {
-      announcers.emplace_back(from, entry.round);
-    }
+  // Copy the lazy set: announce() never changes it, but keep iteration obviously safe.
+  for (const auto& peer : std::vector<std::string>(lazy_.begin(), lazy_.end())) {
+    if (peer != from) announce(now, peer, IHave::Entry{forward.id, forward.round});
   }
 }
 
-void BroadcastTree::handle(core::Instant /*now*/, const std::string& from, const Graft& m) {
-  if (eager_.contains(from) || lazy_.contains(from)) make_eager(from);
-  for (const auto& id : m.ids) {
-    auto it = cache_.find(id);
-    if (it == cache_.end() || !it->second.gossip) continue;
-    Gossip copy = *it->second.gossip;
-    copy.round = std::min(copy.round + 1, kMaxRound);
-    ++stats_.gossip_sent;
-    send(from, std::move(copy));
-  }
-}
-
-void BroadcastTree::handle(core::Instant /*now*/, const std::string& from, const Prune&) {
-  make_lazy(from);
-}
+// ---- messages -------------------------------------------------------------------------------
 
 void BroadcastTree::on_message(core::Instant now, const std::string& from, Message message) {
   if (from == self_) return;
   std::visit([&](auto& m) { handle(now, from, std::move(m)); }, message);
 }
 
-void BroadcastTree::flush_lazy() {
-  for (auto& [peer, entries] : lazy_queue_) {
-    for (std::size_t start = 0; start < entries.size(); start += config_.max_ihave_batch) {
-      IHave batch;
-      auto end = std::min(entries.size(), start + config_.max_ihave_batch);
-      batch.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(start),
-                           entries.begin() + static_cast<std::ptrdiff_t>(end));
-      stats_.ihave_sent += batch.entries.size();
-      send(peer, std::move(batch));
+void BroadcastTree::handle(core::Instant now, const std::string& from, Gossip&& m) {
+  ++stats_.gossip_received;
+  if (m.tag.size() > config_.max_tag_size || m.payload.size() > config_.max_payload_size ||
+      m.round > kMaxRound) {
+    ++stats_.rejected;  // decoded with looser limits than ours: not ours to deliver
+    return;
+  }
+  if (cache_.contains(m.id)) {
+    ++stats_.duplicates;
+    auto swap = swap_grafts_.find(from);
+    if (swap != swap_grafts_.end() && swap->second == m.id) {
+      swap_grafts_.erase(swap);  // the answer to our §3.8 GRAFT: keep the new eager link
+      return;
+    }
+    if (eager_.contains(from)) {  // paper §3.5: a redundant eager link becomes lazy
+      make_lazy(from);
+      ++stats_.prunes_sent;
+      send(from, Prune{});
+    }
+    return;
+  }
+  make_eager(from);  // it may have been lazy (answering our GRAFT): it is our parent now
+  deliver_and_forward(now, from, std::move(m));
+}
+
+void BroadcastTree::handle(core::Instant now, const std::string& from, const IHave& m) {
+  stats_.ihave_received += m.entries.size();
+  for (const auto& entry : m.entries) {
+    if (cache_.contains(entry.id)) {
+      maybe_optimize(from, entry);
+    } else {
+      note_announcer(now, from, entry);
     }
   }
+}
+
+void BroadcastTree::note_announcer(core::Instant now, const std::string& from,
+                                   const IHave::Entry& entry) {
+  auto it = missing_.find(entry.id);
+  if (it == missing_.end()) {
+    if (missing_.size() >= config_.max_missing) return;  // at the bound: ignore (see Config)
+    it = missing_.emplace(entry.id, Missing{}).first;
+    it->second.deadline = now + config_.ihave_timeout;
+  }
+  Missing& missing = it->second;
+  if (missing.grafted == from || missing.announcers.size() >= config_.max_announcers) return;
+  const bool known = std::any_of(missing.announcers.begin(), missing.announcers.end(),
+                                 [&](const auto& a) { return a.first == from; });
+  if (!known) missing.announcers.emplace_back(from, entry.round);
+}
+
+// Paper §3.8: an announcer much closer to the origin than the peer that pushed us the message
+// should be our parent. GRAFT it (its answer is an expected duplicate, see swap_grafts_) and
+// PRUNE the old parent.
+void BroadcastTree::maybe_optimize(const std::string& from, const IHave::Entry& entry) {
+  if (config_.optimization_threshold == 0 || !lazy_.contains(from)) return;
+  const std::optional<std::uint32_t> round = cache_.round_of(entry.id);
+  const std::string* sender = cache_.sender_of(entry.id);
+  if (!round || sender == nullptr || *sender == from || !eager_.contains(*sender)) return;
+  if (entry.round + config_.optimization_threshold > *round) return;
+  const std::string parent = *sender;
+  ++stats_.optimizations;
+  make_eager(from);
+  swap_grafts_[from] = entry.id;
+  ++stats_.grafts_sent;
+  send(from, Graft{{entry.id}});
+  make_lazy(parent);
+  ++stats_.prunes_sent;
+  send(parent, Prune{});
+  cache_.update_route(entry.id, from, entry.round);
+}
+
+void BroadcastTree::handle(core::Instant /*now*/, const std::string& from, const Graft& m) {
+  ++stats_.grafts_received;
+  make_eager(from);  // paper §3.6: the grafting peer wants our pushes
+  // Each id answered once per GRAFT, so one message cannot make us copy a payload 1024 times;
+  // the answers are bounded by the payload budget.
+  std::set<MessageId> answered;
+  for (const auto& id : m.ids) {
+    const Gossip* cached = cache_.find_payload(id);
+    if (cached == nullptr || !answered.insert(id).second) continue;
+    Gossip copy = *cached;
+    copy.round = next_round(copy.round);
+    ++stats_.gossip_sent;
+    send(from, std::move(copy));
+  }
+}
+
+void BroadcastTree::handle(core::Instant /*now*/, const std::string& from, const Prune&) {
+  ++stats_.prunes_received;
+  make_lazy(from);
+}
+
+// ---- lazy announcements ---------------------------------------------------------------------
+
+void BroadcastTree::announce(core::Instant now, const std::string& peer,
+                             const IHave::Entry& entry) {
+  auto& queue = lazy_queue_[peer];
+  queue.push_back(entry);
+  if (queue.size() >= config_.max_ihave_batch || config_.lazy_flush_interval.count() == 0) {
+    flush_peer(peer, queue);  // a full batch goes now: no queue exceeds max_ihave_batch
+    lazy_queue_.erase(peer);
+    return;
+  }
+  if (next_flush_.is_never()) next_flush_ = now + config_.lazy_flush_interval;
+}
+
+void BroadcastTree::flush_peer(const std::string& peer, std::vector<IHave::Entry>& entries) {
+  for (std::size_t start = 0; start < entries.size(); start += config_.max_ihave_batch) {
+    IHave batch;
+    auto end = std::min(entries.size(), start + config_.max_ihave_batch);
+    batch.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(start),
+                         entries.begin() + static_cast<std::ptrdiff_t>(end));
+    stats_.ihave_sent += batch.entries.size();
+    ++stats_.ihave_messages_sent;
+    send(peer, std::move(batch));
+  }
+  entries.clear();
+}
+
+void BroadcastTree::flush_lazy() {
+  for (auto& [peer, entries] : lazy_queue_) flush_peer(peer, entries);
   lazy_queue_.clear();
   next_flush_ = core::Instant::never();
 }
 
-void BroadcastTree::expire(core::Instant now) {
-  while (!cache_order_.empty() && now - cache_order_.front().first >= config_.cache_ttl) {
-    auto it = cache_.find(cache_order_.front().second);
-    cache_order_.pop_front();
-    if (it == cache_.end() || now - it->second.seen < config_.cache_ttl) continue;
-    if (it->second.gossip) cached_payload_bytes_ -= it->second.gossip->payload.size();
-    cache_.erase(it);
-    ++stats_.cache_evictions;
-  }
+std::size_t BroadcastTree::queued_announcements(const std::string& peer) const {
+  auto it = lazy_queue_.find(peer);
+  return it == lazy_queue_.end() ? 0 : it->second.size();
 }
+
+// ---- timers ---------------------------------------------------------------------------------
 
 void BroadcastTree::on_timeout(core::Instant now) {
   if (now >= next_flush_) flush_lazy();
+  GraftBatch grafts;
   for (auto it = missing_.begin(); it != missing_.end();) {
     Missing& missing = it->second;
     if (missing.deadline > now) {
       ++it;
       continue;
     }
-    if (missing.announcers.empty()) {
+    if (missing.announcers.empty()) {  // every announcer tried: give up until a new IHAVE
       it = missing_.erase(it);
       continue;
     }
-    auto [peer, round] = missing.announcers.front();
+    // Paper §3.6: GRAFT the first announcer, make it eager, and give it graft_retry_timeout
+    // before asking the next one.
+    const std::string peer = missing.announcers.front().first;
     missing.announcers.pop_front();
     make_eager(peer);
-    ++stats_.grafts_sent;
-    send(peer, Graft{{it->first}});
+    grafts[peer].push_back(it->first);
+    missing.grafted = peer;
     missing.deadline = now + config_.graft_retry_timeout;
-    (void)round;
     ++it;
   }
-  expire(now);
+  send_grafts(grafts);
+  stats_.cache_evictions += cache_.expire(now);
+}
+
+// One GRAFT per peer for all its ids, split at the wire's list limit.
+void BroadcastTree::send_grafts(const GraftBatch& grafts) {
+  for (const auto& [peer, ids] : grafts) {
+    for (std::size_t start = 0; start < ids.size(); start += kMaxListSize) {
+      auto end = std::min(ids.size(), start + kMaxListSize);
+      ++stats_.grafts_sent;
+      send(peer, Graft{std::vector<MessageId>(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                              ids.begin() + static_cast<std::ptrdiff_t>(end))});
+    }
+  }
 }
 
 core::Instant BroadcastTree::next_deadline() const {
-  core::Instant deadline = next_flush_;
+  core::Instant deadline = std::min(next_flush_, cache_.next_expiry());
   for (const auto& [id, missing] : missing_) deadline = std::min(deadline, missing.deadline);
-  if (!cache_order_.empty()) {
-    deadline = std::min(deadline, cache_order_.front().first + config_.cache_ttl);
-  }
   return deadline;
+}
+
+// ---- outputs --------------------------------------------------------------------------------
+
+void BroadcastTree::send(const std::string& peer, Message message) {
+  sends_.push_back(Send{peer, std::move(message)});
 }
 
 std::optional<Send> BroadcastTree::poll_send() {

@@ -67,6 +67,24 @@ TEST(PlumtreeMessage, HostileBytesAreProtocolErrors) {
             "decoded");
 }
 
+TEST(PlumtreeMessage, EmptyUnknownAndNonCanonicalInputsFail) {
+  EXPECT_NE(error_of({}), "decoded");  // no type byte
+  EXPECT_NE(error_of({0}).find("unknown broadcast message type"), std::string::npos);
+  EXPECT_NE(error_of({3, 0}).find("list size"), std::string::npos);  // empty GRAFT
+  // GOSSIP whose round 1 is spelt with two varint bytes: one encoding per message.
+  core::Bytes gossip = encode(Gossip{id_of(1), 1, "o", "t", {}});
+  ASSERT_EQ(gossip[17], 1);
+  core::Bytes long_round(gossip.begin(), gossip.begin() + 17);
+  long_round.push_back(0x40);  // QUIC-style varint: 2-byte form of 1
+  long_round.push_back(0x01);
+  long_round.insert(long_round.end(), gossip.begin() + 18, gossip.end());
+  EXPECT_NE(error_of(long_round), "decoded");
+  // IHAVE announcing 2 entries but carrying 1.
+  core::Bytes short_list = encode(IHave{{{id_of(1), 1}}});
+  short_list[1] = 2;
+  EXPECT_NE(error_of(short_list), "decoded");
+}
+
 TEST(PlumtreeMessageProperty, DecodeOfEncodeIsIdentity) {
   EXPECT_TRUE(rc::check([](std::uint8_t seed, std::uint8_t round, const std::string& tag,
                            const std::vector<std::uint8_t>& payload) {

@@ -1,0 +1,94 @@
+// `barrel-p2p node --config FILE`: runs one node from a configuration file until SIGINT or
+// SIGTERM, then stops it cleanly (peers see the close at once) and exits 0.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "barrel_p2p/node.hpp"
+#include "cli_support.hpp"
+#include "commands.hpp"
+
+namespace barrel_p2p::cli {
+
+namespace {
+
+/// The CLI's own logger (stderr, the node's log level); the node has its own.
+std::shared_ptr<spdlog::logger> make_logger(const Config& config) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "barrel-p2p", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  logger->set_level(spdlog::level::from_str(config.log_level));
+  return logger;
+}
+
+/// Logs link events. Runs on the node's loop thread, so it only logs: it must not block.
+std::function<void(Event&&)> event_logger(std::shared_ptr<spdlog::logger> logger) {
+  return [logger = std::move(logger)](Event&& event) {
+    if (const auto* up = std::get_if<PeerUp>(&event)) {
+      logger->info("peer up: {} {}", up->peer, up->fingerprint);
+    } else if (const auto* down = std::get_if<PeerDown>(&event)) {
+      logger->info("peer down: {} ({})", down->peer, down->reason);
+    } else if (const auto* failure = std::get_if<AuthFailure>(&event)) {
+      logger->warn("authentication failed with {}: {}", failure->address, failure->reason);
+    } else if (const auto* message = std::get_if<Message>(&event)) {
+      // No application runs in `barrel-p2p node`: link messages are dropped.
+      logger->debug("dropped a {}-byte message from {}", message->payload.size(), message->peer);
+    }
+  };
+}
+
+/// Blocks SIGINT and SIGTERM in the calling thread. Called before Node::start so that the
+/// node's threads inherit the mask and the signals wait for sigwait() in run_node().
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int run_node(const ConfigOptions& options) {
+  auto config = load_config(options);
+  if (!config) {
+    std::fprintf(stderr, "barrel-p2p node: configuration error: %s\n",
+                 config.error().message.c_str());
+    return kExitUsage;
+  }
+  auto logger = make_logger(*config);
+  config->event_handler = event_logger(logger);
+  const sigset_t stop_signals = block_stop_signals();
+  auto node = Node::start(*config);
+  if (!node) return report("node", node.error());
+  logger->info("node {} started: cluster {}, listening on {}, fingerprint {}, trust mode {}",
+               (*node)->name(), config->cluster_name, (*node)->address(), (*node)->fingerprint(),
+               trust_mode_name((*node)->trust_mode()));
+
+  // MEMBERSHIP: joining the cluster (contacts from the configuration, HyParView join) goes
+  // here, once the node is up and before waiting for a stop signal.
+
+  int received = 0;
+  while (sigwait(&stop_signals, &received) != 0) {
+  }
+  logger->info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+  (*node)->stop();
+  logger->info("node {} stopped", (*node)->name());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_node_command(CLI::App& app, int& exit_code) {
+  auto* node = app.add_subcommand(
+      "node",
+      "run a node from a configuration file until SIGINT or SIGTERM (exit 2 on a "
+      "configuration error)");
+  auto options = std::make_shared<ConfigOptions>();
+  add_config_options(*node, *options, true);
+  node->callback([&exit_code, options] { exit_code = run_node(*options); });
+}
+
+}  // namespace barrel_p2p::cli
