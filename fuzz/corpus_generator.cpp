@@ -1,13 +1,18 @@
-// Writes the seed corpora fuzz/corpus/auth_message/ and fuzz/corpus/link_frame/ from the real
-// encoders, so seeds stay valid when formats change. Usage: fuzz_corpus_generator <fuzz/corpus>
-// Regenerate and commit the output after a wire format change.
+// Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
+// hyparview_message, plumtree_message) from the real encoders, so seeds stay valid when formats
+// change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after a wire
+// format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "proto/hyparview/hyparview_message.hpp"
+#include "proto/plumtree/plumtree_message.hpp"
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
+#include "wire/process_message.hpp"
 
 namespace {
 
@@ -81,6 +86,62 @@ bool write_link_frames(const std::filesystem::path& dir) {
   return ok;
 }
 
+// Writes seed-0, seed-1, ... (one file per encoded message).
+bool write_seeds(const std::filesystem::path& dir, const std::vector<Bytes>& seeds) {
+  bool ok = true;
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    ok = write_file(dir / ("seed-" + std::to_string(i)), seeds[i]) && ok;
+  }
+  return ok;
+}
+
+std::vector<Bytes> process_messages() {
+  const Bytes payload{'h', 'e', 'l', 'l', 'o'};
+  const wire::LocalPid a{7, 0x1122334455667788ULL};
+  const wire::LocalPid b{300, 42};
+  std::vector<Bytes> out;
+  for (const wire::ProcessMessage& message : std::vector<wire::ProcessMessage>{
+           wire::Send{a, wire::Target::of(b), payload},
+           wire::Send{a, wire::Target::named("registry"), payload},
+           wire::Call{1, a, wire::Target::of(b), payload},
+           wire::Reply{9, a, wire::ReplyStatus::ok, payload}, wire::Rpc{3, a, "add", payload},
+           wire::Monitor{4, a, wire::Target::named("svc")}, wire::MonitorAck{4, a, b},
+           wire::Demonitor{4, a},
+           wire::Down{4, a, b, wire::Reason{wire::ReasonCode::user, "crashed"}}, wire::Link{a, b},
+           wire::LinkAck{a, b}, wire::Unlink{a, b},
+           wire::Exit{a, b, wire::Reason{wire::ReasonCode::killed, ""}, false}}) {
+    out.push_back(wire::encode_process_message(message));
+  }
+  return out;
+}
+
+std::vector<Bytes> hyparview_messages() {
+  namespace hv = barrel_p2p::hyparview;
+  const hv::PeerInfo a{"alpha", "10.0.0.1:4000"};
+  const hv::PeerInfo b{"beta", ""};
+  std::vector<Bytes> out;
+  for (const hv::Message& message : std::vector<hv::Message>{
+           hv::Join{a}, hv::ForwardJoin{a, 6}, hv::JoinReply{b}, hv::Neighbor{a, true},
+           hv::NeighborReply{b, false}, hv::Disconnect{true}, hv::Shuffle{a, 6, {a, b}},
+           hv::ShuffleReply{{b}}}) {
+    out.push_back(hv::encode(message));
+  }
+  return out;
+}
+
+std::vector<Bytes> plumtree_messages() {
+  namespace pt = barrel_p2p::plumtree;
+  pt::MessageId id;
+  for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(i);
+  std::vector<Bytes> out;
+  for (const pt::Message& message :
+       std::vector<pt::Message>{pt::Gossip{id, 3, "origin-node", "topic", {1, 2, 3}},
+                                pt::IHave{{{id, 2}}}, pt::Graft{{id}}, pt::Prune{}}) {
+    out.push_back(pt::encode(message));
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,7 +153,13 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame")) {
+  for (const char* family : {"process_message", "hyparview_message", "plumtree_message"}) {
+    std::filesystem::create_directories(root / family, error);
+  }
+  if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
+      !write_seeds(root / "process_message", process_messages()) ||
+      !write_seeds(root / "hyparview_message", hyparview_messages()) ||
+      !write_seeds(root / "plumtree_message", plumtree_messages())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

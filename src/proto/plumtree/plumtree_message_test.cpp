@@ -3,10 +3,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-
 namespace barrel_p2p::plumtree {
 namespace {
 
@@ -97,21 +93,6 @@ TEST(PlumtreeMessageProperty, DecodeOfEncodeIsIdentity) {
       RC_ASSERT(*decoded == message);
     }
   }));
-}
-
-// BARREL_WRITE_CORPUS=<dir> writes one seed file per sample (fuzz/corpus/<target>/).
-TEST(MessageCorpus, WritesTheSeedCorpusWhenAsked) {
-  const char* dir = std::getenv("BARREL_WRITE_CORPUS");
-  if (dir == nullptr) GTEST_SKIP() << "set BARREL_WRITE_CORPUS to write the seed corpus";
-  std::filesystem::create_directories(dir);
-  int index = 0;
-  for (const auto& message : samples()) {
-    core::Bytes bytes = encode(message);
-    std::ofstream(std::filesystem::path(dir) / ("seed-" + std::to_string(index++)),
-                  std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
-  }
 }
 
 }  // namespace
