@@ -1,5 +1,6 @@
 #include "proto/hyparview/hyparview_message.hpp"
 
+#include <array>
 #include <type_traits>
 
 #include "wire/auth_message.hpp"
@@ -56,6 +57,13 @@ bool get_bool(core::ByteReader& r) {
 }
 
 }  // namespace
+
+const char* message_type_name(std::size_t index) {
+  static constexpr std::array<const char*, kMessageTypeCount> kNames{
+      "join",           "forward_join", "join_reply", "neighbor",
+      "neighbor_reply", "disconnect",   "shuffle",    "shuffle_reply"};
+  return index < kNames.size() ? kNames[index] : "unknown";
+}
 
 core::Bytes encode(const Message& message) {
   core::Bytes out;

@@ -75,6 +75,13 @@ struct ShuffleReply {
 using Message = std::variant<Join, ForwardJoin, JoinReply, Neighbor, NeighborReply, Disconnect,
                              Shuffle, ShuffleReply>;
 
+/// Number of message types; `Message::index()` is below it (used to count messages by type).
+inline constexpr std::size_t kMessageTypeCount = std::variant_size_v<Message>;
+
+/// A short lower-case name of the type at `index` ("join", "forward_join", ...), for logs and
+/// metrics; "unknown" when `index >= kMessageTypeCount`.
+const char* message_type_name(std::size_t index);
+
 /// The encoding of `message`.
 core::Bytes encode(const Message& message);
 /// Decodes one frame. Errors: protocol, naming what is wrong.

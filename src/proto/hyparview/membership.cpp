@@ -11,6 +11,7 @@ Membership::Membership(Config config, PeerInfo self, core::Rng& rng)
 
 void Membership::send(const PeerInfo& to, Message message) {
   ++stats_.messages_out;
+  ++stats_.messages_out_by_type.at(message.index());
   commands_.push_back(Send{to, std::move(message)});
 }
 
@@ -55,6 +56,9 @@ core::Duration Membership::backoff(std::size_t failures) const {
 }
 
 void Membership::add_active(core::Instant now, const PeerInfo& peer) {
+  // A NEIGHBOR we sent may be overtaken by another way in (its NEIGHBOR, a JOIN_REPLY); its
+  // timeout must then not fail a peer that is active.
+  if (pending_neighbor_ && pending_neighbor_->name == peer.name) pending_neighbor_.reset();
   if (peer.name == self_.name || is_active(peer.name)) return;
   remove_passive(peer.name);
   if (active_.size() >= config_.active_size) drop_random_active(now);
@@ -78,6 +82,11 @@ void Membership::drop_random_active(core::Instant now) {
   if (active_.empty()) return;
   PeerInfo victim = active_[random_index(active_.size())];
   ++stats_.evictions;
+  if (disconnected_at_.size() >= kMaxRecentDisconnects && !disconnected_at_.contains(victim.name)) {
+    disconnected_at_.erase(
+        std::min_element(disconnected_at_.begin(), disconnected_at_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; }));
+  }
   disconnected_at_[victim.name] = now;
   send(victim, Disconnect{false});
   remove_active(victim.name, DownReason::evicted);
@@ -114,6 +123,7 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
   if (PassiveEntry* entry = find_passive(name)) {
     ++entry->failures;
     if (entry->failures >= config_.max_failures) {
+      ++stats_.passive_dropped;
       remove_passive(name);
     } else {
       entry->retry_at = now + backoff(entry->failures);
@@ -202,7 +212,12 @@ void Membership::leave(core::Instant now) {
 
 void Membership::on_message(core::Instant now, const std::string& from, Message message) {
   ++stats_.messages_in;
-  if (left_ || from == self_.name) return;
+  ++stats_.messages_in_by_type.at(message.index());
+  if (from == self_.name) return;
+  if (left_) {
+    answer_after_leave(from, message);
+    return;
+  }
   start_timers(now);
   std::visit([&](const auto& m) { handle(now, from, m); }, message);
 }
@@ -253,7 +268,7 @@ void Membership::on_timeout(core::Instant now) {
   std::erase_if(disconnected_at_,
                 [&](const auto& item) { return now - item.second >= config_.neighbor_timeout; });
   if (now >= next_age_check_) {
-    std::erase_if(passive_, [&](const PassiveEntry& entry) {
+    stats_.passive_expired += std::erase_if(passive_, [&](const PassiveEntry& entry) {
       return now - entry.refreshed >= config_.passive_max_age;
     });
     next_age_check_ = now + config_.passive_max_age / 4;
@@ -303,6 +318,23 @@ void Membership::handle(core::Instant now, const std::string& from, const Join& 
   }
 }
 
+void Membership::answer_after_leave(const std::string& from, const Message& message) {
+  // These messages mean `from` holds us in its active view, or is about to (a NEIGHBOR or an
+  // accepted NEIGHBOR_REPLY): its DISCONNECT(leaving) from leave() was missed or crossed them.
+  // JOIN, a refused NEIGHBOR_REPLY, DISCONNECT and SHUFFLE_REPLY need no answer.
+  const bool counts_on_us =
+      std::holds_alternative<ForwardJoin>(message) || std::holds_alternative<JoinReply>(message) ||
+      std::holds_alternative<Neighbor>(message) || std::holds_alternative<Shuffle>(message) ||
+      (std::holds_alternative<NeighborReply>(message) && std::get<NeighborReply>(message).accepted);
+  if (!counts_on_us) return;
+  send(PeerInfo{from, ""}, Disconnect{true});
+  commands_.push_back(DropLink{from});
+}
+
+std::uint8_t Membership::capped_ttl(std::uint8_t ttl) const {
+  return static_cast<std::uint8_t>(std::min<std::size_t>(ttl, config_.active_random_walk));
+}
+
 bool Membership::repair_asymmetry(const std::string& from) {
   // FORWARD_JOIN and SHUFFLE travel only over active links, and links are ordered: one from a
   // peer that is not in our active view means it holds us while we do not hold it (its
@@ -317,12 +349,14 @@ void Membership::handle(core::Instant now, const std::string& from, const Forwar
   if (from != m.joiner.name) repair_asymmetry(from);
   const PeerInfo& joiner = m.joiner;
   if (joiner.name == self_.name || is_active(joiner.name)) return;
-  if (m.ttl == 0 || active_.size() <= 1) {
+  const std::uint8_t ttl = capped_ttl(m.ttl);
+  // Paper §4.2: accept at the end of the walk, or when we are the only way on.
+  if (ttl == 0 || active_.size() <= 1) {
     add_active(now, joiner);
     send(joiner, JoinReply{self_});
     return;
   }
-  if (m.ttl == config_.passive_random_walk) add_passive(now, joiner);
+  if (ttl == config_.passive_random_walk) add_passive(now, joiner);
   std::vector<const PeerInfo*> next;
   for (const auto& peer : active_) {
     if (peer.name != from && peer.name != joiner.name) next.push_back(&peer);
@@ -332,7 +366,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Forwar
     send(joiner, JoinReply{self_});
     return;
   }
-  send(*next[random_index(next.size())], ForwardJoin{joiner, static_cast<std::uint8_t>(m.ttl - 1)});
+  send(*next[random_index(next.size())], ForwardJoin{joiner, static_cast<std::uint8_t>(ttl - 1)});
 }
 
 void Membership::handle(core::Instant now, const std::string& from, const JoinReply& m) {
@@ -376,7 +410,17 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
 }
 
 void Membership::handle(core::Instant now, const std::string& from, const Disconnect& m) {
-  if (!is_active(from)) return;
+  if (!is_active(from)) {
+    // A peer leaving for good while not active (it was asked for a NEIGHBOR link, or is only
+    // known): forget it now instead of re-trying it until max_failures.
+    if (!m.leaving) return;
+    remove_passive(from);
+    if (pending_neighbor_ && pending_neighbor_->name == from) {
+      pending_neighbor_.reset();
+      try_neighbor(now);
+    }
+    return;
+  }
   PeerInfo info = *std::find_if(active_.begin(), active_.end(),
                                 [&](const PeerInfo& peer) { return peer.name == from; });
   remove_active(from, m.leaving ? DownReason::peer_left : DownReason::disconnected_by_peer);
@@ -388,19 +432,21 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
 void Membership::handle(core::Instant now, const std::string& from, const Shuffle& m) {
   if (m.origin.name == self_.name) return;
   repair_asymmetry(from);
-  if (m.ttl > 1 && active_.size() > 1) {
+  const std::uint8_t ttl = capped_ttl(m.ttl);
+  if (ttl > 1 && active_.size() > 1) {
     std::vector<const PeerInfo*> next;
     for (const auto& peer : active_) {
       if (peer.name != from && peer.name != m.origin.name) next.push_back(&peer);
     }
     if (!next.empty()) {
       Shuffle forward = m;
-      forward.ttl = static_cast<std::uint8_t>(m.ttl - 1);
+      forward.ttl = static_cast<std::uint8_t>(ttl - 1);
       send(*next[random_index(next.size())], std::move(forward));
       return;
     }
   }
-  send(m.origin, ShuffleReply{sample_passive(m.peers.size())});
+  // As many peers as offered (the paper's exchange), within what a SHUFFLE_REPLY may carry.
+  send(m.origin, ShuffleReply{sample_passive(std::min(m.peers.size(), kMaxShufflePeers))});
   integrate(now, m.peers);
 }
 

@@ -9,6 +9,7 @@
 // adds us too or answers DISCONNECT.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
@@ -23,68 +24,107 @@
 
 namespace barrel_p2p::hyparview {
 
-/// Deliver `message` to `to` over its link, opening an authenticated connection on demand.
+/// Deliver `message` to `to` over its link, opening an authenticated connection on demand
+/// (`to.address` says where; it may be empty when the message answers a peer over the link it
+/// used). If the link cannot be made or the send fails, call on_unreachable(to.name).
 struct Send {
   PeerInfo to;
   Message message;
 };
-/// Membership no longer needs the link to `peer` (the runtime may close it).
+/// Membership no longer needs the link to `peer`; the runtime may close it once nothing else
+/// uses it. (The brief's "Disconnect" command: named DropLink so it cannot be confused with
+/// the DISCONNECT message, which is sent with Send before it when the peer must be told.)
 struct DropLink {
   std::string peer;
 };
+/// What the runtime must do, in order.
 using Command = std::variant<Send, DropLink>;
 
+/// Why a peer left the active view.
 enum class DownReason : std::uint8_t {
   failed,                ///< its link was lost or could not be made
-  disconnected_by_peer,  ///< it sent DISCONNECT
-  evicted,               ///< we dropped it to make room
-  peer_left,             ///< it left the cluster
+  disconnected_by_peer,  ///< it sent DISCONNECT (it keeps running; it went to our passive view)
+  evicted,               ///< we dropped it to make room (we sent DISCONNECT)
+  peer_left,             ///< it left the cluster (DISCONNECT with `leaving`)
   we_left,               ///< we called leave()
 };
 
+/// `peer` entered the active view.
 struct PeerUp {
   PeerInfo peer;
 };
+/// `peer` left the active view. Every PeerUp is followed by at most one PeerDown for that peer
+/// before the next PeerUp for it.
 struct PeerDown {
   std::string peer;
   DownReason reason = DownReason::failed;
 };
+/// The active view became non-empty for the first time since construction or the last leave()
+/// (also on a node that never called join(): the first node of a cluster joins when the
+/// second one reaches it).
 struct Joined {};
+/// leave() ran.
 struct Left {};
 using MembershipEvent = std::variant<PeerUp, PeerDown, Joined, Left>;
 
+/// Counters since construction (never reset, leave() included).
 struct MembershipStats {
-  std::uint64_t messages_in = 0;
-  std::uint64_t messages_out = 0;
-  std::uint64_t joins_handled = 0;
-  std::uint64_t shuffles = 0;
-  std::uint64_t failures = 0;
-  std::uint64_t evictions = 0;
-  std::uint64_t neighbor_requests = 0;
+  std::uint64_t messages_in = 0;   ///< on_message calls (all types)
+  std::uint64_t messages_out = 0;  ///< Send commands produced (all types)
+  /// messages_in / messages_out split by `Message::index()` (see message_type_name()).
+  std::array<std::uint64_t, kMessageTypeCount> messages_in_by_type{};
+  std::array<std::uint64_t, kMessageTypeCount> messages_out_by_type{};
+  std::uint64_t joins_handled = 0;      ///< JOINs accepted as a contact
+  std::uint64_t shuffles = 0;           ///< SHUFFLEs we started
+  std::uint64_t failures = 0;           ///< lost links, failed sends, unanswered NEIGHBORs
+  std::uint64_t evictions = 0;          ///< active peers dropped to make room
+  std::uint64_t neighbor_requests = 0;  ///< NEIGHBORs we sent
+  std::uint64_t passive_expired = 0;    ///< passive entries dropped for age
+  std::uint64_t passive_dropped = 0;    ///< passive entries dropped after max_failures
 };
 
+/// One node's HyParView state. Not thread-safe: one owner calls every member. Every input may
+/// queue commands and events: drain poll_command() and poll_event() after each, then wait until
+/// next_deadline() (or the next input) and call on_timeout().
 class Membership {
  public:
-  /// `rng` must outlive this object. `self.name` must be a valid node name.
+  /// `config` must pass validate(); `self.name` must be a valid node name (wire::is_valid_name)
+  /// and `self.address` is what we advertise to others. `rng` is used for every random choice
+  /// and must outlive this object.
   Membership(Config config, PeerInfo self, core::Rng& rng);
 
-  /// Joins through `contact` (retried every join_retry until the active view is non-empty).
+  /// Joins through `contact`: sends JOIN now and again every `join_retry` while the active view
+  /// is empty (or under half full with no passive peer left to ask; see on_timeout()). Calling
+  /// it again replaces the contact; after leave() it starts over. Joining ourselves is ignored.
   void join(core::Instant now, PeerInfo contact);
-  /// Leaves: DISCONNECT(leaving) to every active peer, then ignores further input.
+  /// Leaves for good: DISCONNECT(leaving) and DropLink to every active peer (PeerDown we_left for
+  /// each), clears both views, emits Left and stops every timer. Later link and timer inputs
+  /// are ignored; a later message that assumes we are still its active peer is answered with
+  /// DISCONNECT(leaving) so that peer drops us too. join() starts again.
   void leave(core::Instant now);
-  /// A message from authenticated node `from`.
+  /// A decoded message from authenticated node `from`. Messages whose sender field is not
+  /// `from` (forged) are ignored; so is anything from ourselves.
   void on_message(core::Instant now, const std::string& from, Message message);
-  /// An established link to `peer` was lost.
+  /// An established link to `peer` was lost: if `peer` is active (or answering our NEIGHBOR),
+  /// it fails (PeerDown failed, to the passive view with backoff) and a replacement is asked.
   void on_link_down(core::Instant now, const std::string& peer);
-  /// A send to `peer` failed, or a connection to it could not be made.
+  /// A send to `peer` failed, or a connection to it could not be made: counts as a failure of
+  /// `peer` if it is in either view.
   void on_unreachable(core::Instant now, const std::string& peer);
+  /// Runs every timer due at `now` (join retry, NEIGHBOR timeout, shuffle, repair, ageing).
+  /// Calling it early is harmless.
   void on_timeout(core::Instant now);
+  /// When on_timeout() must next be called; Instant::never() when no timer runs.
   [[nodiscard]] core::Instant next_deadline() const;
 
+  /// The next command, in the order produced; nullopt when none is queued.
   std::optional<Command> poll_command();
+  /// The next event, in the order produced; nullopt when none is queued.
   std::optional<MembershipEvent> poll_event();
 
+  /// Peers we keep a link with (at most active_size; never ourselves).
   [[nodiscard]] const std::vector<PeerInfo>& active_view() const { return active_; }
+  /// Known peers kept for repairs (at most passive_size; disjoint from the active view).
   [[nodiscard]] std::vector<PeerInfo> passive_view() const;
   [[nodiscard]] bool is_active(const std::string& name) const;
   [[nodiscard]] bool is_passive(const std::string& name) const;
@@ -119,6 +159,11 @@ class Membership {
   void try_neighbor(core::Instant now, bool retries_only = false);
   /// Answers a message that only active peers send, from a peer not in our active view.
   bool repair_asymmetry(const std::string& from);
+  /// After leave(): tells a peer that still counts on us that we are gone.
+  void answer_after_leave(const std::string& from, const Message& message);
+  /// A walk TTL from a peer, capped at our own walk length so a hostile TTL cannot make a walk
+  /// longer than the configuration allows.
+  [[nodiscard]] std::uint8_t capped_ttl(std::uint8_t ttl) const;
   void do_shuffle(core::Instant now);
   void integrate(core::Instant now, const std::vector<PeerInfo>& peers);
   std::vector<PeerInfo> sample_passive(std::size_t count);
@@ -143,7 +188,11 @@ class Membership {
   std::vector<PassiveEntry> passive_;
   std::optional<PeerInfo> contact_;
   std::optional<PendingNeighbor> pending_neighbor_;
-  std::map<std::string, core::Instant> disconnected_at_;  // peers we evicted, recently
+  // Peers we sent DISCONNECT to within the last neighbor_timeout, so a JOIN_REPLY that crossed
+  // it is refused. Bound: kMaxRecentDisconnects entries; past it the oldest is forgotten (a
+  // stale JOIN_REPLY from it is then accepted, and the link heals through repair_asymmetry).
+  static constexpr std::size_t kMaxRecentDisconnects = 256;
+  std::map<std::string, core::Instant> disconnected_at_;
   bool started_ = false;
   bool joined_ = false;
   bool left_ = false;
@@ -151,6 +200,8 @@ class Membership {
   core::Instant next_shuffle_ = core::Instant::never();
   core::Instant next_repair_ = core::Instant::never();
   core::Instant next_age_check_ = core::Instant::never();
+  // Output queues. Not capped: one input queues O(active_size + shuffle_size) items and the
+  // owner drains both after every input (see the class comment).
   std::deque<Command> commands_;
   std::deque<MembershipEvent> events_;
   MembershipStats stats_;

@@ -39,7 +39,11 @@ class Net {
   }
   [[nodiscard]] bool crashed(const std::string& name) const { return crashed_.contains(name); }
 
-  /// Delivers every pending command and event until nothing moves (bounded).
+  /// Delivers every pending command and event until nothing moves (bounded). Each round
+  /// collects what every node produced, then delivers it; everything in one round was sent at
+  /// the same moment. A node closes a link the moment it outputs DropLink, so a message its
+  /// peer sent toward it in the same round was in flight on the closing connection and is lost
+  /// (as with a real connection); the node's own messages before the DropLink still arrive.
   void settle() {
     for (int round = 0; round < 10'000; ++round) {
       bool moved = false;
@@ -53,6 +57,10 @@ class Net {
           moved = true;
           pending_.push_back({name, std::move(*command)});
         }
+      }
+      closing_.clear();
+      for (const auto& [from, command] : pending_) {
+        if (const auto* drop = std::get_if<DropLink>(&command)) closing_.insert({from, drop->peer});
       }
       while (!pending_.empty()) {
         auto [from, command] = std::move(pending_.front());
@@ -85,6 +93,14 @@ class Net {
     }
     std::erase_if(links_,
                   [&](const auto& pair) { return pair.first == name || pair.second == name; });
+    settle();
+  }
+
+  /// The link between `a` and `b` breaks (both ends see it, as with a real connection).
+  void cut(const std::string& a, const std::string& b) {
+    if (a == b || links_.erase(link(a, b)) == 0) return;
+    if (!crashed_.contains(a)) nodes_.at(a)->on_link_down(now, b);
+    if (!crashed_.contains(b)) nodes_.at(b)->on_link_down(now, a);
     settle();
   }
 
@@ -140,6 +156,10 @@ class Net {
 
   core::Instant now = core::Instant::from_nanos(1'000'000'000);
   std::vector<Traced> trace;
+  std::vector<Traced> lost;
+  std::vector<std::string>* journal =
+      nullptr;  // when set, a line per delivery (debugging)  // messages that crossed a DropLink of
+                // their receiver
 
  private:
   static std::pair<std::string, std::string> link(const std::string& a, const std::string& b) {
@@ -148,12 +168,22 @@ class Net {
 
   void deliver(const std::string& from, Command command) {
     if (auto* drop = std::get_if<DropLink>(&command)) {
+      if (journal) journal->push_back(from + " droplink " + drop->peer);
       if (links_.erase(link(from, drop->peer)) > 0 && !crashed_.contains(drop->peer)) {
         nodes_.at(drop->peer)->on_link_down(now, from);
       }
       return;
     }
     auto& send = std::get<Send>(command);
+    if (closing_.contains({send.to.name, from})) {  // lost with the closing link
+      if (journal) journal->push_back(from + " -> " + send.to.name + " LOST");
+      lost.push_back({from, send.to.name, std::move(send.message)});
+      return;
+    }
+    if (journal) {
+      journal->push_back(from + " -> " + send.to.name + " " +
+                         message_type_name(send.message.index()));
+    }
     trace.push_back({from, send.to.name, send.message});
     auto target = nodes_.find(send.to.name);
     if (target == nodes_.end() || crashed_.contains(send.to.name)) {
@@ -170,6 +200,7 @@ class Net {
   std::map<std::string, std::vector<MembershipEvent>> events_;
   std::set<std::string> crashed_;
   std::set<std::pair<std::string, std::string>> links_;
+  std::set<std::pair<std::string, std::string>> closing_;  // (closer, peer) this round
   std::deque<std::pair<std::string, Command>> pending_;
 };
 

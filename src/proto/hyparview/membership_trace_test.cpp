@@ -1,0 +1,368 @@
+// One Membership core driven by hand: every input is followed by an exact check of the commands
+// and events it produced (CAF-style traces), on simulated time.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "proto/hyparview/membership.hpp"
+
+namespace barrel_p2p::hyparview {
+namespace {
+
+using namespace std::chrono_literals;
+
+PeerInfo peer(const std::string& name) { return {name, name + ":7000"}; }
+
+// A core under test plus helpers that drain its outputs after each input.
+class Core {
+ public:
+  explicit Core(Config config = {}) : rng_(42), core_(config, peer("me"), rng_) {}
+
+  Membership& operator*() { return core_; }
+  Membership* operator->() { return &core_; }
+
+  std::vector<Command> commands() {
+    std::vector<Command> out;
+    while (auto command = core_.poll_command()) out.push_back(std::move(*command));
+    return out;
+  }
+  std::vector<MembershipEvent> events() {
+    std::vector<MembershipEvent> out;
+    while (auto event = core_.poll_event()) out.push_back(std::move(*event));
+    return out;
+  }
+  /// Makes `names` active through high-priority NEIGHBOR requests, draining the answers.
+  void make_active(const std::vector<std::string>& names) {
+    for (const auto& name : names) core_.on_message(now, name, Neighbor{peer(name), true});
+    commands();
+    events();
+  }
+  /// Jumps to the next deadline and fires it; the commands it produced.
+  std::vector<Command> fire_next() {
+    now = core_.next_deadline();
+    core_.on_timeout(now);
+    return commands();
+  }
+
+  core::Instant now = core::Instant::from_nanos(5'000'000'000);
+
+ private:
+  core::SeededRng rng_;
+  Membership core_;
+};
+
+template <typename M>
+const M* sent(const Command& command, const std::string& to) {
+  const auto* send = std::get_if<Send>(&command);
+  if (send == nullptr || send->to.name != to) return nullptr;
+  return std::get_if<M>(&send->message);
+}
+
+bool dropped(const Command& command, const std::string& peer) {
+  const auto* drop = std::get_if<DropLink>(&command);
+  return drop != nullptr && drop->peer == peer;
+}
+
+TEST(MembershipTrace, JoinOnAFullContactEvictsOneAndForwardsToTheRest) {
+  Config config;
+  config.active_size = 2;
+  Core core(config);
+  core.make_active({"x", "y"});
+  core->on_message(core.now, "z", Join{peer("z")});
+  auto commands = core.commands();
+  // DISCONNECT + DropLink to the victim, JOIN_REPLY to the joiner, FORWARD_JOIN(ttl = ARWL) to
+  // the one remaining active peer, and nothing else.
+  ASSERT_EQ(commands.size(), 4U);
+  const std::string victim = sent<Disconnect>(commands[0], "x") != nullptr ? "x" : "y";
+  const std::string kept = victim == "x" ? "y" : "x";
+  ASSERT_NE(sent<Disconnect>(commands[0], victim), nullptr);
+  EXPECT_FALSE(sent<Disconnect>(commands[0], victim)->leaving);
+  EXPECT_TRUE(dropped(commands[1], victim));
+  ASSERT_NE(sent<JoinReply>(commands[2], "z"), nullptr);
+  EXPECT_EQ(sent<JoinReply>(commands[2], "z")->sender, peer("me"));
+  ASSERT_NE(sent<ForwardJoin>(commands[3], kept), nullptr);
+  EXPECT_EQ(sent<ForwardJoin>(commands[3], kept)->ttl, config.active_random_walk);
+  EXPECT_EQ(sent<ForwardJoin>(commands[3], kept)->joiner, peer("z"));
+  EXPECT_TRUE(core->is_active("z"));
+  EXPECT_TRUE(core->is_passive(victim));
+  auto events = core.events();
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(std::get<PeerDown>(events[0]).peer, victim);
+  EXPECT_EQ(std::get<PeerDown>(events[0]).reason, DownReason::evicted);
+  EXPECT_EQ(std::get<PeerUp>(events[1]).peer, peer("z"));
+}
+
+TEST(MembershipTrace, ForwardJoinGoesPassiveAtThePassiveWalkAndForwardsOneShorter) {
+  Core core;
+  core.make_active({"p1", "p2"});
+  core->on_message(core.now, "p1", ForwardJoin{peer("j"), 3});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  ASSERT_NE(sent<ForwardJoin>(commands[0], "p2"), nullptr);  // never back to the sender
+  EXPECT_EQ(sent<ForwardJoin>(commands[0], "p2")->ttl, 2);
+  EXPECT_TRUE(core->is_passive("j"));
+  EXPECT_FALSE(core->is_active("j"));
+
+  core->on_message(core.now, "p2", ForwardJoin{peer("k"), 4});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_EQ(sent<ForwardJoin>(commands[0], "p1")->ttl, 3);
+  EXPECT_FALSE(core->is_passive("k"));  // only at ttl == passive_random_walk
+}
+
+TEST(MembershipTrace, ForwardJoinEndsInTheActiveViewWithAReplyToTheJoiner) {
+  Core core;
+  core.make_active({"p1", "p2"});
+  core->on_message(core.now, "p1", ForwardJoin{peer("j"), 0});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_NE(sent<JoinReply>(commands[0], "j"), nullptr);
+  EXPECT_TRUE(core->is_active("j"));
+
+  // With a single active peer (the sender) the walk ends here whatever the TTL.
+  Core lonely;
+  lonely.make_active({"p1"});
+  lonely->on_message(lonely.now, "p1", ForwardJoin{peer("j"), 5});
+  commands = lonely.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_NE(sent<JoinReply>(commands[0], "j"), nullptr);
+}
+
+TEST(MembershipTrace, HostileWalkLengthsAreCappedAtTheConfiguredWalk) {
+  Core core;
+  core.make_active({"p1", "p2"});
+  core->on_message(core.now, "p1", ForwardJoin{peer("j"), 255});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_EQ(sent<ForwardJoin>(commands[0], "p2")->ttl, core->config().active_random_walk - 1);
+  core->on_message(core.now, "p1", Shuffle{peer("o"), 200, {peer("o")}});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_EQ(sent<Shuffle>(commands[0], "p2")->ttl, core->config().active_random_walk - 1);
+}
+
+TEST(MembershipTrace, ShuffleAtTheEndOfItsWalkIsAnsweredStraightToTheOrigin) {
+  Core core;
+  core.make_active({"p1", "p2"});
+  core->on_message(core.now, "p1", ShuffleReply{{peer("q1"), peer("q2")}});
+  core.commands();
+  core->on_message(core.now, "p1", Shuffle{peer("o"), 1, {peer("o"), peer("s1")}});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  const auto* send = std::get_if<Send>(&commands[0]);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->to, peer("o"));  // with its advertised address: we have no link to it
+  const auto& reply = std::get<ShuffleReply>(send->message);
+  EXPECT_EQ(reply.peers.size(), 2U);  // as many as offered
+  EXPECT_TRUE(core->is_passive("o"));
+  EXPECT_TRUE(core->is_passive("s1"));
+}
+
+TEST(MembershipTrace, NeighborHighPriorityIsAlwaysAcceptedLowOnlyWithRoom) {
+  Config config;
+  config.active_size = 1;
+  Core core(config);
+  core.make_active({"a"});
+  core->on_message(core.now, "b", Neighbor{peer("b"), false});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  ASSERT_NE(sent<NeighborReply>(commands[0], "b"), nullptr);
+  EXPECT_FALSE(sent<NeighborReply>(commands[0], "b")->accepted);
+  EXPECT_TRUE(core->is_passive("b"));
+  EXPECT_TRUE(core->is_active("a"));
+
+  core->on_message(core.now, "c", Neighbor{peer("c"), true});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 3U);  // evict a (DISCONNECT, DropLink), accept c
+  EXPECT_NE(sent<Disconnect>(commands[0], "a"), nullptr);
+  EXPECT_TRUE(dropped(commands[1], "a"));
+  EXPECT_TRUE(sent<NeighborReply>(commands[2], "c")->accepted);
+  EXPECT_EQ(core->active_view(), std::vector<PeerInfo>{peer("c")});
+}
+
+// Lost at `start`, then every NEIGHBOR fails: the times of the NEIGHBORs sent to "b".
+std::vector<core::Duration> retry_times(Core& core, int limit) {
+  const core::Instant start = core.now;
+  std::vector<core::Duration> out;
+  for (int i = 0; i < 200 && core->is_passive("b") && static_cast<int>(out.size()) < limit; ++i) {
+    for (const auto& command : core.fire_next()) {
+      if (sent<Neighbor>(command, "b") != nullptr) {
+        out.push_back(core.now - start);
+        core->on_unreachable(core.now, "b");
+      }
+    }
+  }
+  return out;
+}
+
+TEST(MembershipTrace, LostPeerIsRetriedWithDoublingBackoffAndDroppedAfterMaxFailures) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"b"});
+  core->on_link_down(core.now, "b");  // failure 1
+  auto events = core.events();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(std::get<PeerDown>(events[0]).reason, DownReason::failed);
+  EXPECT_TRUE(core->is_passive("b"));
+  // Failures 2..5 come from the NEIGHBORs at 1 s, 1+2 s, 1+2+4 s, 1+2+4+8 s.
+  EXPECT_EQ(retry_times(core, 10), (std::vector<core::Duration>{1s, 3s, 7s, 15s}));
+  EXPECT_FALSE(core->is_passive("b"));
+  EXPECT_EQ(core->stats().passive_dropped, 1U);
+}
+
+TEST(MembershipTrace, BackoffStopsDoublingAtItsMaximum) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  config.backoff_max = 3s;
+  config.max_failures = 7;
+  Core core(config);
+  core.make_active({"b"});
+  core->on_link_down(core.now, "b");
+  EXPECT_EQ(retry_times(core, 10), (std::vector<core::Duration>{1s, 3s, 6s, 9s, 12s, 15s}));
+}
+
+TEST(MembershipTrace, AnAcceptedNeighborResetsTheFailureCount) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"b"});
+  core->on_link_down(core.now, "b");
+  EXPECT_EQ(retry_times(core, 2), (std::vector<core::Duration>{1s, 3s}));  // 3 failures
+  // The next NEIGHBOR succeeds.
+  bool asked = false;
+  while (!asked) {
+    for (const auto& command : core.fire_next()) asked |= sent<Neighbor>(command, "b") != nullptr;
+  }
+  core->on_message(core.now, "b", NeighborReply{peer("b"), true});
+  ASSERT_TRUE(core->is_active("b"));
+  core->on_link_down(core.now, "b");
+  // Counted from one again: 1 s, then 2 s (not 8 s, 16 s).
+  EXPECT_EQ(retry_times(core, 2), (std::vector<core::Duration>{1s, 3s}));
+}
+
+TEST(MembershipTrace, JoinIsRetriedUntilAnActivePeerExists) {
+  Config config;
+  config.join_retry = 2s;
+  Core core(config);
+  const core::Instant start = core.now;
+  core->join(core.now, peer("c"));
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_EQ(std::get<Send>(commands[0]).to, peer("c"));
+  EXPECT_NE(sent<Join>(commands[0], "c"), nullptr);
+  std::vector<core::Duration> joins;
+  while (core->next_deadline() - start <= 7s) {
+    for (const auto& command : core.fire_next()) {
+      if (sent<Join>(command, "c") != nullptr) joins.push_back(core.now - start);
+    }
+  }
+  EXPECT_EQ(joins, (std::vector<core::Duration>{2s, 4s, 6s}));
+  core->on_message(core.now, "c", JoinReply{peer("c")});
+  auto events = core.events();
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(std::get<PeerUp>(events[0]).peer, peer("c"));
+  EXPECT_TRUE(std::holds_alternative<Joined>(events[1]));
+  while (core.now - start < 30s) {
+    for (const auto& command : core.fire_next()) EXPECT_EQ(sent<Join>(command, "c"), nullptr);
+  }
+}
+
+TEST(MembershipTrace, PassiveEntriesAgeOut) {
+  Config config;
+  config.passive_max_age = std::chrono::minutes(1);
+  config.shuffle_interval = std::chrono::hours(10);
+  config.active_size = 1;  // full: no NEIGHBOR probes that would fail the entries first
+  Core core(config);
+  core.make_active({"p"});
+  core->on_message(core.now, "p", ShuffleReply{{peer("q1"), peer("q2")}});
+  ASSERT_EQ(core->passive_view().size(), 2U);
+  const core::Instant learned = core.now;
+  while (core.now - learned < std::chrono::minutes(1)) core.fire_next();
+  ASSERT_LT(core.now - learned, std::chrono::minutes(2));
+  EXPECT_TRUE(core->passive_view().empty());
+  EXPECT_EQ(core->stats().passive_expired, 2U);
+}
+
+TEST(MembershipTrace, LeaveDisconnectsEveryoneAndAnswersLateMessages) {
+  Core core;
+  core.make_active({"a", "b"});
+  core->leave(core.now);
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 4U);
+  EXPECT_TRUE(sent<Disconnect>(commands[0], "a")->leaving);
+  EXPECT_TRUE(dropped(commands[1], "a"));
+  EXPECT_TRUE(sent<Disconnect>(commands[2], "b")->leaving);
+  EXPECT_TRUE(dropped(commands[3], "b"));
+  auto events = core.events();
+  ASSERT_EQ(events.size(), 3U);
+  EXPECT_EQ(std::get<PeerDown>(events[0]).reason, DownReason::we_left);
+  EXPECT_EQ(std::get<PeerDown>(events[1]).reason, DownReason::we_left);
+  EXPECT_TRUE(std::holds_alternative<Left>(events[2]));
+  EXPECT_EQ(core->next_deadline(), core::Instant::never());
+
+  // A FORWARD_JOIN that crossed our DISCONNECT: its sender still holds us; tell it again.
+  core->on_message(core.now, "c", ForwardJoin{peer("j"), 3});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 2U);
+  EXPECT_TRUE(sent<Disconnect>(commands[0], "c")->leaving);
+  // A JOIN or a link loss changes nothing.
+  core->on_message(core.now, "d", Join{peer("d")});
+  core->on_link_down(core.now, "a");
+  core->on_timeout(core.now + std::chrono::hours(1));
+  EXPECT_TRUE(core.commands().empty());
+  EXPECT_TRUE(core.events().empty());
+  EXPECT_TRUE(core->active_view().empty());
+}
+
+TEST(MembershipTrace, ALeavingPeerIsForgottenEvenWhenOnlyPassive) {
+  Core core;
+  core.make_active({"p"});
+  core->on_message(core.now, "p", ShuffleReply{{peer("q")}});
+  ASSERT_TRUE(core->is_passive("q"));
+  core->on_message(core.now, "q", Disconnect{false});
+  EXPECT_TRUE(core->is_passive("q"));  // not leaving: still a candidate
+  core->on_message(core.now, "q", Disconnect{true});
+  EXPECT_FALSE(core->is_passive("q"));
+}
+
+TEST(MembershipTrace, StatsCountMessagesByType) {
+  Core core;
+  core->on_message(core.now, "z", Join{peer("z")});
+  core.commands();
+  const auto& stats = core->stats();
+  EXPECT_EQ(stats.messages_in, 1U);
+  EXPECT_EQ(stats.messages_in_by_type[Message(Join{}).index()], 1U);
+  EXPECT_EQ(stats.messages_out_by_type[Message(JoinReply{}).index()], 1U);
+  EXPECT_EQ(stats.messages_out, 1U);
+  EXPECT_EQ(stats.joins_handled, 1U);
+  EXPECT_STREQ(message_type_name(Message(Join{}).index()), "join");
+  EXPECT_STREQ(message_type_name(Message(ShuffleReply{}).index()), "shuffle_reply");
+  EXPECT_STREQ(message_type_name(kMessageTypeCount), "unknown");
+}
+
+TEST(MembershipTrace, APeerThatBecameActiveIsNotFailedByItsNeighborTimeout) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"p"});
+  core->on_message(core.now, "p", ShuffleReply{{peer("q")}});
+  core.commands();
+  bool asked = false;
+  while (!asked) {
+    for (const auto& command : core.fire_next()) asked |= sent<Neighbor>(command, "q") != nullptr;
+  }
+  // Our NEIGHBOR is lost; q asks us in turn, and we accept.
+  core->on_message(core.now, "q", Neighbor{peer("q"), false});
+  ASSERT_TRUE(core->is_active("q"));
+  core.events();
+  const core::Instant asked_at = core.now;
+  while (core.now - asked_at <= 2 * config.neighbor_timeout) core.fire_next();
+  EXPECT_TRUE(core->is_active("q"));
+  EXPECT_TRUE(core.events().empty());
+  EXPECT_EQ(core->stats().failures, 0U);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::hyparview
