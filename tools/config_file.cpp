@@ -151,6 +151,26 @@ class ConfigBuilder {
   std::map<std::string, std::string> origins_;  ///< "table.key" -> where it was last set
 };
 
+/// A TOML array of strings. Errors: invalid_argument naming the key (and the item's index).
+Result<ConfigValue> list_value(const std::string& name, const toml::node& node,
+                               std::string_view origin) {
+  const auto* array = node.as_array();
+  if (!array) {
+    return refuse(where_in(origin, node.source()), name,
+                  "expected an array of strings, got " + std::string(toml_type_name(node.type())));
+  }
+  std::vector<std::string> items;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto* text = (*array)[i].as_string();
+    if (!text) {
+      return refuse(where_in(origin, (*array)[i].source()), name + "[" + std::to_string(i) + "]",
+                    "expected a string, got " + std::string(toml_type_name((*array)[i].type())));
+    }
+    items.push_back(text->get());
+  }
+  return ConfigValue::of_items(std::move(items));
+}
+
 /// The node's value as the key's kind. Errors: invalid_argument naming the key and the type.
 Result<ConfigValue> value_of(const ConfigKey& key, const toml::node& node,
                              std::string_view origin) {
@@ -171,6 +191,7 @@ Result<ConfigValue> value_of(const ConfigKey& key, const toml::node& node,
     case KeyKind::integer:
       if (const auto* number = node.as_integer()) return ConfigValue::of_number(number->get());
       return wrong(node, name);
+    case KeyKind::string_list: return list_value(name, node, origin);
     case KeyKind::string_map: break;
   }
   const auto* table = node.as_table();

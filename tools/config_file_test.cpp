@@ -50,6 +50,17 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"connections.endpoint_dir", "\"/run/barrel\""},
       {"connections.reaper_min_age_ms", "0"},
       {"connections.reaper_interval_ms", "0"},
+      {"membership.contacts", "[\"10.0.0.2:4000\", \"[::1]:4001\"]"},
+      {"membership.contact_retry_ms", "2500"},
+      {"membership.advertise_address", "\"203.0.113.7:4000\""},
+      {"membership.active_view_size", "6"},
+      {"membership.passive_view_size", "40"},
+      {"membership.active_random_walk", "7"},
+      {"membership.passive_random_walk", "4"},
+      {"membership.shuffle_interval_ms", "5000"},
+      {"membership.shuffle_size", "10"},
+      {"membership.ihave_timeout_ms", "300"},
+      {"membership.max_broadcast_size", "4096"},
       {"log.level", "\"debug\""},
   };
 }
@@ -113,7 +124,52 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(config->endpoint_dir, "/run/barrel");
   EXPECT_EQ(config->reaper_min_age, 0ms);
   EXPECT_EQ(config->reaper_interval, 0ms);
+  const MembershipConfig& m = config->membership;
+  EXPECT_EQ(m.contacts, (std::vector<std::string>{"10.0.0.2:4000", "[::1]:4001"}));
+  EXPECT_EQ(m.contact_retry, 2500ms);
+  EXPECT_EQ(m.advertise_address, "203.0.113.7:4000");
+  EXPECT_EQ(m.active_view_size, 6u);
+  EXPECT_EQ(m.passive_view_size, 40u);
+  EXPECT_EQ(m.active_random_walk, 7u);
+  EXPECT_EQ(m.passive_random_walk, 4u);
+  EXPECT_EQ(m.shuffle_interval, 5000ms);
+  EXPECT_EQ(m.shuffle_size, 10u);
+  EXPECT_EQ(m.ihave_timeout, 300ms);
+  EXPECT_EQ(m.max_broadcast_size, 4096u);
   EXPECT_EQ(config->log_level, "debug");
+}
+
+TEST(ConfigFile, ContactsMustBeAnArrayOfAddresses) {
+  std::string message = error_of(std::string(kMinimal) + "[membership]\ncontacts = \"a:1\"\n");
+  EXPECT_NE(message.find("test.toml:6: membership.contacts: expected an array of strings, got "
+                         "string"),
+            std::string::npos)
+      << message;
+  message = error_of(std::string(kMinimal) + "[membership]\ncontacts = [\"10.0.0.1:1\", 7]\n");
+  EXPECT_NE(message.find("membership.contacts[1]: expected a string, got integer"),
+            std::string::npos)
+      << message;
+  message = error_of(std::string(kMinimal) + "[membership]\ncontacts = [\"nowhere\"]\n");
+  EXPECT_NE(message.find("test.toml:6: membership.contacts: 'nowhere'"), std::string::npos)
+      << message;
+  message = error_of(std::string(kMinimal) +
+                     "[membership]\nactive_random_walk = 2\npassive_random_walk = 3\n");
+  EXPECT_NE(message.find("membership.passive_random_walk: must not exceed active_random_walk"),
+            std::string::npos)
+      << message;
+}
+
+TEST(ConfigFile, ContactsOverrideIsCommaSeparated) {
+  const ConfigOverride set{"membership.contacts", "127.0.0.1:4000,,127.0.0.1:4001", "--set"};
+  auto config = parse_config(kMinimal, "test.toml", std::span(&set, 1));
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->membership.contacts,
+            (std::vector<std::string>{"127.0.0.1:4000", "127.0.0.1:4001"}));
+  const ConfigOverride clear{"membership.contacts", "", "--set"};
+  const std::string with = std::string(kMinimal) + "[membership]\ncontacts = [\"127.0.0.1:1\"]\n";
+  config = parse_config(with, "test.toml", std::span(&clear, 1));
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->membership.contacts.empty());
 }
 
 TEST(ConfigFile, ClusterSecretInline) {
@@ -158,8 +214,8 @@ TEST(ConfigFile, UnknownKeyIsRefused) {
 }
 
 TEST(ConfigFile, UnknownTableIsRefused) {
-  const std::string message = error_of(std::string(kMinimal) + "[membership]\nfanout = 3\n");
-  EXPECT_NE(message.find("unknown table [membership]"), std::string::npos) << message;
+  const std::string message = error_of(std::string(kMinimal) + "[gossip]\nfanout = 3\n");
+  EXPECT_NE(message.find("unknown table [gossip]"), std::string::npos) << message;
 }
 
 TEST(ConfigFile, KeyOutsideATableIsRefused) {
@@ -346,6 +402,13 @@ TEST(ConfigFile, LoadsAFile) {
   auto config = load_config_file(path);
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->node_name, "alice");
+}
+
+TEST(ConfigFile, ExampleFileParses) {
+  const std::string path = std::string(BARREL_SOURCE_DIR) + "/examples/node.toml";
+  auto config = load_config_file(path);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->membership.contacts, std::vector<std::string>{"127.0.0.1:4001"});
 }
 
 TEST(ConfigKeys, EveryKeyIsDocumented) {

@@ -23,6 +23,8 @@ constexpr std::int64_t kBusyPollUsMax = 1'000'000;
 constexpr std::size_t kSecretFileSizeMax = 4096;
 /// Most entries of a string_map key (e.g. connections.addresses); beyond it the value is refused.
 constexpr std::size_t kStringMapEntriesMax = 10'000;
+/// Most items of a string_list key (e.g. membership.contacts).
+constexpr std::size_t kStringListItemsMax = 1'000;
 
 /// Largest max_frame_size Config::validate() accepts (1 GiB).
 constexpr std::int64_t kFrameSizeMax = std::int64_t{1} << 30;
@@ -40,6 +42,7 @@ constexpr ValueRule choice_rule(std::string_view choices) {
 constexpr ValueRule string_rule{.kind = KeyKind::string, .min = 0, .max = 0, .choices = {}};
 constexpr ValueRule path_rule{.kind = KeyKind::path, .min = 0, .max = 0, .choices = {}};
 constexpr ValueRule map_rule{.kind = KeyKind::string_map, .min = 0, .max = 0, .choices = {}};
+constexpr ValueRule list_rule{.kind = KeyKind::string_list, .min = 0, .max = 0, .choices = {}};
 constexpr ValueRule positive_rule = integer_rule(1, kInt64Max);
 constexpr ValueRule duration_rule = integer_rule(1, kDurationMsMax);
 constexpr ValueRule duration_or_zero_rule = integer_rule(0, kDurationMsMax);
@@ -55,57 +58,79 @@ std::string toml_string(std::string_view text) {
   return out + "\"";
 }
 
-template <auto Member>
+/// The Config member reached through `Members` (one member pointer, or a chain such as
+/// &Config::membership, &MembershipConfig::contacts).
+template <auto... Members, typename Root>
+auto& member(Root& root) {
+  return (root.*....*Members);
+}
+
+template <auto... Members>
 ConfigAccess string_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
-            config.*Member = value.text;
+            member<Members...>(config) = value.text;
             return {};
           },
-          [](const Config& config) { return toml_string(config.*Member); }};
+          [](const Config& config) { return toml_string(member<Members...>(config)); }};
 }
 
-template <auto Member>
+template <auto... Members>
 ConfigAccess path_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
-            config.*Member = std::filesystem::path(value.text);
+            member<Members...>(config) = std::filesystem::path(value.text);
             return {};
           },
-          [](const Config& config) { return toml_string((config.*Member).string()); }};
+          [](const Config& config) { return toml_string(member<Members...>(config).string()); }};
 }
 
-template <auto Member>
+template <auto... Members>
 ConfigAccess size_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
-            config.*Member = static_cast<std::size_t>(value.number);
+            member<Members...>(config) = static_cast<std::size_t>(value.number);
             return {};
           },
-          [](const Config& config) { return std::to_string(config.*Member); }};
+          [](const Config& config) { return std::to_string(member<Members...>(config)); }};
 }
 
 /// A std::chrono::duration member set from an integer count of its own unit.
-template <auto Member>
+template <auto... Members>
 ConfigAccess duration_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
-            using Duration = std::remove_reference_t<decltype(config.*Member)>;
-            config.*Member = Duration(value.number);
+            using Duration = std::remove_reference_t<decltype(member<Members...>(config))>;
+            member<Members...>(config) = Duration(value.number);
             return {};
           },
-          [](const Config& config) { return std::to_string((config.*Member).count()); }};
+          [](const Config& config) { return std::to_string(member<Members...>(config).count()); }};
 }
 
-template <auto Member>
+template <auto... Members>
 ConfigAccess string_map_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
             const auto& entries = value.entries;
-            (config.*Member) = {entries.begin(), entries.end()};
+            member<Members...>(config) = {entries.begin(), entries.end()};
             return {};
           },
           [](const Config& config) {
             std::string out = "{";
-            for (const auto& [name, text] : config.*Member) {
+            for (const auto& [name, text] : member<Members...>(config)) {
               out += (out.size() > 1 ? ", " : " ") + name + " = " + toml_string(text);
             }
             return out + (out.size() > 1 ? " }" : "}");
+          }};
+}
+
+template <auto... Members>
+ConfigAccess string_list_field() {
+  return {[](Config& config, const ConfigValue& value) -> Result<void> {
+            member<Members...>(config) = value.items;
+            return {};
+          },
+          [](const Config& config) {
+            std::string out = "[";
+            for (const auto& item : member<Members...>(config)) {
+              out += (out.size() > 1 ? ", " : "") + toml_string(item);
+            }
+            return out + "]";
           }};
 }
 
@@ -351,6 +376,82 @@ const std::vector<ConfigKey>& key_table() {
        .rule = duration_or_zero_rule,
        .access = duration_field<&Config::reaper_interval>(),
        .doc = "Milliseconds between idle-reaper sweeps; 0 disables the reaper."},
+      // [membership]
+      {.table = "membership",
+       .name = "contacts",
+       .field = "membership.contacts",
+       .rule = list_rule,
+       .access = string_list_field<&Config::membership, &MembershipConfig::contacts>(),
+       .doc = "Nodes to join through at start, `\"ip:port\"` each (a numeric IP or `localhost`), "
+              "e.g. `contacts = [\"10.0.0.1:4000\"]`. Tried in turn until one answers, again "
+              "every `membership.contact_retry_ms` while no peer is active. Empty: this node "
+              "waits for others to join it. Override: `10.0.0.1:4000,10.0.0.2:4000`."},
+      {.table = "membership",
+       .name = "contact_retry_ms",
+       .field = "membership.contact_retry",
+       .rule = duration_rule,
+       .access = duration_field<&Config::membership, &MembershipConfig::contact_retry>(),
+       .doc = "Milliseconds between join attempts while the active view is empty."},
+      {.table = "membership",
+       .name = "advertise_address",
+       .field = "membership.advertise_address",
+       .rule = string_rule,
+       .access = string_field<&Config::membership, &MembershipConfig::advertise_address>(),
+       .doc = "`host:port` other nodes should dial to reach this one, sent in membership "
+              "messages. Empty: the bound `node.listen` address (set it behind NAT or when "
+              "listening on a port chosen at start is not what peers can reach)."},
+      {.table = "membership",
+       .name = "active_view_size",
+       .field = "membership.active_view_size",
+       .rule = integer_rule(1, 64),
+       .access = size_field<&Config::membership, &MembershipConfig::active_view_size>(),
+       .doc = "Gossip peers kept connected (HyParView active view). Every node of a cluster "
+              "should use the same value."},
+      {.table = "membership",
+       .name = "passive_view_size",
+       .field = "membership.passive_view_size",
+       .rule = integer_rule(0, 1024),
+       .access = size_field<&Config::membership, &MembershipConfig::passive_view_size>(),
+       .doc = "Known peers kept, unconnected, to replace failed active peers."},
+      {.table = "membership",
+       .name = "active_random_walk",
+       .field = "membership.active_random_walk",
+       .rule = integer_rule(1, 32),
+       .access = size_field<&Config::membership, &MembershipConfig::active_random_walk>(),
+       .doc = "Hops a JOIN travels (FORWARD_JOIN time to live)."},
+      {.table = "membership",
+       .name = "passive_random_walk",
+       .field = "membership.passive_random_walk",
+       .rule = integer_rule(0, 32),
+       .access = size_field<&Config::membership, &MembershipConfig::passive_random_walk>(),
+       .doc = "The hop of a JOIN's walk at which the joiner enters the passive view; at most "
+              "`membership.active_random_walk`."},
+      {.table = "membership",
+       .name = "shuffle_interval_ms",
+       .field = "membership.shuffle_interval",
+       .rule = duration_rule,
+       .access = duration_field<&Config::membership, &MembershipConfig::shuffle_interval>(),
+       .doc = "Milliseconds between SHUFFLEs, which refresh the passive view."},
+      {.table = "membership",
+       .name = "shuffle_size",
+       .field = "membership.shuffle_size",
+       .rule = integer_rule(2, 64),
+       .access = size_field<&Config::membership, &MembershipConfig::shuffle_size>(),
+       .doc = "Peers offered in one SHUFFLE."},
+      {.table = "membership",
+       .name = "ihave_timeout_ms",
+       .field = "membership.ihave_timeout",
+       .rule = duration_rule,
+       .access = duration_field<&Config::membership, &MembershipConfig::ihave_timeout>(),
+       .doc = "Milliseconds a broadcast announced by IHAVE may take to arrive before this node "
+              "asks for it (GRAFT)."},
+      {.table = "membership",
+       .name = "max_broadcast_size",
+       .field = "membership.max_broadcast_size",
+       .rule = integer_rule(1, 64 << 20),
+       .access = size_field<&Config::membership, &MembershipConfig::max_broadcast_size>(),
+       .doc = "Largest broadcast payload in bytes (at most 64 MiB; also below "
+              "`transport.max_frame_size`)."},
       // [log]
       {.table = "log",
        .name = "level",
@@ -359,7 +460,6 @@ const std::vector<ConfigKey>& key_table() {
        .access = string_field<&Config::log_level>(),
        .doc = "Log level of the node's logger (stderr). Logs never contain key material or the "
               "cluster secret."},
-      // MEMBERSHIP and PROCESS keys: add entries here; see the comment in config_keys.hpp.
   };
   return keys;
 }
@@ -389,6 +489,7 @@ std::string describe(const ConfigValue& value) {
   switch (value.kind) {
     case KeyKind::integer: return std::to_string(value.number);
     case KeyKind::string_map: return "a table";
+    case KeyKind::string_list: return "an array";
     case KeyKind::string:
     case KeyKind::path:
     case KeyKind::choice: break;
@@ -411,12 +512,24 @@ Result<std::map<std::string, std::string>> map_from_text(std::string_view text) 
   return out;
 }
 
+/// "a,b,,c" -> {"a", "b", "c"}: empty items are skipped, so "" is the empty list.
+std::vector<std::string> list_from_text(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (comma != 0) out.emplace_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return out;
+}
+
 std::string type_text(const ConfigKey& key) {
   const ValueRule& rule = key.rule;
   switch (rule.kind) {
     case KeyKind::string: return "string";
     case KeyKind::path: return "string (path)";
     case KeyKind::string_map: return "table of strings";
+    case KeyKind::string_list: return "array of strings";
     case KeyKind::choice: return join(split_choices(rule.choices), ", ", "`");
     case KeyKind::integer: break;
   }
@@ -439,6 +552,13 @@ ConfigValue ConfigValue::of_number(std::int64_t number) {
   ConfigValue value;
   value.kind = KeyKind::integer;
   value.number = number;
+  return value;
+}
+
+ConfigValue ConfigValue::of_items(std::vector<std::string> items) {
+  ConfigValue value;
+  value.kind = KeyKind::string_list;
+  value.items = std::move(items);
   return value;
 }
 
@@ -492,6 +612,7 @@ std::string expected_text(const ConfigKey& key) {
     case KeyKind::string: return "a string";
     case KeyKind::path: return "a string (a path)";
     case KeyKind::string_map: return "a table of strings (name = \"value\")";
+    case KeyKind::string_list: return "an array of strings ([\"a\", \"b\"])";
     case KeyKind::choice: return "one of " + join(split_choices(rule.choices), ", ");
     case KeyKind::integer: break;
   }
@@ -520,6 +641,10 @@ Result<void> check_value(const ConfigKey& key, const ConfigValue& value) {
              value.entries.size() > kStringMapEntriesMax) {
     return fail(Errc::invalid_argument,
                 "more than " + std::to_string(kStringMapEntriesMax) + " entries");
+  } else if (same_kind && rule.kind == KeyKind::string_list &&
+             value.items.size() > kStringListItemsMax) {
+    return fail(Errc::invalid_argument,
+                "more than " + std::to_string(kStringListItemsMax) + " items");
   }
   if (accepted) return {};
   // The secret's value never reaches a message.
@@ -542,6 +667,7 @@ Result<ConfigValue> value_from_text(const ConfigKey& key, std::string_view text)
       }
       return ConfigValue::of_entries(std::move(entries).value());
     }
+    case KeyKind::string_list: return ConfigValue::of_items(list_from_text(text));
     case KeyKind::integer: break;
   }
   std::int64_t number = 0;

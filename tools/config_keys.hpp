@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "barrel_p2p/config.hpp"
 #include "barrel_p2p/result.hpp"
@@ -22,11 +23,12 @@ namespace barrel_p2p::cli {
 
 /// The TOML type a key takes.
 enum class KeyKind : std::uint8_t {
-  string,      ///< A TOML string.
-  path,        ///< A TOML string holding a file system path (relative to the working directory).
-  integer,     ///< A TOML integer within [min, max].
-  choice,      ///< A TOML string that must be one of ConfigKey::choices.
-  string_map,  ///< A TOML table of string values (e.g. node name -> "host:port").
+  string,       ///< A TOML string.
+  path,         ///< A TOML string holding a file system path (relative to the working directory).
+  integer,      ///< A TOML integer within [min, max].
+  choice,       ///< A TOML string that must be one of ConfigKey::choices.
+  string_map,   ///< A TOML table of string values (e.g. node name -> "host:port").
+  string_list,  ///< A TOML array of strings (e.g. contacts); overrides: comma-separated.
 };
 
 /// A parsed value, before it is stored into Config. `kind` says which member holds it.
@@ -35,10 +37,12 @@ struct ConfigValue {
   std::string text;                            ///< string, path and choice keys
   std::int64_t number = 0;                     ///< integer keys
   std::map<std::string, std::string> entries;  ///< string_map keys
+  std::vector<std::string> items;              ///< string_list keys
 
   static ConfigValue of_text(KeyKind kind, std::string text);
   static ConfigValue of_number(std::int64_t number);
   static ConfigValue of_entries(std::map<std::string, std::string> entries);
+  static ConfigValue of_items(std::vector<std::string> items);
 };
 
 /// Stores an already type- and range-checked value into Config. Errors: whatever the key's

@@ -1,6 +1,7 @@
 // `barrel-p2p node --config FILE`: runs one node from a configuration file until SIGINT or
 // SIGTERM, then stops it cleanly (peers see the close at once) and exits 0.
 #include <signal.h>
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -40,6 +41,22 @@ std::function<void(Event&&)> event_logger(std::shared_ptr<spdlog::logger> logger
   };
 }
 
+/// Logs membership events (on the loop thread: it only logs).
+std::function<void(const MembershipEvent&)> membership_logger(
+    std::shared_ptr<spdlog::logger> logger) {
+  return [logger = std::move(logger)](const MembershipEvent& event) {
+    if (const auto* up = std::get_if<NeighborUp>(&event)) {
+      logger->info("neighbor up: {} {}", up->node.name, up->node.address);
+    } else if (const auto* down = std::get_if<NeighborDown>(&event)) {
+      logger->info("neighbor down: {} ({})", down->node, down->reason);
+    } else if (std::holds_alternative<Joined>(event)) {
+      logger->info("joined the cluster");
+    } else if (std::holds_alternative<Left>(event)) {
+      logger->info("left the cluster");
+    }
+  };
+}
+
 /// Blocks SIGINT and SIGTERM in the calling thread. Called before Node::start so that the
 /// node's threads inherit the mask and the signals wait for sigwait() in run_node().
 sigset_t block_stop_signals() {
@@ -67,8 +84,14 @@ int run_node(const ConfigOptions& options) {
                (*node)->name(), config->cluster_name, (*node)->address(), (*node)->fingerprint(),
                trust_mode_name((*node)->trust_mode()));
 
-  // MEMBERSHIP: joining the cluster (contacts from the configuration, HyParView join) goes
-  // here, once the node is up and before waiting for a stop signal.
+  // The node joins through membership.contacts by itself (retried while no peer is active);
+  // the log shows how the active view changes.
+  if (auto watched = (*node)->on_membership_event(membership_logger(logger)); !watched) {
+    logger->warn("membership events will not be logged: {}", watched.error().message);
+  }
+  if (!config->membership.contacts.empty()) {
+    logger->info("joining through {}", fmt::join(config->membership.contacts, ", "));
+  }
 
   int received = 0;
   while (sigwait(&stop_signals, &received) != 0) {
