@@ -6,8 +6,10 @@
 
 namespace barrel_p2p::cli {
 
-/// `barrel-p2p demo`: two nodes on loopback authenticate and exchange messages.
+/// `barrel-p2p demo`: N node processes on loopback join, broadcast, lose a node and heal.
 void add_demo_command(CLI::App& app);
+/// `barrel-p2p demo-link`: two nodes in one process authenticate and exchange messages.
+void add_demo_link_command(CLI::App& app);
 /// `barrel-p2p keys ...`: generate, show and fingerprint identities; `keys trust ...`.
 void add_keys_command(CLI::App& app, int& exit_code);
 /// `barrel-p2p keys trust ...`: pin, unpin and list peer keys; show the trust mode.

@@ -281,8 +281,9 @@ const std::vector<ConfigKey>& key_table() {
        .field = "idle_timeout",
        .rule = duration_rule,
        .access = duration_field<&Config::idle_timeout>(),
-       .doc = "A connection that receives no packet for this many milliseconds is closed: a silent "
-              "or dead peer is detected within this time."},
+       .doc = "A connection that receives no packet for this many milliseconds is closed. QUIC "
+              "restarts this timer when it sends a keep-alive, so a silent or dead peer is "
+              "detected within `idle_timeout_ms + keep_alive_ms` (5 s by default)."},
       {.table = "transport",
        .name = "keep_alive_ms",
        .field = "keep_alive",

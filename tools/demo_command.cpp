@@ -1,120 +1,286 @@
-// `barrel-p2p demo`: a local two-node cluster that shows each step in plain words.
+// `barrel-p2p demo`: a local cluster of N `barrel-p2p node` processes on loopback. It shows the
+// nodes joining (HyParView active views), a broadcast reaching every node (Plumtree), and a
+// node killed with SIGKILL being detected and replaced in its neighbours' views. The demo
+// process itself joins as one more node, named "demo", to send the broadcasts; everything else
+// it learns from the nodes' own logs.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "barrel_p2p/node.hpp"
 #include "commands.hpp"
+#include "demo_children.hpp"
 
 namespace barrel_p2p::cli {
 
 namespace {
 
 using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
 
-int fail_with(const std::string& what, const Error& error) {
-  std::fprintf(stderr, "demo failed: %s: %s\n", what.c_str(), error.to_string().c_str());
-  return 1;
+constexpr const char* kTag = "demo";
+/// Longest any step may take before the demo gives up.
+constexpr auto kStepTimeout = 30s;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-template <typename T>
-std::optional<T> await(Node& node, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto event = node.next_event(50ms);
-    if (event && std::holds_alternative<T>(*event)) return std::get<T>(std::move(*event));
-  }
-  return std::nullopt;
-}
+class ClusterDemo {
+ public:
+  ClusterDemo(int nodes, std::filesystem::path root) : nodes_(nodes), root_(std::move(root)) {}
 
-Config demo_config(const std::string& name, const std::filesystem::path& root) {
-  Config config;
-  config.node_name = name;
-  config.data_dir = root / name;
-  config.cluster_name = "demo";
-  config.log_level = "warn";
-  return config;
-}
-
-int exchange(Node& from, Node& to, int count, int& delivered) {
-  for (int i = 1; i <= count; ++i) {
-    const std::string text = "message " + std::to_string(i) + " from " + from.name();
-    const std::vector<std::uint8_t> payload(text.begin(), text.end());
-    if (auto sent = from.send(to.name(), Channel::data, payload); !sent) {
-      return fail_with("send", sent.error());
+  int run() {
+    std::printf("barrel-p2p demo: %d node processes on 127.0.0.1 (files under %s)\n", nodes_,
+                root_.c_str());
+    if (!start_nodes() || !start_driver() || !broadcast("hello from demo", "1. first") ||
+        !kill_and_repair() || !broadcast("hello again", "2. after the kill")) {
+      return 1;
     }
-    auto message = await<Message>(to, 5s);
-    if (!message) return fail_with("receive", Error{Errc::timeout, "no message within 5 s"});
-    std::printf("  %s received from %s: \"%s\"\n", to.name().c_str(), message->peer.c_str(),
-                std::string(message->payload.begin(), message->payload.end()).c_str());
-    ++delivered;
+    return stop_all();
   }
-  return 0;
-}
 
-int run_demo(int messages, const std::string& data_dir) {
+ private:
+  bool start_nodes() {
+    std::printf("\n== Joining ==\n");
+    const auto self = std::filesystem::read_symlink("/proc/self/exe");
+    const auto started = Clock::now();
+    auto first = DemoChild::start(self, root_, "node-1", "", kTag);
+    if (!first) return failed("start node-1", first.error().message);
+    children_.push_back(std::move(*first));
+    if (!wait_until("node-1 to listen", [&] { return !children_[0].address().empty(); })) {
+      return false;
+    }
+    contact_ = children_[0].address();
+    std::printf("node-1 listens on %s; node-2..node-%d join through it, all at once\n",
+                contact_.c_str(), nodes_);
+    for (int i = 2; i <= nodes_; ++i) {
+      auto child = DemoChild::start(self, root_, "node-" + std::to_string(i), contact_, kTag);
+      if (!child) return failed("start a node", child.error().message);
+      children_.push_back(std::move(*child));
+    }
+    if (!wait_until("every node to join with symmetric views", [&] { return views_settled(); })) {
+      return false;
+    }
+    std::printf("all %d nodes joined, views symmetric, %.0f ms after the first start\n", nodes_,
+                ms_since(started));
+    print_views();
+    return true;
+  }
+
+  /// The demo process joins as node "demo" so it can broadcast.
+  bool start_driver() {
+    Config config;
+    config.node_name = "demo";
+    config.data_dir = root_ / "demo";
+    config.cluster_name = "demo";
+    config.log_level = "warn";
+    config.membership.contacts = {contact_};
+    auto node = Node::start(config);
+    if (!node) return failed("start the demo node", node.error().message);
+    driver_ = std::move(*node);
+    return wait_until("the demo node to join", [&] { return !driver_->active_view().empty(); });
+  }
+
+  bool broadcast(const std::string& payload, const std::string& label) {
+    std::printf("\n== Broadcast %s ==\n", label.c_str());
+    const auto started = Clock::now();
+    if (auto sent = driver_->broadcast(kTag, as_bytes(payload)); !sent) {
+      return failed("broadcast", sent.error().message);
+    }
+    const auto reached = [&] {
+      return std::count_if(children_.begin(), children_.end(), [&](const DemoChild& child) {
+        return !child.running() || has(child, payload);
+      });
+    };
+    const auto live = std::count_if(children_.begin(), children_.end(),
+                                    [](const DemoChild& child) { return child.running(); });
+    if (!wait_until("the broadcast to reach every node",
+                    [&] { return reached() == static_cast<long>(children_.size()); })) {
+      return false;
+    }
+    std::printf("\"%s\" reached %ld of %ld live nodes within %.0f ms (as read from their logs)\n",
+                payload.c_str(), live, live, ms_since(started));
+    std::printf("hops from the demo node:");
+    for (const auto& child : children_) {
+      if (!child.running()) continue;
+      for (const auto& [text, hops] : child.broadcasts()) {
+        if (text == payload) std::printf(" %s=%u", child.name().c_str(), hops);
+      }
+    }
+    std::printf("\n");
+    return true;
+  }
+
+  bool kill_and_repair() {
+    std::printf("\n== A node dies ==\n");
+    // The victim: the node (not node-1) with the most neighbours among the other nodes.
+    std::size_t victim = 1;
+    for (std::size_t i = 1; i < children_.size(); ++i) {
+      if (children_[i].active().size() > children_[victim].active().size()) victim = i;
+    }
+    const std::string name = children_[victim].name();
+    std::vector<std::size_t> neighbours;
+    std::map<std::size_t, std::size_t> size_before;
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+      if (children_[i].active().count(name)) neighbours.push_back(i);
+      size_before[i] = children_[i].active().size();
+    }
+    std::printf("killing %s with SIGKILL (no goodbye); its neighbours:", name.c_str());
+    for (auto i : neighbours) std::printf(" %s", children_[i].name().c_str());
+    std::printf("\n");
+    const auto killed = Clock::now();
+    children_[victim].kill_abruptly();
+    const auto repaired = [&] {
+      for (std::size_t i = 0; i < children_.size(); ++i) {
+        const DemoChild& child = children_[i];
+        if (!child.running()) continue;
+        if (child.active().count(name)) return false;
+        if (child.active().size() < std::min<std::size_t>(size_before[i], nodes_ - 1)) {
+          return false;
+        }
+      }
+      return views_symmetric();
+    };
+    if (!wait_until(name + " to be replaced in every view", repaired)) return false;
+    for (auto i : neighbours) {
+      const DemoChild& child = children_[i];
+      const auto down = child.downs().at(name);
+      std::string replacement = "(no replacement needed)";
+      for (const auto& [peer, at] : child.ups()) {
+        if (at >= down) replacement = "replaced by " + peer;
+      }
+      std::printf("  %s: %s down after %.1f s, %s\n", child.name().c_str(), name.c_str(),
+                  std::chrono::duration<double>(down - killed).count(), replacement.c_str());
+    }
+    std::printf("every view repaired %.1f s after the kill\n", ms_since(killed) / 1000.0);
+    print_views();
+    return true;
+  }
+
+  int stop_all() {
+    std::printf("\n== Stopping ==\n");
+    driver_->stop();
+    int unclean = 0;
+    for (auto& child : children_) {
+      if (child.running() && child.stop(10s) != 0) ++unclean;
+    }
+    if (unclean != 0) {
+      std::printf("demo failed: %d nodes did not stop cleanly\n", unclean);
+      return 1;
+    }
+    std::printf(
+        "demo finished: %d nodes joined, both broadcasts reached every live node, the "
+        "killed node was replaced\n",
+        nodes_);
+    return 0;
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  static bool has(const DemoChild& child, const std::string& payload) {
+    return std::any_of(child.broadcasts().begin(), child.broadcasts().end(),
+                       [&](const auto& item) { return item.first == payload; });
+  }
+
+  static std::vector<std::uint8_t> as_bytes(const std::string& text) {
+    return {text.begin(), text.end()};
+  }
+
+  /// Every live node joined and every active view is symmetric among the nodes (the demo
+  /// node's own view is read through the API).
+  bool views_settled() {
+    for (const auto& child : children_) {
+      if (child.running() && (!child.joined() || child.active().empty())) return false;
+    }
+    return views_symmetric();
+  }
+
+  bool views_symmetric() const {
+    for (const auto& child : children_) {
+      if (!child.running()) continue;
+      for (const auto& peer : child.active()) {
+        if (peer == "demo") continue;
+        const auto other = std::find_if(children_.begin(), children_.end(),
+                                        [&](const DemoChild& c) { return c.name() == peer; });
+        if (other == children_.end() || !other->running() || !other->active().count(child.name())) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  void print_views() const {
+    std::printf("active views (at most 5 peers each; HyParView):\n");
+    for (const auto& child : children_) {
+      if (!child.running()) continue;
+      std::printf("  %-8s", child.name().c_str());
+      for (const auto& peer : child.active()) std::printf(" %s", peer.c_str());
+      std::printf("\n");
+    }
+  }
+
+  /// Polls the logs until `done` holds; prints a failure after kStepTimeout.
+  bool wait_until(const std::string& what, const std::function<bool()>& done) {
+    const auto deadline = Clock::now() + kStepTimeout;
+    while (Clock::now() < deadline) {
+      for (auto& child : children_) child.poll();
+      if (done()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return failed("waiting for " + what, "no result within 30 s (logs in " + root_.string() + ")");
+  }
+
+  static bool failed(const std::string& what, const std::string& why) {
+    std::fprintf(stderr, "demo failed: %s: %s\n", what.c_str(), why.c_str());
+    return false;
+  }
+
+  int nodes_;
+  std::filesystem::path root_;
+  std::vector<DemoChild> children_;
+  std::string contact_;
+  std::unique_ptr<Node> driver_;
+};
+
+int run_demo(int nodes, const std::string& data_dir) {
   std::filesystem::path root = data_dir;
-  bool temporary = false;
-  if (root.empty()) {
+  const bool temporary = root.empty();
+  if (temporary) {
     std::string pattern = (std::filesystem::temp_directory_path() / "barrel-demo-XXXXXX").string();
-    root = mkdtemp(pattern.data());
-    temporary = true;
+    if (mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "demo failed: cannot create a temporary directory\n");
+      return 1;
+    }
+    root = pattern;
   }
-  std::printf("1. Starting two nodes, alice and bob, on 127.0.0.1 (data under %s).\n",
-              root.c_str());
-  std::printf(
-      "   Each creates an Ed25519 identity and a self-signed TLS certificate on first start.\n");
-  auto alice = Node::start(demo_config("alice", root));
-  if (!alice) return fail_with("start alice", alice.error());
-  auto bob = Node::start(demo_config("bob", root));
-  if (!bob) return fail_with("start bob", bob.error());
-  std::printf("   alice listens on UDP %s, identity %s\n", (*alice)->address().c_str(),
-              (*alice)->fingerprint().c_str());
-  std::printf("   bob   listens on UDP %s, identity %s\n", (*bob)->address().c_str(),
-              (*bob)->fingerprint().c_str());
-  std::printf(
-      "2. alice connects to bob: QUIC + TLS 1.3, then mutual Ed25519 challenge-response\n"
-      "   bound to bob's TLS certificate (HELLO, CHALLENGE, RESPONSE, OK both ways).\n");
-  const auto started = std::chrono::steady_clock::now();
-  auto peer = (*alice)->connect_and_wait((*bob)->address(), 5s);
-  if (!peer) return fail_with("connect", peer.error());
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - started);
-  auto up = await<PeerUp>(**bob, 5s);
-  if (!up) return fail_with("authenticate", Error{Errc::timeout, "bob saw no peer"});
-  std::printf("   authenticated in %.2f ms: alice sees %s, bob sees %s (%s)\n",
-              static_cast<double>(micros.count()) / 1000.0, peer->c_str(), up->peer.c_str(),
-              up->fingerprint.c_str());
-  std::printf("   trust on first use: bob pinned alice's key%s.\n",
-              up->newly_trusted ? "" : " (already pinned)");
-  std::printf("3. Exchanging messages over the authenticated link.\n");
-  int delivered = 0;
-  if (int rc = exchange(**alice, **bob, messages, delivered); rc != 0) return rc;
-  if (int rc = exchange(**bob, **alice, messages, delivered); rc != 0) return rc;
-  std::printf("4. alice says goodbye; bob learns why.\n");
-  if (auto done = (*alice)->disconnect("bob", "demo over"); !done) {
-    return fail_with("disconnect", done.error());
-  }
-  auto down = await<PeerDown>(**bob, 5s);
-  std::printf("   bob: peer %s down (%s)\n", down ? down->peer.c_str() : "?",
-              down ? down->reason.c_str() : "no notice");
-  (*alice)->stop();
-  (*bob)->stop();
-  if (temporary) std::filesystem::remove_all(root);
-  std::printf("demo finished: %d messages delivered\n", delivered);
-  return down ? 0 : 1;
+  std::filesystem::create_directories(root);
+  const int rc = ClusterDemo(nodes, root).run();
+  if (temporary && rc == 0) std::filesystem::remove_all(root);
+  return rc;
 }
 
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto* demo = app.add_subcommand("demo", "run two nodes on loopback and show them talk");
-  static int messages = 3;
+  auto* demo = app.add_subcommand(
+      "demo",
+      "start a cluster of node processes on loopback: join, broadcast, kill one, watch it heal");
+  static int nodes = 8;
   static std::string data_dir;
-  demo->add_option("--messages", messages, "messages each way")->check(CLI::Range(1, 1000000));
-  demo->add_option("--data-dir", data_dir, "keep identities here (default: a temp dir)");
-  demo->callback([] { std::exit(run_demo(messages, data_dir)); });
+  demo->add_option("--nodes", nodes, "node processes to start")->check(CLI::Range(3, 64));
+  demo->add_option("--data-dir", data_dir, "keep identities and logs here (default: a temp dir)");
+  demo->callback([] { std::exit(run_demo(nodes, data_dir)); });
 }
 
 }  // namespace barrel_p2p::cli

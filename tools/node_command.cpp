@@ -4,10 +4,12 @@
 #include <spdlog/fmt/ranges.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "barrel_p2p/node.hpp"
 #include "cli_support.hpp"
@@ -68,8 +70,31 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
-int run_node(const ConfigOptions& options) {
-  auto config = load_config(options);
+/// Options of `barrel-p2p node` beyond --config/--set.
+struct NodeOptions {
+  ConfigOptions config;
+  std::vector<std::string> subscribe;  ///< broadcast tags whose deliveries are logged
+  bool exit_with_parent = false;       ///< SIGTERM when the parent process exits
+};
+
+/// Logs every broadcast under `tag` (on the loop thread). The payload is shown as text,
+/// non-printable bytes as '.', at most 200 bytes.
+std::function<void(const BroadcastMessage&)> broadcast_logger(
+    std::shared_ptr<spdlog::logger> logger, std::string tag) {
+  return [logger = std::move(logger), tag = std::move(tag)](const BroadcastMessage& message) {
+    std::string text(message.payload.begin(),
+                     message.payload.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                   message.payload.size(), 200)));
+    for (char& c : text) {
+      if (c < 0x20 || c > 0x7e) c = '.';
+    }
+    logger->info("broadcast {} from {} ({} hops): {}", tag, message.origin, message.hops, text);
+  };
+}
+
+int run_node(const NodeOptions& options) {
+  if (options.exit_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
+  auto config = load_config(options.config);
   if (!config) {
     std::fprintf(stderr, "barrel-p2p node: configuration error: %s\n",
                  config.error().message.c_str());
@@ -88,6 +113,11 @@ int run_node(const ConfigOptions& options) {
   // the log shows how the active view changes.
   if (auto watched = (*node)->on_membership_event(membership_logger(logger)); !watched) {
     logger->warn("membership events will not be logged: {}", watched.error().message);
+  }
+  for (const auto& tag : options.subscribe) {
+    if (auto subscribed = (*node)->subscribe(tag, broadcast_logger(logger, tag)); !subscribed) {
+      return report("node", subscribed.error());
+    }
   }
   if (!config->membership.contacts.empty()) {
     logger->info("joining through {}", fmt::join(config->membership.contacts, ", "));
@@ -109,8 +139,13 @@ void add_node_command(CLI::App& app, int& exit_code) {
       "node",
       "run a node from a configuration file until SIGINT or SIGTERM (exit 2 on a "
       "configuration error)");
-  auto options = std::make_shared<ConfigOptions>();
-  add_config_options(*node, *options, true);
+  auto options = std::make_shared<NodeOptions>();
+  add_config_options(*node, options->config, true);
+  node->add_option("--subscribe", options->subscribe,
+                   "log every broadcast delivered under this tag (repeatable)");
+  node->add_flag("--exit-with-parent", options->exit_with_parent,
+                 "stop (as on SIGTERM) when the parent process exits")
+      ->group("");
   node->callback([&exit_code, options] { exit_code = run_node(*options); });
 }
 

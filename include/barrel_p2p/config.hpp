@@ -43,8 +43,10 @@ struct Config {
   std::chrono::milliseconds handshake_budget{10'000};
   /// Accepted difference between a challenge's timestamp and our wall clock.
   std::chrono::milliseconds timestamp_skew{30'000};
-  /// A connection with no packets for this long is closed (a silent peer is detected).
-  std::chrono::milliseconds idle_timeout{5'000};
+  /// A connection with no packets for this long is closed (a silent peer is detected). QUIC
+  /// restarts the idle timer when it sends a keep-alive PING, so a peer that dies is detected
+  /// within idle_timeout + keep_alive: 5 s with the defaults.
+  std::chrono::milliseconds idle_timeout{4'000};
   /// Keep-alive interval on quiet connections; must be below idle_timeout.
   std::chrono::milliseconds keep_alive{1'000};
   /// Connections of any state at once; further connects fail with limit_reached.
