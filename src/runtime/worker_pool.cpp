@@ -1,11 +1,11 @@
 #include "runtime/worker_pool.hpp"
 
+#include <algorithm>
+
 namespace barrel_p2p::runtime {
 
-WorkerPool::WorkerPool(std::size_t threads) {
-  threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-}
+WorkerPool::WorkerPool(std::size_t max_threads)
+    : max_threads_(std::max<std::size_t>(1, max_threads)) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -14,22 +14,31 @@ bool WorkerPool::submit(std::function<void()> job) {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;
     jobs_.push_back(std::move(job));
+    // Every idle thread will take one queued job; start a thread for the rest.
+    if (jobs_.size() > idle_ && threads_.size() < max_threads_) {
+      threads_.emplace_back([this] { run(); });
+    }
   }
   ready_.notify_one();
   return true;
 }
 
+std::size_t WorkerPool::threads_started() {
+  std::lock_guard lock(mutex_);
+  return threads_.size();
+}
+
 void WorkerPool::stop() {
+  std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    threads.swap(threads_);  // submit() starts no thread once stopping_ is set
   }
   ready_.notify_all();
-  for (auto& thread : threads_) {
+  for (auto& thread : threads) {
     if (thread.joinable()) thread.join();
   }
-  threads_.clear();
 }
 
 void WorkerPool::run() {
@@ -37,7 +46,9 @@ void WorkerPool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
+      ++idle_;
       ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      --idle_;
       if (jobs_.empty()) return;  // stopping and drained
       job = std::move(jobs_.front());
       jobs_.pop_front();
