@@ -18,13 +18,17 @@ constexpr std::size_t kActive = 5;
 
 class Cluster {
  public:
-  explicit Cluster(std::size_t count) {
+  /// `count` nodes; with `default_reaper`, the reaper keeps its defaults (5 min minimum age,
+  /// 60 s sweep) instead of the short test values.
+  explicit Cluster(std::size_t count, bool default_reaper = false) {
     for (std::size_t i = 0; i < count; ++i) {
       Config config = test_config("m" + std::to_string(i), dir.sub("m" + std::to_string(i)));
       config.idle_timeout = 2s;
       config.keep_alive = 500ms;
-      config.reaper_min_age = 1s;
-      config.reaper_interval = 500ms;
+      if (!default_reaper) {
+        config.reaper_min_age = 1s;
+        config.reaper_interval = 500ms;
+      }
       config.membership.shuffle_interval = 2s;
       auto node = start_node(std::move(config));
       if (!node) {
@@ -165,6 +169,57 @@ TEST(Membership, ThirtyTwoNodesJoinAtOnceHealAfterFailuresAndBroadcastToAll) {
   }
   ASSERT_EQ(cluster.wait_for_views(30s), "");
   EXPECT_EQ(cluster.broadcast_and_count_missing(*cluster.nodes[1], "after failures"), 0U);
+}
+
+// With the default reaper (on-demand links live at least 5 min), links opened for a single
+// membership message (the join storm's JOINs, NEIGHBOR probes, SHUFFLE_REPLYs) still close
+// once quiet, while a link that carries process traffic stays.
+TEST(Membership, GossipOnlyLinksCloseWhenQuietButProcessLinksStay) {
+  Cluster cluster(16, /*default_reaper=*/true);
+  ASSERT_TRUE(cluster.ok);
+  const std::string contact = cluster.nodes[0]->address();
+  for (std::size_t i = 1; i < cluster.nodes.size(); ++i) {
+    ASSERT_TRUE(cluster.nodes[i]->join(contact));
+  }
+  ASSERT_EQ(cluster.wait_for_views(30s), "");
+
+  // A process link between two nodes that are not active peers.
+  Node& sender = *cluster.nodes[1];
+  Node* receiver = nullptr;
+  for (Node* node : cluster.live()) {
+    const auto view = sender.active_view();
+    const bool neighbour = std::any_of(
+        view.begin(), view.end(), [&](const NodeInfo& peer) { return peer.name == node->name(); });
+    if (node != &sender && !neighbour) receiver = node;
+  }
+  ASSERT_NE(receiver, nullptr);
+  auto inbox = receiver->mailbox();
+  ASSERT_TRUE(inbox);
+  ASSERT_TRUE(sender.add_address(receiver->name(), receiver->address()));
+  ASSERT_TRUE(sender.send((*inbox)->self(), bytes_of("hello")));
+  ASSERT_TRUE((*inbox)->receive(10s));
+
+  // Within 20 s every node is down to its active view, plus the process link.
+  std::string problem;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    problem.clear();
+    for (Node* node : cluster.live()) {
+      std::size_t allowed = node->active_view().size();
+      if (node == &sender || node == receiver) ++allowed;
+      if (node->connected_nodes().size() > allowed) {
+        problem = node->name() + " has " + std::to_string(node->connected_nodes().size()) +
+                  " connections for " + std::to_string(allowed) + " allowed";
+        break;
+      }
+    }
+    if (problem.empty()) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(problem, "");
+  const auto links = sender.connected_nodes();
+  EXPECT_NE(std::find(links.begin(), links.end(), receiver->name()), links.end())
+      << "the process link was closed";
 }
 
 TEST(Membership, LeaveMakesPeersDropTheNodePromptly) {

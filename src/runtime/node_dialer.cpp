@@ -15,6 +15,9 @@ namespace barrel_p2p {
 
 namespace {
 constexpr std::string_view kEndpointSuffix = ".endpoint";
+/// A link that only ever carried membership or broadcast messages, to a peer that is not an
+/// active peer, is closed after this long without a frame (checked at this period).
+constexpr core::Duration kGossipLinkIdle = std::chrono::seconds(5);
 
 // Resolves "host:port" with the system resolver (blocking: call on a worker thread).
 Result<core::SocketAddress> resolve_host(const std::string& address) {
@@ -68,6 +71,7 @@ Result<void> NodeImpl::send_link_frame(const std::string& node, wire::FrameType 
       if (sent) {
         state.connection = *connection;
         ++state.activity;
+        if (type == wire::FrameType::process) ++state.process_frames;
         ++messages_sent_;
         return {};
       }
@@ -211,6 +215,7 @@ void NodeImpl::flush_peer(const std::string& node, PeerState& state) {
         log_->debug("queued frame to {} dropped: {}", node, sent.error().message);
       } else {
         ++state.activity;
+        if (queue.front().type == wire::FrameType::process) ++state.process_frames;
         ++messages_sent_;
       }
       state.queued_bytes -= queue.front().payload.size();
@@ -239,20 +244,34 @@ void NodeImpl::check_dial_deadlines(core::Instant now) {
   }
 }
 
+core::Duration NodeImpl::sweep_period() const {
+  return std::min<core::Duration>(config_.reaper_interval, kGossipLinkIdle);
+}
+
 void NodeImpl::sweep_idle(core::Instant now) {
   if (config_.reaper_interval.count() == 0) return;
   if (next_sweep_.is_never()) {
-    next_sweep_ = now + config_.reaper_interval;
+    next_sweep_ = now + sweep_period();
+    next_full_sweep_ = now + config_.reaper_interval;
     return;
   }
   if (now < next_sweep_) return;
-  next_sweep_ = now + config_.reaper_interval;
+  next_sweep_ = now + sweep_period();
+  const bool full = now >= next_full_sweep_;
+  if (full) next_full_sweep_ = now + config_.reaper_interval;
   std::vector<std::string> idle;
   for (auto& [node, state] : peer_states_) {
+    // A link that never carried process traffic exists for membership or broadcast messages
+    // (a NEIGHBOR probe, a SHUFFLE_REPLY, a GRAFT, a JOIN): once its peer is not an active
+    // peer and it has been quiet for a whole sweep period, nothing needs it. A link that
+    // carried process traffic is an on-demand connection: quiet for reaper_interval and older
+    // than reaper_min_age.
+    const bool gossip_only = state->process_frames == 0;
+    if (!gossip_only && !full) continue;
     const bool quiet = state->activity == state->activity_at_sweep;
     state->activity_at_sweep = state->activity;
     if (!state->up || !quiet || !state->idle()) continue;
-    if (now - state->up_since < config_.reaper_min_age) continue;
+    if (!gossip_only && now - state->up_since < config_.reaper_min_age) continue;
     if (router_->node_in_use(node)) continue;
     if (reaper_guard_ && reaper_guard_(node)) continue;
     idle.push_back(node);

@@ -207,7 +207,8 @@ void NodeImpl::after_input() {
 
 void NodeImpl::rearm_timer() {
   if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
-    next_sweep_ = clock_.now() + config_.reaper_interval;
+    next_sweep_ = clock_.now() + sweep_period();
+    next_full_sweep_ = clock_.now() + config_.reaper_interval;
   }
   core::Instant contacts = core::Instant::never();
   if (!pending_contacts_.empty() && !left_ && membership_->active_view().empty()) {
@@ -299,7 +300,10 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
 
 void NodeImpl::on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) {
   ++messages_received_;
-  if (auto state = peer_states_.find(peer); state != peer_states_.end()) ++state->second->activity;
+  if (auto state = peer_states_.find(peer); state != peer_states_.end()) {
+    ++state->second->activity;
+    if (type == wire::FrameType::process) ++state->second->process_frames;
+  }
   switch (type) {
     case wire::FrameType::process:
       if (auto handled = router_->on_frame(clock_.now(), peer, payload); !handled) {

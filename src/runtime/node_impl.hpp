@@ -181,6 +181,7 @@ class NodeImpl final : public transport::EndpointHandler,
     std::uint64_t draining = 0;
     std::uint64_t activity = 0;           // frames in and out while up
     std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
+    std::uint64_t process_frames = 0;     // process frames in and out while up
   };
   Result<void> dial(const std::string& node, PeerState& state);
   void dial_address(const std::string& node, const core::SocketAddress& address);
@@ -197,6 +198,8 @@ class NodeImpl final : public transport::EndpointHandler,
   void link_retired(const std::string& peer, std::uint64_t connection);
   void check_dial_deadlines(core::Instant now);
   void sweep_idle(core::Instant now);
+  /// How often sweep_idle() runs: reaper_interval, or the gossip-link idle time if shorter.
+  [[nodiscard]] core::Duration sweep_period() const;
   [[nodiscard]] core::Instant dialer_deadline() const;
   void write_endpoint_file();
   // Membership (node_membership.cpp), loop thread.
@@ -279,7 +282,8 @@ class NodeImpl final : public transport::EndpointHandler,
   std::unordered_map<std::uint64_t, std::string> dials_;  // connection -> node dialed
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::function<bool(const std::string&)> reaper_guard_;
-  core::Instant next_sweep_ = core::Instant::never();
+  core::Instant next_sweep_ = core::Instant::never();       // every sweep (gossip-only links)
+  core::Instant next_full_sweep_ = core::Instant::never();  // sweeps that also reap on-demand links
   std::uint64_t dropped_connection_lost_ = 0;
   std::uint64_t dropped_mailbox_full_ = 0;
   std::uint64_t on_demand_connects_ = 0;

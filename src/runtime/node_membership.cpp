@@ -106,8 +106,11 @@ void NodeImpl::pump_membership() {
       } else {
         const auto& drop = std::get<hyparview::DropLink>(*command);
         auto state = peer_states_.find(drop.peer);
+        // A link that carried process traffic is an on-demand connection too: the reaper
+        // closes it once idle, not membership.
         const bool busy = membership_->is_active(drop.peer) || router_->node_in_use(drop.peer) ||
-                          (state != peer_states_.end() && !state->second->idle());
+                          (state != peer_states_.end() &&
+                           (!state->second->idle() || state->second->process_frames > 0));
         if (!busy) (void)links_->disconnect(drop.peer, "membership");
       }
     }

@@ -104,7 +104,7 @@ void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
   if (passive_.size() >= config_.passive_size) {
     passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(random_index(passive_.size())));
   }
-  passive_.push_back(PassiveEntry{peer, now, 0, now});
+  passive_.push_back(PassiveEntry{peer, now, 0, now, 0});
 }
 
 void Membership::remove_passive(const std::string& name) {
@@ -400,8 +400,11 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
   if (m.accepted) {
     add_active(now, m.sender);  // resets its failures: it left the passive view
   } else {
+    // Full, not failed: ask others first, and this one again only after a doubling delay.
+    // Without it a node short of peers in a cluster of full nodes would cycle through its
+    // passive view for ever, each request a new connection and handshake.
     if (PassiveEntry* entry = find_passive(from)) {
-      entry->retry_at = now + config_.backoff_initial;  // busy, not failed: ask others first
+      entry->retry_at = now + backoff(++entry->refusals);
     }
     // The request's link is not needed any more (unless another path made it active).
     if (!is_active(from)) commands_.push_back(DropLink{from});

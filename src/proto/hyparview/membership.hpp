@@ -138,6 +138,7 @@ class Membership {
     core::Instant refreshed;                   // last time we heard of it
     std::size_t failures = 0;                  // consecutive failed attempts
     core::Instant retry_at = core::Instant();  // not tried before this
+    std::size_t refusals = 0;                  // consecutive refused NEIGHBORs (it was full)
   };
   struct PendingNeighbor {
     std::string name;

@@ -242,6 +242,29 @@ TEST(MembershipTrace, AnAcceptedNeighborResetsTheFailureCount) {
   EXPECT_EQ(retry_times(core, 2), (std::vector<core::Duration>{1s, 3s}));
 }
 
+TEST(MembershipTrace, ARefusedNeighborIsAskedAgainOnlyAfterADoublingDelay) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a"});  // under half full: the repair timer asks passive peers
+  core->on_message(core.now, "p", ShuffleReply{{peer("b")}});
+  core.commands();
+  // Every NEIGHBOR to "b" is refused (it is full): the times they were sent, from the first.
+  std::vector<core::Duration> times;
+  core::Instant first;
+  for (int i = 0; i < 200 && times.size() < 5; ++i) {
+    for (const auto& command : core.fire_next()) {
+      if (sent<Neighbor>(command, "b") == nullptr) continue;
+      if (times.empty()) first = core.now;
+      times.push_back(core.now - first);
+      core->on_message(core.now, "b", NeighborReply{peer("b"), false});
+      core.commands();
+    }
+  }
+  EXPECT_EQ(times, (std::vector<core::Duration>{0s, 1s, 3s, 7s, 15s}));
+  EXPECT_TRUE(core->is_passive("b"));  // refused is not failed: the entry stays
+}
+
 TEST(MembershipTrace, JoinIsRetriedUntilAnActivePeerExists) {
   Config config;
   config.join_retry = 2s;
