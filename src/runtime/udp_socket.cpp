@@ -134,7 +134,8 @@ struct UdpSocket::ReceiveBuffers {
 
   // The kernel overwrites these lengths on every call.
   void reset() {
-    for (mmsghdr& header : headers) {
+    for (std::size_t i = 0; i < in_use; ++i) {
+      mmsghdr& header = headers[i];
       header.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
       header.msg_hdr.msg_controllen = sizeof(ControlBuffer);
       header.msg_hdr.msg_flags = 0;
@@ -143,6 +144,9 @@ struct UdpSocket::ReceiveBuffers {
   }
 
   std::unique_ptr<std::uint8_t[]> data;
+  // Slots offered to recvmmsg: starts small and doubles up to every slot while calls keep
+  // filling them all.
+  std::size_t in_use = 1;
   std::vector<sockaddr_storage> names;
   std::vector<ControlBuffer> controls;
   std::vector<iovec> iovecs;
@@ -226,8 +230,8 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler) {
   buffers.reset();
   int received = 0;
   do {
-    received = ::recvmmsg(fd_, buffers.headers.data(),
-                          static_cast<unsigned>(buffers.headers.size()), 0, nullptr);
+    received =
+        ::recvmmsg(fd_, buffers.headers.data(), static_cast<unsigned>(buffers.in_use), 0, nullptr);
   } while (received < 0 && errno == EINTR);
   if (received < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
@@ -235,6 +239,11 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler) {
     return fail(Errc::io, "recvmmsg on " + local_address_.to_string() + ": " + errno_text(errno));
   }
   ++stats_.receive_calls;
+  // Every slot was filled: more may be waiting, so offer more slots next time. A quiet socket
+  // keeps using its first slots and never touches (makes resident) the rest of the memory.
+  if (static_cast<std::size_t>(received) == buffers.in_use) {
+    buffers.in_use = std::min(buffers.in_use * 2, buffers.headers.size());
+  }
   std::size_t delivered = 0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
     mmsghdr& header = buffers.headers[i];

@@ -28,9 +28,10 @@ struct UdpSocketOptions {
   /// Requested SO_RCVBUF and SO_SNDBUF. The *BUFFORCE variants are tried first (they need
   /// CAP_NET_ADMIN and ignore net.core.*mem_max); otherwise the kernel caps the request.
   int kernel_buffer_bytes = 8 * 1024 * 1024;
-  /// Datagram buffers (64 KiB each, the GRO maximum) one recvmmsg can fill. The socket owns
-  /// them for its lifetime: 16 cost 1 MiB of address space, resident only as far as written.
-  /// Lower it when one process hosts very many sockets.
+  /// Datagram buffers (64 KiB each, the GRO maximum) one recvmmsg can fill, at most. The
+  /// socket owns them for its lifetime: 16 cost 1 MiB of address space, resident only as far
+  /// as written. A socket starts with one slot per call and doubles while calls fill every
+  /// slot offered, so a quiet socket (most nodes of a cluster) keeps little of it resident.
   std::size_t receive_slots = 16;
 };
 
@@ -80,11 +81,11 @@ class UdpSocket {
   /// before the handler sees them).
   [[nodiscard]] bool gro_enabled() const { return gro_enabled_; }
 
-  /// Receives with one recvmmsg (up to receive_slots buffers) and calls `handler` once per
-  /// datagram, splitting GRO-coalesced buffers at the kernel-reported segment size. Call it
-  /// until it returns 0 to drain the socket. Datagrams too large for a buffer are dropped and
-  /// counted. Returns the number of datagrams delivered; 0 when nothing is waiting (EAGAIN).
-  /// Errors: io with the system's message.
+  /// Receives with one recvmmsg (up to receive_slots buffers; see UdpSocketOptions) and calls
+  /// `handler` once per datagram, splitting GRO-coalesced buffers at the kernel-reported segment
+  /// size. Call it until it returns 0 to drain the socket. Datagrams too large for a buffer are
+  /// dropped and counted. Returns the number of datagrams delivered; 0 when nothing is waiting
+  /// (EAGAIN). Errors: io with the system's message.
   Result<std::size_t> receive_batch(const DatagramHandler& handler);
 
   /// Sends `data` to `to` as consecutive datagrams of `segment_size` bytes (the last may be

@@ -132,6 +132,28 @@ TEST(UdpSocket, CoalescedReceiveIsSplitWithOneReceiveSlot) {
   EXPECT_EQ(receiver.stats().datagrams_received, 5U);
 }
 
+TEST(UdpSocket, ReceiveSlotsStartAtOneAndDoubleWhileCallsFillThem) {
+  UdpSocket receiver = bind_or_die("127.0.0.1:0");  // 16 slots at most
+  UdpSocket sender = bind_or_die("127.0.0.1:0");
+  // Sizes all differ, so GRO cannot coalesce them: one datagram per slot.
+  constexpr std::size_t kCount = 40;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(sender.send(receiver.local_address(), pattern(100 + i), 1400, 0));
+  }
+  std::vector<std::size_t> per_call;
+  std::size_t total = 0;
+  while (total < kCount && per_call.size() < 100) {
+    auto got =
+        receiver.receive_batch([](const core::SocketAddress&, core::ByteView, std::uint8_t) {});
+    ASSERT_TRUE(got);
+    ASSERT_NE(*got, 0U) << "loopback delivery is synchronous: all 40 are queued";
+    per_call.push_back(*got);
+    total += *got;
+  }
+  // 1, 2, 4, 8, then the 16-slot maximum: 31 so far, the last 9 in one more call.
+  EXPECT_EQ(per_call, (std::vector<std::size_t>{1, 2, 4, 8, 16, 9}));
+}
+
 TEST(UdpSocket, EmptyDatagramRoundTrips) {
   UdpSocket a = bind_or_die("127.0.0.1:0");
   UdpSocket b = bind_or_die("127.0.0.1:0");

@@ -20,7 +20,8 @@ void SendQueue::append(core::Bytes&& data) {
 void SendQueue::start_packed_chunk() {
   Chunk chunk;
   if (spare_.empty()) {
-    chunk.data.reserve(kChunkCapacity);
+    chunk.data.reserve(next_capacity_);
+    next_capacity_ = std::min(next_capacity_ * 2, kChunkCapacity);
   } else {
     chunk.data = std::move(spare_.back());
     spare_.pop_back();
@@ -32,11 +33,12 @@ void SendQueue::start_packed_chunk() {
 
 void SendQueue::append_copy(core::ByteView data) {
   while (!data.empty()) {
-    if (chunks_.empty() || !chunks_.back().packed || chunks_.back().data.size() == kChunkCapacity) {
+    if (chunks_.empty() || !chunks_.back().packed ||
+        chunks_.back().data.size() == chunks_.back().data.capacity()) {
       start_packed_chunk();
     }
     core::Bytes& tail = chunks_.back().data;
-    const std::size_t take = std::min(data.size(), kChunkCapacity - tail.size());
+    const std::size_t take = std::min(data.size(), tail.capacity() - tail.size());
     // Within the reserved capacity: no reallocation, earlier bytes keep their addresses.
     BARREL_ASSERT(tail.size() + take <= tail.capacity());
     tail.insert(tail.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
@@ -75,7 +77,7 @@ void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
     const std::uint64_t head_end = head.start + head.data.size();
     // Keep a packed tail that may still receive appends.
     if (head_end > acked_offset_ ||
-        (chunks_.size() == 1 && head.packed && head.data.size() < kChunkCapacity)) {
+        (chunks_.size() == 1 && head.packed && head.data.size() < head.data.capacity())) {
       break;
     }
     if (head.packed && spare_.size() < kMaxSpareChunks) {
@@ -84,6 +86,13 @@ void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
     }
     chunks_.pop_front();
   }
+}
+
+std::size_t SendQueue::reserved() const {
+  std::size_t total = 0;
+  for (const Chunk& chunk : chunks_) total += chunk.data.capacity();
+  for (const core::Bytes& spare : spare_) total += spare.capacity();
+  return total;
 }
 
 }  // namespace barrel_p2p::transport

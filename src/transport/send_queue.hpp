@@ -36,10 +36,16 @@ class SendQueue {
   [[nodiscard]] std::uint64_t buffered() const { return queued_offset_ - acked_offset_; }
   [[nodiscard]] std::uint64_t acked_offset() const { return acked_offset_; }
   [[nodiscard]] std::uint64_t queued_offset() const { return queued_offset_; }
+  /// Bytes of buffer capacity held (queued chunks and spares): the queue's memory footprint.
+  [[nodiscard]] std::size_t reserved() const;
 
   /// Appends at most this large are packed into shared chunks.
   static constexpr std::size_t kPackLimit = 4096;
-  /// Capacity of a packed chunk; fixed at creation so packed bytes never move.
+  /// Capacity of a queue's first packed chunk; each new chunk doubles it up to kChunkCapacity,
+  /// so a quiet stream (most links carry a few small frames) holds 4 KiB, not 64. A chunk's
+  /// capacity is fixed at creation so packed bytes never move.
+  static constexpr std::size_t kFirstChunkCapacity = 4 * 1024;
+  /// Largest capacity of a packed chunk.
   static constexpr std::size_t kChunkCapacity = 64 * 1024;
   /// Acknowledged chunks kept for reuse, so steady streaming does not allocate or fault in
   /// fresh pages; beyond it chunks are freed.
@@ -54,7 +60,8 @@ class SendQueue {
   void start_packed_chunk();
 
   std::deque<Chunk> chunks_;
-  std::vector<core::Bytes> spare_;  // cleared chunks with kChunkCapacity reserved
+  std::vector<core::Bytes> spare_;  // cleared chunks, their capacity kept
+  std::size_t next_capacity_ = kFirstChunkCapacity;
   std::uint64_t acked_offset_ = 0;
   std::uint64_t sent_offset_ = 0;
   std::uint64_t queued_offset_ = 0;

@@ -59,6 +59,21 @@ TEST(SendQueue, AcknowledgeReleasesWholeChunksOnly) {
   EXPECT_EQ(queue.acked_offset(), 20000U);
 }
 
+TEST(SendQueue, AQuietStreamHoldsASmallChunkAndBusyOnesGrowTo64KiB) {
+  SendQueue queue;
+  queue.append(core::Bytes(100, 1));
+  EXPECT_EQ(queue.reserved(), 4096U);
+  // 4, 8, 16, 32 KiB chunks, then 64 KiB ones: 124 KiB + 64 KiB for 130 KiB of frames.
+  core::Bytes expected(100, 1);
+  for (int i = 0; i < 130; ++i) {
+    core::Bytes frame(1024, static_cast<std::uint8_t>(i));
+    expected.insert(expected.end(), frame.begin(), frame.end());
+    queue.append(std::move(frame));
+  }
+  EXPECT_EQ(queue.reserved(), std::size_t{(4 + 8 + 16 + 32 + 64 + 64) * 1024});
+  EXPECT_EQ(collect(queue), expected);
+}
+
 TEST(SendQueue, PartialSendResumesMidChunk) {
   SendQueue queue;
   queue.append_copy(core::as_bytes("hello world"));

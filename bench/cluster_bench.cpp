@@ -1,0 +1,346 @@
+// cluster_bench: many real nodes (real QUIC on 127.0.0.1, real Ed25519 authentication) in one
+// process, with the library's default membership and transport settings.
+//   cluster_bench scale [--nodes N] [--broadcasts B]   N nodes (default 256) join one contact at
+//       once; time to join (views non-empty, symmetric, overlay connected), broadcast time to
+//       reach all N (p50/p99 over B broadcasts from random nodes), connections per node,
+//       RSS and threads per node.
+//   cluster_bench join8 [--runs R]   8 nodes join one contact at the same moment: time until
+//       every active view is non-empty and symmetric (median over R runs, default 10).
+//   cluster_bench kill [--runs R]    16 settled nodes; the node with most neighbours is aborted
+//       (no goodbye): time until it is out of every view and each former neighbour's view is
+//       back to its size (median over R runs, default 3).
+// Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
+// unit" lines, then a summary.
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "barrel_p2p/node.hpp"
+
+using namespace barrel_p2p;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kTag = "bench";
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+/// A field of /proc/self/status in its own unit (kB for VmRSS), or 0.
+long proc_status(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return 0;
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+[[noreturn]] void give_up(const std::string& why) {
+  std::fprintf(stderr, "cluster_bench: %s\n", why.c_str());
+  std::exit(1);
+}
+
+/// N nodes in this process, each subscribed to kTag, with the library defaults.
+class Cluster {
+ public:
+  Cluster(std::size_t count, const std::filesystem::path& root) : arrivals_(count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      Config config;
+      config.node_name = "n" + std::to_string(i);
+      config.data_dir = root / config.node_name;
+      config.cluster_name = "bench";
+      config.log_level = "error";
+      config.event_handler = [](Event&&) {};  // link events are not needed here
+      auto node = Node::start(std::move(config));
+      if (!node) give_up("start n" + std::to_string(i) + ": " + node.error().to_string());
+      (void)(*node)->subscribe(kTag, [this, i](const BroadcastMessage& message) {
+        const auto now = Clock::now();
+        std::lock_guard lock(mutex_);
+        arrivals_[i][std::string(message.payload.begin(), message.payload.end())] = now;
+      });
+      nodes.push_back(std::move(*node));
+    }
+  }
+
+  /// Every node but the first joins the first, all at once (one thread each).
+  void join_all() {
+    const std::string contact = nodes[0]->address();
+    std::vector<std::thread> joiners;
+    for (std::size_t i = 1; i < nodes.size(); ++i) {
+      joiners.emplace_back([this, i, &contact] {
+        if (auto joined = nodes[i]->join(contact); !joined) {
+          give_up("join: " + joined.error().to_string());
+        }
+      });
+    }
+    for (auto& joiner : joiners) joiner.join();
+  }
+
+  /// Empty when every live active view is non-empty and symmetric (and, with `connected`, the
+  /// overlay is connected); otherwise the first problem found.
+  std::string check_views(bool connected) {
+    std::map<std::string, std::set<std::string>> active;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (dead.contains(i)) continue;
+      auto& peers = active[nodes[i]->name()];
+      for (const auto& peer : nodes[i]->active_view()) peers.insert(peer.name);
+      if (peers.empty()) return nodes[i]->name() + " has an empty active view";
+    }
+    for (const auto& [name, peers] : active) {
+      for (const auto& peer : peers) {
+        if (!active.contains(peer)) return name + " holds " + peer + ", which is dead";
+        if (!active[peer].contains(name)) return name + " -> " + peer + " is not symmetric";
+      }
+    }
+    if (!connected) return "";
+    std::set<std::string> seen{active.begin()->first};
+    std::vector<std::string> stack{active.begin()->first};
+    while (!stack.empty()) {
+      const auto current = stack.back();
+      stack.pop_back();
+      for (const auto& peer : active[current]) {
+        if (seen.insert(peer).second) stack.push_back(peer);
+      }
+    }
+    return seen.size() == active.size() ? "" : "overlay not connected";
+  }
+
+  /// Polls `check` every `every` until it returns empty; gives up after `limit`.
+  static Clock::time_point wait(const std::function<std::string()>& check,
+                                std::chrono::milliseconds every, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    std::string problem;
+    while (Clock::now() < deadline) {
+      problem = check();
+      if (problem.empty()) return Clock::now();
+      std::this_thread::sleep_for(every);
+    }
+    give_up("timed out: " + problem);
+  }
+
+  /// Broadcasts from node `from`; returns the time until the last live node delivered it.
+  double broadcast_ms(std::size_t from, const std::string& text) {
+    const auto sent = Clock::now();
+    if (auto done = nodes[from]->broadcast(kTag, Bytes(text.begin(), text.end())); !done) {
+      give_up("broadcast: " + done.error().to_string());
+    }
+    wait(
+        [&]() -> std::string {
+          std::lock_guard lock(mutex_);
+          for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (!arrivals_[i].contains(text)) return nodes[i]->name() + " did not get " + text;
+          }
+          return "";
+        },
+        1ms, 30s);
+    std::lock_guard lock(mutex_);
+    Clock::time_point last = sent;
+    for (auto& seen : arrivals_) last = std::max(last, seen[text]);
+    return ms_between(sent, last);
+  }
+
+  ~Cluster() { stop_all(); }
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  /// Stops every node, 16 at a time (each stop waits up to 300 ms for its closes).
+  void stop_all() {
+    std::vector<std::thread> stoppers;
+    const std::size_t lanes = 16;
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+      stoppers.emplace_back([this, lane, lanes] {
+        for (std::size_t i = lane; i < nodes.size(); i += lanes) nodes[i]->stop();
+      });
+    }
+    for (auto& stopper : stoppers) stopper.join();
+    nodes.clear();
+  }
+
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::set<std::size_t> dead;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::map<std::string, Clock::time_point>> arrivals_;
+};
+
+struct TempRoot {
+  TempRoot() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cluster-bench-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) give_up("cannot create a temporary directory");
+    path = pattern;
+  }
+  ~TempRoot() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+void print(const char* name, double value, const char* unit) {
+  std::printf("%-28s %12.2f %s\n", name, value, unit);
+  std::fflush(stdout);
+}
+
+int run_scale(std::size_t count, int broadcasts) {
+  TempRoot root;
+  const long rss_before = proc_status("VmRSS");
+  const long threads_before = proc_status("Threads");
+  const auto t0 = Clock::now();
+  Cluster cluster(count, root.path);
+  const auto started = Clock::now();
+  print("nodes", static_cast<double>(count), "");
+  print("start_all", ms_between(t0, started), "ms");
+  print(
+      "rss_per_node_started",
+      static_cast<double>(proc_status("VmRSS") - rss_before) / 1024.0 / static_cast<double>(count),
+      "MiB");
+  cluster.join_all();
+  const auto joined = Cluster::wait([&] { return cluster.check_views(true); }, 50ms, 300s);
+  print("join_all", ms_between(started, joined), "ms");
+  std::mt19937 rng(42);
+  std::vector<double> times;
+  for (int b = 0; b < broadcasts; ++b) {
+    const std::size_t from = rng() % count;
+    times.push_back(cluster.broadcast_ms(from, "b" + std::to_string(b)));
+    std::this_thread::sleep_for(100ms);
+  }
+  print("broadcast_all_p50", percentile(times, 0.5), "ms");
+  print("broadcast_all_p99", percentile(times, 0.99), "ms");
+  print("broadcast_all_max", percentile(times, 1.0), "ms");
+  std::vector<double> connections;
+  for (auto& node : cluster.nodes) {
+    connections.push_back(static_cast<double>(node->connected_nodes().size()));
+  }
+  print("connections_after_join_median", percentile(connections, 0.5), "");
+  print("connections_after_join_max", percentile(connections, 1.0), "");
+  // Links opened for one membership message (JOIN, NEIGHBOR probes, SHUFFLE_REPLY) close once
+  // quiet for 5 s; then only the active view's links remain.
+  std::this_thread::sleep_for(12s);
+  connections.clear();
+  for (auto& node : cluster.nodes) {
+    connections.push_back(static_cast<double>(node->connected_nodes().size()));
+  }
+  print("connections_settled_median", percentile(connections, 0.5), "");
+  print("connections_settled_max", percentile(connections, 1.0), "");
+  const long rss_after = proc_status("VmRSS");
+  if (std::getenv("BENCH_MALLOC_STATS") != nullptr) malloc_stats();
+  if (std::getenv("BENCH_EXIT_AFTER_RSS") != nullptr) std::_Exit(0);  // heaptrack: live = leaked
+  print("rss_total", static_cast<double>(rss_after) / 1024.0, "MiB");
+  print("rss_per_node",
+        static_cast<double>(rss_after - rss_before) / 1024.0 / static_cast<double>(count), "MiB");
+  print("threads_per_node",
+        static_cast<double>(proc_status("Threads") - threads_before) / static_cast<double>(count),
+        "");
+  const auto stop_start = Clock::now();
+  cluster.stop_all();
+  print("stop_all", ms_between(stop_start, Clock::now()), "ms");
+  return 0;
+}
+
+int run_join8(int runs) {
+  std::vector<double> times;
+  for (int run = 0; run < runs; ++run) {
+    TempRoot root;
+    Cluster cluster(8, root.path);
+    const auto start = Clock::now();
+    cluster.join_all();
+    const auto done = Cluster::wait([&] { return cluster.check_views(false); }, 1ms, 30s);
+    times.push_back(ms_between(start, done));
+    std::printf("join8_run_%d %.1f ms\n", run, times.back());
+  }
+  print("join8_median", percentile(times, 0.5), "ms");
+  print("join8_max", percentile(times, 1.0), "ms");
+  return 0;
+}
+
+int run_kill(int runs) {
+  std::vector<double> times;
+  for (int run = 0; run < runs; ++run) {
+    TempRoot root;
+    Cluster cluster(16, root.path);
+    cluster.join_all();
+    Cluster::wait([&] { return cluster.check_views(true); }, 50ms, 60s);
+    std::this_thread::sleep_for(2s);  // let joins and the first shuffles settle
+    Cluster::wait([&] { return cluster.check_views(true); }, 50ms, 60s);
+    std::size_t victim = 1;
+    std::map<std::size_t, std::size_t> size_before;
+    for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+      size_before[i] = cluster.nodes[i]->active_view().size();
+      if (i > 0 && size_before[i] > size_before[victim]) victim = i;
+    }
+    const std::string name = cluster.nodes[victim]->name();
+    std::vector<std::size_t> neighbours;
+    for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+      for (const auto& peer : cluster.nodes[i]->active_view()) {
+        if (peer.name == name) neighbours.push_back(i);
+      }
+    }
+    const auto killed = Clock::now();
+    cluster.nodes[victim]->abort();
+    cluster.dead.insert(victim);
+    const auto done = Cluster::wait(
+        [&]() -> std::string {
+          for (std::size_t i : neighbours) {
+            const auto view = cluster.nodes[i]->active_view();
+            for (const auto& peer : view) {
+              if (peer.name == name) return cluster.nodes[i]->name() + " still holds " + name;
+            }
+            if (view.size() < size_before[i]) return cluster.nodes[i]->name() + " not refilled";
+          }
+          return cluster.check_views(true);
+        },
+        10ms, 60s);
+    times.push_back(ms_between(killed, done));
+    std::printf("kill_run_%d %.0f ms (%zu neighbours)\n", run, times.back(), neighbours.size());
+  }
+  print("kill_replaced_median", percentile(times, 0.5), "ms");
+  print("kill_replaced_max", percentile(times, 1.0), "ms");
+  return 0;
+}
+
+long flag(int argc, char** argv, const std::string& name, long fallback) {
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (argv[i] == name) return std::atol(argv[i + 1]);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string scenario = argc > 1 ? argv[1] : "";
+  if (scenario == "scale") {
+    return run_scale(static_cast<std::size_t>(flag(argc, argv, "--nodes", 256)),
+                     static_cast<int>(flag(argc, argv, "--broadcasts", 20)));
+  }
+  if (scenario == "join8") return run_join8(static_cast<int>(flag(argc, argv, "--runs", 10)));
+  if (scenario == "kill") return run_kill(static_cast<int>(flag(argc, argv, "--runs", 3)));
+  std::fprintf(stderr,
+               "usage: cluster_bench scale [--nodes N] [--broadcasts B] | join8 [--runs R] | "
+               "kill [--runs R]\n");
+  return 2;
+}
