@@ -268,6 +268,35 @@ TEST(Membership, ContactsFromConfigAreTriedAtStart) {
   EXPECT_TRUE(joined);
 }
 
+// Node::join keeps trying a contact whose first connection fails (as a join storm's busy
+// contact refuses handshakes), so the node joins once the right node answers there.
+TEST(Membership, JoinRetriesAContactWhoseFirstConnectionFailed) {
+  TempDir dir;
+  Config other_config = test_config("other", dir.sub("other"));
+  other_config.cluster_name = "another-cluster";  // authentication fails: cluster_mismatch
+  auto other = start_node(std::move(other_config));
+  ASSERT_TRUE(other);
+  const std::string address = other->address();
+  Config early_config = test_config("early", dir.sub("early"));
+  early_config.membership.contact_retry = 200ms;
+  auto early = start_node(std::move(early_config));
+  ASSERT_TRUE(early);
+  ASSERT_TRUE(early->join(address));
+  std::this_thread::sleep_for(1s);  // the first attempts are refused
+  EXPECT_TRUE(early->active_view().empty());
+  other.reset();  // stopped and its port released
+  Config seed_config = test_config("seed", dir.sub("seed"));
+  seed_config.listen_address = address;
+  auto seed = start_node(std::move(seed_config));
+  ASSERT_TRUE(seed);
+  bool joined = false;
+  for (int i = 0; i < 200 && !joined; ++i) {
+    joined = !early->active_view().empty() && !seed->active_view().empty();
+    if (!joined) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(joined);
+}
+
 TEST(Membership, BadMembershipConfigIsRefusedWithTheKey) {
   TempDir dir;
   Config config = test_config("bad", dir.sub("bad"));

@@ -165,8 +165,10 @@ class Node {
   Result<void> unregister_function(std::string_view name);
   // Membership and broadcast (docs/concepts/membership.md). Thread-safe.
   /// Joins the cluster through the node at `contact` ("host:port"): connects, authenticates
-  /// and sends JOIN (retried until the active view is non-empty). Errors: invalid_argument,
-  /// limit_reached (connection caps), closed.
+  /// and sends JOIN. Connecting and JOIN are retried every membership.contact_retry until the
+  /// active view is non-empty (also when the first connection fails or is refused, e.g. by a
+  /// contact busy with many joins, or our own connection caps are reached). Errors:
+  /// invalid_argument (not an address), closed.
   Result<void> join(std::string_view contact);
   /// Leaves the cluster: every active peer is told (it drops us at once), views are emptied.
   Result<void> leave();

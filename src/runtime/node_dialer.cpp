@@ -170,6 +170,7 @@ void NodeImpl::link_retired(const std::string& peer, std::uint64_t connection) {
 }
 
 void NodeImpl::on_dial_closed(std::uint64_t connection) {
+  joins_.erase(connection);  // a contact that did not answer: try_contacts() dials it again
   for (auto& [node, state] : peer_states_) {
     if (state->connection == connection) state->connection = 0;
     if (state->draining == connection) {

@@ -4,6 +4,8 @@
 // callbacks. HyParView's active view drives Plumtree's neighbours.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "runtime/node_impl.hpp"
 
 namespace barrel_p2p {
@@ -57,6 +59,11 @@ void NodeImpl::try_contacts(core::Instant now) {
   if (now < next_contact_try_) return;
   next_contact_try_ = now + config_.membership.contact_retry;
   for (const auto& contact : pending_contacts_) {
+    const auto address = core::SocketAddress::parse(contact);
+    const std::string normal = address ? address->to_string() : contact;
+    const bool dialing = std::any_of(joins_.begin(), joins_.end(),
+                                     [&](const auto& join) { return join.second == normal; });
+    if (dialing) continue;  // its connection is still being made
     if (auto started = start_join(contact); !started) {
       log_->debug("contact {}: {}", contact, started.error().message);
     }
@@ -181,7 +188,19 @@ Result<void> NodeImpl::join(std::string_view contact) {
   return call_on_loop([&]() -> Result<void> {
     if (stopping_) return fail(Errc::closed, "node is stopping");
     left_ = false;
-    auto started = start_join(std::string(contact));
+    // Like a configured contact, retried every contact_retry while no peer is active: the
+    // first connection may fail (a contact busy with a join storm refuses handshakes).
+    const std::string address(contact);
+    if (std::find(pending_contacts_.begin(), pending_contacts_.end(), address) ==
+        pending_contacts_.end()) {
+      pending_contacts_.push_back(address);
+    }
+    next_contact_try_ = clock_.now() + config_.membership.contact_retry;
+    auto started = start_join(address);
+    if (!started && started.error().code == Errc::limit_reached) {
+      log_->debug("join through {}: {}; retried", address, started.error().message);
+      started = {};
+    }
     after_input();
     return started;
   });
