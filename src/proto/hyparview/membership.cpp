@@ -118,6 +118,14 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
     PeerInfo info = *std::find_if(active_.begin(), active_.end(),
                                   [&](const PeerInfo& peer) { return peer.name == name; });
     remove_active(name, DownReason::failed);
+    // The failed node's other neighbours have room now too: peers that refused us because
+    // they were full are worth asking again at once.
+    for (PassiveEntry& entry : passive_) {
+      if (entry.refusals > 0 && entry.failures == 0) {
+        entry.refusals = 0;
+        entry.retry_at = now;
+      }
+    }
     add_passive(now, info);
   }
   if (PassiveEntry* entry = find_passive(name)) {
@@ -134,12 +142,20 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
 
 void Membership::try_neighbor(core::Instant now, bool retries_only) {
   if (left_ || pending_neighbor_ || active_.size() >= config_.active_size) return;
+  // Peers that never failed come first: a lost peer (most likely dead) is re-tried only when
+  // no other is ready, since a request to it blocks the next one until neighbor_timeout.
   std::vector<std::size_t> ready;
+  std::vector<std::size_t> failed;
   for (std::size_t i = 0; i < passive_.size(); ++i) {
-    if (passive_[i].retry_at <= now && (!retries_only || passive_[i].failures > 0)) {
+    const PassiveEntry& entry = passive_[i];
+    if (entry.retry_at > now) continue;
+    if (entry.failures > 0) {
+      failed.push_back(i);
+    } else if (!retries_only) {
       ready.push_back(i);
     }
   }
+  if (ready.empty()) ready.swap(failed);
   if (ready.empty()) return;
   const PassiveEntry& entry = passive_[ready[random_index(ready.size())]];
   ++stats_.neighbor_requests;

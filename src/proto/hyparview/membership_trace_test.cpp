@@ -265,6 +265,51 @@ TEST(MembershipTrace, ARefusedNeighborIsAskedAgainOnlyAfterADoublingDelay) {
   EXPECT_TRUE(core->is_passive("b"));  // refused is not failed: the entry stays
 }
 
+TEST(MembershipTrace, PeersThatNeverFailedAreAskedBeforeLostOnes) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a"});
+  core->on_message(core.now, "p", ShuffleReply{{peer("d1"), peer("d2"), peer("d3"), peer("d4")}});
+  core.commands();
+  for (const char* lost : {"d1", "d2", "d3", "d4"}) {
+    core->on_unreachable(core.now, lost);  // each fails once: retried after 1 s
+    core.commands();
+  }
+  core->on_message(core.now, "p", ShuffleReply{{peer("b")}});
+  core.commands();
+  core.now = core.now + 2s;  // every entry is ready now
+  core->on_timeout(core.now);
+  std::vector<std::string> asked;
+  for (const auto& command : core.commands()) {
+    if (const auto* send = std::get_if<Send>(&command);
+        send && std::holds_alternative<Neighbor>(send->message)) {
+      asked.push_back(send->to.name);
+    }
+  }
+  EXPECT_EQ(asked, std::vector<std::string>{"b"});
+}
+
+TEST(MembershipTrace, ALostActivePeerMakesRefusingPeersWorthAskingAgainAtOnce) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "c", "d"});  // over half full: refusals are not retried by the timer
+  core->on_message(core.now, "p", ShuffleReply{{peer("b")}});
+  core.commands();
+  core->on_link_down(core.now, "d");  // asks "b" at once (the only passive peer with no failure)
+  bool asked = false;
+  for (const auto& command : core.commands()) asked |= sent<Neighbor>(command, "b") != nullptr;
+  ASSERT_TRUE(asked);
+  core->on_message(core.now, "b", NeighborReply{peer("b"), false});  // b is full
+  core.commands();
+  // "a" fails: "b" (which refused a moment ago) is asked again now, not after its delay.
+  core->on_link_down(core.now, "a");
+  asked = false;
+  for (const auto& command : core.commands()) asked |= sent<Neighbor>(command, "b") != nullptr;
+  EXPECT_TRUE(asked);
+}
+
 TEST(MembershipTrace, JoinIsRetriedUntilAnActivePeerExists) {
   Config config;
   config.join_retry = 2s;
