@@ -16,6 +16,8 @@ void add_keys_command(CLI::App& app, int& exit_code);
 void add_trust_command(CLI::App& keys, int& exit_code);
 /// `barrel-p2p node --config FILE`: runs a node until SIGINT or SIGTERM.
 void add_node_command(CLI::App& app, int& exit_code);
+/// `barrel-p2p admin --connect ADDRESS views|connections|stats`: queries a node's admin endpoint.
+void add_admin_command(CLI::App& app, int& exit_code);
 /// `barrel-p2p config ...`: check a configuration file, print the key reference.
 void add_config_command(CLI::App& app, int& exit_code);
 

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "admin_endpoint.hpp"
 #include "barrel_p2p/node.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -75,6 +77,8 @@ struct NodeOptions {
   ConfigOptions config;
   std::vector<std::string> subscribe;  ///< broadcast tags whose deliveries are logged
   bool exit_with_parent = false;       ///< SIGTERM when the parent process exits
+  std::string admin;                   ///< admin endpoint address (loopback); empty: off
+  std::string admin_file;              ///< where to write the bound admin address
 };
 
 /// Logs every broadcast under `tag` (on the loop thread). The payload is shown as text,
@@ -114,6 +118,22 @@ int run_node(const NodeOptions& options) {
   if (auto watched = (*node)->on_membership_event(membership_logger(logger)); !watched) {
     logger->warn("membership events will not be logged: {}", watched.error().message);
   }
+  std::unique_ptr<AdminEndpoint> admin;
+  if (!options.admin.empty()) {
+    auto started = AdminEndpoint::start(**node, options.admin);
+    if (!started) {
+      (*node)->stop();
+      return report("node", started.error());
+    }
+    admin = std::move(*started);
+    logger->info("admin endpoint on {}", admin->address());
+    if (!options.admin_file.empty()) {
+      const std::string text = admin->address() + "\n";
+      auto written = runtime::write_file_atomic(options.admin_file, core::as_bytes(text), 0644);
+      if (!written)
+        logger->warn("cannot write {}: {}", options.admin_file, written.error().message);
+    }
+  }
   for (const auto& tag : options.subscribe) {
     if (auto subscribed = (*node)->subscribe(tag, broadcast_logger(logger, tag)); !subscribed) {
       return report("node", subscribed.error());
@@ -127,6 +147,7 @@ int run_node(const NodeOptions& options) {
   while (sigwait(&stop_signals, &received) != 0) {
   }
   logger->info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+  if (admin) admin->stop();
   (*node)->stop();
   logger->info("node {} stopped", (*node)->name());
   return kExitOk;
@@ -143,6 +164,12 @@ void add_node_command(CLI::App& app, int& exit_code) {
   add_config_options(*node, options->config, true);
   node->add_option("--subscribe", options->subscribe,
                    "log every broadcast delivered under this tag (repeatable)");
+  node->add_option("--admin", options->admin,
+                   "serve views, connections and stats on this loopback TCP address (e.g. "
+                   "127.0.0.1:0; off by default; no authentication: loopback only)");
+  node->add_option("--admin-file", options->admin_file,
+                   "write the admin endpoint's bound address to this file")
+      ->needs("--admin");
   node->add_flag("--exit-with-parent", options->exit_with_parent,
                  "stop (as on SIGTERM) when the parent process exits")
       ->group("");

@@ -1,0 +1,275 @@
+#include "admin_endpoint.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "core/socket_address.hpp"
+
+namespace barrel_p2p::cli {
+
+namespace {
+
+constexpr int kIoTimeoutMs = 5'000;
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+bool is_loopback(const core::SocketAddress& address) {
+  if (address.is_ipv6()) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address.data());
+    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+  }
+  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address.data());
+  return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+}
+
+Result<core::SocketAddress> loopback_address(const std::string& text) {
+  auto address = core::SocketAddress::parse(text);
+  if (!address) return fail(Errc::invalid_argument, "admin address: " + address.error().message);
+  if (!is_loopback(*address)) {
+    return fail(Errc::invalid_argument, "admin address " + text +
+                                            " is not a loopback address (127.0.0.0/8 or ::1): "
+                                            "the admin endpoint has no authentication");
+  }
+  return address;
+}
+
+/// Waits until `fd` is ready for `events` or kIoTimeoutMs passed.
+bool wait_for(int fd, short events) {
+  pollfd ready{fd, events, 0};
+  int rc = 0;
+  do {
+    rc = ::poll(&ready, 1, kIoTimeoutMs);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+/// Writes all of `text`; false on error or timeout.
+bool write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLOUT)) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Reads one line of at most `limit` bytes (without the newline). Empty optional on error,
+/// timeout, or a line that is too long.
+std::optional<std::string> read_line(int fd, std::size_t limit) {
+  std::string line;
+  char buffer[256];
+  while (line.find('\n') == std::string::npos) {
+    if (line.size() > limit) return std::nullopt;
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      line.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      break;  // the peer closed: what came is the line
+    } else if (errno == EINTR) {
+      continue;
+    } else if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(fd, POLLIN)) {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+  }
+  line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.size() > limit) return std::nullopt;
+  return line;
+}
+
+std::string json_nodes(const std::vector<NodeInfo>& nodes) {
+  std::string out = "[";
+  for (const auto& node : nodes) {
+    if (out.size() > 1) out += ",";
+    out +=
+        "{\"name\":" + json_string(node.name) + ",\"address\":" + json_string(node.address) + "}";
+  }
+  return out + "]";
+}
+
+std::string json_names(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (const auto& name : names) out += (out.size() > 1 ? "," : "") + json_string(name);
+  return out + "]";
+}
+
+std::string json_stats(Node& node) {
+  const NodeStats stats = node.stats();
+  const std::pair<const char*, std::uint64_t> fields[] = {
+      {"connections", stats.connections},
+      {"peers", stats.peers},
+      {"processes", stats.processes},
+      {"pending_calls", stats.pending_calls},
+      {"auth_succeeded", stats.auth_succeeded},
+      {"auth_failed", stats.auth_failed},
+      {"datagrams_received", stats.datagrams_received},
+      {"datagrams_dropped_garbage", stats.datagrams_dropped_garbage},
+      {"connections_refused_limit", stats.connections_refused_limit},
+      {"messages_sent", stats.messages_sent},
+      {"messages_received", stats.messages_received},
+      {"dropped_mailbox_full", stats.dropped_mailbox_full},
+      {"dropped_connection_lost", stats.dropped_connection_lost},
+      {"on_demand_connects", stats.on_demand_connects},
+      {"connects_failed", stats.connects_failed},
+      {"connections_reaped", stats.connections_reaped},
+  };
+  std::string out = "{\"node\":" + json_string(node.name());
+  for (const auto& [name, value] : fields) {
+    out += ",\"" + std::string(name) + "\":" + std::to_string(value);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string admin_answer(Node& node, const std::string& request) {
+  const std::string name = json_string(node.name());
+  if (request == "views") {
+    return "{\"node\":" + name + ",\"active\":" + json_nodes(node.active_view()) +
+           ",\"passive\":" + json_nodes(node.passive_view()) + "}";
+  }
+  if (request == "connections") {
+    return "{\"node\":" + name + ",\"connected\":" + json_names(node.connected_nodes()) + "}";
+  }
+  if (request == "stats") return json_stats(node);
+  return "{\"error\":" +
+         json_string("unknown command '" + request + "' (commands: views, connections, stats)") +
+         "}";
+}
+
+Result<std::unique_ptr<AdminEndpoint>> AdminEndpoint::start(Node& node,
+                                                            const std::string& address) {
+  auto local = loopback_address(address);
+  if (!local) return Unexpected(local.error());
+  const int listener =
+      ::socket(local->is_ipv6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) return fail(Errc::io, errno_text("admin endpoint socket"));
+  const int yes = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  if (::bind(listener, local->data(), static_cast<socklen_t>(local->size())) != 0 ||
+      ::listen(listener, 16) != 0) {
+    const std::string why = errno_text("admin endpoint on " + address);
+    ::close(listener);
+    return fail(Errc::io, why);
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&bound), &length);
+  auto actual = core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), length);
+  const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0 || !actual) {
+    ::close(listener);
+    if (wake >= 0) ::close(wake);
+    return fail(Errc::io, errno_text("admin endpoint setup"));
+  }
+  return std::unique_ptr<AdminEndpoint>(
+      new AdminEndpoint(node, listener, wake, actual->to_string()));
+}
+
+AdminEndpoint::AdminEndpoint(Node& node, int listener, int wake, std::string address)
+    : node_(node), listener_(listener), wake_(wake), address_(std::move(address)) {
+  thread_ = std::thread([this] { serve(); });
+}
+
+AdminEndpoint::~AdminEndpoint() { stop(); }
+
+void AdminEndpoint::stop() {
+  if (stopping_.exchange(true)) return;
+  const std::uint64_t one = 1;
+  (void)!::write(wake_, &one, sizeof(one));
+  if (thread_.joinable()) thread_.join();
+  ::close(listener_);
+  ::close(wake_);
+}
+
+void AdminEndpoint::serve() {
+  while (!stopping_) {
+    pollfd fds[2] = {{listener_, POLLIN, 0}, {wake_, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if ((fds[1].revents & POLLIN) != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (client < 0) continue;
+    answer(client);  // one at a time: each is bounded by kIoTimeoutMs
+    ::close(client);
+  }
+}
+
+void AdminEndpoint::answer(int client) {
+  const auto request = read_line(client, kAdminRequestMax);
+  const std::string reply = request ? admin_answer(node_, *request)
+                                    : "{\"error\":\"request line missing or longer than " +
+                                          std::to_string(kAdminRequestMax) + " bytes\"}";
+  (void)write_all(client, reply + "\n");
+}
+
+Result<std::string> admin_request(const std::string& address, const std::string& request) {
+  auto remote = core::SocketAddress::parse(address);
+  if (!remote) return fail(Errc::invalid_argument, "admin address: " + remote.error().message);
+  const int fd = ::socket(remote->is_ipv6() ? AF_INET6 : AF_INET,
+                          SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return fail(Errc::io, errno_text("socket"));
+  const auto close_with = [fd](Errc code, const std::string& why) -> Unexpected {
+    ::close(fd);
+    return fail(code, why);
+  };
+  if (::connect(fd, remote->data(), static_cast<socklen_t>(remote->size())) != 0 &&
+      errno != EINPROGRESS) {
+    return close_with(Errc::io, errno_text("cannot connect to " + address));
+  }
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (!wait_for(fd, POLLOUT) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 ||
+      error != 0) {
+    errno = error != 0 ? error : ETIMEDOUT;
+    return close_with(Errc::io, errno_text("cannot connect to " + address));
+  }
+  if (!write_all(fd, request + "\n")) return close_with(Errc::io, errno_text("send"));
+  auto line = read_line(fd, 1 << 20);
+  if (!line) return close_with(Errc::io, "no answer from " + address + " within 5 s");
+  ::close(fd);
+  return *line;
+}
+
+}  // namespace barrel_p2p::cli
