@@ -283,7 +283,7 @@ const std::vector<ConfigKey>& key_table() {
        .access = duration_field<&Config::idle_timeout>(),
        .doc = "A connection that receives no packet for this many milliseconds is closed. QUIC "
               "restarts this timer when it sends a keep-alive, so a silent or dead peer is "
-              "detected within `idle_timeout_ms + keep_alive_ms` (5 s by default)."},
+              "detected within `idle_timeout_ms + keep_alive_ms` (4 s by default)."},
       {.table = "transport",
        .name = "keep_alive_ms",
        .field = "keep_alive",
