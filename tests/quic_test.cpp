@@ -83,6 +83,35 @@ TEST(Quic, CloseReachesThePeer) {
   EXPECT_EQ(a->closed.at(id->value).rfind("local", 0), 0U);
 }
 
+TEST(Quic, GracefulCloseDeliversEverythingToASlowPeer) {
+  auto config = RawPeer::default_config();
+  config.idle_timeout = 5s;
+  auto a = RawPeer::create(config);
+  auto b = RawPeer::create(config);
+  Received at_b;
+  record(*b, at_b);
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !b->connected.empty() && !a->connected.empty(); }));
+  // A megabyte queued, then a close: the bytes must arrive before the close does.
+  const std::string chunk(16 * 1024, 'x');
+  constexpr std::size_t kChunks = 64;
+  for (std::size_t i = 0; i < kChunks; ++i) {
+    ASSERT_TRUE(a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes(chunk)));
+  }
+  a->endpoint().close(a->now(), *id, 0, "done");
+  // b stalls (a loaded host) far longer than 3 PTO, so nothing is acknowledged meanwhile...
+  a->pump_for(800ms);
+  EXPECT_TRUE(a->closed.empty()) << "gave up on a live peer: " << a->closed.begin()->second;
+  // ...then catches up: everything arrives, then the close.
+  ASSERT_TRUE(pump_both(
+      *a, *b, [&] { return !b->closed.empty(); }, 10s));
+  std::size_t received = 0;
+  for (const auto& [connection, streams] : at_b.bytes) received += streams[1].size();
+  EXPECT_EQ(received, kChunks * chunk.size());
+  EXPECT_EQ(b->closed.begin()->second.rfind("peer_closed", 0), 0U) << b->closed.begin()->second;
+}
+
 TEST(Quic, SilentPeerIsDroppedAtTheIdleTimeoutWhileKeepAliveHoldsOthers) {
   auto config = RawPeer::default_config();
   config.idle_timeout = 400ms;

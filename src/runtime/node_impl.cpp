@@ -282,6 +282,7 @@ void NodeImpl::handle_link_event(node::LinkEvent&& event) {
     membership_->on_link_down(clock_.now(), down->peer);
     deliver(PeerDown{down->peer, down->reason});
   } else if (auto* retired = std::get_if<node::LinkRetired>(&event)) {
+    log_->debug("duplicate link {} to {} retired", retired->connection, retired->peer);
     link_retired(retired->peer, retired->connection);
   } else if (auto* frame = std::get_if<node::FrameReceived>(&event)) {
     on_frame(frame->peer, frame->type, std::move(frame->payload));
@@ -371,6 +372,7 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
                          const std::string& detail) {
   std::string text(transport::close_reason_name(reason));
   if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
+  log_->debug("connection {} closed: {}", id.value, text);
   links_->on_closed(id.value, text);
   on_dial_closed(id.value);
   resolve_waiter(id.value,

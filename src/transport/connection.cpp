@@ -313,6 +313,10 @@ int Connection::on_acked_stream_data_offset(ngtcp2_conn* /*conn*/, std::int64_t 
     if (connection->stream_ids_[kind] != stream_id) continue;
     SendQueue& queue = connection->queues_[kind];
     queue.acknowledge(offset, datalen);
+    // Progress: a graceful close keeps waiting for the rest (see close_wait()).
+    if (connection->close_requested_) {
+      connection->close_wait_deadline_ = connection->now_ + connection->close_wait();
+    }
     const auto limit = connection->endpoint_.config_.stream_send_buffer;
     if (connection->writable_wanted_[kind] && queue.buffered() < limit / 2) {
       connection->writable_wanted_[kind] = false;

@@ -68,6 +68,8 @@ class Connection {
  private:
   Connection(Endpoint& endpoint, ConnectionId id, Role role, const core::SocketAddress& remote);
   Result<void> setup_tls();
+  /// How long a graceful close waits without acknowledgement progress before it closes.
+  [[nodiscard]] core::Duration close_wait() const;
   /// Registers our connection IDs, sets up TLS and keep-alive. Errors: crypto.
   Result<void> finish_setup(std::initializer_list<CidKey> cids);
   static ngtcp2_callbacks make_callbacks(Role role);
@@ -125,7 +127,7 @@ class Connection {
   bool close_requested_ = false;
   std::uint64_t close_code_ = 0;
   std::string close_reason_;
-  core::Instant close_wait_deadline_ = core::Instant::never();
+  core::Instant close_wait_deadline_ = core::Instant::never();  // see close_wait()
   // Closing/draining period. close_error_ is what the next write turns into CONNECTION_CLOSE.
   ngtcp2_connection_close_error close_error_{};
   bool close_pending_write_ = false;

@@ -17,6 +17,18 @@ core::Duration linger(ngtcp2_conn* conn) {
   return core::Duration(static_cast<std::int64_t>(3 * ngtcp2_conn_get_pto(conn)));
 }
 
+}  // namespace
+
+// How long a graceful close waits for the peer to acknowledge queued bytes without progress:
+// as long as the idle timeout (a live peer acknowledges within it, whatever its load), and
+// at least the closing period. Every acknowledgement restarts it (on_acked_stream_data_offset),
+// so a close never cuts off bytes that a live peer is still taking in.
+core::Duration Connection::close_wait() const {
+  return std::max(linger(conn_), endpoint_.config_.idle_timeout);
+}
+
+namespace {
+
 // A peer sending packets during our closing period gets the close again, a few times.
 constexpr std::uint32_t kMaxCloseResends = 8;
 constexpr std::size_t kMaxVecs = 16;
@@ -147,7 +159,7 @@ void Connection::request_close(core::Instant now, std::uint64_t app_code, std::s
   close_requested_ = true;
   close_code_ = app_code;
   close_reason_ = std::string(reason.substr(0, 256));
-  close_wait_deadline_ = now + linger(conn_);
+  close_wait_deadline_ = now + close_wait();
   endpoint_.mark_dirty(this);
 }
 

@@ -80,8 +80,10 @@ class Endpoint {
   /// As send(), copying `data`.
   Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
 
-  /// Closes a connection gracefully: bytes already queued are delivered first (bounded by
-  /// 3 PTO), then CONNECTION_CLOSE carries `app_code` and `reason`. Unknown ids are ignored.
+  /// Closes a connection gracefully: bytes already queued are delivered first, then
+  /// CONNECTION_CLOSE carries `app_code` and `reason`. The wait ends early only when the peer
+  /// acknowledges nothing for max(idle_timeout, 3 PTO): a live peer gets every queued byte,
+  /// however loaded it is. Unknown ids are ignored.
   void close(core::Instant now, ConnectionId id, std::uint64_t app_code, std::string_view reason);
   /// Closes every connection at once (endpoint shutdown), without waiting.
   void close_all(core::Instant now, DatagramSink& sink);
