@@ -7,8 +7,10 @@
 //   cluster_bench join8 [--runs R]   8 nodes join one contact at the same moment: time until
 //       every active view is non-empty and symmetric (median over R runs, default 10).
 //   cluster_bench kill [--runs R]    16 settled nodes; the node with most neighbours is aborted
-//       (no goodbye): time until it is out of every view and each former neighbour's view is
-//       back to its size (median over R runs, default 3).
+//       (no goodbye): time until it is out of every view; until the overlay is repaired (no
+//       two live nodes both have room without being neighbours); and until each former
+//       neighbour's view is back to its size, which parity may forbid (median over R runs,
+//       default 3).
 // Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
 // unit" lines, then a summary.
 #include <malloc.h>
@@ -39,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kTag = "bench";
+const std::size_t kActiveSize = MembershipConfig{}.active_view_size;  // the default
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
@@ -129,6 +132,27 @@ class Cluster {
       }
     }
     return seen.size() == active.size() ? "" : "overlay not connected";
+  }
+
+  /// Empty when no two live nodes both have room in their active views (fewer than
+  /// `active_size` peers) without being neighbours: the overlay takes no more links, so every
+  /// repair that membership can make is made. Otherwise the first such pair.
+  std::string check_saturated(std::size_t active_size) {
+    std::vector<std::pair<std::string, std::set<std::string>>> short_nodes;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (dead.contains(i)) continue;
+      std::set<std::string> peers;
+      for (const auto& peer : nodes[i]->active_view()) peers.insert(peer.name);
+      if (peers.size() < active_size) short_nodes.emplace_back(nodes[i]->name(), peers);
+    }
+    for (std::size_t a = 0; a < short_nodes.size(); ++a) {
+      for (std::size_t b = a + 1; b < short_nodes.size(); ++b) {
+        if (!short_nodes[a].second.contains(short_nodes[b].first)) {
+          return short_nodes[a].first + " and " + short_nodes[b].first + " both have room";
+        }
+      }
+    }
+    return "";
   }
 
   /// Polls `check` every `every` until it returns empty; gives up after `limit`.
@@ -279,6 +303,7 @@ int run_join8(int runs) {
 
 int run_kill(int runs) {
   std::vector<double> detections;
+  std::vector<double> repairs;      // per run: detected and every possible link made
   std::vector<double> refills;      // per run: the last neighbour's refill
   std::vector<double> all_refills;  // every neighbour of every run
   for (int run = 0; run < runs; ++run) {
@@ -308,8 +333,10 @@ int run_kill(int runs) {
     // (it needs a peer with room: with an odd number of neighbours one may stay short).
     std::map<std::size_t, double> refilled;
     double detected = -1;
+    double repaired = -1;  // detected, and no two live nodes with room left unlinked
     const auto deadline = killed + 20s;
-    while (Clock::now() < deadline && (detected < 0 || refilled.size() < neighbours.size())) {
+    while (Clock::now() < deadline &&
+           (detected < 0 || repaired < 0 || refilled.size() < neighbours.size())) {
       bool anyone_holds = false;
       for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
         if (i == victim) continue;
@@ -324,22 +351,34 @@ int run_kill(int runs) {
         }
       }
       if (!anyone_holds && detected < 0) detected = ms_between(killed, Clock::now());
+      if (detected >= 0 && repaired < 0 && cluster.check_saturated(kActiveSize).empty()) {
+        repaired = ms_between(killed, Clock::now());
+      }
       std::this_thread::sleep_for(10ms);
     }
     if (detected < 0) give_up("the killed node is still in a view after 20 s");
     detections.push_back(detected);
+    if (repaired >= 0) {
+      repairs.push_back(repaired);
+    } else {
+      std::printf("kill_run_%d not repaired within 20 s: %s\n", run,
+                  cluster.check_saturated(kActiveSize).c_str());
+    }
     std::vector<double> refill_times;
     for (const auto& [node, at] : refilled) refill_times.push_back(at);
     if (!refill_times.empty()) refills.push_back(percentile(refill_times, 1.0));
     all_refills.insert(all_refills.end(), refill_times.begin(), refill_times.end());
     std::printf(
-        "kill_run_%d detected %.0f ms, %zu of %zu neighbours refilled within 20 s "
-        "(last at %.0f ms)\n",
-        run, detected, refilled.size(), neighbours.size(),
+        "kill_run_%d detected %.0f ms, repaired %.0f ms, %zu of %zu neighbours refilled "
+        "within 20 s (last at %.0f ms)\n",
+        run, detected, repaired, refilled.size(), neighbours.size(),
         refill_times.empty() ? 0.0 : percentile(refill_times, 1.0));
   }
   print("kill_detected_median", percentile(detections, 0.5), "ms");
   print("kill_detected_max", percentile(detections, 1.0), "ms");
+  print("kill_repaired_median", percentile(repairs, 0.5), "ms");
+  print("kill_repaired_max", percentile(repairs, 1.0), "ms");
+  print("kill_repaired_runs", static_cast<double>(repairs.size()), "");
   print("kill_last_refill_median", percentile(refills, 0.5), "ms");
   print("kill_neighbour_refill_median", percentile(all_refills, 0.5), "ms");
   print("kill_neighbour_refill_p80", percentile(all_refills, 0.8), "ms");

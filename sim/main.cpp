@@ -4,6 +4,7 @@
 //   barrel-sim steady  --nodes 10000 --broadcasts 100 --seed 1
 //   barrel-sim check   --nodes 500 --seed 1
 // Every run prints its seed; the same seed reproduces it exactly.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,11 @@ std::size_t random_live(sim::Simulation& simulation, core::SeededRng& rng) {
   }
 }
 
+// The failure experiment's "once healed" phase.
+constexpr core::Duration kHealLimit = std::chrono::seconds(120);
+constexpr core::Duration kHealedWindow = std::chrono::seconds(5);
+constexpr std::size_t kHealedBroadcasts = 3;
+
 int failure(const Args& args) {
   const std::size_t nodes = args.number("nodes", 10'000);
   const std::size_t broadcasts = args.number("broadcasts", 10);
@@ -87,6 +93,7 @@ int failure(const Args& args) {
       simulation.crash(node);
       ++killed;
     }
+    const core::Instant failure_time = simulation.now();
     sim::Series line{std::to_string(percent) + "% failed", {}};
     for (std::size_t b = 0; b < broadcasts; ++b) {
       const std::size_t record = simulation.broadcast(random_live(simulation, pick));
@@ -97,8 +104,40 @@ int failure(const Args& args) {
       line.points.emplace_back(static_cast<double>(b + 1), reliability);
       if (csv) csv << percent << "," << b + 1 << "," << reliability << "," << r.last_hop << "\n";
     }
-    std::printf("fail %3d%%: first %.2f%%  last %.2f%%  (wall %.1f s)\n", percent,
-                line.points.front().second, line.points.back().second, wall_seconds(start));
+    // Once healed: the views are symmetric and the overlay connected again (checked each
+    // simulated second, up to kHealLimit). Then broadcasts, each given kHealedWindow, so a
+    // branch of the tree cut by the failures has time to be grafted (IHAVE timeout per hop).
+    const core::Instant failed_at = failure_time;
+    bool healed = false;
+    while (simulation.now() - failed_at < kHealLimit) {
+      if (simulation.check_symmetric().empty() && simulation.check_connected().empty()) {
+        healed = true;
+        break;
+      }
+      simulation.run_for(1s);
+    }
+    const double heal_seconds = std::chrono::duration<double>(simulation.now() - failed_at).count();
+    double healed_min = 100.0;
+    for (std::size_t b = 0; healed && b < kHealedBroadcasts; ++b) {
+      const std::size_t record = simulation.broadcast(random_live(simulation, pick));
+      simulation.run_for(kHealedWindow);
+      const auto& r = simulation.record(record);
+      const double reliability =
+          100.0 * static_cast<double>(r.delivered) / static_cast<double>(r.live_at_send);
+      healed_min = std::min(healed_min, reliability);
+      if (csv) {
+        csv << percent << ",healed" << b + 1 << "," << reliability << "," << r.last_hop << "\n";
+      }
+    }
+    std::printf("fail %3d%%: first %.2f%%  last %.2f%%  ", percent, line.points.front().second,
+                line.points.back().second);
+    if (healed) {
+      std::printf("healed after %.0f s: min %.2f%% over %zu broadcasts  (wall %.1f s)\n",
+                  heal_seconds, healed_min, kHealedBroadcasts, wall_seconds(start));
+    } else {
+      std::printf("not healed within %.0f s: %s  (wall %.1f s)\n", heal_seconds,
+                  simulation.check_connected().c_str(), wall_seconds(start));
+    }
     series.push_back(std::move(line));
   }
   if (args.options.contains("svg")) {

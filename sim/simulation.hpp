@@ -31,7 +31,7 @@ struct SimConfig {
   core::Duration latency = std::chrono::milliseconds(5);  ///< one-way base latency
   core::Duration jitter = std::chrono::milliseconds(5);   ///< + uniform [0, jitter)
   double loss = 0.0;                                      ///< per-message drop probability
-  core::Duration detect_delay = std::chrono::seconds(5);  ///< crash seen on idle links after
+  core::Duration detect_delay = std::chrono::seconds(4);  ///< crash seen on idle links after
   bool encode_messages = true;  ///< round-trip every message through the wire codecs
   hyparview::Config membership;
   plumtree::Config broadcast;

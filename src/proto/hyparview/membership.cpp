@@ -104,7 +104,7 @@ void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
   if (passive_.size() >= config_.passive_size) {
     passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(random_index(passive_.size())));
   }
-  passive_.push_back(PassiveEntry{peer, now, 0, now, 0});
+  passive_.push_back(PassiveEntry{peer, now, 0, now, 0, core::Instant::never()});
 }
 
 void Membership::remove_passive(const std::string& name) {
@@ -157,7 +157,17 @@ void Membership::try_neighbor(core::Instant now, bool retries_only) {
   }
   if (ready.empty()) ready.swap(failed);
   if (ready.empty()) return;
-  const PassiveEntry& entry = passive_[ready[random_index(ready.size())]];
+  // A peer whose request we refused lately had room: ask it first, once.
+  std::vector<std::size_t> roomy;
+  for (std::size_t i : ready) {
+    const PassiveEntry& entry = passive_[i];
+    if (entry.room_seen != core::Instant::never() && now - entry.room_seen < kRoomSeenFor) {
+      roomy.push_back(i);
+    }
+  }
+  if (!roomy.empty()) ready.swap(roomy);
+  PassiveEntry& entry = passive_[ready[random_index(ready.size())]];
+  entry.room_seen = core::Instant::never();
   ++stats_.neighbor_requests;
   pending_neighbor_ = PendingNeighbor{entry.info.name, now + config_.neighbor_timeout};
   send(entry.info, Neighbor{self_, active_.empty()});
@@ -406,6 +416,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
     add_active(now, m.sender);
   } else {
     add_passive(now, m.sender);
+    if (PassiveEntry* entry = find_passive(from)) entry->room_seen = now;
   }
   send(m.sender, NeighborReply{self_, accept});
 }

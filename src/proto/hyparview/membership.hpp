@@ -132,6 +132,11 @@ class Membership {
   [[nodiscard]] const MembershipStats& stats() const { return stats_; }
   [[nodiscard]] const Config& config() const { return config_; }
 
+  /// How long a refused NEIGHBOR request marks its sender as a peer with room. Two former
+  /// neighbours of a dead node detect the loss up to a keep-alive interval apart; the first
+  /// one's request is refused by the second, which asks it back once its own slot opens.
+  static constexpr core::Duration kRoomSeenFor = std::chrono::seconds(10);
+
  private:
   struct PassiveEntry {
     PeerInfo info;
@@ -139,6 +144,9 @@ class Membership {
     std::size_t failures = 0;                  // consecutive failed attempts
     core::Instant retry_at = core::Instant();  // not tried before this
     std::size_t refusals = 0;                  // consecutive refused NEIGHBORs (it was full)
+    // When we refused its NEIGHBOR because we were full: it had room then, so it is the first
+    // one to ask when a slot of ours opens (see kRoomSeenFor).
+    core::Instant room_seen = core::Instant::never();
   };
   struct PendingNeighbor {
     std::string name;
