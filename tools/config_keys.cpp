@@ -432,7 +432,9 @@ const std::vector<ConfigKey>& key_table() {
        .field = "membership.shuffle_interval",
        .rule = duration_rule,
        .access = duration_field<&Config::membership, &MembershipConfig::shuffle_interval>(),
-       .doc = "Milliseconds between SHUFFLEs, which refresh the passive view."},
+       .doc = "Milliseconds between SHUFFLEs, which refresh the passive view. The first "
+              "comes 0.05 to 0.15 intervals after start, so a new node soon knows peers to "
+              "repair with."},
       {.table = "membership",
        .name = "shuffle_size",
        .field = "membership.shuffle_size",

@@ -55,6 +55,7 @@ struct MembershipConfig {
   std::size_t passive_view_size = 30;
   std::size_t active_random_walk = 6;
   std::size_t passive_random_walk = 3;
+  /// Between SHUFFLEs (passive view refresh); the first comes 0.05 to 0.15 intervals after start.
   std::chrono::milliseconds shuffle_interval{10'000};
   std::size_t shuffle_size = 8;
   /// Time a broadcast announced by IHAVE may take to arrive before we GRAFT it.

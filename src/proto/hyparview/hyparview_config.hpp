@@ -14,6 +14,7 @@ struct Config {
   std::size_t passive_size = 30;        ///< Passive view: known peers, for repairs.
   std::size_t active_random_walk = 6;   ///< FORWARD_JOIN and SHUFFLE walk length (ARWL).
   std::size_t passive_random_walk = 3;  ///< At this TTL a FORWARD_JOIN joiner goes passive.
+  /// Between SHUFFLEs; the first one comes 0.05 to 0.15 intervals after start.
   core::Duration shuffle_interval = std::chrono::seconds(10);
   /// Peers offered per SHUFFLE, ourselves included: about 3/8 from the active view, the
   /// rest from the passive view (the paper's ka = 3, kp = 4 plus self for the default 8).

@@ -18,10 +18,13 @@ void Membership::send(const PeerInfo& to, Message message) {
 void Membership::start_timers(core::Instant now) {
   if (started_) return;
   started_ = true;
-  // Spread the first shuffle over one interval so nodes started together do not align.
+  // The first shuffle comes early (0.05 to 0.15 intervals, 0.5 to 1.5 s by default): a new
+  // node knows only the few peers its JOIN met, and a passive view that stays empty until the
+  // regular shuffle leaves it nobody to ask when a neighbour fails. Jittered so nodes started
+  // together do not align; every interval after it.
   const auto jitter = static_cast<std::int64_t>(
-      rng_.uniform(static_cast<std::uint64_t>(config_.shuffle_interval.count())));
-  next_shuffle_ = now + core::Duration(jitter) + config_.shuffle_interval / 2;
+      rng_.uniform(static_cast<std::uint64_t>(config_.shuffle_interval.count() / 10 + 1)));
+  next_shuffle_ = now + core::Duration(jitter) + config_.shuffle_interval / 20;
   next_repair_ = now + config_.repair_interval;
   next_age_check_ = now + config_.passive_max_age;
 }
@@ -140,7 +143,7 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
   try_neighbor(now);
 }
 
-void Membership::try_neighbor(core::Instant now, bool retries_only) {
+void Membership::try_neighbor(core::Instant now) {
   if (left_ || pending_neighbor_ || active_.size() >= config_.active_size) return;
   // Peers that never failed come first: a lost peer (most likely dead) is re-tried only when
   // no other is ready, since a request to it blocks the next one until neighbor_timeout.
@@ -151,7 +154,7 @@ void Membership::try_neighbor(core::Instant now, bool retries_only) {
     if (entry.retry_at > now) continue;
     if (entry.failures > 0) {
       failed.push_back(i);
-    } else if (!retries_only) {
+    } else {
       ready.push_back(i);
     }
   }
@@ -285,10 +288,11 @@ void Membership::on_timeout(core::Instant now) {
   }
   if (now >= next_repair_) {
     // Losses start a chain of NEIGHBOR requests at once (peer_failed, DISCONNECT); the timer
-    // only resumes it for a view under half full, so a stable cluster does not keep probing
-    // (each probe is a handshake).
-    // Lost peers are re-tried on their backoff schedule while the view is short.
-    try_neighbor(now, active_.size() * 2 >= config_.active_size);
+    // resumes it while the view is short. Every passive peer is asked on its own schedule: a
+    // refusal or a failure doubles its delay (up to backoff_max), so a node that stays short
+    // in a cluster of full nodes probes each peer about log2(backoff_max) times, then once per
+    // backoff_max, while two nodes with room find each other within one pass.
+    try_neighbor(now);
     next_repair_ = now + config_.repair_interval;
   }
   std::erase_if(disconnected_at_,
@@ -307,11 +311,8 @@ core::Instant Membership::next_deadline() const {
   if (pending_neighbor_) deadline = std::min(deadline, pending_neighbor_->deadline);
   // Repairs only matter while the active view is short and someone could fill it.
   if (active_.size() < config_.active_size) {
-    const bool any = active_.size() * 2 < config_.active_size;
     for (const auto& entry : passive_) {
-      if (any || entry.failures > 0) {
-        deadline = std::min(deadline, std::max(next_repair_, entry.retry_at));
-      }
+      deadline = std::min(deadline, std::max(next_repair_, entry.retry_at));
     }
   }
   return deadline;
@@ -476,7 +477,17 @@ void Membership::handle(core::Instant now, const std::string& from, const Shuffl
     }
   }
   // As many peers as offered (the paper's exchange), within what a SHUFFLE_REPLY may carry.
-  send(m.origin, ShuffleReply{sample_passive(std::min(m.peers.size(), kMaxShufflePeers))});
+  // A young or small overlay has thin passive views: top the reply up with active peers, so
+  // the origin learns live nodes to repair with (with a full passive view this is the paper's
+  // exchange unchanged).
+  const std::size_t wanted = std::min(m.peers.size(), kMaxShufflePeers);
+  std::vector<PeerInfo> reply = sample_passive(wanted);
+  std::vector<PeerInfo> actives = active_;
+  for (std::size_t i = 0; i < actives.size() && reply.size() < wanted; ++i) {
+    std::swap(actives[i], actives[i + random_index(actives.size() - i)]);
+    if (actives[i].name != m.origin.name) reply.push_back(actives[i]);
+  }
+  send(m.origin, ShuffleReply{std::move(reply)});
   integrate(now, m.peers);
 }
 

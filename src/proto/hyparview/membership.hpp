@@ -163,9 +163,9 @@ class Membership {
   void remove_passive(const std::string& name);
   PassiveEntry* find_passive(const std::string& name);
   void peer_failed(core::Instant now, const std::string& name);
-  /// Asks a ready passive peer for a NEIGHBOR link (only previously failed ones when
-  /// `retries_only`).
-  void try_neighbor(core::Instant now, bool retries_only = false);
+  /// Asks a ready passive peer for a NEIGHBOR link: one whose refusal we saw lately first,
+  /// then one that never failed, then a lost one due for a retry.
+  void try_neighbor(core::Instant now);
   /// Answers a message that only active peers send, from a peer not in our active view.
   bool repair_asymmetry(const std::string& from);
   /// After leave(): tells a peer that still counts on us that we are gone.

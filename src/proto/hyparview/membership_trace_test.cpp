@@ -2,6 +2,7 @@
 // and events it produced (CAF-style traces), on simulated time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,27 @@ TEST(MembershipTrace, ShuffleAtTheEndOfItsWalkIsAnsweredStraightToTheOrigin) {
   EXPECT_TRUE(core->is_passive("s1"));
 }
 
+TEST(MembershipTrace, AShuffleReplyIsToppedUpWithActivePeersWhenThePassiveViewIsThin) {
+  Config config;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b", "o"});
+  core->on_message(core.now, "x", ShuffleReply{{peer("p1")}});  // one passive peer
+  core.commands();
+  // A walk ending here (ttl 1) from "o", offering four peers: the reply carries four too,
+  // p1 and then active peers other than the origin.
+  core->on_message(core.now, "o",
+                   Shuffle{peer("o"), 1, {peer("o"), peer("q1"), peer("q2"), peer("q3")}});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  const auto* reply = sent<ShuffleReply>(commands[0], "o");
+  ASSERT_NE(reply, nullptr);
+  std::vector<std::string> names;
+  for (const auto& info : reply->peers) names.push_back(info.name);
+  std::sort(names.begin() + 1, names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"p1", "a", "b"}));
+}
+
 TEST(MembershipTrace, NeighborHighPriorityIsAlwaysAcceptedLowOnlyWithRoom) {
   Config config;
   config.active_size = 1;
@@ -243,26 +265,32 @@ TEST(MembershipTrace, AnAcceptedNeighborResetsTheFailureCount) {
 }
 
 TEST(MembershipTrace, ARefusedNeighborIsAskedAgainOnlyAfterADoublingDelay) {
-  Config config;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
-  core.make_active({"a"});  // under half full: the repair timer asks passive peers
-  core->on_message(core.now, "p", ShuffleReply{{peer("b")}});
-  core.commands();
-  // Every NEIGHBOR to "b" is refused (it is full): the times they were sent, from the first.
-  std::vector<core::Duration> times;
-  core::Instant first;
-  for (int i = 0; i < 200 && times.size() < 5; ++i) {
-    for (const auto& command : core.fire_next()) {
-      if (sent<Neighbor>(command, "b") == nullptr) continue;
-      if (times.empty()) first = core.now;
-      times.push_back(core.now - first);
-      core->on_message(core.now, "b", NeighborReply{peer("b"), false});
-      core.commands();
+  for (const std::vector<std::string>& actives :
+       {std::vector<std::string>{"a"}, std::vector<std::string>{"a", "c", "d", "e"}}) {
+    SCOPED_TRACE(actives.size());
+    Config config;
+    config.shuffle_interval = std::chrono::hours(10);
+    Core core(config);
+    // Short by four or by one: either way the repair timer keeps asking, each peer on its
+    // own doubling schedule, so a node with room that appears later is found.
+    core.make_active(actives);
+    core->on_message(core.now, "p", ShuffleReply{{peer("b")}});
+    core.commands();
+    // Every NEIGHBOR to "b" is refused (it is full): the times they were sent, from the first.
+    std::vector<core::Duration> times;
+    core::Instant first;
+    for (int i = 0; i < 200 && times.size() < 5; ++i) {
+      for (const auto& command : core.fire_next()) {
+        if (sent<Neighbor>(command, "b") == nullptr) continue;
+        if (times.empty()) first = core.now;
+        times.push_back(core.now - first);
+        core->on_message(core.now, "b", NeighborReply{peer("b"), false});
+        core.commands();
+      }
     }
+    EXPECT_EQ(times, (std::vector<core::Duration>{0s, 1s, 3s, 7s, 15s}));
+    EXPECT_TRUE(core->is_passive("b"));  // refused is not failed: the entry stays
   }
-  EXPECT_EQ(times, (std::vector<core::Duration>{0s, 1s, 3s, 7s, 15s}));
-  EXPECT_TRUE(core->is_passive("b"));  // refused is not failed: the entry stays
 }
 
 TEST(MembershipTrace, PeersThatNeverFailedAreAskedBeforeLostOnes) {
