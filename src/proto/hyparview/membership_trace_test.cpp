@@ -60,6 +60,18 @@ const M* sent(const Command& command, const std::string& to) {
   return std::get_if<M>(&send->message);
 }
 
+// The peers asked for a NEIGHBOR link by `commands`, in order.
+std::vector<std::string> neighbor_targets(const std::vector<Command>& commands) {
+  std::vector<std::string> asked;
+  for (const auto& command : commands) {
+    if (const auto* send = std::get_if<Send>(&command);
+        send && std::holds_alternative<Neighbor>(send->message)) {
+      asked.push_back(send->to.name);
+    }
+  }
+  return asked;
+}
+
 bool dropped(const Command& command, const std::string& peer) {
   const auto* drop = std::get_if<DropLink>(&command);
   return drop != nullptr && drop->peer == peer;
@@ -308,13 +320,7 @@ TEST(MembershipTrace, PeersThatNeverFailedAreAskedBeforeLostOnes) {
   core.commands();
   core.now = core.now + 2s;  // every entry is ready now
   core->on_timeout(core.now);
-  std::vector<std::string> asked;
-  for (const auto& command : core.commands()) {
-    if (const auto* send = std::get_if<Send>(&command);
-        send && std::holds_alternative<Neighbor>(send->message)) {
-      asked.push_back(send->to.name);
-    }
-  }
+  std::vector<std::string> asked = neighbor_targets(core.commands());
   EXPECT_EQ(asked, std::vector<std::string>{"b"});
 }
 
@@ -357,23 +363,11 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
   // A moment later "a" is lost: x is asked first, not one of the ten.
   core.now = core.now + 1s;
   core->on_link_down(core.now, "a");
-  std::vector<std::string> asked;
-  for (const auto& command : core.commands()) {
-    if (const auto* send = std::get_if<Send>(&command);
-        send && std::holds_alternative<Neighbor>(send->message)) {
-      asked.push_back(send->to.name);
-    }
-  }
+  std::vector<std::string> asked = neighbor_targets(core.commands());
   EXPECT_EQ(asked, std::vector<std::string>{"x"});
   // Only once: x turned out full meanwhile, so the next request goes to someone else.
   core->on_message(core.now, "x", NeighborReply{peer("x"), false});
-  asked.clear();
-  for (const auto& command : core.commands()) {
-    if (const auto* send = std::get_if<Send>(&command);
-        send && std::holds_alternative<Neighbor>(send->message)) {
-      asked.push_back(send->to.name);
-    }
-  }
+  asked = neighbor_targets(core.commands());
   ASSERT_EQ(asked.size(), 1U);
   EXPECT_NE(asked[0], "x");
 }
@@ -394,13 +388,7 @@ TEST(MembershipTrace, ARefusalMarksRoomOnlyForAWhile) {
   // be one in 21, here the seed picks another.
   core.now = core.now + Membership::kRoomSeenFor + 1s;
   core->on_link_down(core.now, "a");
-  std::vector<std::string> asked;
-  for (const auto& command : core.commands()) {
-    if (const auto* send = std::get_if<Send>(&command);
-        send && std::holds_alternative<Neighbor>(send->message)) {
-      asked.push_back(send->to.name);
-    }
-  }
+  std::vector<std::string> asked = neighbor_targets(core.commands());
   ASSERT_EQ(asked.size(), 1U);
   EXPECT_NE(asked[0], "x");
 }
