@@ -107,16 +107,16 @@ int failure(const Args& args) {
     // Once healed: the views are symmetric and the overlay connected again (checked each
     // simulated second, up to kHealLimit). Then broadcasts, each given kHealedWindow, so a
     // branch of the tree cut by the failures has time to be grafted (IHAVE timeout per hop).
-    const core::Instant failed_at = failure_time;
     bool healed = false;
-    while (simulation.now() - failed_at < kHealLimit) {
+    while (simulation.now() - failure_time < kHealLimit) {
       if (simulation.check_symmetric().empty() && simulation.check_connected().empty()) {
         healed = true;
         break;
       }
       simulation.run_for(1s);
     }
-    const double heal_seconds = std::chrono::duration<double>(simulation.now() - failed_at).count();
+    const double heal_seconds =
+        std::chrono::duration<double>(simulation.now() - failure_time).count();
     double healed_min = 100.0;
     for (std::size_t b = 0; healed && b < kHealedBroadcasts; ++b) {
       const std::size_t record = simulation.broadcast(random_live(simulation, pick));

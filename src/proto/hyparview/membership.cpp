@@ -107,7 +107,7 @@ void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
   if (passive_.size() >= config_.passive_size) {
     passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(random_index(passive_.size())));
   }
-  passive_.push_back(PassiveEntry{peer, now, 0, now, 0, core::Instant::never()});
+  passive_.push_back(PassiveEntry{peer, now, 0, now, 0});
 }
 
 void Membership::remove_passive(const std::string& name) {
@@ -187,16 +187,22 @@ std::vector<PeerInfo> Membership::sample_passive(std::size_t count) {
   return out;
 }
 
+std::vector<PeerInfo> Membership::sample_active(std::size_t count, std::string_view except) {
+  std::vector<PeerInfo> actives = active_;
+  std::vector<PeerInfo> out;
+  for (std::size_t i = 0; i < actives.size() && out.size() < count; ++i) {
+    std::swap(actives[i], actives[i + random_index(actives.size() - i)]);
+    if (actives[i].name != except) out.push_back(actives[i]);
+  }
+  return out;
+}
+
 void Membership::do_shuffle(core::Instant now) {
   if (active_.empty()) return;
   ++stats_.shuffles;
   const std::size_t from_active = std::max<std::size_t>(1, config_.shuffle_size * 3 / 8);
   std::vector<PeerInfo> peers{self_};
-  std::vector<PeerInfo> actives = active_;
-  for (std::size_t i = 0; i < actives.size() && peers.size() < 1 + from_active; ++i) {
-    std::swap(actives[i], actives[i + random_index(actives.size() - i)]);
-    peers.push_back(actives[i]);
-  }
+  for (auto& peer : sample_active(from_active, "")) peers.push_back(std::move(peer));
   for (auto& peer : sample_passive(config_.shuffle_size - peers.size())) peers.push_back(peer);
   const PeerInfo& target = active_[random_index(active_.size())];
   send(target, Shuffle{self_, static_cast<std::uint8_t>(config_.active_random_walk), peers});
@@ -482,10 +488,8 @@ void Membership::handle(core::Instant now, const std::string& from, const Shuffl
   // exchange unchanged).
   const std::size_t wanted = std::min(m.peers.size(), kMaxShufflePeers);
   std::vector<PeerInfo> reply = sample_passive(wanted);
-  std::vector<PeerInfo> actives = active_;
-  for (std::size_t i = 0; i < actives.size() && reply.size() < wanted; ++i) {
-    std::swap(actives[i], actives[i + random_index(actives.size() - i)]);
-    if (actives[i].name != m.origin.name) reply.push_back(actives[i]);
+  for (auto& peer : sample_active(wanted - reply.size(), m.origin.name)) {
+    reply.push_back(std::move(peer));
   }
   send(m.origin, ShuffleReply{std::move(reply)});
   integrate(now, m.peers);

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -163,8 +164,8 @@ class Membership {
   void remove_passive(const std::string& name);
   PassiveEntry* find_passive(const std::string& name);
   void peer_failed(core::Instant now, const std::string& name);
-  /// Asks a ready passive peer for a NEIGHBOR link: one whose refusal we saw lately first,
-  /// then one that never failed, then a lost one due for a retry.
+  /// Asks a ready passive peer for a NEIGHBOR link: first one that asked us lately while we
+  /// were full (it had room), then one that never failed, then a lost one due for a retry.
   void try_neighbor(core::Instant now);
   /// Answers a message that only active peers send, from a peer not in our active view.
   bool repair_asymmetry(const std::string& from);
@@ -176,6 +177,8 @@ class Membership {
   void do_shuffle(core::Instant now);
   void integrate(core::Instant now, const std::vector<PeerInfo>& peers);
   std::vector<PeerInfo> sample_passive(std::size_t count);
+  /// Up to `count` random active peers, leaving out the one named `except`.
+  std::vector<PeerInfo> sample_active(std::size_t count, std::string_view except);
   std::size_t random_index(std::size_t size) {
     return static_cast<std::size_t>(rng_.uniform(size));
   }
