@@ -13,6 +13,11 @@
 //       default 3).
 // Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
 // unit" lines, then a summary.
+// Memory diagnostics for `scale` (environment variables, any value): BENCH_SMAPS prints
+// resident memory by kind of mapping; BENCH_TRIM runs malloc_trim after measuring and prints
+// RSS per node again (the difference is free memory the heap still held resident);
+// BENCH_MALLOC_STATS prints glibc's arena statistics; BENCH_EXIT_AFTER_RSS exits right after
+// measuring, so that under heaptrack the "leaked" memory is what the nodes held.
 #include <malloc.h>
 
 #include <algorithm>
@@ -28,6 +33,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +61,39 @@ long proc_status(const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
   }
   return 0;
+}
+
+/// Resident memory by kind of mapping, from /proc/self/smaps: named ones ([heap], [stack],
+/// files), thread stacks (8 MiB each), other large anonymous mappings (malloc's per-thread
+/// arenas) and smaller ones (large allocations of their own, such as receive buffers).
+void print_smaps() {
+  std::ifstream in("/proc/self/smaps");
+  std::map<std::string, std::pair<long, long>> by_kind;  // kind -> (mappings, Rss kB)
+  std::string line;
+  std::string kind;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string range, perms, offset, device, inode, name;
+    fields >> range >> perms >> offset >> device >> inode >> name;
+    const auto dash = range.find('-');
+    if (dash == std::string::npos || inode.empty() || range.find(':') != std::string::npos) {
+      if (line.rfind("Rss:", 0) == 0) by_kind[kind].second += std::atol(line.c_str() + 4);
+      continue;
+    }
+    const auto kib = (std::stoul(range.substr(dash + 1), nullptr, 16) -
+                      std::stoul(range.substr(0, dash), nullptr, 16)) /
+                     1024;
+    if (!name.empty()) {
+      kind = name[0] == '/' ? "files" : name;
+    } else {
+      kind = kib == 8192 ? "thread stacks" : kib > 8192 ? "malloc arenas" : "anonymous < 8 MiB";
+    }
+    by_kind[kind].first += 1;
+  }
+  for (const auto& [name, counts] : by_kind) {
+    std::printf("smaps %-20s %6ld mappings %10.2f MiB\n", name.c_str(), counts.first,
+                static_cast<double>(counts.second) / 1024.0);
+  }
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -270,8 +309,23 @@ int run_scale(std::size_t count, int broadcasts) {
   }
   print("connections_settled_median", percentile(connections, 0.5), "");
   print("connections_settled_max", percentile(connections, 1.0), "");
+  std::vector<double> transport;  // QUIC connections, including closing and draining ones
+  for (auto& node : cluster.nodes)
+    transport.push_back(static_cast<double>(node->stats().connections));
+  print("quic_connections_median", percentile(transport, 0.5), "");
+  print("quic_connections_max", percentile(transport, 1.0), "");
   const long rss_after = proc_status("VmRSS");
+  if (std::getenv("BENCH_TRIM") != nullptr) {
+    const auto trim_start = Clock::now();
+    malloc_trim(0);
+    print("malloc_trim_took", ms_between(trim_start, Clock::now()), "ms");
+    print("rss_per_node_trimmed",
+          static_cast<double>(proc_status("VmRSS") - rss_before) / 1024.0 /
+              static_cast<double>(count),
+          "MiB");
+  }
   if (std::getenv("BENCH_MALLOC_STATS") != nullptr) malloc_stats();
+  if (std::getenv("BENCH_SMAPS") != nullptr) print_smaps();
   if (std::getenv("BENCH_EXIT_AFTER_RSS") != nullptr) std::_Exit(0);  // heaptrack: live = leaked
   print("rss_total", static_cast<double>(rss_after) / 1024.0, "MiB");
   print("rss_per_node",

@@ -38,7 +38,7 @@ Endpoint::Endpoint(const TransportConfig& config, const TlsCertificate& certific
       rng_(rng),
       handler_(handler),
       local_(local),
-      batch_buffer_(PacketBatcher::kMaxBytes) {}
+      batch_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(PacketBatcher::kMaxBytes)) {}
 
 Endpoint::~Endpoint() {
   // Connections unregister themselves from the maps as they are destroyed.
@@ -190,7 +190,7 @@ void Endpoint::close(core::Instant now, ConnectionId id, std::uint64_t app_code,
 }
 
 void Endpoint::close_all(core::Instant now, DatagramSink& sink) {
-  PacketBatcher batcher(sink, batch_buffer_);
+  PacketBatcher batcher(sink, {batch_buffer_.get(), PacketBatcher::kMaxBytes});
   for (auto& [value, connection] : connections_) {
     connection->close_now(now, batcher, 0, "endpoint shutting down");
   }
@@ -215,7 +215,7 @@ void Endpoint::reschedule(Connection* connection) {
 }
 
 void Endpoint::flush(core::Instant now, DatagramSink& sink) {
-  PacketBatcher batcher(sink, batch_buffer_);
+  PacketBatcher batcher(sink, {batch_buffer_.get(), PacketBatcher::kMaxBytes});
   for (auto& [remote, packet] : pending_resets_) {
     std::uint8_t* dest = batcher.reserve(packet.size());
     std::copy(packet.begin(), packet.end(), dest);

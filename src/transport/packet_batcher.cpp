@@ -6,7 +6,7 @@
 
 namespace barrel_p2p::transport {
 
-PacketBatcher::PacketBatcher(DatagramSink& sink, core::Bytes& buffer)
+PacketBatcher::PacketBatcher(DatagramSink& sink, std::span<std::uint8_t> buffer)
     : sink_(sink), buffer_(buffer) {
   BARREL_ASSERT(buffer_.size() >= kMaxBytes);
 }

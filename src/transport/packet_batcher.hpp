@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "core/bytes.hpp"
 #include "core/socket_address.hpp"
@@ -17,7 +18,7 @@ class PacketBatcher {
  public:
   /// `buffer` (at least kMaxBytes long, reused across batchers so no flush allocates) and
   /// `sink` must outlive the batcher.
-  PacketBatcher(DatagramSink& sink, core::Bytes& buffer);
+  PacketBatcher(DatagramSink& sink, std::span<std::uint8_t> buffer);
 
   /// Space for one packet of at most `max_size` bytes; flushes first when it would not fit.
   std::uint8_t* reserve(std::size_t max_size);
@@ -33,8 +34,8 @@ class PacketBatcher {
   static constexpr std::size_t kMaxBytes = 65507;
 
  private:
-  DatagramSink& sink_;   // Outlives the batcher (a stack object inside one flush).
-  core::Bytes& buffer_;  // Owned by the endpoint; outlives the batcher.
+  DatagramSink& sink_;              // Outlives the batcher (a stack object inside one flush).
+  std::span<std::uint8_t> buffer_;  // Owned by the endpoint; outlives the batcher.
   std::size_t length_ = 0;
   std::size_t segment_size_ = 0;
   std::size_t count_ = 0;
