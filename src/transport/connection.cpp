@@ -174,8 +174,11 @@ Result<void> Connection::finish_setup(std::initializer_list<CidKey> cids) {
 
 Result<void> Connection::setup_tls() {
   const bool client = role_ == Role::client;
-  if (gnutls_init(&session_,
-                  (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+  // No session tickets: links never resume, so a ticket would be bytes on every handshake
+  // and state kept in every session for nothing.
+  const unsigned flags =
+      (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS;
+  if (gnutls_init(&session_, flags) != 0) {
     return fail(Errc::crypto, "gnutls_init failed");
   }
   const int configured = client ? ngtcp2_crypto_gnutls_configure_client_session(session_)
