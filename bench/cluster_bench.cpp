@@ -310,8 +310,16 @@ int run_scale(std::size_t count, int broadcasts) {
   print("connections_settled_median", percentile(connections, 0.5), "");
   print("connections_settled_max", percentile(connections, 1.0), "");
   std::vector<double> transport;  // QUIC connections, including closing and draining ones
-  for (auto& node : cluster.nodes)
-    transport.push_back(static_cast<double>(node->stats().connections));
+  double authenticated = 0;       // links made since start (each a QUIC connection)
+  double refused = 0;             // Initials refused over max_handshakes/max_connections
+  for (auto& node : cluster.nodes) {
+    const NodeStats stats = node->stats();
+    transport.push_back(static_cast<double>(stats.connections));
+    authenticated += static_cast<double>(stats.auth_succeeded);
+    refused += static_cast<double>(stats.connections_refused_limit);
+  }
+  print("links_made_per_node", authenticated / static_cast<double>(count), "");
+  print("initials_refused_per_node", refused / static_cast<double>(count), "");
   print("quic_connections_median", percentile(transport, 0.5), "");
   print("quic_connections_max", percentile(transport, 1.0), "");
   const long rss_after = proc_status("VmRSS");
