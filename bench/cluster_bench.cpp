@@ -310,16 +310,23 @@ int run_scale(std::size_t count, int broadcasts) {
   print("connections_settled_median", percentile(connections, 0.5), "");
   print("connections_settled_max", percentile(connections, 1.0), "");
   std::vector<double> transport;  // QUIC connections, including closing and draining ones
-  double authenticated = 0;       // links made since start (each a QUIC connection)
-  double refused = 0;             // Initials refused over max_handshakes/max_connections
+  // Churn since start, per node: what it took to settle on active-view-many links.
+  std::map<std::string, double> churn;
   for (auto& node : cluster.nodes) {
     const NodeStats stats = node->stats();
     transport.push_back(static_cast<double>(stats.connections));
-    authenticated += static_cast<double>(stats.auth_succeeded);
-    refused += static_cast<double>(stats.connections_refused_limit);
+    churn["links_made"] += static_cast<double>(stats.auth_succeeded);
+    churn["quic_dialled"] += static_cast<double>(stats.connections_initiated);
+    churn["initials_refused"] += static_cast<double>(stats.connections_refused_limit);
+    churn["evictions"] += static_cast<double>(stats.membership_evictions);
+    churn["neighbor_requests"] += static_cast<double>(stats.membership_neighbor_requests);
+    for (const auto& [type, sent] : stats.membership_messages_out) {
+      churn["sent_" + type] += static_cast<double>(sent);
+    }
   }
-  print("links_made_per_node", authenticated / static_cast<double>(count), "");
-  print("initials_refused_per_node", refused / static_cast<double>(count), "");
+  for (const auto& [name, total] : churn) {
+    print((name + "_per_node").c_str(), total / static_cast<double>(count), "");
+  }
   print("quic_connections_median", percentile(transport, 0.5), "");
   print("quic_connections_max", percentile(transport, 1.0), "");
   const long rss_after = proc_status("VmRSS");

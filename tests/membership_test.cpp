@@ -268,6 +268,33 @@ TEST(Membership, ContactsFromConfigAreTriedAtStart) {
   EXPECT_TRUE(joined);
 }
 
+// NodeStats counts the connections and membership messages a join costs on both sides.
+TEST(Membership, StatsCountConnectionsAndMembershipMessages) {
+  TempDir dir;
+  auto seed = start_node(test_config("seed", dir.sub("seed")));
+  ASSERT_TRUE(seed);
+  auto joiner = start_node(test_config("joiner", dir.sub("joiner")));
+  ASSERT_TRUE(joiner);
+  const NodeStats before = joiner->stats();
+  EXPECT_EQ(before.connections_initiated, 0u);
+  EXPECT_EQ(before.membership_messages_out.at("join"), 0u);
+  EXPECT_EQ(before.membership_messages_out.size(), 8u);  // every type, zero or not
+  ASSERT_TRUE(joiner->join(seed->address()));
+  bool joined = false;
+  for (int i = 0; i < 100 && !joined; ++i) {
+    joined = !joiner->active_view().empty() && !seed->active_view().empty();
+    if (!joined) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(joined);
+  const NodeStats joiner_stats = joiner->stats();
+  const NodeStats seed_stats = seed->stats();
+  EXPECT_GE(joiner_stats.connections_initiated, 1u);
+  EXPECT_GE(joiner_stats.membership_messages_out.at("join"), 1u);
+  EXPECT_GE(seed_stats.connections_accepted, 1u);
+  EXPECT_EQ(seed_stats.membership_messages_out.at("join"), 0u);
+  EXPECT_EQ(seed_stats.membership_evictions, 0u);  // room for one peer
+}
+
 // Node::join keeps trying a contact whose first connection fails (as a join storm's busy
 // contact refuses handshakes), so the node joins once the right node answers there.
 TEST(Membership, JoinRetriesAContactWhoseFirstConnectionFailed) {

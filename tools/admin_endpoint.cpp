@@ -132,6 +132,12 @@ std::string json_stats(Node& node) {
       {"on_demand_connects", stats.on_demand_connects},
       {"connects_failed", stats.connects_failed},
       {"connections_reaped", stats.connections_reaped},
+      {"connections_initiated", stats.connections_initiated},
+      {"connections_accepted", stats.connections_accepted},
+      {"membership_neighbor_requests", stats.membership_neighbor_requests},
+      {"membership_evictions", stats.membership_evictions},
+      {"membership_failures", stats.membership_failures},
+      {"membership_shuffles", stats.membership_shuffles},
   };
   std::string out = "{\"node\":" + json_string(node.name());
   for (const auto& [name, value] : fields) {

@@ -51,6 +51,16 @@ struct NodeStats {
   std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
   std::uint64_t connects_failed = 0;     ///< on-demand connections that failed or timed out
   std::uint64_t connections_reaped = 0;  ///< idle connections closed by the reaper
+  // Connection churn and membership (HyParView), counted since start.
+  std::uint64_t connections_initiated = 0;  ///< QUIC connections this node dialled (any purpose)
+  std::uint64_t connections_accepted = 0;   ///< QUIC connections peers dialled to this node
+  std::uint64_t membership_neighbor_requests = 0;  ///< NEIGHBOR requests sent
+  std::uint64_t membership_evictions = 0;  ///< active peers dropped to make room for another
+  std::uint64_t membership_failures = 0;   ///< lost links, failed sends, unanswered NEIGHBORs
+  std::uint64_t membership_shuffles = 0;   ///< SHUFFLEs this node started
+  /// Membership messages sent, by type: join, forward_join, join_reply, neighbor,
+  /// neighbor_reply, disconnect, shuffle, shuffle_reply.
+  std::map<std::string, std::uint64_t> membership_messages_out;
 };
 
 /// A pinned peer key.

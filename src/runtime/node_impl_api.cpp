@@ -174,6 +174,19 @@ NodeStats NodeImpl::stats() const {
     out.on_demand_connects = on_demand_connects_;
     out.connects_failed = connects_failed_;
     out.connections_reaped = connections_reaped_;
+    out.connections_initiated = transport.connections_initiated;
+    out.connections_accepted = transport.connections_accepted;
+    if (membership_ != nullptr) {
+      const auto& membership = membership_->stats();
+      out.membership_neighbor_requests = membership.neighbor_requests;
+      out.membership_evictions = membership.evictions;
+      out.membership_failures = membership.failures;
+      out.membership_shuffles = membership.shuffles;
+      for (std::size_t type = 0; type < hyparview::kMessageTypeCount; ++type) {
+        out.membership_messages_out[hyparview::message_type_name(type)] =
+            membership.messages_out_by_type[type];
+      }
+    }
     return out;
   });
   NodeStats out = snapshot ? *snapshot : NodeStats{};
