@@ -122,7 +122,7 @@ std::vector<Bytes> hyparview_messages() {
   std::vector<Bytes> out;
   for (const hv::Message& message : std::vector<hv::Message>{
            hv::Join{a}, hv::ForwardJoin{a, 6}, hv::JoinReply{b}, hv::Neighbor{a, true},
-           hv::NeighborReply{b, false}, hv::Disconnect{true}, hv::Shuffle{a, 6, {a, b}},
+           hv::NeighborReply{b, false, {a}}, hv::Disconnect{true}, hv::Shuffle{a, 6, {a, b}},
            hv::ShuffleReply{{b}}}) {
     out.push_back(hv::encode(message));
   }

@@ -3,6 +3,7 @@
 //                      [--csv out.csv] [--svg out.svg]
 //   barrel-sim steady  --nodes 10000 --broadcasts 100 --seed 1
 //   barrel-sim check   --nodes 500 --seed 1
+//   barrel-sim storm   --nodes 1000 --window-ms 1000 --connect-ms 10 --seed 1
 // Every run prints its seed; the same seed reproduces it exactly.
 #include <algorithm>
 #include <chrono>
@@ -252,6 +253,88 @@ int check(const Args& args) {
   return 0;
 }
 
+// A join storm: every node joins node 0 within `window-ms`, as `cluster_bench scale` does with
+// real nodes. Reports when the overlay is joined (every view non-empty, symmetric, connected)
+// and the churn it took: links opened and membership messages sent, per node.
+int storm(const Args& args) {
+  const std::size_t nodes = args.number("nodes", 1000);
+  const std::uint64_t seed = args.number("seed", 1);
+  const core::Duration window = std::chrono::milliseconds(args.number("window-ms", 1000));
+  sim::SimConfig config = config_for(seed, false);
+  config.connect_delay = std::chrono::milliseconds(args.number("connect-ms", 10));
+  std::printf(
+      "# join storm: nodes=%zu window=%lld ms connect=%lld ms seed=%llu\n", nodes,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(window).count()),
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(config.connect_delay).count()),
+      static_cast<unsigned long long>(seed));
+  const auto start = std::chrono::steady_clock::now();
+  sim::Simulation simulation(config);
+  simulation.add_node();
+  core::SeededRng pick(seed * 7919);
+  std::vector<core::Duration> offsets(nodes - 1);
+  for (auto& offset : offsets) {
+    offset = core::Duration(static_cast<std::int64_t>(
+        pick.uniform(static_cast<std::uint64_t>(std::max<std::int64_t>(1, window.count())))));
+  }
+  std::sort(offsets.begin(), offsets.end());
+  core::Duration elapsed(0);
+  for (const auto offset : offsets) {
+    simulation.run_for(offset - elapsed);
+    elapsed = offset;
+    simulation.join(simulation.add_node(), 0);
+  }
+  const core::Instant began = simulation.now() - elapsed;
+  auto joined = [&] {
+    for (std::size_t i = 0; i < simulation.size(); ++i) {
+      if (simulation.membership(i).active_view().empty()) return false;
+    }
+    return simulation.check_symmetric().empty() && simulation.check_connected().empty();
+  };
+  while (!joined() && simulation.now() - began < std::chrono::seconds(300)) {
+    simulation.run_for(100ms);
+  }
+  const bool ok = joined();
+  const double joined_ms =
+      std::chrono::duration<double, std::milli>(simulation.now() - began).count();
+  const std::uint64_t links_at_join = simulation.links_opened();
+  const std::uint64_t settle = args.number("settle-s", 30);
+  simulation.run_for(std::chrono::seconds(settle));
+  const double n = static_cast<double>(nodes);
+  std::printf("joined %s %.0f ms\n", ok ? "yes" : "NO", joined_ms);
+  std::printf("links_per_node_at_join %.2f\nlinks_per_node_after_%llus %.2f\n",
+              static_cast<double>(links_at_join) / n, static_cast<unsigned long long>(settle),
+              static_cast<double>(simulation.links_opened()) / n);
+  hyparview::MembershipStats total;
+  std::size_t full = 0;
+  std::size_t active = 0;
+  for (std::size_t i = 0; i < simulation.size(); ++i) {
+    const auto& m = simulation.membership(i);
+    const auto& s = m.stats();
+    for (std::size_t t = 0; t < hyparview::kMessageTypeCount; ++t) {
+      total.messages_out_by_type.at(t) += s.messages_out_by_type.at(t);
+    }
+    total.neighbor_requests += s.neighbor_requests;
+    total.neighbor_refused += s.neighbor_refused;
+    total.evictions += s.evictions;
+    total.failures += s.failures;
+    active += m.active_view().size();
+    if (m.active_view().size() == m.config().active_size) ++full;
+  }
+  for (std::size_t t = 0; t < hyparview::kMessageTypeCount; ++t) {
+    std::printf("%s_per_node %.2f\n", hyparview::message_type_name(t),
+                static_cast<double>(total.messages_out_by_type.at(t)) / n);
+  }
+  std::printf("neighbor_refused_per_node %.2f\n", static_cast<double>(total.neighbor_refused) / n);
+  std::printf("neighbor_requests_per_node %.2f\nevictions_per_node %.2f\nfailures_per_node %.2f\n",
+              static_cast<double>(total.neighbor_requests) / n,
+              static_cast<double>(total.evictions) / n, static_cast<double>(total.failures) / n);
+  std::printf("active_view_mean %.2f\nactive_view_full %.1f %%\n", static_cast<double>(active) / n,
+              100.0 * static_cast<double>(full) / n);
+  std::printf("wall %.1f s\n", wall_seconds(start));
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -265,6 +348,7 @@ int main(int argc, char** argv) {
   if (args.command == "failure") return failure(args);
   if (args.command == "steady") return steady(args);
   if (args.command == "check") return check(args);
-  std::cerr << "usage: barrel-sim failure|steady|check [--nodes N] [--seed S] ...\n";
+  if (args.command == "storm") return storm(args);
+  std::cerr << "usage: barrel-sim failure|steady|check|storm [--nodes N] [--seed S] ...\n";
   return 2;
 }

@@ -84,9 +84,11 @@ void Simulation::grow(std::size_t count, core::Duration spacing) {
   }
 }
 
-void Simulation::link(std::size_t a, std::size_t b) {
-  nodes_[a]->links.insert(b);
+bool Simulation::link(std::size_t a, std::size_t b) {
+  if (!nodes_[a]->links.insert(b).second) return false;
   nodes_[b]->links.insert(a);
+  ++links_opened_;
+  return true;
 }
 
 void Simulation::drop_link(std::size_t a, std::size_t b) {
@@ -149,9 +151,9 @@ std::size_t Simulation::broadcast(std::size_t node) {
   return index;
 }
 
-core::Instant Simulation::arrival(std::size_t from, std::size_t to) {
+core::Instant Simulation::arrival(std::size_t from, std::size_t to, core::Duration setup) {
   // Links are ordered (QUIC streams): a message never overtakes an earlier one on its link.
-  core::Instant at = now_ + one_way();
+  core::Instant at = now_ + setup + one_way();
   auto& last = last_arrival_[pair_key(from, to)];
   at = std::max(at, last);
   last = at;
@@ -175,21 +177,22 @@ void Simulation::deliver_membership(std::size_t from, std::size_t to, hyparview:
     }
     return;
   }
-  link(from, to);
+  const bool opened = link(from, to);
   if (config_.encode_messages) {
     auto decoded = hyparview::decode(hyparview::encode(message));
     if (!decoded) return;
     message = std::move(*decoded);
   }
   ++in_flight_[pair_key(from, to)];
-  schedule(arrival(from, to), [this, from, to, generation, message = std::move(message)]() mutable {
-    --in_flight_[pair_key(from, to)];
-    Node& target = *nodes_[to];
-    if (!target.alive || target.generation != generation) return;
-    mix(from * 31 + to);
-    target.membership->on_message(now_, nodes_[from]->name, std::move(message));
-    pump(to);
-  });
+  schedule(arrival(from, to, opened ? config_.connect_delay : core::Duration(0)),
+           [this, from, to, generation, message = std::move(message)]() mutable {
+             --in_flight_[pair_key(from, to)];
+             Node& target = *nodes_[to];
+             if (!target.alive || target.generation != generation) return;
+             mix(from * 31 + to);
+             target.membership->on_message(now_, nodes_[from]->name, std::move(message));
+             pump(to);
+           });
 }
 
 void Simulation::deliver_broadcast(std::size_t from, std::size_t to, plumtree::Message message) {

@@ -33,6 +33,9 @@ struct SimConfig {
   double loss = 0.0;                                      ///< per-message drop probability
   core::Duration detect_delay = std::chrono::seconds(4);  ///< crash seen on idle links after
   bool encode_messages = true;  ///< round-trip every message through the wire codecs
+  /// Extra delay of the first message on a new link (a QUIC handshake is one round trip).
+  /// 0 keeps the original model, in which links are free.
+  core::Duration connect_delay = core::Duration(0);
   hyparview::Config membership;
   plumtree::Config broadcast;
 };
@@ -78,6 +81,8 @@ class Simulation {
   [[nodiscard]] const BroadcastRecord& record(std::size_t index) const { return records_[index]; }
   [[nodiscard]] const hyparview::Membership& membership(std::size_t node) const;
   [[nodiscard]] std::uint64_t events_processed() const { return events_; }
+  /// Links opened since the start (a membership message to a node with no link to it).
+  [[nodiscard]] std::uint64_t links_opened() const { return links_opened_; }
   [[nodiscard]] std::uint64_t trace_hash() const { return trace_hash_; }
   [[nodiscard]] std::uint64_t seed() const { return config_.seed; }
 
@@ -100,13 +105,14 @@ class Simulation {
 
   void schedule(core::Instant at, std::function<void()> action);
   core::Duration one_way();
-  core::Instant arrival(std::size_t from, std::size_t to);
+  core::Instant arrival(std::size_t from, std::size_t to, core::Duration setup = core::Duration(0));
   [[nodiscard]] bool reachable(std::size_t from, std::size_t to) const;
   void pump(std::size_t node);
   void arm_timer(std::size_t node);
   void deliver_membership(std::size_t from, std::size_t to, hyparview::Message message);
   void deliver_broadcast(std::size_t from, std::size_t to, plumtree::Message message);
-  void link(std::size_t a, std::size_t b);
+  /// Records a link between `a` and `b`; true when it is new.
+  bool link(std::size_t a, std::size_t b);
   void drop_link(std::size_t a, std::size_t b);
   std::size_t index_of(const std::string& name) const;
   void mix(std::uint64_t value);
@@ -116,6 +122,7 @@ class Simulation {
   core::Instant now_ = core::Instant::from_nanos(1'000'000'000);
   std::uint64_t seq_ = 0;
   std::uint64_t events_ = 0;
+  std::uint64_t links_opened_ = 0;
   std::uint64_t trace_hash_ = 1469598103934665603ULL;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
   std::vector<std::unique_ptr<Node>> nodes_;

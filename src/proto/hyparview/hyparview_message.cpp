@@ -39,10 +39,10 @@ PeerInfo get_peer(core::ByteReader& r) {
   return peer;
 }
 
-std::vector<PeerInfo> get_peers(core::ByteReader& r) {
+std::vector<PeerInfo> get_peers(core::ByteReader& r, std::size_t limit = kMaxShufflePeers) {
   std::vector<PeerInfo> peers;
   const std::uint64_t count = wire::read_canonical_varint(r);
-  if (count > kMaxShufflePeers) {
+  if (count > limit) {
     r.fail("too many peers");
     return peers;
   }
@@ -89,6 +89,7 @@ core::Bytes encode(const Message& message) {
           w.u8(static_cast<std::uint8_t>(Type::neighbor_reply));
           put(w, m.sender);
           w.u8(m.accepted ? 1 : 0);
+          put(w, m.room);
         } else if constexpr (std::is_same_v<M, Disconnect>) {
           w.u8(static_cast<std::uint8_t>(Type::disconnect));
           w.u8(m.leaving ? 1 : 0);
@@ -130,6 +131,8 @@ Result<Message> decode(core::ByteView bytes) {
       NeighborReply m;
       m.sender = get_peer(r);
       m.accepted = get_bool(r);
+      m.room = get_peers(r, kMaxRoomHints);
+      if (r.ok() && m.accepted && !m.room.empty()) r.fail("room hints in an accepting reply");
       message = std::move(m);
       break;
     }

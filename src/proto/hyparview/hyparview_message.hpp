@@ -3,6 +3,7 @@
 // lists are bounded, every message has exactly one valid encoding.
 //   message  = u8 type | fields
 //   peer     = string name (1-64) | string address (0-255)
+//   NEIGHBOR_REPLY = peer sender | bool accepted | list of peer (at most kMaxRoomHints)
 //   string   = canonical varint length | bytes;  list = canonical varint count | items
 #pragma once
 
@@ -18,6 +19,7 @@ namespace barrel_p2p::hyparview {
 
 inline constexpr std::size_t kMaxAddressSize = 255;
 inline constexpr std::size_t kMaxShufflePeers = 64;
+inline constexpr std::size_t kMaxRoomHints = 4;
 
 /// A node: its name and the address it advertises ("host:port", may be empty).
 struct PeerInfo {
@@ -50,9 +52,13 @@ struct Neighbor {
   bool high_priority = false;
   bool operator==(const Neighbor&) const = default;
 };
+/// Answer to NEIGHBOR. A refusal may name peers that lately asked the sender for a link and
+/// were refused too (they had room then): the requester asks them next. At most
+/// kMaxRoomHints; none when `accepted`.
 struct NeighborReply {
   PeerInfo sender;
   bool accepted = false;
+  std::vector<PeerInfo> room;
   bool operator==(const NeighborReply&) const = default;
 };
 /// The sender removed the receiver from its active view; `leaving`: it leaves the cluster.

@@ -13,7 +13,9 @@ std::vector<Message> samples() {
           ForwardJoin{a, 6},
           JoinReply{b},
           Neighbor{a, true},
-          NeighborReply{b, false},
+          NeighborReply{b, false, {}},
+          NeighborReply{b, false, {a, b}},
+          NeighborReply{a, true, {}},
           Disconnect{true},
           Shuffle{a, 6, {a, b}},
           ShuffleReply{{b}},
@@ -63,6 +65,15 @@ TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
   // Too many peers in a shuffle.
   std::vector<PeerInfo> many(kMaxShufflePeers + 1, PeerInfo{"p", ""});
   EXPECT_NE(error_of(encode(ShuffleReply{many})).find("too many peers"), std::string::npos);
+  // Room hints: bounded, and only in a refusal.
+  std::vector<PeerInfo> hints(kMaxRoomHints + 1, PeerInfo{"p", ""});
+  EXPECT_NE(error_of(encode(NeighborReply{PeerInfo{"a", ""}, false, hints})).find("too many peers"),
+            std::string::npos);
+  hints.resize(kMaxRoomHints);
+  EXPECT_EQ(error_of(encode(NeighborReply{PeerInfo{"a", ""}, false, hints})), "decoded");
+  EXPECT_NE(error_of(encode(NeighborReply{PeerInfo{"a", ""}, true, {PeerInfo{"p", ""}}}))
+                .find("room hints in an accepting reply"),
+            std::string::npos);
 }
 
 TEST(HyparviewMessageProperty, DecodeOfEncodeIsIdentity) {

@@ -39,6 +39,13 @@ class Core {
     commands();
     events();
   }
+  /// Puts peers p0 .. p<count-1> in the passive view (a SHUFFLE_REPLY from active peer "a").
+  void learn_passive(int count) {
+    std::vector<PeerInfo> known;
+    for (int i = 0; i < count; ++i) known.push_back(peer("p" + std::to_string(i)));
+    core_.on_message(now, "a", ShuffleReply{known});
+    commands();
+  }
   /// Jumps to the next deadline and fires it; the commands it produced.
   std::vector<Command> fire_next() {
     now = core_.next_deadline();
@@ -269,7 +276,7 @@ TEST(MembershipTrace, AnAcceptedNeighborResetsTheFailureCount) {
   while (!asked) {
     for (const auto& command : core.fire_next()) asked |= sent<Neighbor>(command, "b") != nullptr;
   }
-  core->on_message(core.now, "b", NeighborReply{peer("b"), true});
+  core->on_message(core.now, "b", NeighborReply{peer("b"), true, {}});
   ASSERT_TRUE(core->is_active("b"));
   core->on_link_down(core.now, "b");
   // Counted from one again: 1 s, then 2 s (not 8 s, 16 s).
@@ -296,7 +303,7 @@ TEST(MembershipTrace, ARefusedNeighborIsAskedAgainOnlyAfterADoublingDelay) {
         if (sent<Neighbor>(command, "b") == nullptr) continue;
         if (times.empty()) first = core.now;
         times.push_back(core.now - first);
-        core->on_message(core.now, "b", NeighborReply{peer("b"), false});
+        core->on_message(core.now, "b", NeighborReply{peer("b"), false, {}});
         core.commands();
       }
     }
@@ -335,7 +342,7 @@ TEST(MembershipTrace, ALostActivePeerMakesRefusingPeersWorthAskingAgainAtOnce) {
   bool asked = false;
   for (const auto& command : core.commands()) asked |= sent<Neighbor>(command, "b") != nullptr;
   ASSERT_TRUE(asked);
-  core->on_message(core.now, "b", NeighborReply{peer("b"), false});  // b is full
+  core->on_message(core.now, "b", NeighborReply{peer("b"), false, {}});  // b is full
   core.commands();
   // "a" fails: "b" (which refused a moment ago) is asked again now, not after its delay.
   core->on_link_down(core.now, "a");
@@ -365,11 +372,140 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
   core->on_link_down(core.now, "a");
   std::vector<std::string> asked = neighbor_targets(core.commands());
   EXPECT_EQ(asked, std::vector<std::string>{"x"});
-  // Only once: x turned out full meanwhile, so the next request goes to someone else.
-  core->on_message(core.now, "x", NeighborReply{peer("x"), false});
-  asked = neighbor_targets(core.commands());
+  // Only once: x turned out full meanwhile, so the next request goes to someone else (after
+  // the pause a refusal imposes on a view that is half full).
+  core->on_message(core.now, "x", NeighborReply{peer("x"), false, {}});
+  EXPECT_TRUE(neighbor_targets(core.commands()).empty());
+  asked = neighbor_targets(core.fire_next());
   ASSERT_EQ(asked.size(), 1U);
   EXPECT_NE(asked[0], "x");
+}
+
+TEST(MembershipTrace, RefusalsPauseTheRepairOfAViewAtLeastHalfFull) {
+  Config config;
+  config.active_size = 4;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b"});  // half full: not urgent
+  core.learn_passive(10);
+  // Each refusal doubles the pause before the next request: 400 ms, 800 ms, 1.6 s, 3.2 s.
+  std::vector<core::Duration> gaps;
+  core::Instant last = core.now;
+  for (int i = 0; i < 50 && gaps.size() < 5; ++i) {
+    for (const std::string& target : neighbor_targets(core.fire_next())) {
+      gaps.push_back(core.now - last);
+      last = core.now;
+      core->on_message(core.now, target, NeighborReply{peer(target), false, {}});
+      EXPECT_TRUE(neighbor_targets(core.commands()).empty()) << "asked again without a pause";
+    }
+  }
+  ASSERT_EQ(gaps.size(), 5U);
+  EXPECT_EQ(std::vector<core::Duration>(gaps.begin() + 1, gaps.end()),
+            (std::vector<core::Duration>{400ms, 800ms, 1600ms, 3200ms}));
+  // An accepted request ends the streak: the next refusal pauses 400 ms again.
+  const std::string target = neighbor_targets(core.fire_next()).at(0);
+  core->on_message(core.now, target, NeighborReply{peer(target), true, {}});
+  const std::string next = neighbor_targets(core.commands()).at(0);  // still short: asks on
+  core->on_message(core.now, next, NeighborReply{peer(next), false, {}});
+  core.commands();
+  last = core.now;
+  ASSERT_EQ(neighbor_targets(core.fire_next()).size(), 1U);
+  EXPECT_EQ(core.now - last, 400ms);
+}
+
+TEST(MembershipTrace, AViewUnderHalfFullIsRepairedWithoutPause) {
+  Config config;
+  config.active_size = 5;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b"});  // 2 of 5: under half
+  core.learn_passive(10);
+  std::string target = neighbor_targets(core.fire_next()).at(0);
+  for (int i = 0; i < 3; ++i) {  // every refusal is followed by the next request at once
+    core->on_message(core.now, target, NeighborReply{peer(target), false, {}});
+    std::vector<std::string> asked = neighbor_targets(core.commands());
+    ASSERT_EQ(asked.size(), 1U);
+    EXPECT_NE(asked[0], target);
+    target = asked[0];
+  }
+}
+
+TEST(MembershipTrace, APeerThatEvictedUsIsNotAskedBackAtOnce) {
+  Config config;
+  config.active_size = 3;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b", "c"});
+  core->on_message(core.now, "a", ShuffleReply{{peer("p")}});
+  core.commands();
+  // "c" drops us to make room (it is full): we ask "p", not "c".
+  core->on_message(core.now, "c", Disconnect{false});
+  EXPECT_EQ(neighbor_targets(core.commands()), std::vector<std::string>{"p"});
+  EXPECT_TRUE(core->is_passive("c"));
+  // "p" refuses too; "c" waits out its backoff (1 s) before it is asked.
+  core->on_message(core.now, "p", NeighborReply{peer("p"), false, {}});
+  core.commands();
+  const core::Instant refused = core.now;
+  for (int i = 0; i < 20; ++i) {
+    std::vector<std::string> asked = neighbor_targets(core.fire_next());
+    if (asked.empty()) continue;
+    EXPECT_EQ(asked, std::vector<std::string>{"c"});
+    EXPECT_GE(core.now - refused, 1s);
+    break;
+  }
+}
+
+TEST(MembershipTrace, AFullNodePairsTwoRequestersThatHaveRoom) {
+  Config config;
+  config.active_size = 2;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b"});  // full
+  // "x" asks first: refused, no hint yet (nobody else looked for a slot).
+  core->on_message(core.now, "x", Neighbor{peer("x"), false});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  const auto* to_x = sent<NeighborReply>(commands[0], "x");
+  ASSERT_NE(to_x, nullptr);
+  EXPECT_FALSE(to_x->accepted);
+  EXPECT_TRUE(to_x->room.empty());
+  // "y" asks: refused, and told about "x", which had room a moment ago.
+  core.now = core.now + 1s;
+  core->on_message(core.now, "y", Neighbor{peer("y"), false});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  const auto* to_y = sent<NeighborReply>(commands[0], "y");
+  ASSERT_NE(to_y, nullptr);
+  EXPECT_EQ(to_y->room, std::vector<PeerInfo>{peer("x")});
+  // x is paired now: "z" is not sent to it too, and y (which got a hint) is not offered either.
+  core->on_message(core.now, "z", Neighbor{peer("z"), false});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_TRUE(sent<NeighborReply>(commands[0], "z")->room.empty());
+  // Hints go stale: a requester long after z is not sent to z.
+  core.now = core.now + Membership::kRoomSeenFor;
+  core->on_message(core.now, "w", Neighbor{peer("w"), false});
+  commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_TRUE(sent<NeighborReply>(commands[0], "w")->room.empty());
+}
+
+TEST(MembershipTrace, ARefusalWithAHintIsFollowedByARequestToTheHintedPeer) {
+  Config config;
+  config.active_size = 4;
+  config.shuffle_interval = std::chrono::hours(10);
+  Core core(config);
+  core.make_active({"a", "b", "c"});
+  core->on_message(core.now, "a", ShuffleReply{{peer("p"), peer("q")}});
+  core.commands();
+  const std::string target = neighbor_targets(core.fire_next()).at(0);
+  // Refused with a hint: the hinted peer (unknown until now) is asked at once, no pause.
+  core->on_message(core.now, target, NeighborReply{peer(target), false, {peer("h")}});
+  EXPECT_EQ(neighbor_targets(core.commands()), std::vector<std::string>{"h"});
+  EXPECT_TRUE(core->is_passive("h"));
+  // Hints naming ourselves or an active peer are ignored: the pause applies.
+  core->on_message(core.now, "h", NeighborReply{peer("h"), false, {peer("me"), peer("a")}});
+  EXPECT_TRUE(neighbor_targets(core.commands()).empty());
 }
 
 TEST(MembershipTrace, ARefusalMarksRoomOnlyForAWhile) {
