@@ -135,6 +135,7 @@ std::string json_stats(Node& node) {
       {"connections_initiated", stats.connections_initiated},
       {"connections_accepted", stats.connections_accepted},
       {"membership_neighbor_requests", stats.membership_neighbor_requests},
+      {"membership_neighbor_refused", stats.membership_neighbor_refused},
       {"membership_evictions", stats.membership_evictions},
       {"membership_failures", stats.membership_failures},
       {"membership_shuffles", stats.membership_shuffles},

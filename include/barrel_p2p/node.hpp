@@ -55,6 +55,7 @@ struct NodeStats {
   std::uint64_t connections_initiated = 0;  ///< QUIC connections this node dialled (any purpose)
   std::uint64_t connections_accepted = 0;   ///< QUIC connections peers dialled to this node
   std::uint64_t membership_neighbor_requests = 0;  ///< NEIGHBOR requests sent
+  std::uint64_t membership_neighbor_refused = 0;   ///< of them, refused (the peer was full)
   std::uint64_t membership_evictions = 0;  ///< active peers dropped to make room for another
   std::uint64_t membership_failures = 0;   ///< lost links, failed sends, unanswered NEIGHBORs
   std::uint64_t membership_shuffles = 0;   ///< SHUFFLEs this node started

@@ -179,6 +179,7 @@ NodeStats NodeImpl::stats() const {
     if (membership_ != nullptr) {
       const auto& membership = membership_->stats();
       out.membership_neighbor_requests = membership.neighbor_requests;
+      out.membership_neighbor_refused = membership.neighbor_refused;
       out.membership_evictions = membership.evictions;
       out.membership_failures = membership.failures;
       out.membership_shuffles = membership.shuffles;

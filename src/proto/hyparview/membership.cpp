@@ -350,6 +350,13 @@ std::optional<MembershipEvent> Membership::poll_event() {
 
 void Membership::handle(core::Instant now, const std::string& from, const Join& m) {
   if (m.sender.name != from) return;  // a node joins as itself only
+  if (is_active(from)) {
+    // A repeated JOIN (the joiner re-sends it every join_retry until it hears back, and a
+    // busy contact may take longer than that to answer): confirm, but do not walk again;
+    // the first JOIN's walks are under way, and more would only evict more peers.
+    send(m.sender, JoinReply{self_});
+    return;
+  }
   ++stats_.joins_handled;
   add_active(now, m.sender);
   send(m.sender, JoinReply{self_});

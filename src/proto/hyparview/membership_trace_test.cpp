@@ -113,6 +113,21 @@ TEST(MembershipTrace, JoinOnAFullContactEvictsOneAndForwardsToTheRest) {
   EXPECT_EQ(std::get<PeerUp>(events[1]).peer, peer("z"));
 }
 
+TEST(MembershipTrace, ARepeatedJoinIsConfirmedWithoutNewWalks) {
+  Core core;
+  core.make_active({"x", "y"});
+  core->on_message(core.now, "z", Join{peer("z")});
+  ASSERT_EQ(core.commands().size(), 3U);  // JOIN_REPLY to z, FORWARD_JOIN to x and to y
+  core.events();
+  // z did not hear back in time and sends JOIN again: a JOIN_REPLY, and nothing else.
+  core->on_message(core.now, "z", Join{peer("z")});
+  auto commands = core.commands();
+  ASSERT_EQ(commands.size(), 1U);
+  EXPECT_NE(sent<JoinReply>(commands[0], "z"), nullptr);
+  EXPECT_TRUE(core.events().empty());
+  EXPECT_EQ(core->stats().joins_handled, 1U);
+}
+
 TEST(MembershipTrace, ForwardJoinGoesPassiveAtThePassiveWalkAndForwardsOneShorter) {
   Core core;
   core.make_active({"p1", "p2"});
@@ -400,6 +415,8 @@ TEST(MembershipTrace, RefusalsPauseTheRepairOfAViewAtLeastHalfFull) {
     }
   }
   ASSERT_EQ(gaps.size(), 5U);
+  EXPECT_EQ(core->stats().neighbor_requests, 5U);
+  EXPECT_EQ(core->stats().neighbor_refused, 5U);
   EXPECT_EQ(std::vector<core::Duration>(gaps.begin() + 1, gaps.end()),
             (std::vector<core::Duration>{400ms, 800ms, 1600ms, 3200ms}));
   // An accepted request ends the streak: the next refusal pauses 400 ms again.
