@@ -392,7 +392,9 @@ const std::vector<ConfigKey>& key_table() {
        .field = "membership.contact_retry",
        .rule = duration_rule,
        .access = duration_field<&Config::membership, &MembershipConfig::contact_retry>(),
-       .doc = "Milliseconds between join attempts while the active view is empty."},
+       .doc = "Milliseconds between join attempts while the active view is empty; each wait is "
+              "jittered to 0.5 to 1.5 times this, so nodes started together do not retry in "
+              "step."},
       {.table = "membership",
        .name = "advertise_address",
        .field = "membership.advertise_address",

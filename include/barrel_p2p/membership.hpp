@@ -48,6 +48,8 @@ struct MembershipConfig {
   /// Contacts tried at start, "host:port" each, until one answers (retried every
   /// contact_retry while the active view is empty).
   std::vector<std::string> contacts;
+  /// Between join attempts while the active view is empty; each wait is jittered to 0.5-1.5
+  /// times this, so nodes started together do not retry in step.
   std::chrono::milliseconds contact_retry{1'000};
   /// The address other nodes should dial to reach us (empty: the bound address).
   std::string advertise_address;

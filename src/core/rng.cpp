@@ -23,6 +23,13 @@ std::uint64_t Rng::uniform(std::uint64_t bound) {
   return value % bound;
 }
 
+Duration jittered(Rng& rng, Duration base) {
+  BARREL_ASSERT(base.count() >= 0);
+  if (base.count() == 0) return base;
+  const auto span = static_cast<std::uint64_t>(base.count());
+  return base / 2 + Duration(static_cast<Duration::rep>(rng.uniform(span)));
+}
+
 namespace {
 std::uint64_t splitmix64(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <span>
 
+#include "core/time.hpp"
+
 namespace barrel_p2p::core {
 
 /// A source of random bytes and numbers.
@@ -19,6 +21,10 @@ class Rng {
   /// A uniformly random value in [0, bound). Precondition: bound > 0.
   std::uint64_t uniform(std::uint64_t bound);
 };
+
+/// `base` scaled by a random factor in [0.5, 1.5): retries of many nodes started together
+/// spread out instead of arriving in step. `base` must not be negative.
+Duration jittered(Rng& rng, Duration base);
 
 /// Deterministic generator (xoshiro256**) seeded by a 64-bit value. Not for key material.
 class SeededRng final : public Rng {

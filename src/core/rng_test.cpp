@@ -30,6 +30,23 @@ TEST(SeededRng, UniformStaysInBoundsAndCoversRange) {
   for (int count : seen) EXPECT_GT(count, 800);
 }
 
+TEST(Jittered, StaysWithinHalfToOneAndAHalfOfTheBaseAndSpreads) {
+  SeededRng rng(3);
+  const Duration base = std::chrono::seconds(1);
+  Duration low = base * 2;
+  Duration high = Duration(0);
+  for (int i = 0; i < 2000; ++i) {
+    const Duration value = jittered(rng, base);
+    ASSERT_GE(value, base / 2);
+    ASSERT_LT(value, base * 3 / 2);
+    low = std::min(low, value);
+    high = std::max(high, value);
+  }
+  EXPECT_LT(low, base * 6 / 10);  // reaches near both ends
+  EXPECT_GT(high, base * 14 / 10);
+  EXPECT_EQ(jittered(rng, Duration(0)), Duration(0));
+}
+
 TEST(SeededRng, FillHandlesOddLengths) {
   SeededRng rng(1);
   std::array<std::uint8_t, 13> bytes{};

@@ -57,7 +57,8 @@ Result<void> NodeImpl::init_membership() {
 void NodeImpl::try_contacts(core::Instant now) {
   if (pending_contacts_.empty() || left_ || !membership_->active_view().empty()) return;
   if (now < next_contact_try_) return;
-  next_contact_try_ = now + config_.membership.contact_retry;
+  // Jittered: nodes that joined one contact together do not retry its handshakes in step.
+  next_contact_try_ = now + core::jittered(rng_, config_.membership.contact_retry);
   for (const auto& contact : pending_contacts_) {
     const auto address = core::SocketAddress::parse(contact);
     const std::string normal = address ? address->to_string() : contact;
@@ -195,7 +196,7 @@ Result<void> NodeImpl::join(std::string_view contact) {
         pending_contacts_.end()) {
       pending_contacts_.push_back(address);
     }
-    next_contact_try_ = clock_.now() + config_.membership.contact_retry;
+    next_contact_try_ = clock_.now() + core::jittered(rng_, config_.membership.contact_retry);
     auto started = start_join(address);
     if (!started && started.error().code == Errc::limit_reached) {
       log_->debug("join through {}: {}; retried", address, started.error().message);
