@@ -319,6 +319,7 @@ int run_scale(std::size_t count, int broadcasts) {
     churn["quic_dialled"] += static_cast<double>(stats.connections_initiated);
     churn["initials_refused"] += static_cast<double>(stats.connections_refused_limit);
     churn["evictions"] += static_cast<double>(stats.membership_evictions);
+    churn["failures"] += static_cast<double>(stats.membership_failures);
     churn["neighbor_requests"] += static_cast<double>(stats.membership_neighbor_requests);
     churn["neighbor_refused"] += static_cast<double>(stats.membership_neighbor_refused);
     for (const auto& [type, sent] : stats.membership_messages_out) {
