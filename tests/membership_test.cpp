@@ -268,6 +268,41 @@ TEST(Membership, ContactsFromConfigAreTriedAtStart) {
   EXPECT_TRUE(joined);
 }
 
+// membership.max_broadcast_size above the 1 MiB default holds on the receiving side too (the
+// frame used to be decoded with the default limit, which closed the link).
+TEST(Membership, BroadcastLargerThanTheDefaultLimitArrivesWhenConfigured) {
+  TempDir dir;
+  auto make = [&](const std::string& name) {
+    Config config = test_config(name, dir.sub(name));
+    config.membership.max_broadcast_size = 3 * 1024 * 1024;
+    return start_node(std::move(config));
+  };
+  auto a = make("big-a");
+  auto b = make("big-b");
+  ASSERT_TRUE(a && b);
+  std::mutex mutex;
+  std::size_t received = 0;
+  ASSERT_TRUE(b->subscribe("big", [&](const BroadcastMessage& message) {
+    std::lock_guard lock(mutex);
+    received = message.payload.size();
+  }));
+  ASSERT_TRUE(b->join(a->address()));
+  for (int i = 0; i < 100 && (a->active_view().empty() || b->active_view().empty()); ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(a->active_view().empty());
+  const std::size_t size = 2 * 1024 * 1024;
+  ASSERT_TRUE(a->broadcast("big", std::vector<std::uint8_t>(size, 7)));
+  std::size_t got = 0;
+  for (int i = 0; i < 200 && got == 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+    std::lock_guard lock(mutex);
+    got = received;
+  }
+  EXPECT_EQ(got, size);
+  EXPECT_FALSE(a->active_view().empty());  // the link was not closed as a protocol violation
+}
+
 // NodeStats counts the connections and membership messages a join costs on both sides.
 TEST(Membership, StatsCountConnectionsAndMembershipMessages) {
   TempDir dir;

@@ -171,7 +171,8 @@ void NodeImpl::on_membership_frame(const std::string& peer, core::ByteView paylo
 }
 
 void NodeImpl::on_broadcast_frame(const std::string& peer, core::ByteView payload) {
-  auto message = plumtree::decode(payload);
+  // The configured limits, not the defaults: max_broadcast_size may be above 1 MiB.
+  auto message = plumtree::decode(payload, broadcast_->config().message_limits());
   if (!message) {
     log_->warn("closing the link to {}: broadcast frame: {}", peer, message.error().message);
     (void)links_->disconnect(peer, "protocol violation: " + message.error().message);
