@@ -271,20 +271,8 @@ int storm(const Args& args) {
   const auto start = std::chrono::steady_clock::now();
   sim::Simulation simulation(config);
   simulation.add_node();
-  core::SeededRng pick(seed * 7919);
-  std::vector<core::Duration> offsets(nodes - 1);
-  for (auto& offset : offsets) {
-    offset = core::Duration(static_cast<std::int64_t>(
-        pick.uniform(static_cast<std::uint64_t>(std::max<std::int64_t>(1, window.count())))));
-  }
-  std::sort(offsets.begin(), offsets.end());
-  core::Duration elapsed(0);
-  for (const auto offset : offsets) {
-    simulation.run_for(offset - elapsed);
-    elapsed = offset;
-    simulation.join(simulation.add_node(), 0);
-  }
-  const core::Instant began = simulation.now() - elapsed;
+  const core::Instant began = simulation.now();
+  simulation.join_storm(nodes - 1, 0, window);
   auto joined = [&] {
     for (std::size_t i = 0; i < simulation.size(); ++i) {
       if (simulation.membership(i).active_view().empty()) return false;

@@ -84,6 +84,21 @@ void Simulation::grow(std::size_t count, core::Duration spacing) {
   }
 }
 
+void Simulation::join_storm(std::size_t count, std::size_t contact, core::Duration window) {
+  std::vector<core::Duration> offsets(count);
+  for (auto& offset : offsets) {
+    offset = core::Duration(static_cast<core::Duration::rep>(rng_.uniform(
+        static_cast<std::uint64_t>(std::max<core::Duration::rep>(1, window.count())))));
+  }
+  std::sort(offsets.begin(), offsets.end());
+  core::Duration elapsed(0);
+  for (const auto offset : offsets) {
+    run_for(offset - elapsed);
+    elapsed = offset;
+    join(add_node(), contact);
+  }
+}
+
 bool Simulation::link(std::size_t a, std::size_t b) {
   if (!nodes_[a]->links.insert(b).second) return false;
   nodes_[b]->links.insert(a);

@@ -63,6 +63,9 @@ class Simulation {
   void join(std::size_t node, std::size_t contact);
   /// Adds `count` nodes, each joining through a random earlier node, `spacing` apart.
   void grow(std::size_t count, core::Duration spacing);
+  /// A join storm: adds `count` nodes that all join through `contact` (which must exist), each
+  /// at a random moment within `window`; returns once the last one has joined.
+  void join_storm(std::size_t count, std::size_t contact, core::Duration window);
   void crash(std::size_t node);
   /// A crashed node comes back with empty state (a new run of the node) and rejoins.
   void restart(std::size_t node, std::size_t contact);
