@@ -4,6 +4,7 @@
 //   barrel-sim steady  --nodes 10000 --broadcasts 100 --seed 1
 //   barrel-sim check   --nodes 500 --seed 1
 //   barrel-sim storm   --nodes 1000 --window-ms 1000 --connect-ms 10 --seed 1
+//   barrel-sim kill    --nodes 16 --runs 50 --seed 1
 // Every run prints its seed; the same seed reproduces it exactly.
 #include <algorithm>
 #include <chrono>
@@ -323,6 +324,74 @@ int storm(const Args& args) {
   return ok ? 0 : 1;
 }
 
+// The kill scenario of `cluster_bench kill` on the simulator: a settled cluster of `nodes`, a
+// node with a full active view crashes, and the run measures when it is out of every view
+// (detected) and when no two live nodes with room are left unlinked (repaired). Repeated
+// `runs` times with consecutive seeds.
+int kill(const Args& args) {
+  const std::size_t nodes = args.number("nodes", 16);
+  const std::size_t runs = args.number("runs", 50);
+  const std::uint64_t seed = args.number("seed", 1);
+  std::printf("# kill: nodes=%zu runs=%zu seeds %llu..%llu\n", nodes, runs,
+              static_cast<unsigned long long>(seed),
+              static_cast<unsigned long long>(seed + runs - 1));
+  std::vector<double> detected;
+  std::vector<double> repaired;
+  std::size_t unrepaired = 0;
+  for (std::size_t run = 0; run < runs; ++run) {
+    sim::Simulation simulation(config_for(seed + run, false));
+    simulation.add_node();
+    simulation.join_storm(nodes - 1, 0, 100ms);
+    simulation.run_for(30s);
+    std::size_t victim = nodes;
+    for (std::size_t i = 0; i < nodes && victim == nodes; ++i) {
+      if (simulation.membership(i).active_view().size() ==
+          simulation.membership(i).config().active_size) {
+        victim = i;
+      }
+    }
+    if (victim == nodes) continue;
+    const std::string name = simulation.membership(victim).self().name;
+    simulation.crash(victim);
+    const core::Instant killed = simulation.now();
+    double seen_at = -1;
+    double repaired_at = -1;
+    while (simulation.now() - killed < std::chrono::seconds(30) && repaired_at < 0) {
+      simulation.run_for(10ms);
+      const double at =
+          std::chrono::duration<double, std::milli>(simulation.now() - killed).count();
+      if (seen_at < 0) {
+        bool held = false;
+        for (std::size_t i = 0; i < nodes; ++i) {
+          held |= simulation.alive(i) && simulation.membership(i).is_active(name);
+        }
+        if (!held) seen_at = at;
+      }
+      if (seen_at >= 0 && simulation.check_saturated().empty()) repaired_at = at;
+    }
+    detected.push_back(seen_at);
+    if (repaired_at >= 0) {
+      repaired.push_back(repaired_at);
+    } else {
+      ++unrepaired;
+      std::printf("seed %llu: not repaired within 30 s: %s\n",
+                  static_cast<unsigned long long>(seed + run),
+                  simulation.check_saturated().c_str());
+    }
+  }
+  auto quantile = [](std::vector<double> values, double q) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+  };
+  std::printf(
+      "detected_median %.0f ms\nrepaired_median %.0f ms\nrepaired_p90 %.0f ms\n"
+      "repaired_max %.0f ms\nnot_repaired %zu of %zu\n",
+      quantile(detected, 0.5), quantile(repaired, 0.5), quantile(repaired, 0.9),
+      quantile(repaired, 1.0), unrepaired, detected.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -337,6 +406,7 @@ int main(int argc, char** argv) {
   if (args.command == "steady") return steady(args);
   if (args.command == "check") return check(args);
   if (args.command == "storm") return storm(args);
-  std::cerr << "usage: barrel-sim failure|steady|check|storm [--nodes N] [--seed S] ...\n";
+  if (args.command == "kill") return kill(args);
+  std::cerr << "usage: barrel-sim failure|steady|check|storm|kill [--nodes N] [--seed S] ...\n";
   return 2;
 }

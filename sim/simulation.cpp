@@ -366,6 +366,25 @@ std::string Simulation::check_symmetric() const {
   return "";
 }
 
+std::string Simulation::check_saturated() const {
+  std::vector<std::size_t> short_nodes;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i]->alive &&
+        nodes_[i]->membership->active_view().size() < config_.membership.active_size) {
+      short_nodes.push_back(i);
+    }
+  }
+  for (std::size_t a = 0; a < short_nodes.size(); ++a) {
+    for (std::size_t b = a + 1; b < short_nodes.size(); ++b) {
+      const Node& first = *nodes_[short_nodes[a]];
+      if (!first.membership->is_active(nodes_[short_nodes[b]]->name)) {
+        return first.name + " and " + nodes_[short_nodes[b]]->name + " both have room";
+      }
+    }
+  }
+  return "";
+}
+
 std::string Simulation::check_connected() const {
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {

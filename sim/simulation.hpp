@@ -94,6 +94,9 @@ class Simulation {
   [[nodiscard]] std::string check_bounded() const;
   [[nodiscard]] std::string check_symmetric() const;
   [[nodiscard]] std::string check_connected() const;
+  /// Saturated: no two live nodes that both have room in their active views are left
+  /// unlinked (every link membership could still make is made).
+  [[nodiscard]] std::string check_saturated() const;
 
  private:
   struct Node;

@@ -130,9 +130,6 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
       }
     }
     add_passive(now, info);
-    // A slot opened here, and one at each of its other neighbours: ask without pause.
-    refusal_streak_ = 0;
-    neighbor_hold_ = core::Instant();
   }
   if (PassiveEntry* entry = find_passive(name)) {
     ++entry->failures;
@@ -148,9 +145,6 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
 
 void Membership::try_neighbor(core::Instant now) {
   if (left_ || pending_neighbor_ || active_.size() >= config_.active_size) return;
-  // A view at least half full is topped up at an easy pace once peers start refusing: in a
-  // cluster of full views each request is a connection and a handshake spent for nothing.
-  if (!short_of_half() && now < neighbor_hold_) return;
   // Peers that never failed come first: a lost peer (most likely dead) is re-tried only when
   // no other is ready, since a request to it blocks the next one until neighbor_timeout.
   std::vector<std::size_t> ready;
@@ -323,10 +317,8 @@ core::Instant Membership::next_deadline() const {
   if (pending_neighbor_) deadline = std::min(deadline, pending_neighbor_->deadline);
   // Repairs only matter while the active view is short and someone could fill it.
   if (active_.size() < config_.active_size) {
-    const core::Instant earliest =
-        short_of_half() ? next_repair_ : std::max(next_repair_, neighbor_hold_);
     for (const auto& entry : passive_) {
-      deadline = std::min(deadline, std::max(earliest, entry.retry_at));
+      deadline = std::min(deadline, std::max(next_repair_, entry.retry_at));
     }
   }
   return deadline;
@@ -467,21 +459,15 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
   if (pending_neighbor_ && pending_neighbor_->name == from) pending_neighbor_.reset();
   if (m.accepted) {
     add_active(now, m.sender);  // resets its failures: it left the passive view
-    refusal_streak_ = 0;
   } else {
     ++stats_.neighbor_refused;
-    // Every refusal in a row doubles the pause before the next request (see try_neighbor).
-    refusal_streak_ = std::min<std::size_t>(refusal_streak_ + 1, 16);
-    neighbor_hold_ = now + std::min(config_.repair_interval * (std::int64_t{1} << refusal_streak_),
-                                    config_.shuffle_interval);
-    // Peers it names had room a moment ago: ask them first, without the pause.
+    // Peers it names had room a moment ago: ask them first (try_neighbor prefers room).
     for (const PeerInfo& hint : m.room) {
       if (hint.name == self_.name || is_active(hint.name)) continue;
       add_passive(now, hint);
       if (PassiveEntry* entry = find_passive(hint.name); entry != nullptr && entry->failures == 0) {
         entry->room_seen = now;
         entry->retry_at = now;
-        neighbor_hold_ = now;
       }
     }
     // Full, not failed: ask others first, and this one again only after a doubling delay.

@@ -168,8 +168,6 @@ class Membership {
   /// Asks a ready passive peer for a NEIGHBOR link: first one that asked us lately while we
   /// were full (it had room), then one that never failed, then a lost one due for a retry.
   void try_neighbor(core::Instant now);
-  /// Under half full (empty included): repairs are urgent and never paused.
-  [[nodiscard]] bool short_of_half() const { return active_.size() * 2 < config_.active_size; }
   /// Answers a message that only active peers send, from a peer not in our active view.
   bool repair_asymmetry(const std::string& from);
   /// After leave(): tells a peer that still counts on us that we are gone.
@@ -208,11 +206,6 @@ class Membership {
   // stale JOIN_REPLY from it is then accepted, and the link heals through repair_asymmetry).
   static constexpr std::size_t kMaxRecentDisconnects = 256;
   std::map<std::string, core::Instant> disconnected_at_;
-  // NEIGHBOR requests refused in a row, and the pause they impose on a view at least half
-  // full: repair_interval doubled per refusal, at most shuffle_interval. Reset by an accepted
-  // request or a failed peer.
-  std::size_t refusal_streak_ = 0;
-  core::Instant neighbor_hold_ = core::Instant();
   bool started_ = false;
   bool joined_ = false;
   bool left_ = false;

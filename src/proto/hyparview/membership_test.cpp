@@ -78,7 +78,8 @@ TEST(Membership, ForwardJoinWalksAtMostTheActiveRandomWalk) {
     }
   }
   EXPECT_FALSE(messages_of<ForwardJoin>(net.trace).empty());
-  // An eviction can cut the overlay for a moment; repairs (paced after refusals) mend it.
+  // An eviction can cut the overlay for a moment (the evicted node does not ask its evictor
+  // back at once); repairs on the timer mend it.
   net.run_for(10s);
   EXPECT_TRUE(net.symmetric());
   EXPECT_TRUE(net.connected());

@@ -39,13 +39,6 @@ class Core {
     commands();
     events();
   }
-  /// Puts peers p0 .. p<count-1> in the passive view (a SHUFFLE_REPLY from active peer "a").
-  void learn_passive(int count) {
-    std::vector<PeerInfo> known;
-    for (int i = 0; i < count; ++i) known.push_back(peer("p" + std::to_string(i)));
-    core_.on_message(now, "a", ShuffleReply{known});
-    commands();
-  }
   /// Jumps to the next deadline and fires it; the commands it produced.
   std::vector<Command> fire_next() {
     now = core_.next_deadline();
@@ -323,6 +316,7 @@ TEST(MembershipTrace, ARefusedNeighborIsAskedAgainOnlyAfterADoublingDelay) {
       }
     }
     EXPECT_EQ(times, (std::vector<core::Duration>{0s, 1s, 3s, 7s, 15s}));
+    EXPECT_EQ(core->stats().neighbor_refused, 5U);
     EXPECT_TRUE(core->is_passive("b"));  // refused is not failed: the entry stays
   }
 }
@@ -387,64 +381,11 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
   core->on_link_down(core.now, "a");
   std::vector<std::string> asked = neighbor_targets(core.commands());
   EXPECT_EQ(asked, std::vector<std::string>{"x"});
-  // Only once: x turned out full meanwhile, so the next request goes to someone else (after
-  // the pause a refusal imposes on a view that is half full).
+  // Only once: x turned out full meanwhile, so the next request goes to someone else.
   core->on_message(core.now, "x", NeighborReply{peer("x"), false, {}});
-  EXPECT_TRUE(neighbor_targets(core.commands()).empty());
-  asked = neighbor_targets(core.fire_next());
+  asked = neighbor_targets(core.commands());
   ASSERT_EQ(asked.size(), 1U);
   EXPECT_NE(asked[0], "x");
-}
-
-TEST(MembershipTrace, RefusalsPauseTheRepairOfAViewAtLeastHalfFull) {
-  Config config;
-  config.active_size = 4;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
-  core.make_active({"a", "b"});  // half full: not urgent
-  core.learn_passive(10);
-  // Each refusal doubles the pause before the next request: 400 ms, 800 ms, 1.6 s, 3.2 s.
-  std::vector<core::Duration> gaps;
-  core::Instant last = core.now;
-  for (int i = 0; i < 50 && gaps.size() < 5; ++i) {
-    for (const std::string& target : neighbor_targets(core.fire_next())) {
-      gaps.push_back(core.now - last);
-      last = core.now;
-      core->on_message(core.now, target, NeighborReply{peer(target), false, {}});
-      EXPECT_TRUE(neighbor_targets(core.commands()).empty()) << "asked again without a pause";
-    }
-  }
-  ASSERT_EQ(gaps.size(), 5U);
-  EXPECT_EQ(core->stats().neighbor_requests, 5U);
-  EXPECT_EQ(core->stats().neighbor_refused, 5U);
-  EXPECT_EQ(std::vector<core::Duration>(gaps.begin() + 1, gaps.end()),
-            (std::vector<core::Duration>{400ms, 800ms, 1600ms, 3200ms}));
-  // An accepted request ends the streak: the next refusal pauses 400 ms again.
-  const std::string target = neighbor_targets(core.fire_next()).at(0);
-  core->on_message(core.now, target, NeighborReply{peer(target), true, {}});
-  const std::string next = neighbor_targets(core.commands()).at(0);  // still short: asks on
-  core->on_message(core.now, next, NeighborReply{peer(next), false, {}});
-  core.commands();
-  last = core.now;
-  ASSERT_EQ(neighbor_targets(core.fire_next()).size(), 1U);
-  EXPECT_EQ(core.now - last, 400ms);
-}
-
-TEST(MembershipTrace, AViewUnderHalfFullIsRepairedWithoutPause) {
-  Config config;
-  config.active_size = 5;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
-  core.make_active({"a", "b"});  // 2 of 5: under half
-  core.learn_passive(10);
-  std::string target = neighbor_targets(core.fire_next()).at(0);
-  for (int i = 0; i < 3; ++i) {  // every refusal is followed by the next request at once
-    core->on_message(core.now, target, NeighborReply{peer(target), false, {}});
-    std::vector<std::string> asked = neighbor_targets(core.commands());
-    ASSERT_EQ(asked.size(), 1U);
-    EXPECT_NE(asked[0], target);
-    target = asked[0];
-  }
 }
 
 TEST(MembershipTrace, APeerThatEvictedUsIsNotAskedBackAtOnce) {
@@ -516,13 +457,16 @@ TEST(MembershipTrace, ARefusalWithAHintIsFollowedByARequestToTheHintedPeer) {
   core->on_message(core.now, "a", ShuffleReply{{peer("p"), peer("q")}});
   core.commands();
   const std::string target = neighbor_targets(core.fire_next()).at(0);
-  // Refused with a hint: the hinted peer (unknown until now) is asked at once, no pause.
+  // Refused with a hint: the hinted peer (unknown until now) is asked next, before the other
+  // passive peer.
   core->on_message(core.now, target, NeighborReply{peer(target), false, {peer("h")}});
   EXPECT_EQ(neighbor_targets(core.commands()), std::vector<std::string>{"h"});
   EXPECT_TRUE(core->is_passive("h"));
-  // Hints naming ourselves or an active peer are ignored: the pause applies.
+  // Hints naming ourselves or an active peer are ignored: the remaining passive peer is next.
   core->on_message(core.now, "h", NeighborReply{peer("h"), false, {peer("me"), peer("a")}});
-  EXPECT_TRUE(neighbor_targets(core.commands()).empty());
+  EXPECT_EQ(neighbor_targets(core.commands()), std::vector<std::string>{target == "p" ? "q" : "p"});
+  EXPECT_FALSE(core->is_passive("me"));
+  EXPECT_TRUE(core->is_active("a"));
 }
 
 TEST(MembershipTrace, ARefusalMarksRoomOnlyForAWhile) {
