@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/kill_scenario.hpp"
 #include "sim/simulation.hpp"
 #include "sim/svg_plot.hpp"
 
@@ -324,10 +325,8 @@ int storm(const Args& args) {
   return ok ? 0 : 1;
 }
 
-// The kill scenario of `cluster_bench kill` on the simulator: a settled cluster of `nodes`, a
-// node with a full active view crashes, and the run measures when it is out of every view
-// (detected) and when no two live nodes with room are left unlinked (repaired). Repeated
-// `runs` times with consecutive seeds.
+// The kill scenario of `cluster_bench kill` on the simulator (sim/kill_scenario.hpp),
+// repeated `runs` times with consecutive seeds.
 int kill(const Args& args) {
   const std::size_t nodes = args.number("nodes", 16);
   const std::size_t runs = args.number("runs", 50);
@@ -335,48 +334,19 @@ int kill(const Args& args) {
   std::printf("# kill: nodes=%zu runs=%zu seeds %llu..%llu\n", nodes, runs,
               static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(seed + runs - 1));
+  auto ms = [](core::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   std::vector<double> detected;
   std::vector<double> repaired;
   std::size_t unrepaired = 0;
   for (std::size_t run = 0; run < runs; ++run) {
-    sim::Simulation simulation(config_for(seed + run, false));
-    simulation.add_node();
-    simulation.join_storm(nodes - 1, 0, 100ms);
-    simulation.run_for(30s);
-    std::size_t victim = nodes;
-    for (std::size_t i = 0; i < nodes && victim == nodes; ++i) {
-      if (simulation.membership(i).active_view().size() ==
-          simulation.membership(i).config().active_size) {
-        victim = i;
-      }
-    }
-    if (victim == nodes) continue;
-    const std::string name = simulation.membership(victim).self().name;
-    simulation.crash(victim);
-    const core::Instant killed = simulation.now();
-    double seen_at = -1;
-    double repaired_at = -1;
-    while (simulation.now() - killed < std::chrono::seconds(30) && repaired_at < 0) {
-      simulation.run_for(10ms);
-      const double at =
-          std::chrono::duration<double, std::milli>(simulation.now() - killed).count();
-      if (seen_at < 0) {
-        bool held = false;
-        for (std::size_t i = 0; i < nodes; ++i) {
-          held |= simulation.alive(i) && simulation.membership(i).is_active(name);
-        }
-        if (!held) seen_at = at;
-      }
-      if (seen_at >= 0 && simulation.check_saturated().empty()) repaired_at = at;
-    }
-    detected.push_back(seen_at);
-    if (repaired_at >= 0) {
-      repaired.push_back(repaired_at);
+    const sim::KillOutcome outcome = sim::run_kill(nodes, seed + run, 30s);
+    if (outcome.detected) detected.push_back(ms(*outcome.detected));
+    if (outcome.repaired) {
+      repaired.push_back(ms(*outcome.repaired));
     } else {
       ++unrepaired;
       std::printf("seed %llu: not repaired within 30 s: %s\n",
-                  static_cast<unsigned long long>(seed + run),
-                  simulation.check_saturated().c_str());
+                  static_cast<unsigned long long>(seed + run), outcome.problem.c_str());
     }
   }
   auto quantile = [](std::vector<double> values, double q) {
