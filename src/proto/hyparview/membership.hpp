@@ -137,6 +137,7 @@ class Membership {
   /// How long a refused NEIGHBOR request marks its sender as a peer with room. Two former
   /// neighbours of a dead node detect the loss up to a keep-alive interval apart; the first
   /// one's request is refused by the second, which asks it back once its own slot opens.
+  /// Within the same time a refusal to another requester names it as a room hint.
   static constexpr core::Duration kRoomSeenFor = std::chrono::seconds(10);
 
  private:
@@ -165,8 +166,9 @@ class Membership {
   void remove_passive(const std::string& name);
   PassiveEntry* find_passive(const std::string& name);
   void peer_failed(core::Instant now, const std::string& name);
-  /// Asks a ready passive peer for a NEIGHBOR link: first one that asked us lately while we
-  /// were full (it had room), then one that never failed, then a lost one due for a retry.
+  /// Asks a ready passive peer for a NEIGHBOR link: first one known to have had room lately
+  /// (it asked us while we were full, or a refusal named it), then one that never failed, then
+  /// a lost one due for a retry.
   void try_neighbor(core::Instant now);
   /// Answers a message that only active peers send, from a peer not in our active view.
   bool repair_asymmetry(const std::string& from);

@@ -15,6 +15,14 @@ using namespace std::chrono_literals;
 
 PeerInfo peer(const std::string& name) { return {name, name + ":7000"}; }
 
+// Settings for a test that drives the core by hand: no shuffle timer gets in the way.
+Config quiet_config(std::size_t active_size) {
+  Config config;
+  config.active_size = active_size;
+  config.shuffle_interval = std::chrono::hours(10);
+  return config;
+}
+
 // A core under test plus helpers that drain its outputs after each input.
 class Core {
  public:
@@ -389,10 +397,7 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
 }
 
 TEST(MembershipTrace, APeerThatEvictedUsIsNotAskedBackAtOnce) {
-  Config config;
-  config.active_size = 3;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
+  Core core(quiet_config(3));
   core.make_active({"a", "b", "c"});
   core->on_message(core.now, "a", ShuffleReply{{peer("p")}});
   core.commands();
@@ -414,10 +419,7 @@ TEST(MembershipTrace, APeerThatEvictedUsIsNotAskedBackAtOnce) {
 }
 
 TEST(MembershipTrace, AFullNodePairsTwoRequestersThatHaveRoom) {
-  Config config;
-  config.active_size = 2;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
+  Core core(quiet_config(2));
   core.make_active({"a", "b"});  // full
   // "x" asks first: refused, no hint yet (nobody else looked for a slot).
   core->on_message(core.now, "x", Neighbor{peer("x"), false});
@@ -449,10 +451,7 @@ TEST(MembershipTrace, AFullNodePairsTwoRequestersThatHaveRoom) {
 }
 
 TEST(MembershipTrace, ARefusalWithAHintIsFollowedByARequestToTheHintedPeer) {
-  Config config;
-  config.active_size = 4;
-  config.shuffle_interval = std::chrono::hours(10);
-  Core core(config);
+  Core core(quiet_config(4));
   core.make_active({"a", "b", "c"});
   core->on_message(core.now, "a", ShuffleReply{{peer("p"), peer("q")}});
   core.commands();
