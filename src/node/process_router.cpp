@@ -107,45 +107,44 @@ Result<void> ProcessRouter::send_named(const Pid& from, std::string_view node,
   return sent;
 }
 
-Future<Bytes> ProcessRouter::start_call(core::Instant now, const std::string& node,
-                                        core::Duration timeout, std::uint64_t& ref) {
-  ref = next_ref_++;
-  PendingCall pending{Promise<Bytes>{}, node, now + timeout};
-  auto future = pending.promise.future();
+std::uint64_t ProcessRouter::start_call(core::Instant now, const std::string& node,
+                                        core::Duration timeout) {
+  const std::uint64_t ref = next_ref_++;
+  PendingCall pending{node, now + timeout};
   call_deadlines_.emplace(pending.deadline, ref);
   calls_.emplace(ref, std::move(pending));
-  return future;
+  return ref;
 }
 
 void ProcessRouter::complete_call(std::uint64_t ref, Result<Bytes> result) {
   auto it = calls_.find(ref);
   if (it == calls_.end()) return;  // already completed (late reply, timeout)
-  Promise<Bytes> promise = std::move(it->second.promise);
   call_deadlines_.erase({it->second.deadline, ref});
   calls_.erase(it);
-  promise.set(std::move(result));
+  host_.call_done(ref, std::move(result));
 }
 
-Future<Bytes> ProcessRouter::call(core::Instant now, const Pid& from, const Pid& to,
+std::uint64_t ProcessRouter::call(core::Instant now, const Pid& from, const Pid& to,
                                   core::ByteView request, core::Duration timeout) {
-  if (!to.is_valid()) return Future<Bytes>::ready(fail(Errc::invalid_argument, "invalid pid"));
-  std::uint64_t ref = 0;
-  if (is_local(to)) {
-    Entry* entry = find(to);
-    if (entry == nullptr) {
-      return Future<Bytes>::ready(fail(Errc::noproc, "no process " + to.to_string()));
+  if (!to.is_valid() || !is_local(to)) {
+    const std::uint64_t ref = start_call(now, to.node, timeout);
+    if (!to.is_valid()) {
+      complete_call(ref, fail(Errc::invalid_argument, "invalid pid"));
+      return ref;
     }
-    auto future = start_call(now, node_, timeout, ref);
-    if (!deliver_call(*entry, from, ref, request)) {
-      complete_call(ref, fail(Errc::limit_reached, "mailbox of " + to.to_string() + " is full"));
-    }
-    return future;
+    auto sent =
+        send_wire(to.node, wire::Call{ref, local(from), wire::Target::of(local(to)), request});
+    if (!sent) complete_call(ref, Unexpected(std::move(sent).error()));
+    return ref;
   }
-  auto future = start_call(now, to.node, timeout, ref);
-  auto sent =
-      send_wire(to.node, wire::Call{ref, local(from), wire::Target::of(local(to)), request});
-  if (!sent) complete_call(ref, Unexpected(std::move(sent).error()));
-  return future;
+  const std::uint64_t ref = start_call(now, node_, timeout);
+  Entry* entry = find(to);
+  if (entry == nullptr) {
+    complete_call(ref, fail(Errc::noproc, "no process " + to.to_string()));
+  } else if (!deliver_call(*entry, from, ref, request)) {
+    complete_call(ref, fail(Errc::limit_reached, "mailbox of " + to.to_string() + " is full"));
+  }
+  return ref;
 }
 
 bool ProcessRouter::deliver_call(Entry& entry, const Pid& caller, std::uint64_t ref,
@@ -168,6 +167,29 @@ void ProcessRouter::answer_noproc(const std::string& caller_node, std::uint64_t 
   }
 }
 
+void ProcessRouter::refuse_call(const std::string& caller_node, std::uint64_t ref,
+                                const Pid& caller, const Pid& callee) {
+  if (caller_node == node_) {
+    complete_call(ref, fail(Errc::limit_reached, "mailbox of " + callee.to_string() + " is full"));
+  } else {
+    (void)send_wire(caller_node, wire::Reply{ref, local(caller), wire::ReplyStatus::rejected, {}});
+  }
+}
+
+void ProcessRouter::delivery_refused(std::uint64_t id, Envelope&& envelope) {
+  ++stats_.dropped_mailbox_full;
+  if (envelope.kind != EnvelopeKind::call) return;  // a message, DOWN or EXIT is lost: counted
+  const std::pair<std::string, std::uint64_t> key{envelope.from.node, envelope.call_ref};
+  auto open = open_calls_.find(key);
+  if (open == open_calls_.end() || open->second != id) return;  // already answered
+  open_calls_.erase(open);
+  Pid callee{node_, id, incarnation_};
+  if (auto process = processes_.find(id); process != processes_.end()) {
+    process->second->open_calls.erase(key);
+  }
+  refuse_call(envelope.from.node, envelope.call_ref, envelope.from, callee);
+}
+
 Result<void> ProcessRouter::reply(const Envelope& call, core::ByteView payload) {
   if (call.kind != EnvelopeKind::call) {
     return fail(Errc::invalid_argument, "reply: the envelope is not a call");
@@ -186,12 +208,11 @@ Result<void> ProcessRouter::reply(const Envelope& call, core::ByteView payload) 
                    wire::Reply{call.call_ref, local(call.from), wire::ReplyStatus::ok, payload});
 }
 
-Future<Bytes> ProcessRouter::rpc(core::Instant now, const Pid& from, std::string_view node,
+std::uint64_t ProcessRouter::rpc(core::Instant now, const Pid& from, std::string_view node,
                                  std::string_view function, core::ByteView payload,
                                  core::Duration timeout) {
-  std::uint64_t ref = 0;
-  bool here = node.empty() || node == node_;
-  auto future = start_call(now, here ? node_ : std::string(node), timeout, ref);
+  const bool here = node.empty() || node == node_;
+  const std::uint64_t ref = start_call(now, here ? node_ : std::string(node), timeout);
   if (here) {
     RpcRequest request{
         {}, local(from), ref, std::string(function), core::Bytes(payload.begin(), payload.end())};
@@ -199,12 +220,12 @@ Future<Bytes> ProcessRouter::rpc(core::Instant now, const Pid& from, std::string
       complete_call(ref, fail(Errc::not_found,
                               "no function '" + std::string(function) + "' on node " + node_));
     }
-    return future;
+    return ref;
   }
   auto sent =
       send_wire(std::string(node), wire::Rpc{ref, local(from), std::string(function), payload});
   if (!sent) complete_call(ref, Unexpected(std::move(sent).error()));
-  return future;
+  return ref;
 }
 
 void ProcessRouter::finish_rpc(const RpcRequest& request, Result<Bytes> result) {

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "barrel_p2p/envelope.hpp"
-#include "barrel_p2p/future.hpp"
 #include "barrel_p2p/process.hpp"
 #include "core/bytes.hpp"
 #include "core/time.hpp"
@@ -48,11 +47,12 @@ struct RpcRequest {
   core::Bytes payload;
 };
 
-/// Implemented by the runtime.
+/// Implemented by the node Engine (and by test fixtures). Never calls back into the router.
 class ProcessHost {
  public:
   virtual ~ProcessHost() = default;
-  /// Appends `envelope` to local process `id`'s mailbox; false when the mailbox is full.
+  /// Appends `envelope` to local process `id`'s mailbox; false when the mailbox is full. A
+  /// host that learns of a full mailbox only later reports it with delivery_refused().
   virtual bool deliver(std::uint64_t id, Envelope&& envelope) = 0;
   /// Local process `id` ended: drop its mailbox and handler (wake a Mailbox owner).
   virtual void process_ended(std::uint64_t id, const ExitReason& reason) = 0;
@@ -62,6 +62,10 @@ class ProcessHost {
   /// Runs the function named in `request`; false when no such function is registered. The
   /// host answers later (or at once) with ProcessRouter::finish_rpc().
   virtual bool run_function(RpcRequest&& request) = 0;
+  /// Call or rpc `ref` completed: a reply, or an error (timeout, noproc, unreachable,
+  /// limit_reached, closed, ...). Exactly once per ref that call() or rpc() returned; it may
+  /// come from inside call() or rpc() itself.
+  virtual void call_done(std::uint64_t ref, Result<Bytes> result) = 0;
 };
 
 struct ProcessStats {
@@ -96,10 +100,12 @@ class ProcessRouter {
   Result<void> send(const Pid& from, const Pid& to, core::ByteView payload);
   Result<void> send_named(const Pid& from, std::string_view node, std::string_view name,
                           core::ByteView payload);
-  Future<Bytes> call(core::Instant now, const Pid& from, const Pid& to, core::ByteView request,
+  /// Starts a call; returns its ref, which ProcessHost::call_done() completes exactly once.
+  std::uint64_t call(core::Instant now, const Pid& from, const Pid& to, core::ByteView request,
                      core::Duration timeout);
   Result<void> reply(const Envelope& call, core::ByteView payload);
-  Future<Bytes> rpc(core::Instant now, const Pid& from, std::string_view node,
+  /// Starts an rpc; returns its ref, completed like a call's.
+  std::uint64_t rpc(core::Instant now, const Pid& from, std::string_view node,
                     std::string_view function, core::ByteView payload, core::Duration timeout);
   /// Completes an rpc the host ran (local or remote caller).
   void finish_rpc(const RpcRequest& request, Result<Bytes> result);
@@ -111,6 +117,9 @@ class ProcessRouter {
   Result<void> exit_signal(const Pid& from, const Pid& to, const ExitReason& reason);
   /// Ends local process `pid` with `reason`: DOWNs to its watchers, exits to its links.
   void end_process(const Pid& pid, const ExitReason& reason);
+  /// The host could not append `envelope` to local process `id`'s mailbox (it was full):
+  /// a call is answered limit_reached (rejected on the wire), anything else is counted lost.
+  void delivery_refused(std::uint64_t id, Envelope&& envelope);
   /// Ends every process with `reason` and fails every pending call with closed.
   void shutdown(const ExitReason& reason);
 
@@ -149,7 +158,6 @@ class ProcessRouter {
   };
   using LinkKey = std::pair<std::uint64_t, Pid>;  // (local id, remote pid)
   struct PendingCall {
-    Promise<Bytes> promise;
     std::string node;  ///< Where the request went (replies from elsewhere are ignored).
     core::Instant deadline;
   };
@@ -171,14 +179,15 @@ class ProcessRouter {
   void deliver_down(const Pid& watcher, MonitorRef ref, const Pid& target,
                     const ExitReason& reason);
   void apply_exit(Entry& target, const Pid& from, const ExitReason& reason, bool linked);
-  Future<Bytes> start_call(core::Instant now, const std::string& node, core::Duration timeout,
-                           std::uint64_t& ref);
+  std::uint64_t start_call(core::Instant now, const std::string& node, core::Duration timeout);
   void complete_call(std::uint64_t ref, Result<Bytes> result);
   void handle(core::Instant now, const std::string& node, wire::ProcessMessage&& message);
   void handle_call(const std::string& node, const wire::Call& call);
   void handle_exit(const std::string& node, const wire::Exit& exit);
   bool deliver_call(Entry& entry, const Pid& caller, std::uint64_t ref, core::ByteView request);
   void answer_noproc(const std::string& caller_node, std::uint64_t ref, const Pid& caller);
+  void refuse_call(const std::string& caller_node, std::uint64_t ref, const Pid& caller,
+                   const Pid& callee);
 
   std::string node_;
   std::uint64_t incarnation_;

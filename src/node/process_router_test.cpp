@@ -20,6 +20,7 @@ struct FakeHost final : ProcessHost {
   std::set<std::string> unreachable;
   std::map<std::string, std::function<Result<Bytes>(BytesView)>> functions;
   std::vector<RpcRequest> rpcs;
+  std::map<std::uint64_t, std::vector<Result<Bytes>>> completions;
 
   bool deliver(std::uint64_t id, Envelope&& envelope) override {
     auto& box = mailboxes[id];
@@ -35,6 +36,17 @@ struct FakeHost final : ProcessHost {
     if (unreachable.contains(node)) return fail(Errc::unreachable, "no address for " + node);
     outbox.emplace_back(node, core::Bytes(frame.begin(), frame.end()));
     return {};
+  }
+  void call_done(std::uint64_t ref, Result<Bytes> result) override {
+    completions[ref].push_back(std::move(result));
+  }
+  /// The one completion of call `ref` (an internal error when it completed 0 or 2+ times).
+  Result<Bytes> result(std::uint64_t ref) {
+    auto& done = completions[ref];
+    if (done.size() != 1) {
+      return fail(Errc::internal, "completed " + std::to_string(done.size()) + " times");
+    }
+    return done.front();
   }
   bool run_function(RpcRequest&& request) override {
     if (!functions.contains(request.function)) return false;
@@ -114,19 +126,19 @@ TEST(ProcessRouter, CallReplyAndNoprocAndTimeout) {
   EXPECT_EQ(call->kind, EnvelopeKind::call);
   ASSERT_TRUE(p.b.reply(*call, bytes("r")));
   p.pump();
-  ASSERT_TRUE(reply.is_ready());
-  EXPECT_EQ(*reply.get(), bytes("r"));
+  ASSERT_EQ(p.host_a.completions[reply].size(), 1u);
+  EXPECT_EQ(*p.host_a.result(reply), bytes("r"));
 
   Pid dead{"b", 999, 22};
   auto noproc = p.a.call(p.now, caller, dead, bytes("q"), 1s);
   p.pump();
-  EXPECT_EQ(noproc.get().error().code, Errc::noproc);
+  EXPECT_EQ(p.host_a.result(noproc).error().code, Errc::noproc);
 
   auto slow = p.a.call(p.now, caller, callee, bytes("q"), 1s);
   p.pump();
   EXPECT_EQ(p.a.next_deadline(), p.now + 1s);
   p.a.on_timeout(p.now + 1s);
-  EXPECT_EQ(slow.get().error().code, Errc::timeout);
+  EXPECT_EQ(p.host_a.result(slow).error().code, Errc::timeout);
   // The late reply is ignored.
   auto late = p.host_b.take(callee);
   ASSERT_TRUE(late);
@@ -146,10 +158,10 @@ TEST(ProcessRouter, CalleeEndingWithoutReplyGivesNoprocAtOnce) {
   p.b.end_process(callee, ExitReason::normal());
   p.a.end_process(local_callee, ExitReason::normal());
   p.pump();
-  ASSERT_TRUE(remote.is_ready());
-  EXPECT_EQ(remote.get().error().code, Errc::noproc);
-  ASSERT_TRUE(local.is_ready());
-  EXPECT_EQ(local.get().error().code, Errc::noproc);
+  ASSERT_EQ(p.host_a.completions[remote].size(), 1u);
+  EXPECT_EQ(p.host_a.result(remote).error().code, Errc::noproc);
+  ASSERT_EQ(p.host_a.completions[local].size(), 1u);
+  EXPECT_EQ(p.host_a.result(local).error().code, Errc::noproc);
   // An answered call leaves nothing behind.
   Pid other = p.b.spawn(false);
   auto answered = p.a.call(p.now, caller, other, bytes("q"), 10s);
@@ -157,7 +169,7 @@ TEST(ProcessRouter, CalleeEndingWithoutReplyGivesNoprocAtOnce) {
   ASSERT_TRUE(p.b.reply(*p.host_b.take(other), bytes("r")));
   p.b.end_process(other, ExitReason::normal());
   p.pump();
-  EXPECT_EQ(*answered.get(), bytes("r"));
+  EXPECT_EQ(*p.host_a.result(answered), bytes("r"));
 }
 
 TEST(ProcessRouter, ReplyFromAnotherNodeIsIgnored) {
@@ -171,7 +183,7 @@ TEST(ProcessRouter, ReplyFromAnotherNodeIsIgnored) {
   wire::Reply forged{1, {caller.id, caller.incarnation}, wire::ReplyStatus::ok, forged_payload};
   core::Bytes frame = wire::encode_process_message(forged);
   ASSERT_TRUE(p.a.on_frame(p.now, "c", frame));
-  EXPECT_FALSE(reply.is_ready());
+  EXPECT_EQ(p.host_a.completions[reply].size(), 0u);
 }
 
 TEST(ProcessRouter, MonitorGivesExactlyOneDown) {
@@ -234,7 +246,7 @@ TEST(ProcessRouter, UnreachableNodeFailsMonitorLinkAndCallAtOnce) {
   EXPECT_EQ(exit->kind, EnvelopeKind::exit);
   EXPECT_EQ(exit->reason.code, ExitCode::noconnection);
   auto call = p.a.call(p.now, me, there, bytes("q"), 1s);
-  EXPECT_EQ(call.get().error().code, Errc::unreachable);
+  EXPECT_EQ(p.host_a.result(call).error().code, Errc::unreachable);
   EXPECT_FALSE(p.a.node_in_use("b"));
 }
 
@@ -305,9 +317,9 @@ TEST(ProcessRouter, NamesAndRpc) {
   p.pump();
   p.finish_rpcs(p.host_b, p.b);
   p.pump();
-  EXPECT_EQ(*ok.get(), bytes("abab"));
-  EXPECT_EQ(failed.get().error().code, Errc::remote);
-  EXPECT_EQ(missing.get().error().code, Errc::not_found);
+  EXPECT_EQ(*p.host_a.result(ok), bytes("abab"));
+  EXPECT_EQ(p.host_a.result(failed).error().code, Errc::remote);
+  EXPECT_EQ(p.host_a.result(missing).error().code, Errc::not_found);
 
   p.b.end_process(server, ExitReason::normal());
   EXPECT_FALSE(p.b.whereis("svc"));
@@ -321,11 +333,39 @@ TEST(ProcessRouter, FullMailboxRejectsCallsAndCountsDrops) {
   ASSERT_TRUE(p.a.send(caller, callee, bytes("x")));
   auto call = p.a.call(p.now, caller, callee, bytes("q"), 1s);
   p.pump();
-  EXPECT_EQ(call.get().error().code, Errc::limit_reached);
+  EXPECT_EQ(p.host_a.result(call).error().code, Errc::limit_reached);
   EXPECT_EQ(p.b.stats().dropped_mailbox_full, 1u);
   // Locally the sender is told at once.
   Pid local = p.b.spawn(false);
   EXPECT_EQ(p.b.send(local, callee, bytes("x")).error().code, Errc::limit_reached);
+}
+
+// A host that finds the mailbox full only after deliver() returned (the Engine: its driver owns
+// the mailboxes) reports it with delivery_refused(): the call still completes exactly once.
+TEST(ProcessRouter, ARefusalReportedLaterAnswersTheCallOnce) {
+  Pair p;
+  Pid caller = p.a.spawn(false);
+  Pid remote_callee = p.b.spawn(false);
+  Pid local_callee = p.a.spawn(false);
+  auto remote = p.a.call(p.now, caller, remote_callee, bytes("q"), 10s);
+  auto local = p.a.call(p.now, caller, local_callee, bytes("q"), 10s);
+  p.pump();
+  auto remote_call = p.host_b.take(remote_callee);
+  auto local_call = p.host_a.take(local_callee);
+  ASSERT_TRUE(remote_call && local_call);
+  p.b.delivery_refused(remote_callee.id, std::move(*remote_call));
+  p.a.delivery_refused(local_callee.id, std::move(*local_call));
+  p.pump();
+  EXPECT_EQ(p.host_a.result(remote).error().code, Errc::limit_reached);
+  EXPECT_EQ(p.host_a.result(local).error().code, Errc::limit_reached);
+  EXPECT_EQ(p.b.stats().dropped_mailbox_full, 1u);
+  // The callee ending later sends no second answer (its open call is gone).
+  p.b.end_process(remote_callee, ExitReason::normal());
+  p.a.end_process(local_callee, ExitReason::normal());
+  p.pump();
+  EXPECT_EQ(p.host_a.completions[remote].size(), 1u);
+  EXPECT_EQ(p.host_a.completions[local].size(), 1u);
+  EXPECT_EQ(p.a.stats().pending_calls, 0u);
 }
 
 TEST(ProcessRouter, MalformedFrameIsAProtocolError) {
@@ -345,7 +385,7 @@ TEST(ProcessRouter, ShutdownEndsEverythingAndFailsCalls) {
   auto call = p.a.call(p.now, local, remote, bytes("q"), 10s);
   p.pump();
   p.a.shutdown(ExitReason{ExitCode::shutdown, {}});
-  EXPECT_EQ(call.get().error().code, Errc::closed);
+  EXPECT_EQ(p.host_a.result(call).error().code, Errc::closed);
   EXPECT_EQ(p.a.stats().processes, 0u);
   p.pump();
   EXPECT_FALSE(p.b.node_in_use("a"));  // the demonitor reached b

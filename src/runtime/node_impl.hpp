@@ -109,6 +109,7 @@ class NodeImpl final : public transport::EndpointHandler,
   void process_ended(std::uint64_t id, const ExitReason& reason) override;
   Result<void> send_frame(const std::string& node, core::ByteView frame) override;
   bool run_function(node::RpcRequest&& request) override;
+  void call_done(std::uint64_t ref, Result<Bytes> result) override;
 
   // transport::EndpointHandler (loop thread)
   void on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) override;
@@ -277,6 +278,12 @@ class NodeImpl final : public transport::EndpointHandler,
     Placement placement = Placement::loop;
   };
   std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;
+  // Promises of calls and rpcs in flight, by ref. A ref completed inside router_->call()
+  // itself (before its promise is registered) waits in done_early_.
+  std::unordered_map<std::uint64_t, Promise<Bytes>> call_promises_;
+  std::unordered_map<std::uint64_t, Result<Bytes>> done_early_;
+  /// Registers the promise of call `ref` and returns its future (complete if done early).
+  Future<Bytes> track_call(std::uint64_t ref);
   // On-demand connections.
   std::unordered_map<std::string, std::unique_ptr<PeerState>> peer_states_;
   std::unordered_map<std::uint64_t, std::string> dials_;  // connection -> node dialed

@@ -138,7 +138,7 @@ Result<void> NodeImpl::process_send_named(const Pid& from, std::string_view node
 Future<Bytes> NodeImpl::process_call(const Pid& from, const Pid& to, BytesView request,
                                      std::chrono::milliseconds timeout) {
   if (on_loop_thread()) {
-    auto future = router_->call(clock_.now(), from, to, request, to_duration(timeout));
+    auto future = track_call(router_->call(clock_.now(), from, to, request, to_duration(timeout)));
     if (!running_processes_) after_input();
     rearm_timer();
     return future;
@@ -147,7 +147,7 @@ Future<Bytes> NodeImpl::process_call(const Pid& from, const Pid& to, BytesView r
   auto future = promise.future();
   auto posted =
       on_loop([this, promise, from, to, timeout, bytes = Bytes(request.begin(), request.end())] {
-        router_->call(clock_.now(), from, to, bytes, to_duration(timeout))
+        track_call(router_->call(clock_.now(), from, to, bytes, to_duration(timeout)))
             .then([promise](Result<Bytes> reply) { promise.set(std::move(reply)); });
       });
   if (!posted) promise.set(Unexpected(std::move(posted).error()));
@@ -178,7 +178,7 @@ Future<Bytes> NodeImpl::process_rpc(const Pid& from, std::string_view node,
   auto posted =
       on_loop([this, promise, from, node = std::string(node), function = std::string(function),
                bytes = Bytes(payload.begin(), payload.end()), timeout] {
-        router_->rpc(clock_.now(), from, node, function, bytes, to_duration(timeout))
+        track_call(router_->rpc(clock_.now(), from, node, function, bytes, to_duration(timeout)))
             .then([promise](Result<Bytes> reply) { promise.set(std::move(reply)); });
         rearm_timer();
       });
@@ -259,6 +259,29 @@ Result<void> NodeImpl::unregister_function(std::string_view name) {
 }
 
 // ---- ProcessHost ----------------------------------------------------------------------------
+
+Future<Bytes> NodeImpl::track_call(std::uint64_t ref) {
+  if (auto early = done_early_.find(ref); early != done_early_.end()) {
+    Result<Bytes> result = std::move(early->second);
+    done_early_.erase(early);
+    return Future<Bytes>::ready(std::move(result));
+  }
+  Promise<Bytes> promise;
+  auto future = promise.future();
+  call_promises_.emplace(ref, std::move(promise));
+  return future;
+}
+
+void NodeImpl::call_done(std::uint64_t ref, Result<Bytes> result) {
+  auto it = call_promises_.find(ref);
+  if (it == call_promises_.end()) {
+    done_early_.emplace(ref, std::move(result));  // inside router_->call(): see track_call
+    return;
+  }
+  Promise<Bytes> promise = std::move(it->second);
+  call_promises_.erase(it);
+  promise.set(std::move(result));
+}
 
 bool NodeImpl::deliver(std::uint64_t id, Envelope&& envelope) {
   auto it = processes_.find(id);

@@ -1,0 +1,415 @@
+// Engine: construction, transport input, link events, application frames and output.
+// On-demand connections are in engine_dialer.cpp, membership in engine_membership.cpp.
+#include "node/engine.hpp"
+
+#include <utility>
+
+#include "wire/auth_message.hpp"
+
+namespace barrel_p2p::node {
+
+namespace {
+// Rounds of internal settling per input: link output can close links, which produce more
+// link output and membership work. Each round drains everything, so a few always suffice;
+// the bound only stops a bug from spinning the loop.
+constexpr int kSettleRounds = 16;
+// The output arena keeps at most this much capacity once drained (a large frame's buffer is
+// not kept for the node's lifetime: there can be 1,000 nodes in a process).
+constexpr std::size_t kArenaKeep = 256 * 1024;
+
+barrel_p2p::Channel to_public(Channel channel) {
+  return channel == Channel::control ? barrel_p2p::Channel::control : barrel_p2p::Channel::data;
+}
+}  // namespace
+
+Engine::Engine(EngineConfig config, const auth::KeyPair& keys, auth::TrustStore trust)
+    : config_(std::move(config)),
+      rng_(config_.seed),
+      keys_(keys),
+      trust_(std::move(trust)),
+      links_(config_.links, config_.node_name, keys_, trust_),
+      router_(config_.node_name, config_.incarnation, *this),
+      membership_(config_.membership,
+                  hyparview::PeerInfo{config_.node_name, config_.advertise_address}, rng_),
+      broadcast_(config_.broadcast, config_.node_name, rng_),
+      pending_contacts_(config_.contacts) {
+  links_.set_frame_sink(this);
+}
+
+Engine::~Engine() = default;
+
+// ---- transport events ----------------------------------------------------------------------
+
+void Engine::handle_connected(core::Instant now, core::WallTime wall, std::uint64_t connection,
+                              bool is_client,
+                              const std::array<std::uint8_t, 32>& server_cert_sha256,
+                              const std::string& address) {
+  now_ = now;
+  links_.on_connected(now, wall, rng_, connection, is_client, server_cert_sha256, address);
+  settle(now);
+}
+
+void Engine::handle_stream_data(core::Instant now, core::WallTime wall, std::uint64_t connection,
+                                Channel channel, core::ByteView data) {
+  now_ = now;
+  links_.on_stream_data(now, wall, rng_, connection, channel, data);
+  settle(now);
+}
+
+void Engine::handle_closed(core::Instant now, std::uint64_t connection,
+                           const std::string& reason) {
+  now_ = now;
+  links_.on_closed(connection, reason);
+  connection_closed(connection);
+  commands_.emplace_back(ConnectionOutcome{
+      connection, fail(Errc::closed, "connection closed before authentication (" + reason + ")")});
+  settle(now);
+}
+
+void Engine::handle_writable(core::Instant now, std::uint64_t connection, Channel channel) {
+  now_ = now;
+  for (auto& [node, state] : peer_states_) {
+    if (state->connection != connection) continue;
+    state->blocked[static_cast<std::size_t>(channel)] = false;
+    flush_peer(node, *state);
+  }
+  settle(now);
+}
+
+void Engine::handle_transmit_blocked(core::Instant now, std::uint64_t connection, Channel channel,
+                                     core::ByteView frame) {
+  now_ = now;
+  for (auto& [node, state] : peer_states_) {
+    if (state->connection != connection) continue;
+    auto index = static_cast<std::size_t>(channel);
+    state->blocked[index] = true;
+    // Behind the frames handed back before it in this drain, ahead of anything newer: the
+    // Engine queued nothing newer for a stream it did not know was blocked.
+    // Its activity was counted when it was first written.
+    state->queues[index].push_back({core::Bytes(frame.begin(), frame.end()), false});
+    state->queued_bytes += frame.size();
+    return;
+  }
+  ++stats_.dropped_connection_lost;  // the link is gone: its frames go with it
+}
+
+void Engine::handle_delivery_refused(std::uint64_t process, Envelope&& envelope) {
+  router_.delivery_refused(process, std::move(envelope));
+}
+
+// ---- peer links ----------------------------------------------------------------------------
+
+Result<void> Engine::send_peer(std::string_view peer, Channel channel, core::ByteView payload) {
+  if (stopping_) return fail(Errc::closed, "node is stopping");
+  auto connection = links_.route(peer);
+  if (!connection) return Unexpected(connection.error());
+  const auto type = channel == Channel::control ? wire::FrameType::control : wire::FrameType::data;
+  PeerState& state = state_of(std::string(peer));
+  auto index = static_cast<std::size_t>(channel);
+  if (state.queues[index].empty() && !state.blocked[index] && state.draining == 0) {
+    state.connection = *connection;
+    push_transmit(*connection, channel, type, payload);
+    return {};
+  }
+  if (state.queued_bytes + payload.size() > config_.peer_queue_limit) {
+    return fail(Errc::limit_reached, "send queue towards " + std::string(peer) + " is full (" +
+                                         std::to_string(config_.peer_queue_limit) + " bytes)");
+  }
+  core::Bytes frame;
+  wire::encode_frame_header(frame, type, payload.size());
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  state.queued_bytes += frame.size();
+  state.queues[index].push_back({std::move(frame), false});
+  return {};
+}
+
+Result<void> Engine::disconnect(std::string_view peer, std::string_view reason) {
+  auto done = links_.disconnect(peer, reason);
+  settle(now_);
+  return done;
+}
+
+// ---- processes -----------------------------------------------------------------------------
+
+std::uint64_t Engine::call(core::Instant now, const Pid& from, const Pid& to,
+                           core::ByteView request, core::Duration timeout) {
+  now_ = now;
+  auto ref = router_.call(now, from, to, request, timeout);
+  settle(now);
+  return ref;
+}
+
+std::uint64_t Engine::rpc(core::Instant now, const Pid& from, std::string_view node,
+                          std::string_view function, core::ByteView payload,
+                          core::Duration timeout) {
+  now_ = now;
+  auto ref = router_.rpc(now, from, node, function, payload, timeout);
+  settle(now);
+  return ref;
+}
+
+void Engine::finish_rpc(const RpcRequest& request, Result<Bytes> result) {
+  router_.finish_rpc(request, std::move(result));
+  settle(now_);
+}
+
+Result<void> Engine::add_function(std::string_view name) {
+  if (functions_.contains(name)) {
+    return fail(Errc::already_exists, "function '" + std::string(name) + "' is registered");
+  }
+  if (functions_.size() >= config_.function_limit) {
+    return fail(Errc::limit_reached, "at most " + std::to_string(config_.function_limit) +
+                                         " functions can be registered");
+  }
+  functions_.emplace(name);
+  return {};
+}
+
+Result<void> Engine::remove_function(std::string_view name) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) {
+    return fail(Errc::not_found, "function '" + std::string(name) + "' is not registered");
+  }
+  functions_.erase(it);
+  return {};
+}
+
+bool Engine::deliver(std::uint64_t id, Envelope&& envelope) {
+  commands_.emplace_back(Deliver{id, std::move(envelope)});
+  return true;  // a full mailbox comes back through handle_delivery_refused()
+}
+
+void Engine::process_ended(std::uint64_t id, const ExitReason& reason) {
+  commands_.emplace_back(ProcessEnded{id, reason});
+}
+
+Result<void> Engine::send_frame(const std::string& node, core::ByteView frame) {
+  return send_link_frame(node, wire::FrameType::process, frame);
+}
+
+bool Engine::run_function(RpcRequest&& request) {
+  if (!functions_.contains(request.function)) return false;
+  commands_.emplace_back(RunRpc{std::move(request)});
+  return true;
+}
+
+void Engine::call_done(std::uint64_t ref, Result<Bytes> result) {
+  commands_.emplace_back(CallDone{ref, std::move(result)});
+}
+
+// ---- lifecycle -----------------------------------------------------------------------------
+
+void Engine::shutdown(core::Instant now) {
+  now_ = now;
+  router_.shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
+  membership_.leave(now);  // DISCONNECT(leaving) to the active view first
+  pump_membership(now);
+  stopping_ = true;
+  for (const std::string& peer : links_.peers()) (void)links_.disconnect(peer, "node stopping");
+  settle(now);
+}
+
+void Engine::abort() {
+  stopping_ = true;
+  router_.shutdown(ExitReason{ExitCode::shutdown, "node aborted"});
+}
+
+core::Instant Engine::next_deadline() const {
+  core::Instant deadline = std::min({links_.next_deadline(), router_.next_deadline(),
+                                     dialer_deadline(), membership_.next_deadline(),
+                                     broadcast_.next_deadline(), contacts_deadline()});
+  if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
+    deadline = std::min(deadline, now_);  // the first sweep is scheduled on the first timeout
+  }
+  return deadline;
+}
+
+void Engine::on_timeout(core::Instant now) {
+  now_ = now;
+  links_.on_timeout(now);
+  router_.on_timeout(now);
+  check_dial_deadlines(now);
+  sweep_idle(now);
+  if (membership_.next_deadline() <= now) membership_.on_timeout(now);
+  if (broadcast_.next_deadline() <= now) broadcast_.on_timeout(now);
+  try_contacts(now);
+  settle(now);
+}
+
+// ---- output --------------------------------------------------------------------------------
+
+std::optional<Command> Engine::poll_command() {
+  if (commands_.empty()) {
+    if (arena_.capacity() > kArenaKeep) {
+      core::Bytes().swap(arena_);
+    } else {
+      arena_.clear();
+    }
+    return std::nullopt;
+  }
+  Command command = std::move(commands_.front());
+  commands_.pop_front();
+  if (auto* transmit = std::get_if<Transmit>(&command)) {
+    const PendingTransmit pending = transmits_.front();
+    transmits_.pop_front();
+    transmit->frame = core::ByteView(arena_.data() + pending.offset, pending.size);
+  }
+  return command;
+}
+
+void Engine::push_transmit(std::uint64_t connection, Channel channel, wire::FrameType type,
+                           core::ByteView payload) {
+  const std::size_t offset = arena_.size();
+  wire::encode_frame_header(arena_, type, payload.size());
+  arena_.insert(arena_.end(), payload.begin(), payload.end());
+  transmits_.push_back({connection, channel, offset, arena_.size() - offset});
+  commands_.emplace_back(Transmit{connection, channel, {}});
+  ++stats_.messages_sent;
+}
+
+void Engine::push_transmit_frame(std::uint64_t connection, Channel channel,
+                                 core::ByteView frame) {
+  const std::size_t offset = arena_.size();
+  arena_.insert(arena_.end(), frame.begin(), frame.end());
+  transmits_.push_back({connection, channel, offset, frame.size()});
+  commands_.emplace_back(Transmit{connection, channel, {}});
+}
+
+void Engine::log(int level, std::string text) {
+  if (logs(level)) commands_.emplace_back(Log{level, std::move(text)});
+}
+
+EngineStats Engine::stats() const {
+  EngineStats out = stats_;
+  out.learned_addresses = learned_addresses_.size();
+  for (const auto& [node, state] : peer_states_) out.queued_frames += state->queued_frames();
+  return out;
+}
+
+// ---- link outputs and frames ---------------------------------------------------------------
+
+void Engine::settle(core::Instant now) {
+  for (int round = 0; round < kSettleRounds; ++round) {
+    bool moved = links_.has_output();
+    apply_link_outputs(now);
+    moved = pump_membership(now) || moved;
+    if (!moved && !links_.has_output()) return;
+  }
+}
+
+void Engine::apply_link_outputs(core::Instant now) {
+  while (auto command = links_.poll_command()) {
+    if (auto* send = std::get_if<SendBytes>(&*command)) {
+      push_transmit_frame(send->connection, send->channel, send->bytes);  // not a message
+    } else {
+      auto& close = std::get<CloseConnection>(*command);
+      commands_.emplace_back(Close{close.connection, close.code, std::move(close.reason)});
+    }
+  }
+  while (auto event = links_.poll_event()) handle_link_event(now, std::move(*event));
+}
+
+void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
+  if (auto* authenticated = std::get_if<LinkAuthenticated>(&event)) {
+    commands_.emplace_back(ConnectionOutcome{authenticated->connection, authenticated->peer});
+    dials_.erase(authenticated->connection);
+    join_linked(now, authenticated->connection, authenticated->peer);
+  } else if (auto* up = std::get_if<PeerUp>(&event)) {
+    peer_up(now, std::move(*up));
+  } else if (auto* down = std::get_if<PeerDown>(&event)) {
+    peer_down(now, std::move(*down));
+  } else if (auto* retired = std::get_if<LinkRetired>(&event)) {
+    log(1, "duplicate link " + std::to_string(retired->connection) + " to " + retired->peer +
+               " retired");
+    link_retired(retired->peer, retired->connection);
+  } else if (auto* frame = std::get_if<FrameReceived>(&event)) {
+    on_frame(frame->peer, frame->type, std::move(frame->payload));
+  } else {
+    auto& failed = std::get<AuthFailed>(event);
+    const std::string reason(wire::auth_failure_name(failed.reason));
+    log(3, "authentication " + std::string(failed.local ? "rejected" : "refused by peer") +
+               " with " + failed.address + " (" + (failed.peer.empty() ? "?" : failed.peer) +
+               "): " + reason + " " + failed.detail);
+    commands_.emplace_back(ConnectionOutcome{
+        failed.connection,
+        fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail))});
+    commands_.emplace_back(EmitEvent{
+        AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local}});
+  }
+}
+
+void Engine::peer_up(core::Instant /*now*/, PeerUp&& up) {
+  const std::string print = auth::fingerprint(up.key);
+  if (up.newly_trusted) {
+    if (auto pinned = trust_.pin(up.peer, up.key); !pinned) {
+      // Two first contacts raced with different keys: the first pin wins, this link goes.
+      log(3, "dropping " + up.peer + " at " + up.address + ": " + pinned.error().message);
+      (void)links_.disconnect(up.peer, "key conflicts with a pin made meanwhile");
+      return;
+    }
+    commands_.emplace_back(PersistPin{up.peer, up.key.bytes});
+    log(2, "trusting " + up.peer + " on first use (" + print + ")");
+  }
+  log(2, "peer " + up.peer + " up at " + up.address);
+  peer_linked(up.peer, up.address);
+  commands_.emplace_back(
+      EmitEvent{barrel_p2p::PeerUp{up.peer, print, up.address, up.newly_trusted}});
+}
+
+void Engine::peer_down(core::Instant now, PeerDown&& down) {
+  log(2, "peer " + down.peer + " down: " + down.reason);
+  peer_lost(down.peer);
+  membership_.on_link_down(now, down.peer);
+  commands_.emplace_back(EmitEvent{barrel_p2p::PeerDown{down.peer, std::move(down.reason)}});
+}
+
+void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) {
+  ++stats_.messages_received;
+  if (auto state = peer_states_.find(peer); state != peer_states_.end()) {
+    ++state->second->activity;
+    if (type == wire::FrameType::process) ++state->second->process_frames;
+  }
+  switch (type) {
+    case wire::FrameType::process:
+      if (auto handled = router_.on_frame(now_, peer, payload); !handled) {
+        log(3, "closing the link to " + peer + ": " + handled.error().message);
+        (void)links_.disconnect(peer, "protocol violation: " + handled.error().message);
+      }
+      return;
+    case wire::FrameType::control:
+      commands_.emplace_back(
+          EmitEvent{Message{peer, to_public(Channel::control), std::move(payload)}});
+      return;
+    case wire::FrameType::data:
+      commands_.emplace_back(EmitEvent{Message{peer, to_public(Channel::data), std::move(payload)}});
+      return;
+    case wire::FrameType::membership: on_membership_frame(peer, payload); return;
+    case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;
+    default:
+      log(1, "ignoring a " + std::string(wire::frame_type_name(type)) + " frame from " + peer);
+      return;
+  }
+}
+
+void Engine::on_membership_frame(const std::string& peer, core::ByteView payload) {
+  auto message = hyparview::decode(payload);
+  if (!message) {
+    log(3, "closing the link to " + peer + ": membership frame: " + message.error().message);
+    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    return;
+  }
+  membership_.on_message(now_, peer, std::move(*message));
+}
+
+void Engine::on_broadcast_frame(const std::string& peer, core::ByteView payload) {
+  // The configured limits, not the defaults: max_broadcast_size may be above 1 MiB.
+  auto message = plumtree::decode(payload, broadcast_.config().message_limits());
+  if (!message) {
+    log(3, "closing the link to " + peer + ": broadcast frame: " + message.error().message);
+    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    return;
+  }
+  broadcast_.on_message(now_, peer, std::move(*message));
+}
+
+}  // namespace barrel_p2p::node

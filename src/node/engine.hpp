@@ -1,0 +1,300 @@
+// The node Engine: everything one node knows, as one sans-IO state machine (ARCHITECTURE.md,
+// "The node engine"). It owns by value the peer links and their authentication, the trust
+// store, the process router, HyParView, Plumtree, the dialer's decisions (per-node frame
+// queues, dials, learned addresses), the idle reaper and the join contacts.
+//
+// Shape (as every core): inputs are handle_*(now, ...) calls for transport events, API
+// requests and timers; outputs are Commands drained with poll_command() until it returns
+// nothing; next_deadline() says when on_timeout() must run. The Engine holds no promise,
+// callback, lock, clock or socket and never calls out: the driver (src/runtime, or the
+// simulator) carries out its commands and runs user code after the Engine's turn.
+//
+// Not thread-safe: one thread (the node's loop) drives it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "barrel_p2p/envelope.hpp"
+#include "barrel_p2p/membership.hpp"
+#include "barrel_p2p/pid.hpp"
+#include "barrel_p2p/result.hpp"
+#include "core/bytes.hpp"
+#include "core/rng.hpp"
+#include "core/time.hpp"
+#include "node/engine_command.hpp"
+#include "node/peer_links.hpp"
+#include "node/process_router.hpp"
+#include "proto/auth/identity.hpp"
+#include "proto/auth/trust_store.hpp"
+#include "proto/hyparview/membership.hpp"
+#include "proto/plumtree/broadcast_tree.hpp"
+#include "wire/link_frame.hpp"
+
+namespace barrel_p2p::node {
+
+/// Everything an Engine is configured with; validated by the driver (Config::validate).
+struct EngineConfig {
+  std::string node_name;
+  std::uint64_t incarnation = 1;  ///< This run's incarnation (part of every local pid).
+  std::uint64_t seed = 1;         ///< Seeds the Engine's own Rng (membership, jitter, auth).
+  LinkConfig links;
+  hyparview::Config membership;
+  plumtree::Config broadcast;
+  /// The address other nodes reach us at (advertised in membership messages).
+  std::string advertise_address;
+  std::vector<std::string> contacts;  ///< Join contacts, tried as soon as the Engine runs.
+  core::Duration contact_retry = std::chrono::seconds(1);
+  /// Bytes of frames queued towards one node while its link opens or its stream is full;
+  /// beyond it sends to that node fail with limit_reached.
+  std::size_t node_queue_limit = 8 * 1024 * 1024;
+  /// Bytes of raw peer messages (send_peer) queued per link behind a full stream buffer.
+  std::size_t peer_queue_limit = 8 * 1024 * 1024;
+  core::Duration connect_timeout = std::chrono::seconds(5);
+  core::Duration reaper_interval = std::chrono::seconds(60);  ///< 0: never reap
+  core::Duration reaper_min_age = std::chrono::seconds(30);
+  /// Configured node -> "host:port" addresses for on-demand connections.
+  std::map<std::string, std::string, std::less<>> node_addresses;
+  /// True when the driver can look nodes up in an endpoint directory (Resolve{node, ""}).
+  bool endpoint_directory = false;
+  /// Learned addresses kept at most (oldest-learned forgotten first; configured ones stay).
+  std::size_t learned_address_limit = 65536;
+  /// Registered rpc functions at most.
+  std::size_t function_limit = 4096;
+  int log_level = 2;  ///< Log commands below this level are not produced (spdlog levels).
+};
+
+/// Counters of the parts the Engine owns (the driver adds transport and mailbox figures).
+struct EngineStats {
+  std::uint64_t messages_sent = 0;      ///< link frames written
+  std::uint64_t messages_received = 0;  ///< application frames received
+  std::uint64_t dropped_connection_lost = 0;
+  std::uint64_t on_demand_connects = 0;
+  std::uint64_t connects_failed = 0;
+  std::uint64_t connections_reaped = 0;
+  std::uint64_t learned_addresses_forgotten = 0;
+  std::size_t learned_addresses = 0;  ///< current
+  std::size_t queued_frames = 0;      ///< current, towards every node
+};
+
+class Engine final : private ProcessHost, private FrameSink {
+ public:
+  /// `keys` is copied; `trust` is the initial trust store (pins loaded from disk).
+  Engine(EngineConfig config, const auth::KeyPair& keys, auth::TrustStore trust);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  [[nodiscard]] const EngineConfig& config() const { return config_; }
+  [[nodiscard]] const std::string& name() const { return config_.node_name; }
+
+  // ---- transport events ------------------------------------------------------------------
+  /// A QUIC connection finished its TLS handshake (starts authentication on it).
+  void handle_connected(core::Instant now, core::WallTime wall, std::uint64_t connection,
+                        bool is_client, const std::array<std::uint8_t, 32>& server_cert_sha256,
+                        const std::string& address);
+  /// Bytes arrived on the peer's stream of `channel` (in order).
+  void handle_stream_data(core::Instant now, core::WallTime wall, std::uint64_t connection,
+                          Channel channel, core::ByteView data);
+  /// The connection ended, for any reason; `reason` is for logs and PeerDown.
+  void handle_closed(core::Instant now, std::uint64_t connection, const std::string& reason);
+  /// The stream of `channel` on `connection` has room again after a refused write.
+  void handle_writable(core::Instant now, std::uint64_t connection, Channel channel);
+  /// The driver could not write a Transmit's `frame` (stream buffer full): the Engine queues
+  /// it again, in order, and writes it after handle_writable(). May be called while draining.
+  void handle_transmit_blocked(core::Instant now, std::uint64_t connection, Channel channel,
+                               core::ByteView frame);
+  /// A Dial command's connection was created (`connection`), or could not be (the error).
+  void handle_dial_started(core::Instant now, std::uint64_t dial, Result<std::uint64_t> connection);
+  /// The answer to a Resolve command.
+  void handle_resolved(core::Instant now, const std::string& node,
+                       Result<core::SocketAddress> address);
+  /// A Deliver command's mailbox was full: the Engine answers a call, counts the rest.
+  void handle_delivery_refused(std::uint64_t process, Envelope&& envelope);
+
+  // ---- peer links -------------------------------------------------------------------------
+  /// A message for `peer` on `channel` of its authenticated link (Node::send). Errors:
+  /// not_found (no link), limit_reached (peer_queue_limit bytes wait behind a full stream).
+  Result<void> send_peer(std::string_view peer, Channel channel, core::ByteView payload);
+  /// Says goodbye and closes the link to `peer`. Errors: not_found.
+  Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// Names of peers with an authenticated link, sorted.
+  [[nodiscard]] std::vector<std::string> peers() const { return links_.peers(); }
+  /// The trust store (pins); changes apply to authentications that start afterwards.
+  [[nodiscard]] auth::TrustStore& trust() { return trust_; }
+  [[nodiscard]] const auth::TrustStore& trust() const { return trust_; }
+
+  // ---- processes (see ProcessRouter for the rules) ---------------------------------------
+  [[nodiscard]] ProcessRouter& processes() { return router_; }
+  [[nodiscard]] const ProcessRouter& processes() const { return router_; }
+  /// Starts a call; completion comes as CallDone{ref} (possibly already queued on return).
+  std::uint64_t call(core::Instant now, const Pid& from, const Pid& to, core::ByteView request,
+                     core::Duration timeout);
+  /// Starts an rpc; completion comes as CallDone{ref}.
+  std::uint64_t rpc(core::Instant now, const Pid& from, std::string_view node,
+                    std::string_view function, core::ByteView payload, core::Duration timeout);
+  /// Completes a RunRpc the driver ran.
+  void finish_rpc(const RpcRequest& request, Result<Bytes> result);
+  /// Names of functions this node runs for rpc (the driver keeps the functions themselves).
+  /// Errors: already_exists, limit_reached (function_limit).
+  Result<void> add_function(std::string_view name);
+  /// Errors: not_found.
+  Result<void> remove_function(std::string_view name);
+  /// Adds or replaces the address of `node` (host:port, host may be a DNS name).
+  void add_address(std::string_view node, std::string_view address);
+
+  // ---- membership and broadcast ------------------------------------------------------------
+  /// Joins through `contact` (host:port), retried every contact_retry while no peer is active.
+  /// Errors: invalid_argument (not an address).
+  Result<void> join(core::Instant now, std::string_view contact);
+  void leave(core::Instant now);
+  [[nodiscard]] std::vector<NodeInfo> active_view() const;
+  [[nodiscard]] std::vector<NodeInfo> passive_view() const;
+  /// Errors: invalid_argument (tag or payload too large).
+  Result<void> broadcast(core::Instant now, std::string_view tag, core::ByteView payload);
+  [[nodiscard]] const hyparview::Membership& membership() const { return membership_; }
+
+  // ---- lifecycle and timers ----------------------------------------------------------------
+  /// Starts the graceful stop: processes end (shutdown), calls fail (closed), the active view
+  /// hears DISCONNECT, every link says goodbye. Later sends fail with closed.
+  void shutdown(core::Instant now);
+  /// Ends processes and calls without telling peers (abort: a crash).
+  void abort();
+  [[nodiscard]] bool stopping() const { return stopping_; }
+  [[nodiscard]] core::Instant next_deadline() const;
+  void on_timeout(core::Instant now);
+
+  // ---- output ------------------------------------------------------------------------------
+  /// The next command, or nothing. A Transmit's frame is valid until the next call.
+  std::optional<Command> poll_command();
+  [[nodiscard]] bool has_commands() const { return !commands_.empty() || links_.has_output(); }
+  [[nodiscard]] EngineStats stats() const;
+  [[nodiscard]] const LinkStats& link_stats() const { return links_.stats(); }
+
+ private:
+  // Per remote node: frames waiting for a link or for stream room, and reaper bookkeeping.
+  struct PeerState {
+    struct QueuedFrame {
+      core::Bytes frame;  // header included
+      bool process = false;
+    };
+    std::array<std::deque<QueuedFrame>, 2> queues;  // by Channel
+    std::size_t queued_bytes = 0;
+    [[nodiscard]] bool idle() const { return queues[0].empty() && queues[1].empty(); }
+    [[nodiscard]] std::size_t queued_frames() const { return queues[0].size() + queues[1].size(); }
+    bool dialing = false;
+    core::Instant dial_deadline = core::Instant::never();
+    bool up = false;
+    core::Instant up_since;
+    std::uint64_t connection = 0;  // where our last frame went
+    // A retired duplicate link we sent on: new frames wait until it closed (order).
+    std::uint64_t draining = 0;
+    std::array<bool, 2> blocked{};        // the stream refused a write; waits for writable
+    std::uint64_t activity = 0;           // frames in and out while up
+    std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
+    std::uint64_t process_frames = 0;     // process frames in and out while up
+  };
+  struct PendingTransmit {
+    std::uint64_t connection;
+    Channel channel;
+    std::size_t offset;
+    std::size_t size;
+  };
+  struct DialPurpose {
+    std::string node;     // on-demand dial of a node (empty for a join contact)
+    std::string contact;  // join contact address (empty for an on-demand dial)
+  };
+
+  // ProcessHost (the router's side)
+  bool deliver(std::uint64_t id, Envelope&& envelope) override;
+  void process_ended(std::uint64_t id, const ExitReason& reason) override;
+  Result<void> send_frame(const std::string& node, core::ByteView frame) override;
+  bool run_function(RpcRequest&& request) override;
+  void call_done(std::uint64_t ref, Result<Bytes> result) override;
+  // FrameSink (the links' side)
+  void on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) override;
+
+  // engine.cpp: link outputs and frames
+  void settle(core::Instant now);
+  void apply_link_outputs(core::Instant now);
+  void handle_link_event(core::Instant now, LinkEvent&& event);
+  void peer_up(core::Instant now, PeerUp&& up);
+  void peer_down(core::Instant now, PeerDown&& down);
+  void on_membership_frame(const std::string& peer, core::ByteView payload);
+  void on_broadcast_frame(const std::string& peer, core::ByteView payload);
+  void push_transmit(std::uint64_t connection, Channel channel, wire::FrameType type,
+                     core::ByteView payload);
+  void push_transmit_frame(std::uint64_t connection, Channel channel, core::ByteView frame);
+  void log(int level, std::string text);
+  [[nodiscard]] bool logs(int level) const { return level >= config_.log_level; }
+  // engine_dialer.cpp: on-demand connections, queues and the reaper
+  Result<void> send_link_frame(const std::string& node, wire::FrameType type,
+                               core::ByteView payload);
+  PeerState& state_of(const std::string& node);
+  Result<void> dial(const std::string& node, PeerState& state);
+  void dial_address(const std::string& node, const core::SocketAddress& address);
+  void dial_failed(const std::string& node, const std::string& why);
+  std::optional<std::string> known_address(const std::string& node) const;
+  void learn_address(const std::string& node, const std::string& address);
+  void flush_peer(const std::string& node, PeerState& state);
+  void peer_linked(const std::string& peer, const std::string& address);
+  void peer_lost(const std::string& peer);
+  void connection_closed(std::uint64_t connection);
+  void link_retired(const std::string& peer, std::uint64_t connection);
+  void check_dial_deadlines(core::Instant now);
+  void sweep_idle(core::Instant now);
+  [[nodiscard]] core::Duration sweep_period() const;
+  [[nodiscard]] core::Instant dialer_deadline() const;
+  // engine_membership.cpp
+  void try_contacts(core::Instant now);
+  Result<void> start_join(core::Instant now, const std::string& address);
+  void join_linked(core::Instant now, std::uint64_t connection, const std::string& peer);
+  bool pump_membership(core::Instant now);
+  void drop_membership_link(const std::string& peer);
+  [[nodiscard]] core::Instant contacts_deadline() const;
+
+  EngineConfig config_;
+  core::SeededRng rng_;
+  auth::KeyPair keys_;
+  auth::TrustStore trust_;
+  PeerLinks links_;  // refers to keys_ and trust_ (declared before it)
+  ProcessRouter router_;
+  hyparview::Membership membership_;  // refers to rng_
+  plumtree::BroadcastTree broadcast_;  // refers to rng_
+  bool stopping_ = false;
+  bool left_ = false;
+  core::Instant now_;  // the latest input's time (for inputs that carry none)
+
+  // Output.
+  std::deque<Command> commands_;
+  std::deque<PendingTransmit> transmits_;  // Transmit commands, in order among commands_
+  core::Bytes arena_;                      // their frames; cleared once drained
+  core::Bytes scratch_;                    // one encoded message
+
+  // Dialer.
+  std::unordered_map<std::string, std::unique_ptr<PeerState>> peer_states_;
+  std::uint64_t next_dial_ = 1;
+  std::unordered_map<std::uint64_t, DialPurpose> dial_purposes_;  // Dial commands in flight
+  std::unordered_map<std::uint64_t, std::string> dials_;          // connection -> node dialed
+  std::unordered_map<std::uint64_t, std::string> joins_;  // connection -> contact address
+  std::map<std::string, std::string, std::less<>> learned_addresses_;
+  std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
+  std::set<std::string, std::less<>> functions_;
+  core::Instant next_sweep_ = core::Instant::never();
+  core::Instant next_full_sweep_ = core::Instant::never();
+  std::vector<std::string> pending_contacts_;
+  core::Instant next_contact_try_;
+  bool contacts_started_ = false;
+  EngineStats stats_;
+};
+
+}  // namespace barrel_p2p::node

@@ -1,0 +1,114 @@
+// What a node Engine asks its driver to do, drained with Engine::poll_command(). Every command
+// is a value; none refers to the driver. The driver carries them out in order: I/O (transmit,
+// dial, close, resolve, persist), mailboxes (deliver, process ended) and user-facing work
+// (complete a call, run an rpc, emit an event) that it runs after the Engine's turn.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "barrel_p2p/envelope.hpp"
+#include "barrel_p2p/events.hpp"
+#include "barrel_p2p/membership.hpp"
+#include "barrel_p2p/result.hpp"
+#include "core/bytes.hpp"
+#include "core/socket_address.hpp"
+#include "node/peer_links.hpp"
+#include "node/process_router.hpp"
+
+namespace barrel_p2p::node {
+
+/// Write `frame` (a whole link frame, header included) on `connection`'s stream of `channel`.
+/// `frame` stays valid until the next poll_command() call. When the transport's stream buffer
+/// is full, the driver hands the frame back with Engine::handle_transmit_blocked(), and also
+/// every later Transmit for that stream in the same drain, so order is kept.
+struct Transmit {
+  std::uint64_t connection = 0;
+  Channel channel = Channel::control;
+  core::ByteView frame;
+};
+
+/// Open a QUIC connection to `address`; answer with Engine::handle_dial_started(dial, ...).
+struct Dial {
+  std::uint64_t dial = 0;
+  core::SocketAddress address;
+};
+
+/// Close `connection` gracefully with `code` and `reason` (queued bytes are delivered first).
+struct Close {
+  std::uint64_t connection = 0;
+  CloseCode code = CloseCode::normal;
+  std::string reason;
+};
+
+/// Find the address of `node`: `host` ("name:port") through DNS, or, when `host` is empty, in
+/// the endpoint directory. Answer with Engine::handle_resolved(). It may block: not on the loop.
+struct Resolve {
+  std::string node;
+  std::string host;
+};
+
+/// Persist a key pinned on first use (TOFU); the Engine's trust store already holds it.
+struct PersistPin {
+  std::string peer;
+  std::array<std::uint8_t, 32> key{};
+};
+
+/// Append `envelope` to local process `process`'s mailbox. When the mailbox is full, hand it
+/// back with Engine::handle_delivery_refused().
+struct Deliver {
+  std::uint64_t process = 0;
+  Envelope envelope;
+};
+
+/// Local process `process` ended: close its mailbox with `reason`, drop its handler.
+struct ProcessEnded {
+  std::uint64_t process = 0;
+  ExitReason reason;
+};
+
+/// The call or rpc `ref` (returned by Engine::call / Engine::rpc) completed. Exactly once.
+struct CallDone {
+  std::uint64_t ref = 0;
+  Result<Bytes> result;
+};
+
+/// Run the registered function `request.function`; answer with Engine::finish_rpc().
+struct RunRpc {
+  RpcRequest request;
+};
+
+/// The outcome of a connection the driver opened (Node::connect_and_wait): the peer's name once
+/// it authenticated, or why it did not. At most once per connection.
+struct ConnectionOutcome {
+  std::uint64_t connection = 0;
+  Result<std::string> peer;
+};
+
+/// Log one line (levels as spdlog's: 0 trace ... 5 critical). Only lines at or above
+/// EngineConfig::log_level are produced.
+struct Log {
+  int level = 2;
+  std::string text;
+};
+
+/// A peer event or message for the application (Node::next_event or the event handler).
+struct EmitEvent {
+  Event event;
+};
+/// A membership change for on_membership_event handlers.
+struct EmitMembership {
+  MembershipEvent event;
+};
+/// A broadcast delivered here, for subscribers of its tag.
+struct EmitBroadcast {
+  BroadcastMessage message;
+};
+
+using Command = std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded,
+                             CallDone, RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership,
+                             EmitBroadcast>;
+
+}  // namespace barrel_p2p::node

@@ -1,0 +1,292 @@
+// Engine: on-demand connections and the idle reaper (SPEC §2.3). A frame for a node with no
+// link is queued (bounded, in order) while the node's address is found and a connection
+// opens and authenticates; the queue drains when the link is up and is dropped (counted) when
+// the dial fails or times out. The reaper closes idle connections nobody needs.
+#include "node/engine.hpp"
+
+#include "wire/auth_message.hpp"
+
+namespace barrel_p2p::node {
+
+namespace {
+/// A link that only ever carried membership or broadcast messages, to a peer that is not an
+/// active peer, is closed after this long without a frame (checked at this period).
+constexpr core::Duration kGossipLinkIdle = std::chrono::seconds(5);
+}  // namespace
+
+Engine::PeerState& Engine::state_of(const std::string& node) {
+  auto [it, inserted] = peer_states_.try_emplace(node);
+  if (inserted) it->second = std::make_unique<PeerState>();
+  return *it->second;
+}
+
+Result<void> Engine::send_link_frame(const std::string& node, wire::FrameType type,
+                                     core::ByteView payload) {
+  if (stopping_) return fail(Errc::closed, "node is stopping");
+  if (node == config_.node_name || !wire::is_valid_name(node)) {
+    return fail(Errc::invalid_argument, "not a remote node name: '" + node + "'");
+  }
+  PeerState& state = state_of(node);
+  const auto channel = wire::is_control_stream_frame(type) ? Channel::control : Channel::data;
+  const auto index = static_cast<std::size_t>(channel);
+  auto& queue = state.queues[index];
+  if (queue.empty() && state.draining == 0 && !state.blocked[index]) {
+    if (auto connection = links_.route(node)) {
+      state.connection = *connection;
+      ++state.activity;
+      if (type == wire::FrameType::process) ++state.process_frames;
+      push_transmit(*connection, channel, type, payload);
+      return {};
+    }
+    if (!state.dialing) {
+      if (auto dialed = dial(node, state); !dialed) return dialed;
+    }
+  }
+  if (state.queued_bytes + payload.size() > config_.node_queue_limit) {
+    return fail(Errc::limit_reached, "queue towards node " + node + " is full (" +
+                                         std::to_string(config_.node_queue_limit) + " bytes)");
+  }
+  core::Bytes frame;
+  wire::encode_frame_header(frame, type, payload.size());
+  frame.insert(frame.end(), payload.begin(), payload.end());
+  state.queued_bytes += frame.size();
+  queue.push_back({std::move(frame), type == wire::FrameType::process});
+  return {};
+}
+
+std::optional<std::string> Engine::known_address(const std::string& node) const {
+  if (auto it = learned_addresses_.find(node); it != learned_addresses_.end()) return it->second;
+  if (auto it = config_.node_addresses.find(node); it != config_.node_addresses.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+void Engine::learn_address(const std::string& node, const std::string& address) {
+  auto [it, inserted] = learned_addresses_.insert_or_assign(node, address);
+  if (!inserted) return;
+  learned_order_.push_back(node);
+  // Bounded: the oldest-learned address is forgotten first (a later contact relearns it).
+  while (learned_addresses_.size() > config_.learned_address_limit && !learned_order_.empty()) {
+    const std::string oldest = std::move(learned_order_.front());
+    learned_order_.pop_front();
+    if (oldest != node && learned_addresses_.erase(oldest) > 0) {
+      ++stats_.learned_addresses_forgotten;
+    }
+  }
+}
+
+void Engine::add_address(std::string_view node, std::string_view address) {
+  learn_address(std::string(node), std::string(address));
+}
+
+Result<void> Engine::dial(const std::string& node, PeerState& state) {
+  auto address = known_address(node);
+  if (!address && !config_.endpoint_directory) {
+    return fail(Errc::unreachable, "no address known for node " + node +
+                                       " (add it to node_addresses, the endpoint directory "
+                                       "or with add_address)");
+  }
+  state.dialing = true;
+  state.dial_deadline = now_ + config_.connect_timeout;
+  ++stats_.on_demand_connects;
+  if (address) {
+    if (auto numeric = core::SocketAddress::parse(*address)) {
+      dial_address(node, *numeric);
+      return {};
+    }
+  }
+  // A DNS name, or the endpoint directory: the driver looks it up off the loop.
+  commands_.emplace_back(Resolve{node, address.value_or("")});
+  return {};
+}
+
+void Engine::handle_resolved(core::Instant now, const std::string& node,
+                             Result<core::SocketAddress> address) {
+  now_ = now;
+  if (!address) {
+    dial_failed(node, address.error().message);
+  } else {
+    dial_address(node, *address);
+  }
+  settle(now);
+}
+
+void Engine::dial_address(const std::string& node, const core::SocketAddress& address) {
+  auto it = peer_states_.find(node);
+  if (it == peer_states_.end() || !it->second->dialing) return;
+  if (links_.route(node)) {  // linked meanwhile (the peer dialed us)
+    peer_linked(node, address.to_string());
+    return;
+  }
+  const std::uint64_t dial = next_dial_++;
+  dial_purposes_[dial] = DialPurpose{node, {}};
+  commands_.emplace_back(Dial{dial, address});
+  log(1, "dialing " + node + " at " + address.to_string());
+}
+
+void Engine::handle_dial_started(core::Instant now, std::uint64_t dial,
+                                 Result<std::uint64_t> connection) {
+  now_ = now;
+  auto it = dial_purposes_.find(dial);
+  if (it == dial_purposes_.end()) return;
+  DialPurpose purpose = std::move(it->second);
+  dial_purposes_.erase(it);
+  if (!purpose.contact.empty()) {
+    if (!connection) {
+      log(1, "contact " + purpose.contact + ": " + connection.error().message);
+    } else {
+      joins_[*connection] = purpose.contact;
+    }
+    return;
+  }
+  if (!connection) {
+    dial_failed(purpose.node, connection.error().message);
+  } else {
+    dials_[*connection] = purpose.node;
+  }
+  settle(now);
+}
+
+void Engine::dial_failed(const std::string& node, const std::string& why) {
+  auto it = peer_states_.find(node);
+  if (it == peer_states_.end()) return;
+  PeerState& state = *it->second;
+  if (!state.dialing) return;
+  ++stats_.connects_failed;
+  log(2, "could not connect to " + node + ": " + why);
+  stats_.dropped_connection_lost += state.queued_frames();
+  peer_states_.erase(it);
+  router_.on_node_down(node);
+  membership_.on_unreachable(now_, node);
+}
+
+void Engine::link_retired(const std::string& peer, std::uint64_t connection) {
+  auto it = peer_states_.find(peer);
+  if (it != peer_states_.end() && it->second->connection == connection) {
+    it->second->draining = connection;
+  }
+}
+
+void Engine::connection_closed(std::uint64_t connection) {
+  joins_.erase(connection);  // a contact that did not answer: try_contacts() dials it again
+  for (auto& [node, state] : peer_states_) {
+    if (state->connection == connection) {
+      state->connection = 0;
+      state->blocked = {};
+    }
+    if (state->draining == connection) {
+      state->draining = 0;
+      flush_peer(node, *state);
+    }
+  }
+  auto it = dials_.find(connection);
+  if (it == dials_.end()) return;
+  std::string node = std::move(it->second);
+  dials_.erase(it);
+  auto state = peer_states_.find(node);
+  if (state != peer_states_.end() && state->second->dialing && !links_.route(node)) {
+    dial_failed(node, "connection closed before authentication");
+  }
+}
+
+void Engine::peer_linked(const std::string& peer, const std::string& address) {
+  learn_address(peer, address);  // one UDP port per node: its source is its address
+  PeerState& state = state_of(peer);
+  state.dialing = false;
+  state.dial_deadline = core::Instant::never();
+  if (!state.up) {
+    state.up = true;
+    state.up_since = now_;
+  }
+  flush_peer(peer, state);
+}
+
+void Engine::flush_peer(const std::string& node, PeerState& state) {
+  if (state.draining != 0) return;  // resumed when the retired link closed
+  auto connection = links_.route(node);
+  if (!connection) return;
+  if (state.connection != *connection) state.blocked = {};  // a new link: nothing refused yet
+  state.connection = *connection;
+  for (std::size_t index = 0; index < state.queues.size(); ++index) {  // control first
+    auto& queue = state.queues[index];
+    if (state.blocked[index]) continue;  // resumed by handle_writable
+    while (!queue.empty()) {
+      auto& front = queue.front();
+      ++state.activity;
+      if (front.process) ++state.process_frames;
+      push_transmit_frame(*connection, static_cast<Channel>(index), front.frame);
+      ++stats_.messages_sent;
+      state.queued_bytes -= front.frame.size();
+      queue.pop_front();
+    }
+  }
+}
+
+void Engine::peer_lost(const std::string& peer) {
+  auto it = peer_states_.find(peer);
+  if (it != peer_states_.end()) {
+    stats_.dropped_connection_lost += it->second->queued_frames();
+    peer_states_.erase(it);
+  }
+  router_.on_node_down(peer);
+}
+
+void Engine::check_dial_deadlines(core::Instant now) {
+  std::vector<std::string> expired;
+  for (const auto& [node, state] : peer_states_) {
+    if (state->dialing && state->dial_deadline <= now) expired.push_back(node);
+  }
+  for (const auto& node : expired) {
+    dial_failed(node, "not connected within connect_timeout (" +
+                          std::to_string(config_.connect_timeout.count() / 1'000'000) + " ms)");
+  }
+}
+
+core::Duration Engine::sweep_period() const {
+  return std::min<core::Duration>(config_.reaper_interval, kGossipLinkIdle);
+}
+
+void Engine::sweep_idle(core::Instant now) {
+  if (config_.reaper_interval.count() == 0) return;
+  if (next_sweep_.is_never()) {
+    next_sweep_ = now + sweep_period();
+    next_full_sweep_ = now + config_.reaper_interval;
+    return;
+  }
+  if (now < next_sweep_) return;
+  next_sweep_ = now + sweep_period();
+  const bool full = now >= next_full_sweep_;
+  if (full) next_full_sweep_ = now + config_.reaper_interval;
+  std::vector<std::string> idle;
+  for (auto& [node, state] : peer_states_) {
+    // A link that never carried process traffic exists for membership or broadcast messages
+    // (a NEIGHBOR probe, a SHUFFLE_REPLY, a GRAFT, a JOIN): once its peer is not an active
+    // peer and it has been quiet for a whole sweep period, nothing needs it. A link that
+    // carried process traffic is an on-demand connection: quiet for reaper_interval and older
+    // than reaper_min_age.
+    const bool gossip_only = state->process_frames == 0;
+    if (!gossip_only && !full) continue;
+    const bool quiet = state->activity == state->activity_at_sweep;
+    state->activity_at_sweep = state->activity;
+    if (!state->up || !quiet || !state->idle()) continue;
+    if (!gossip_only && now - state->up_since < config_.reaper_min_age) continue;
+    if (router_.node_in_use(node) || membership_.is_active(node)) continue;
+    idle.push_back(node);
+  }
+  for (const auto& node : idle) {
+    log(1, "closing idle connection to " + node);
+    ++stats_.connections_reaped;
+    (void)links_.disconnect(node, "idle");
+  }
+}
+
+core::Instant Engine::dialer_deadline() const {
+  core::Instant deadline = next_sweep_;
+  for (const auto& [node, state] : peer_states_) {
+    if (state->dialing) deadline = std::min(deadline, state->dial_deadline);
+  }
+  return deadline;
+}
+
+}  // namespace barrel_p2p::node
