@@ -56,8 +56,7 @@ void Engine::handle_stream_data(core::Instant now, core::WallTime wall, std::uin
   settle(now);
 }
 
-void Engine::handle_closed(core::Instant now, std::uint64_t connection,
-                           const std::string& reason) {
+void Engine::handle_closed(core::Instant now, std::uint64_t connection, const std::string& reason) {
   now_ = now;
   links_.on_closed(connection, reason);
   connection_closed(connection);
@@ -215,9 +214,9 @@ void Engine::abort() {
 }
 
 core::Instant Engine::next_deadline() const {
-  core::Instant deadline = std::min({links_.next_deadline(), router_.next_deadline(),
-                                     dialer_deadline(), membership_.next_deadline(),
-                                     broadcast_.next_deadline(), contacts_deadline()});
+  core::Instant deadline =
+      std::min({links_.next_deadline(), router_.next_deadline(), dialer_deadline(),
+                membership_.next_deadline(), broadcast_.next_deadline(), contacts_deadline()});
   if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
     deadline = std::min(deadline, now_);  // the first sweep is scheduled on the first timeout
   }
@@ -267,8 +266,7 @@ void Engine::push_transmit(std::uint64_t connection, Channel channel, wire::Fram
   ++stats_.messages_sent;
 }
 
-void Engine::push_transmit_frame(std::uint64_t connection, Channel channel,
-                                 core::ByteView frame) {
+void Engine::push_transmit_frame(std::uint64_t connection, Channel channel, core::ByteView frame) {
   const std::size_t offset = arena_.size();
   arena_.insert(arena_.end(), frame.begin(), frame.end());
   transmits_.push_back({connection, channel, offset, frame.size()});
@@ -333,8 +331,8 @@ void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
     commands_.emplace_back(ConnectionOutcome{
         failed.connection,
         fail(Errc::auth_failed, reason + (failed.detail.empty() ? "" : ": " + failed.detail))});
-    commands_.emplace_back(EmitEvent{
-        AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local}});
+    commands_.emplace_back(
+        EmitEvent{AuthFailure{failed.address, failed.peer, reason, failed.detail, failed.local}});
   }
 }
 
@@ -381,7 +379,8 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
           EmitEvent{Message{peer, to_public(Channel::control), std::move(payload)}});
       return;
     case wire::FrameType::data:
-      commands_.emplace_back(EmitEvent{Message{peer, to_public(Channel::data), std::move(payload)}});
+      commands_.emplace_back(
+          EmitEvent{Message{peer, to_public(Channel::data), std::move(payload)}});
       return;
     case wire::FrameType::membership: on_membership_frame(peer, payload); return;
     case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;

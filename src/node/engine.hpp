@@ -268,7 +268,7 @@ class Engine final : private ProcessHost, private FrameSink {
   auth::TrustStore trust_;
   PeerLinks links_;  // refers to keys_ and trust_ (declared before it)
   ProcessRouter router_;
-  hyparview::Membership membership_;  // refers to rng_
+  hyparview::Membership membership_;   // refers to rng_
   plumtree::BroadcastTree broadcast_;  // refers to rng_
   bool stopping_ = false;
   bool left_ = false;
@@ -285,7 +285,7 @@ class Engine final : private ProcessHost, private FrameSink {
   std::uint64_t next_dial_ = 1;
   std::unordered_map<std::uint64_t, DialPurpose> dial_purposes_;  // Dial commands in flight
   std::unordered_map<std::uint64_t, std::string> dials_;          // connection -> node dialed
-  std::unordered_map<std::uint64_t, std::string> joins_;  // connection -> contact address
+  std::unordered_map<std::uint64_t, std::string> joins_;          // connection -> contact address
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
   std::set<std::string, std::less<>> functions_;

@@ -107,8 +107,8 @@ struct EmitBroadcast {
   BroadcastMessage message;
 };
 
-using Command = std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded,
-                             CallDone, RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership,
-                             EmitBroadcast>;
+using Command =
+    std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded, CallDone,
+                 RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership, EmitBroadcast>;
 
 }  // namespace barrel_p2p::node

@@ -3,7 +3,6 @@
 // opens and authenticates; the queue drains when the link is up and is dropped (counted) when
 // the dial fails or times out. The reaper closes idle connections nobody needs.
 #include "node/engine.hpp"
-
 #include "wire/auth_message.hpp"
 
 namespace barrel_p2p::node {

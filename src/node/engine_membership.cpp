@@ -157,7 +157,8 @@ bool Engine::pump_membership(core::Instant now) {
       moved = true;
       if (auto* up = std::get_if<hyparview::PeerUp>(&*event)) {
         broadcast_.on_neighbor_up(now, up->peer.name);
-        commands_.emplace_back(EmitMembership{NeighborUp{NodeInfo{up->peer.name, up->peer.address}}});
+        commands_.emplace_back(
+            EmitMembership{NeighborUp{NodeInfo{up->peer.name, up->peer.address}}});
       } else if (auto* down = std::get_if<hyparview::PeerDown>(&*event)) {
         broadcast_.on_neighbor_down(now, down->peer);
         commands_.emplace_back(EmitMembership{NeighborDown{down->peer, down_reason(down->reason)}});
@@ -177,9 +178,8 @@ bool Engine::pump_membership(core::Instant now) {
     }
     while (auto delivery = broadcast_.poll_delivery()) {
       moved = true;
-      commands_.emplace_back(EmitBroadcast{BroadcastMessage{delivery->origin, delivery->tag,
-                                                            std::move(delivery->payload),
-                                                            delivery->hops}});
+      commands_.emplace_back(EmitBroadcast{BroadcastMessage{
+          delivery->origin, delivery->tag, std::move(delivery->payload), delivery->hops}});
     }
     if (!moved) return any;
     any = true;
