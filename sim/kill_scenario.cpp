@@ -9,7 +9,6 @@ using namespace std::chrono_literals;
 KillOutcome run_kill(std::size_t nodes, std::uint64_t seed, core::Duration limit) {
   SimConfig config;
   config.seed = seed;
-  config.encode_messages = false;
   Simulation simulation(config);
   simulation.add_node();
   simulation.join_storm(nodes - 1, 0, 100ms);

@@ -43,10 +43,11 @@ double wall_seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-sim::SimConfig config_for(std::uint64_t seed, bool encode) {
+// Every message goes through the wire codecs now (the Engines encode every frame); `encode`
+// is kept so old command lines still run.
+sim::SimConfig config_for(std::uint64_t seed, bool /*encode*/) {
   sim::SimConfig config;
   config.seed = seed;
-  config.encode_messages = encode;
   return config;
 }
 

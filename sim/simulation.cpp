@@ -1,22 +1,57 @@
 #include "sim/simulation.hpp"
 
 #include <algorithm>
-#include <unordered_set>
+#include <cstring>
+
+#include "core/assert.hpp"
+#include "wire/link_frame.hpp"
 
 namespace barrel_p2p::sim {
 
+namespace {
+// Rounds of "drain the Engine, then run what user code would run (call replies, rpcs)" per
+// input. Each round drains everything; the bound only stops a bug from spinning.
+constexpr int kDrainRounds = 8;
+// Simulated wall clock at the simulation's start (protocol timestamps only).
+constexpr std::int64_t kWallStartMillis = 1'767'225'600'000;  // 2026-01-01
+constexpr std::string_view kTag = "sim";
+
+NetworkConfig network_config(const SimConfig& config) {
+  NetworkConfig network;
+  network.latency = config.latency;
+  network.jitter = config.jitter;
+  network.loss = config.loss;
+  network.detect_delay = config.detect_delay;
+  network.dial_timeout = config.dial_timeout;
+  network.connect_delay = config.connect_delay;
+  return network;
+}
+
+// A node's key pair, derived from the run's seed and the node's index: deterministic, and a
+// restarted node keeps its keys. Simulation only: real keys come from OS randomness.
+auth::KeyPair sim_keys(std::uint64_t seed, std::size_t index) {
+  core::SeededRng rng(seed * 0x9e3779b97f4a7c15ULL + index + 1);
+  auth::Seed secret{};
+  rng.fill(secret);
+  return auth::KeyPair::from_seed(secret);
+}
+}  // namespace
+
 struct Simulation::Node {
   std::string name;
-  std::unique_ptr<hyparview::Membership> membership;
-  std::unique_ptr<plumtree::BroadcastTree> tree;
-  bool alive = true;
-  std::uint64_t generation = 0;  // bumped on restart: events for an old run are ignored
-  std::set<std::size_t> links;
+  auth::KeyPair keys;
+  std::unique_ptr<node::Engine> engine;  // null while crashed
+  std::uint64_t generation = 0;          // bumped on crash and restart: old events are ignored
+  std::uint64_t incarnation = 0;
   core::Instant timer_at = core::Instant::never();
   std::unordered_set<std::size_t> delivered;  // broadcast records this node delivered
 };
 
-Simulation::Simulation(SimConfig config) : config_(std::move(config)), rng_(config_.seed) {}
+Simulation::Simulation(SimConfig config)
+    : config_(std::move(config)),
+      rng_(config_.seed),
+      network_(network_config(config_), rng_, queue_, *this) {}
+
 Simulation::~Simulation() = default;
 
 void Simulation::mix(std::uint64_t value) {
@@ -24,54 +59,69 @@ void Simulation::mix(std::uint64_t value) {
   trace_hash_ *= 1099511628211ULL;
 }
 
-void Simulation::schedule(core::Instant at, std::function<void()> action) {
-  queue_.push(Event{at, seq_++, std::move(action)});
+core::WallTime Simulation::wall() const {
+  return core::WallTime{kWallStartMillis + (queue_.now() - EventQueue::kStart).count() / 1'000'000};
 }
 
-core::Duration Simulation::one_way() {
-  auto jitter = config_.jitter.count() > 0
-                    ? core::Duration(static_cast<std::int64_t>(
-                          rng_.uniform(static_cast<std::uint64_t>(config_.jitter.count()))))
-                    : core::Duration(0);
-  return config_.latency + jitter;
-}
-
-bool Simulation::alive(std::size_t node) const { return nodes_[node]->alive; }
+bool Simulation::alive(std::size_t node) const { return nodes_[node]->engine != nullptr; }
 
 std::size_t Simulation::live_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(nodes_.begin(), nodes_.end(), [](const auto& n) { return n->alive; }));
+  return static_cast<std::size_t>(std::count_if(
+      nodes_.begin(), nodes_.end(), [](const auto& n) { return n->engine != nullptr; }));
 }
+
+const std::string& Simulation::name(std::size_t node) const { return nodes_[node]->name; }
 
 const hyparview::Membership& Simulation::membership(std::size_t node) const {
-  return *nodes_[node]->membership;
+  BARREL_ASSERT(alive(node), "membership of a crashed node");
+  return nodes_[node]->engine->membership();
 }
 
-bool Simulation::reachable(std::size_t from, std::size_t to) const {
-  if (!nodes_[to]->alive) return false;
-  if (group_.empty()) return true;
-  return group_[from] == group_[to];
+node::Engine& Simulation::engine(std::size_t node) {
+  BARREL_ASSERT(alive(node), "engine of a crashed node");
+  return *nodes_[node]->engine;
 }
 
 std::size_t Simulation::index_of(const std::string& name) const { return index_.at(name); }
 
+std::unique_ptr<node::Engine> Simulation::make_engine(std::size_t index) {
+  Node& n = *nodes_[index];
+  node::EngineConfig config;
+  config.node_name = n.name;
+  config.incarnation = ++n.incarnation;
+  config.seed = rng_.next_u64();
+  config.links.auth.cluster_name = "sim";
+  config.membership = config_.membership;
+  config.broadcast = config_.broadcast;
+  config.advertise_address = network_.address(index);
+  config.log_level = 6;  // above critical: no Log commands
+  auto engine = std::make_unique<node::Engine>(std::move(config), n.keys, auth::TrustStore());
+  // Every simulated node runs "echo" for rpc (answered by the driver, see carry_out).
+  (void)engine->add_function("echo");
+  return engine;
+}
+
 std::size_t Simulation::add_node() {
-  auto node = std::make_unique<Node>();
   const std::size_t index = nodes_.size();
-  node->name = "s" + std::to_string(index);
-  hyparview::PeerInfo self{node->name, node->name + ":4000"};
-  node->membership = std::make_unique<hyparview::Membership>(config_.membership, self, rng_);
-  node->tree = std::make_unique<plumtree::BroadcastTree>(config_.broadcast, node->name, rng_);
+  BARREL_ASSERT(network_.add_node() == index, "network and simulation disagree on indices");
+  auto node = std::unique_ptr<Node>(new Node{"s" + std::to_string(index),
+                                             sim_keys(config_.seed, index),
+                                             nullptr,
+                                             0,
+                                             0,
+                                             core::Instant::never(),
+                                             {}});
   index_[node->name] = index;
   nodes_.push_back(std::move(node));
-  if (!group_.empty()) group_.push_back(0);
+  nodes_[index]->engine = make_engine(index);
+  arm_timer(index);
   return index;
 }
 
 void Simulation::join(std::size_t node, std::size_t contact) {
-  const auto& c = *nodes_[contact];
-  nodes_[node]->membership->join(now_, hyparview::PeerInfo{c.name, c.name + ":4000"});
-  pump(node);
+  if (!alive(node)) return;
+  (void)engine(node).join(now(), network_.address(contact));
+  drain(node);
 }
 
 void Simulation::grow(std::size_t count, core::Duration spacing) {
@@ -99,267 +149,227 @@ void Simulation::join_storm(std::size_t count, std::size_t contact, core::Durati
   }
 }
 
-bool Simulation::link(std::size_t a, std::size_t b) {
-  if (!nodes_[a]->links.insert(b).second) return false;
-  nodes_[b]->links.insert(a);
-  ++links_opened_;
-  return true;
-}
-
-void Simulation::drop_link(std::size_t a, std::size_t b) {
-  if (nodes_[a]->links.erase(b) == 0) return;
-  nodes_[b]->links.erase(a);
-  // The other end sees its link go down once the close arrives.
-  const std::uint64_t generation = nodes_[b]->generation;
-  const std::string name = nodes_[a]->name;
-  schedule(arrival(a, b), [this, b, generation, name] {  // after what was sent before it
-    Node& other = *nodes_[b];
-    if (!other.alive || other.generation != generation) return;
-    other.membership->on_link_down(now_, name);
-    pump(b);
-  });
-}
-
 void Simulation::crash(std::size_t node) {
   Node& dead = *nodes_[node];
-  if (!dead.alive) return;
-  dead.alive = false;
+  if (!dead.engine) return;
   mix(0xdead0000 + node);
-  for (std::size_t peer : dead.links) {
-    nodes_[peer]->links.erase(node);
-    const std::uint64_t generation = nodes_[peer]->generation;
-    schedule(now_ + config_.detect_delay, [this, peer, generation, name = dead.name] {
-      Node& other = *nodes_[peer];
-      if (!other.alive || other.generation != generation) return;
-      other.membership->on_link_down(now_, name);
-      pump(peer);
-    });
-  }
-  dead.links.clear();
+  dead.engine.reset();  // dropped: it tells nobody anything
+  ++dead.generation;
+  dead.timer_at = core::Instant::never();
+  network_.crash(node);
 }
 
 void Simulation::restart(std::size_t node, std::size_t contact) {
   Node& n = *nodes_[node];
-  n.alive = true;
+  if (n.engine) return;
   ++n.generation;
-  n.links.clear();
   n.delivered.clear();
-  n.timer_at = core::Instant::never();
-  hyparview::PeerInfo self{n.name, n.name + ":4000"};
-  n.membership = std::make_unique<hyparview::Membership>(config_.membership, self, rng_);
-  n.tree = std::make_unique<plumtree::BroadcastTree>(config_.broadcast, n.name, rng_);
+  network_.restart(node);
+  n.engine = make_engine(node);
+  arm_timer(node);
   join(node, contact);
 }
 
-void Simulation::partition(const std::vector<int>& group_of_node) { group_ = group_of_node; }
+void Simulation::partition(const std::vector<int>& group_of_node) {
+  network_.partition(group_of_node);
+}
 
 std::size_t Simulation::broadcast(std::size_t node) {
   BroadcastRecord record;
   record.origin = node;
-  record.sent = now_;
+  record.sent = now();
   record.live_at_send = live_count();
   records_.push_back(record);
-  const std::size_t index = records_.size() - 1;
-  auto id = nodes_[node]->tree->broadcast(now_, "sim", core::Bytes(8, 0));
-  if (id) record_of_[*id] = index;
-  pump(node);
+  const std::uint64_t index = records_.size() - 1;
+  core::Bytes payload(sizeof index);
+  std::memcpy(payload.data(), &index, sizeof index);
+  (void)engine(node).broadcast(now(), kTag, payload);
+  drain(node);
   return index;
 }
 
-core::Instant Simulation::arrival(std::size_t from, std::size_t to, core::Duration setup) {
-  // Links are ordered (QUIC streams): a message never overtakes an earlier one on its link.
-  core::Instant at = now_ + setup + one_way();
-  auto& last = last_arrival_[pair_key(from, to)];
-  at = std::max(at, last);
-  last = at;
-  return at;
-}
+void Simulation::run_for(core::Duration duration) { queue_.run_until(now() + duration); }
 
-void Simulation::deliver_membership(std::size_t from, std::size_t to, hyparview::Message message) {
-  const std::uint64_t generation = nodes_[to]->generation;
-  if (!reachable(from, to) ||
-      (config_.loss > 0 &&
-       rng_.uniform(1'000'000) < static_cast<std::uint64_t>(config_.loss * 1e6))) {
-    // A reset comes back after a round trip (a lost message on a live link is just lost).
-    if (!reachable(from, to)) {
-      const std::uint64_t back = nodes_[from]->generation;
-      schedule(now_ + 2 * one_way(), [this, from, back, name = nodes_[to]->name] {
-        Node& sender = *nodes_[from];
-        if (!sender.alive || sender.generation != back) return;
-        sender.membership->on_unreachable(now_, name);
-        pump(from);
-      });
-    }
-    return;
-  }
-  const bool opened = link(from, to);
-  if (config_.encode_messages) {
-    auto decoded = hyparview::decode(hyparview::encode(message));
-    if (!decoded) return;
-    message = std::move(*decoded);
-  }
-  ++in_flight_[pair_key(from, to)];
-  schedule(arrival(from, to, opened ? config_.connect_delay : core::Duration(0)),
-           [this, from, to, generation, message = std::move(message)]() mutable {
-             --in_flight_[pair_key(from, to)];
-             Node& target = *nodes_[to];
-             if (!target.alive || target.generation != generation) return;
-             mix(from * 31 + to);
-             target.membership->on_message(now_, nodes_[from]->name, std::move(message));
-             pump(to);
-           });
-}
+// ---- the driver ----------------------------------------------------------------------------
 
-void Simulation::deliver_broadcast(std::size_t from, std::size_t to, plumtree::Message message) {
-  const std::uint64_t generation = nodes_[to]->generation;
-  if (!reachable(from, to)) {
-    // Sending on a dead link fails like any send: membership learns of it.
-    const std::uint64_t back = nodes_[from]->generation;
-    schedule(now_ + 2 * one_way(), [this, from, back, name = nodes_[to]->name] {
-      Node& sender = *nodes_[from];
-      if (!sender.alive || sender.generation != back) return;
-      sender.membership->on_unreachable(now_, name);
-      pump(from);
-    });
-    return;
-  }
-  if (config_.loss > 0 &&
-      rng_.uniform(1'000'000) < static_cast<std::uint64_t>(config_.loss * 1e6)) {
-    return;
-  }
-  if (config_.encode_messages) {
-    auto decoded = plumtree::decode(plumtree::encode(message));
-    if (!decoded) return;
-    message = std::move(*decoded);
-  }
-  schedule(arrival(from, to), [this, from, to, generation, message = std::move(message)]() mutable {
-    Node& target = *nodes_[to];
-    if (!target.alive || target.generation != generation) return;
-    if (auto* gossip = std::get_if<plumtree::Gossip>(&message)) {
-      if (auto it = record_of_.find(gossip->id); it != record_of_.end()) {
-        ++records_[it->second].payload_messages;
-      }
-    }
-    target.tree->on_message(now_, nodes_[from]->name, std::move(message));
-    pump(to);
-  });
-}
-
-void Simulation::pump(std::size_t index) {
+void Simulation::drain(std::size_t index) {
   Node& node = *nodes_[index];
-  if (!node.alive) return;
-  for (int round = 0; round < 16; ++round) {
-    bool moved = false;
-    while (auto command = node.membership->poll_command()) {
-      moved = true;
-      if (auto* send = std::get_if<hyparview::Send>(&*command)) {
-        auto target = index_.find(send->to.name);
-        if (target == index_.end()) {
-          node.membership->on_unreachable(now_, send->to.name);
-          continue;
-        }
-        deliver_membership(index, target->second, std::move(send->message));
-      } else {
-        const auto& drop = std::get<hyparview::DropLink>(*command);
-        auto target = index_.find(drop.peer);
-        if (target != index_.end() && !node.membership->is_active(drop.peer)) {
-          drop_link(index, target->second);
-        }
+  if (!node.engine) return;
+  std::vector<Envelope> calls;
+  std::vector<node::RpcRequest> rpcs;
+  for (int round = 0; round < kDrainRounds; ++round) {
+    while (auto command = node.engine->poll_command()) {
+      carry_out(index, std::move(*command), calls, rpcs);
+    }
+    if (calls.empty() && rpcs.empty()) break;
+    // After the Engine's turn, as a driver runs user code: a simulated process answers a call
+    // with its request, unless the request starts with byte 1 (then the caller times out);
+    // "echo" returns its payload.
+    for (const Envelope& call : calls) {
+      if (call.payload.empty() || call.payload.front() != 1) {
+        (void)node.engine->processes().reply(call, call.payload);
       }
     }
-    while (auto event = node.membership->poll_event()) {
-      moved = true;
-      if (auto* up = std::get_if<hyparview::PeerUp>(&*event)) {
-        node.tree->on_neighbor_up(now_, up->peer.name);
-      } else if (auto* down = std::get_if<hyparview::PeerDown>(&*event)) {
-        node.tree->on_neighbor_down(now_, down->peer);
-      }
+    for (const node::RpcRequest& rpc : rpcs) {
+      node.engine->finish_rpc(rpc, Bytes(rpc.payload.begin(), rpc.payload.end()));
     }
-    while (auto send = node.tree->poll_send()) {
-      moved = true;
-      auto target = index_.find(send->peer);
-      if (target != index_.end())
-        deliver_broadcast(index, target->second, std::move(send->message));
-    }
-    while (auto delivery = node.tree->poll_delivery()) {
-      moved = true;
-      auto it = record_of_.find(delivery->id);
-      if (it == record_of_.end()) continue;
-      BroadcastRecord& record = records_[it->second];
-      if (!node.delivered.insert(it->second).second) {
-        ++record.duplicates;
-        continue;
-      }
-      ++record.delivered;
-      record.last_hop = std::max(record.last_hop, delivery->hops);
-      record.last_delivery = now_;
-    }
-    if (!moved) break;
+    calls.clear();
+    rpcs.clear();
   }
   arm_timer(index);
 }
 
-void Simulation::arm_timer(std::size_t index) {
-  Node& node = *nodes_[index];
-  const core::Instant due = std::min(node.membership->next_deadline(), node.tree->next_deadline());
-  if (due.is_never() || due >= node.timer_at) return;
-  node.timer_at = due;
-  const std::uint64_t generation = node.generation;
-  schedule(due, [this, index, generation, due] {
-    Node& n = *nodes_[index];
-    if (!n.alive || n.generation != generation || n.timer_at != due) return;
-    n.timer_at = core::Instant::never();
-    if (n.membership->next_deadline() <= now_) n.membership->on_timeout(now_);
-    if (n.tree->next_deadline() <= now_) n.tree->on_timeout(now_);
-    pump(index);
+void Simulation::carry_out(std::size_t index, node::Command&& command, std::vector<Envelope>& calls,
+                           std::vector<node::RpcRequest>& rpcs) {
+  if (auto* transmit = std::get_if<node::Transmit>(&command)) {
+    network_.transmit(index, transmit->connection, transmit->channel, transmit->frame);
+  } else if (auto* dial = std::get_if<node::Dial>(&command)) {
+    network_.dial(index, dial->dial, dial->address);
+  } else if (auto* close = std::get_if<node::Close>(&command)) {
+    network_.close(index, close->connection, close->reason);
+  } else if (auto* lookup = std::get_if<node::Resolve>(&command)) {
+    resolve(index, lookup->node);
+  } else if (auto* deliver = std::get_if<node::Deliver>(&command)) {
+    if (observer_ != nullptr) observer_->delivered(index, deliver->process, deliver->envelope);
+    if (deliver->envelope.kind == EnvelopeKind::call) calls.push_back(std::move(deliver->envelope));
+  } else if (auto* ended = std::get_if<node::ProcessEnded>(&command)) {
+    if (observer_ != nullptr) observer_->ended(index, ended->process, ended->reason);
+  } else if (auto* done = std::get_if<node::CallDone>(&command)) {
+    if (observer_ != nullptr) observer_->call_done(index, done->ref, done->result);
+  } else if (auto* run = std::get_if<node::RunRpc>(&command)) {
+    rpcs.push_back(std::move(run->request));
+  } else if (auto* emitted = std::get_if<node::EmitBroadcast>(&command)) {
+    delivered_broadcast(index, emitted->message);
+  }
+  // PersistPin (the Engine's trust store holds the pin), ConnectionOutcome, Log, EmitEvent
+  // and EmitMembership need nothing from the simulated driver.
+}
+
+void Simulation::resolve(std::size_t index, const std::string& name) {
+  const std::uint64_t generation = nodes_[index]->generation;
+  queue_.schedule(now(), [this, index, generation, name] {
+    Node& node = *nodes_[index];
+    if (!node.engine || node.generation != generation) return;
+    auto it = index_.find(name);
+    if (it == index_.end()) {
+      node.engine->handle_resolved(now(), name, fail(Errc::not_found, "unknown node " + name));
+    } else {
+      node.engine->handle_resolved(now(), name,
+                                   core::SocketAddress::parse(network_.address(it->second)));
+    }
+    drain(index);
   });
 }
 
-void Simulation::run_for(core::Duration duration) {
-  const core::Instant end = now_ + duration;
-  while (!queue_.empty() && queue_.top().at <= end) {
-    Event event = std::move(const_cast<Event&>(queue_.top()));  // popped right away
-    queue_.pop();
-    now_ = event.at;
-    ++events_;
-    event.action();
+void Simulation::delivered_broadcast(std::size_t index, const BroadcastMessage& message) {
+  std::uint64_t record_index = 0;
+  if (message.tag != kTag || message.payload.size() != sizeof record_index) return;
+  std::memcpy(&record_index, message.payload.data(), sizeof record_index);
+  if (record_index >= records_.size()) return;
+  BroadcastRecord& record = records_[record_index];
+  if (!nodes_[index]->delivered.insert(record_index).second) {
+    ++record.duplicates;
+    return;
   }
-  now_ = end;
+  ++record.delivered;
+  record.last_hop = std::max(record.last_hop, message.hops);
+  record.last_delivery = now();
 }
 
+// GOSSIP frames per broadcast (for the relative message redundancy): peeks at broadcast frames.
+void Simulation::count_gossip(const core::Bytes& frame) {
+  if (records_.empty() || frame.empty() ||
+      frame.front() != static_cast<std::uint8_t>(wire::FrameType::broadcast)) {
+    return;
+  }
+  auto decoded = wire::decode_frame(frame, frame.size());
+  if (!decoded) return;
+  auto message = plumtree::decode(decoded->payload);
+  if (!message) return;
+  const auto* gossip = std::get_if<plumtree::Gossip>(&*message);
+  std::uint64_t record_index = 0;
+  if (gossip == nullptr || gossip->payload.size() != sizeof record_index) return;
+  std::memcpy(&record_index, gossip->payload.data(), sizeof record_index);
+  if (record_index < records_.size()) ++records_[record_index].payload_messages;
+}
+
+void Simulation::arm_timer(std::size_t index) {
+  Node& node = *nodes_[index];
+  if (!node.engine) return;
+  const core::Instant due = std::max(node.engine->next_deadline(), now());
+  if (due.is_never() || due >= node.timer_at) return;
+  node.timer_at = due;
+  const std::uint64_t generation = node.generation;
+  queue_.schedule(due, [this, index, generation, due] {
+    Node& n = *nodes_[index];
+    if (!n.engine || n.generation != generation || n.timer_at != due) return;
+    n.timer_at = core::Instant::never();
+    n.engine->on_timeout(now());
+    drain(index);
+  });
+}
+
+// ---- network events ------------------------------------------------------------------------
+
+void Simulation::dial_started(std::size_t index, std::uint64_t dial,
+                              Result<std::uint64_t> connection) {
+  nodes_[index]->engine->handle_dial_started(now(), dial, std::move(connection));
+  drain(index);
+}
+
+void Simulation::connected(std::size_t index, std::uint64_t connection, bool is_client,
+                           const std::array<std::uint8_t, 32>& server_cert_sha256,
+                           const std::string& address) {
+  mix(connection * 7 + index);
+  nodes_[index]->engine->handle_connected(now(), wall(), connection, is_client, server_cert_sha256,
+                                          address);
+  drain(index);
+}
+
+void Simulation::stream_data(std::size_t index, std::uint64_t connection, node::Channel channel,
+                             const core::Bytes& bytes) {
+  mix(connection * 31 + index);
+  count_gossip(bytes);
+  nodes_[index]->engine->handle_stream_data(now(), wall(), connection, channel, bytes);
+  drain(index);
+}
+
+void Simulation::closed(std::size_t index, std::uint64_t connection, const std::string& reason) {
+  mix(connection * 131 + index);
+  nodes_[index]->engine->handle_closed(now(), connection, reason);
+  drain(index);
+}
+
+// ---- invariant checks ----------------------------------------------------------------------
+
 std::string Simulation::check_bounded() const {
-  for (const auto& node : nodes_) {
-    if (!node->alive) continue;
-    const auto& m = *node->membership;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!alive(i)) continue;
+    const auto& m = membership(i);
+    const std::string& self = nodes_[i]->name;
     if (m.active_view().size() > config_.membership.active_size) {
-      return node->name + ": active view over its bound";
+      return self + ": active view over its bound";
     }
     if (m.passive_view().size() > config_.membership.passive_size) {
-      return node->name + ": passive view over its bound";
+      return self + ": passive view over its bound";
     }
     for (const auto& peer : m.active_view()) {
-      if (peer.name == node->name) return node->name + ": holds itself";
-      if (m.is_passive(peer.name)) return node->name + ": " + peer.name + " in both views";
+      if (peer.name == self) return self + ": holds itself";
+      if (m.is_passive(peer.name)) return self + ": " + peer.name + " in both views";
     }
   }
   return "";
 }
 
 std::string Simulation::check_symmetric() const {
-  for (const auto& node : nodes_) {
-    if (!node->alive) continue;
-    for (const auto& peer : node->membership->active_view()) {
-      const Node& other = *nodes_[index_of(peer.name)];
-      if (!other.alive) return node->name + " holds dead " + peer.name;
-      const std::size_t a = index_of(node->name);
+  for (std::size_t a = 0; a < nodes_.size(); ++a) {
+    if (!alive(a)) continue;
+    for (const auto& peer : membership(a).active_view()) {
       const std::size_t b = index_of(peer.name);
-      const bool quiet =
-          in_flight_.count(pair_key(a, b)) == 0 || in_flight_.at(pair_key(a, b)) == 0;
-      const bool quiet_back =
-          in_flight_.count(pair_key(b, a)) == 0 || in_flight_.at(pair_key(b, a)) == 0;
-      if (!quiet || !quiet_back) continue;  // a membership message between them is in flight
-      if (!other.membership->is_active(node->name)) {
-        return node->name + " -> " + peer.name + " not symmetric";
+      if (!alive(b)) return nodes_[a]->name + " holds dead " + peer.name;
+      if (network_.busy(a, b)) continue;  // a dial, frame or close between them is under way
+      if (!membership(b).is_active(nodes_[a]->name)) {
+        return nodes_[a]->name + " -> " + peer.name + " not symmetric";
       }
     }
   }
@@ -369,16 +379,15 @@ std::string Simulation::check_symmetric() const {
 std::string Simulation::check_saturated() const {
   std::vector<std::size_t> short_nodes;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i]->alive &&
-        nodes_[i]->membership->active_view().size() < config_.membership.active_size) {
+    if (alive(i) && membership(i).active_view().size() < config_.membership.active_size) {
       short_nodes.push_back(i);
     }
   }
   for (std::size_t a = 0; a < short_nodes.size(); ++a) {
     for (std::size_t b = a + 1; b < short_nodes.size(); ++b) {
-      const Node& first = *nodes_[short_nodes[a]];
-      if (!first.membership->is_active(nodes_[short_nodes[b]]->name)) {
-        return first.name + " and " + nodes_[short_nodes[b]]->name + " both have room";
+      if (!membership(short_nodes[a]).is_active(nodes_[short_nodes[b]]->name)) {
+        return nodes_[short_nodes[a]]->name + " and " + nodes_[short_nodes[b]]->name +
+               " both have room";
       }
     }
   }
@@ -388,7 +397,7 @@ std::string Simulation::check_saturated() const {
 std::string Simulation::check_connected() const {
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i]->alive) live.push_back(i);
+    if (alive(i)) live.push_back(i);
   }
   if (live.empty()) return "";
   std::vector<bool> seen(nodes_.size(), false);
@@ -398,9 +407,9 @@ std::string Simulation::check_connected() const {
   while (!stack.empty()) {
     const std::size_t current = stack.back();
     stack.pop_back();
-    for (const auto& peer : nodes_[current]->membership->active_view()) {
+    for (const auto& peer : membership(current).active_view()) {
       const std::size_t next = index_of(peer.name);
-      if (nodes_[next]->alive && !seen[next]) {
+      if (alive(next) && !seen[next]) {
         seen[next] = true;
         ++count;
         stack.push_back(next);

@@ -1,28 +1,24 @@
-// A deterministic discrete-event simulator running the very same HyParView and Plumtree cores
-// as the runtime, for thousands of nodes in one process (SPEC §3). Simulated clock, one seeded
-// Rng per run, per-message latency (base + uniform jitter), loss, partitions, crashes and
-// restarts. The same seed gives the same run, event for event.
-//
-// Link model (docs/simulation.md): a Send opens a link between the two nodes. A message to a
-// crashed or partitioned node fails at the sender after one round trip (on_unreachable, like
-// a connection reset). When a node crashes, nodes holding a link to it see on_link_down after
-// `detect_delay` (the keep-alive/idle bound of the real transport).
+// A deterministic discrete-event simulator running whole node Engines (src/node/engine) — the
+// very same state machine the runtime drives — for thousands of nodes in one process (SPEC §3,
+// ARCHITECTURE.md "The node engine"). The simulator is a second driver: it carries out the
+// Engines' commands over a simulated network (sim/sim_network.hpp) with a simulated clock and
+// one seeded Rng, and injects crashes, restarts and partitions. The same seed gives the same
+// run, event for event.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <optional>
-#include <queue>
-#include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "barrel_p2p/envelope.hpp"
 #include "core/rng.hpp"
-#include "proto/hyparview/membership.hpp"
-#include "proto/plumtree/broadcast_tree.hpp"
+#include "node/engine.hpp"
+#include "proto/auth/identity.hpp"
+#include "sim/event_queue.hpp"
+#include "sim/sim_network.hpp"
 
 namespace barrel_p2p::sim {
 
@@ -30,12 +26,13 @@ struct SimConfig {
   std::uint64_t seed = 1;
   core::Duration latency = std::chrono::milliseconds(5);  ///< one-way base latency
   core::Duration jitter = std::chrono::milliseconds(5);   ///< + uniform [0, jitter)
-  double loss = 0.0;                                      ///< per-message drop probability
+  /// Per-frame probability of a retransmission (the frame is late, never lost: QUIC).
+  double loss = 0.0;
   core::Duration detect_delay = std::chrono::seconds(4);  ///< crash seen on idle links after
-  bool encode_messages = true;  ///< round-trip every message through the wire codecs
-  /// Extra delay of the first message on a new link (a QUIC handshake is one round trip).
-  /// 0 keeps the original model, in which links are free.
+  /// Time from a dial to connected (the QUIC handshake); 0 means one round trip.
   core::Duration connect_delay = core::Duration(0);
+  /// A dial to a crashed or cut-off node fails after this (handshake timeout).
+  core::Duration dial_timeout = std::chrono::seconds(3);
   hyparview::Config membership;
   plumtree::Config broadcast;
 };
@@ -47,27 +44,42 @@ struct BroadcastRecord {
   std::size_t live_at_send = 0;
   std::size_t delivered = 0;           ///< live nodes that delivered it (origin included)
   std::size_t duplicates = 0;          ///< deliveries beyond the first per node (must stay 0)
-  std::uint64_t payload_messages = 0;  ///< GOSSIP messages received for it
+  std::uint64_t payload_messages = 0;  ///< GOSSIP frames received for it
   std::uint32_t last_hop = 0;
   core::Instant last_delivery;
 };
 
-class Simulation {
+/// Receives the process-related commands of every Engine (a test workload's view of the
+/// mailboxes). Called from inside the simulator's drain of `node`; it must not call into the
+/// simulation.
+class ProcessObserver {
+ public:
+  virtual ~ProcessObserver() = default;
+  virtual void delivered(std::size_t node, std::uint64_t process, const Envelope& envelope) = 0;
+  virtual void ended(std::size_t node, std::uint64_t process, const ExitReason& reason) = 0;
+  virtual void call_done(std::size_t node, std::uint64_t ref, const Result<Bytes>& result) = 0;
+};
+
+class Simulation final : private NetworkHost {
  public:
   explicit Simulation(SimConfig config);
-  ~Simulation();
+  ~Simulation() override;
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
 
-  /// Adds a node (not joined). Returns its index.
+  /// Adds a node (an Engine, not joined). Returns its index; its name is "s<index>".
   std::size_t add_node();
-  /// `node` joins through `contact`.
+  /// `node` joins through `contact` (Engine::join with the contact's address).
   void join(std::size_t node, std::size_t contact);
   /// Adds `count` nodes, each joining through a random earlier node, `spacing` apart.
   void grow(std::size_t count, core::Duration spacing);
   /// A join storm: adds `count` nodes that all join through `contact` (which must exist), each
   /// at a random moment within `window`; returns once the last one has joined.
   void join_storm(std::size_t count, std::size_t contact, core::Duration window);
+  /// The node's Engine is dropped (no goodbye); its peers notice after detect_delay.
   void crash(std::size_t node);
-  /// A crashed node comes back with empty state (a new run of the node) and rejoins.
+  /// A crashed node runs again: a fresh Engine (new incarnation, same name and keys) that
+  /// joins through `contact`.
   void restart(std::size_t node, std::size_t contact);
   /// Nodes in different groups cannot reach each other; empty = heal.
   void partition(const std::vector<int>& group_of_node);
@@ -77,20 +89,29 @@ class Simulation {
   /// Runs events until `now + duration`.
   void run_for(core::Duration duration);
 
-  [[nodiscard]] core::Instant now() const { return now_; }
+  [[nodiscard]] core::Instant now() const { return queue_.now(); }
   [[nodiscard]] std::size_t size() const { return nodes_.size(); }
   [[nodiscard]] bool alive(std::size_t node) const;
   [[nodiscard]] std::size_t live_count() const;
+  [[nodiscard]] const std::string& name(std::size_t node) const;
   [[nodiscard]] const BroadcastRecord& record(std::size_t index) const { return records_[index]; }
+  /// The membership core of a live node's Engine.
   [[nodiscard]] const hyparview::Membership& membership(std::size_t node) const;
-  [[nodiscard]] std::uint64_t events_processed() const { return events_; }
-  /// Links opened since the start (a membership message to a node with no link to it).
-  [[nodiscard]] std::uint64_t links_opened() const { return links_opened_; }
+  /// A live node's Engine. After calling its API directly, call drain(node).
+  [[nodiscard]] node::Engine& engine(std::size_t node);
+  /// Carries out the commands a live node's Engine has queued (and re-arms its timer).
+  void drain(std::size_t node);
+  /// Sees every Deliver, ProcessEnded and CallDone; `observer` must outlive the simulation.
+  void set_process_observer(ProcessObserver* observer) { observer_ = observer; }
+  [[nodiscard]] std::uint64_t events_processed() const { return queue_.events_processed(); }
+  /// Connections opened since the start (each one authenticated by the Engines).
+  [[nodiscard]] std::uint64_t links_opened() const { return network_.connections_opened(); }
+  [[nodiscard]] const SimNetwork& network() const { return network_; }
   [[nodiscard]] std::uint64_t trace_hash() const { return trace_hash_; }
   [[nodiscard]] std::uint64_t seed() const { return config_.seed; }
 
   // Invariant checks: empty string when they hold, else a description. Symmetry is checked
-  // for pairs with no membership message in flight between them (the "once quiet" rule).
+  // for pairs with nothing under way between them (no dial, frame or close: "once quiet").
   [[nodiscard]] std::string check_bounded() const;
   [[nodiscard]] std::string check_symmetric() const;
   [[nodiscard]] std::string check_connected() const;
@@ -100,47 +121,37 @@ class Simulation {
 
  private:
   struct Node;
-  struct Event {
-    core::Instant at;
-    std::uint64_t seq = 0;
-    std::function<void()> action;
-    bool operator>(const Event& other) const {
-      return at != other.at ? at > other.at : seq > other.seq;
-    }
-  };
 
-  void schedule(core::Instant at, std::function<void()> action);
-  core::Duration one_way();
-  core::Instant arrival(std::size_t from, std::size_t to, core::Duration setup = core::Duration(0));
-  [[nodiscard]] bool reachable(std::size_t from, std::size_t to) const;
-  void pump(std::size_t node);
-  void arm_timer(std::size_t node);
-  void deliver_membership(std::size_t from, std::size_t to, hyparview::Message message);
-  void deliver_broadcast(std::size_t from, std::size_t to, plumtree::Message message);
-  /// Records a link between `a` and `b`; true when it is new.
-  bool link(std::size_t a, std::size_t b);
-  void drop_link(std::size_t a, std::size_t b);
-  std::size_t index_of(const std::string& name) const;
+  // NetworkHost
+  void dial_started(std::size_t node, std::uint64_t dial,
+                    Result<std::uint64_t> connection) override;
+  void connected(std::size_t node, std::uint64_t connection, bool is_client,
+                 const std::array<std::uint8_t, 32>& server_cert_sha256,
+                 const std::string& address) override;
+  void stream_data(std::size_t node, std::uint64_t connection, node::Channel channel,
+                   const core::Bytes& bytes) override;
+  void closed(std::size_t node, std::uint64_t connection, const std::string& reason) override;
+
+  std::unique_ptr<node::Engine> make_engine(std::size_t index);
+  void carry_out(std::size_t index, node::Command&& command, std::vector<Envelope>& calls,
+                 std::vector<node::RpcRequest>& rpcs);
+  void resolve(std::size_t index, const std::string& name);
+  void delivered_broadcast(std::size_t index, const BroadcastMessage& message);
+  void count_gossip(const core::Bytes& frame);
+  void arm_timer(std::size_t index);
+  [[nodiscard]] core::WallTime wall() const;
+  [[nodiscard]] std::size_t index_of(const std::string& name) const;
   void mix(std::uint64_t value);
 
   SimConfig config_;
   core::SeededRng rng_;
-  core::Instant now_ = core::Instant::from_nanos(1'000'000'000);
-  std::uint64_t seq_ = 0;
-  std::uint64_t events_ = 0;
-  std::uint64_t links_opened_ = 0;
-  std::uint64_t trace_hash_ = 1469598103934665603ULL;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  EventQueue queue_;
+  SimNetwork network_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::unordered_map<std::string, std::size_t> index_;
-  std::vector<int> group_;
   std::vector<BroadcastRecord> records_;
-  std::map<plumtree::MessageId, std::size_t> record_of_;
-  std::unordered_map<std::size_t, core::Instant> last_arrival_;  // per ordered pair
-  std::unordered_map<std::size_t, int> in_flight_;  // membership messages per ordered pair
-  [[nodiscard]] std::size_t pair_key(std::size_t from, std::size_t to) const {
-    return from * 1'000'003 + to;
-  }
+  ProcessObserver* observer_ = nullptr;  // outlives this object when set
+  std::uint64_t trace_hash_ = 1469598103934665603ULL;
 };
 
 }  // namespace barrel_p2p::sim
