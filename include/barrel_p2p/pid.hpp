@@ -19,6 +19,9 @@ namespace barrel_p2p {
 /// (sending to it fails with noproc instead of reaching a stranger). Pids are values: compare,
 /// hash, print, parse and serialise them freely.
 struct Pid {
+  /// Largest process number: ids are QUIC varints in the binary and wire forms (2^62 - 1).
+  static constexpr std::uint64_t kIdMax = (std::uint64_t{1} << 62U) - 1;
+
   std::string node;               ///< The node the process lives on.
   std::uint64_t id = 0;           ///< Local process number on that node (never 0, never reused).
   std::uint64_t incarnation = 0;  ///< Which run of the node.
@@ -27,9 +30,13 @@ struct Pid {
   [[nodiscard]] bool is_valid() const { return !node.empty() && id != 0; }
   /// "<node.id.incarnation>" with the incarnation in hex, e.g. "<alpha.7.9f3c01aa42d0be11>".
   [[nodiscard]] std::string to_string() const;
-  /// Parses to_string()'s format. Errors: invalid_argument.
+  /// Parses to_string()'s format (decimal id, hex incarnation; leading zeros and upper-case hex
+  /// are accepted). Every pid it returns serializes and round-trips. Errors: invalid_argument
+  /// (malformed text, a node name that is not a valid node name, an id above kIdMax).
   static Result<Pid> parse(std::string_view text);
-  /// A compact binary form (for embedding pids in message payloads).
+  /// A compact binary form (for embedding pids in message payloads). Never fails. A hand-made
+  /// pid with an id above kIdMax is written with id 0 (it names no process, as on the wire);
+  /// one with a non-empty node name that is not a valid node name does not deserialize().
   [[nodiscard]] std::vector<std::uint8_t> serialize() const;
   /// Reads serialize()'s form; the whole input must be one pid. Errors: invalid_argument.
   static Result<Pid> deserialize(std::span<const std::uint8_t> bytes);

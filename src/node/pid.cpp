@@ -31,7 +31,7 @@ Result<Pid> Pid::parse(std::string_view text) {
       std::from_chars(inc_text.data(), inc_text.data() + inc_text.size(), pid.incarnation, 16);
   if (id.ec != std::errc{} || id.ptr != id_text.data() + id_text.size() || inc.ec != std::errc{} ||
       inc.ptr != inc_text.data() + inc_text.size() || !wire::is_valid_name(pid.node) ||
-      id_text.empty() || inc_text.empty()) {
+      id_text.empty() || inc_text.empty() || pid.id > kIdMax) {
     return bad();
   }
   return pid;
@@ -41,7 +41,9 @@ std::vector<std::uint8_t> Pid::serialize() const {
   core::Bytes out;
   core::ByteWriter writer(out);
   writer.length_prefixed(core::as_bytes(node));
-  writer.varint(id);
+  // A varint holds at most kIdMax; parse() and the router never make a larger id, so only a
+  // hand-made pid has one, and it must not reach the writer's assert.
+  writer.varint(id <= kIdMax ? id : 0);
   writer.u64(incarnation);
   return out;
 }

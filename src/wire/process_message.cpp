@@ -43,9 +43,10 @@ bool same_bytes(core::ByteView a, core::ByteView b) { return std::ranges::equal(
 
 // ---- Encoding -------------------------------------------------------------------------------
 
-// Pid ids and refs come from counters far below 2^62. A larger value can only come from a
-// caller-made pid (Pid::parse of user text), so it must not reach an assert: it is sent as 0,
-// which names no process and no call, and the peer answers noproc.
+// Pid ids and refs come from counters far below 2^62, and Pid::parse rejects larger ids. A
+// larger value can only come from a hand-made pid, so it must not reach an assert: it is sent
+// as 0, which names no process and no call, and the peer answers noproc. Decoding reads
+// canonical varints, so a decoded id is at most Pid::kIdMax and always re-encodes.
 void put_number(core::ByteWriter& w, std::uint64_t value) {
   w.varint(value <= kVarintMax ? value : 0);
 }
