@@ -25,8 +25,9 @@ Envelope signal_envelope(EnvelopeKind kind, const Pid& from, const ExitReason& r
   return envelope;
 }
 
-ProcessRouter::ProcessRouter(std::string node_name, std::uint64_t incarnation, ProcessHost& host)
-    : node_(std::move(node_name)), incarnation_(incarnation), host_(host) {}
+ProcessRouter::ProcessRouter(std::string node_name, std::uint64_t incarnation, ProcessHost& host,
+                             ProcessRouterLimits limits)
+    : node_(std::move(node_name)), incarnation_(incarnation), host_(host), limits_(limits) {}
 
 Pid ProcessRouter::spawn(bool trap_exit) {
   auto entry = std::make_unique<Entry>();
@@ -55,6 +56,28 @@ ProcessRouter::Entry* ProcessRouter::find_local(const wire::LocalPid& pid) {
 }
 
 bool ProcessRouter::alive(const Pid& pid) const { return find(pid) != nullptr; }
+
+bool ProcessRouter::add_link(Entry& entry, const Pid& other) {
+  if (!entry.links.insert(other).second) return false;
+  if (!is_local(other)) ++entry.remote_link_count;
+  return true;
+}
+
+bool ProcessRouter::remove_link(Entry& entry, const Pid& other) {
+  if (entry.links.erase(other) == 0) return false;
+  if (!is_local(other)) --entry.remote_link_count;
+  return true;
+}
+
+bool ProcessRouter::remove_remote_watcher(Entry& entry, const std::string& node,
+                                          std::uint64_t ref) {
+  if (entry.watchers.erase({node, ref}) == 0) return false;
+  --entry.remote_watcher_count;
+  if (auto count = remote_watchers_.find(node); count != remote_watchers_.end()) {
+    if (--count->second == 0) remote_watchers_.erase(count);
+  }
+  return true;
+}
 
 Result<void> ProcessRouter::set_trap_exit(const Pid& pid, bool enabled) {
   Entry* entry = find(pid);
@@ -314,15 +337,20 @@ Result<void> ProcessRouter::link(const Pid& from, const Pid& to) {
       apply_exit(*a, to, ExitReason{ExitCode::noproc, {}}, true);
       return {};
     }
-    a->links.insert(to);
-    b->links.insert(from);
+    add_link(*a, to);
+    add_link(*b, from);
     return {};
   }
-  a->links.insert(to);
+  if (a->remote_link_count >= limits_.remote_links_per_process_max) {
+    return fail(Errc::limit_reached, "link: " + from.to_string() + " already has " +
+                                         std::to_string(a->remote_link_count) +
+                                         " links to other nodes (the limit)");
+  }
+  add_link(*a, to);
   remote_links_[to.node].emplace(from.id, to);
   auto sent = send_wire(to.node, wire::Link{local(from), local(to)});
   if (!sent) {
-    a->links.erase(to);
+    remove_link(*a, to);
     remote_links_[to.node].erase(LinkKey{from.id, to});
     apply_exit(*a, to, ExitReason{ExitCode::noconnection, sent.error().message}, true);
   }
@@ -331,9 +359,9 @@ Result<void> ProcessRouter::link(const Pid& from, const Pid& to) {
 
 Result<void> ProcessRouter::unlink(const Pid& from, const Pid& to) {
   Entry* a = find(from);
-  if (a == nullptr || a->links.erase(to) == 0) return {};
+  if (a == nullptr || !remove_link(*a, to)) return {};
   if (is_local(to)) {
-    if (Entry* b = find(to)) b->links.erase(from);
+    if (Entry* b = find(to)) remove_link(*b, from);
     return {};
   }
   if (auto it = remote_links_.find(to.node); it != remote_links_.end()) {
@@ -407,7 +435,7 @@ void ProcessRouter::end_process(const Pid& pid, const ExitReason& reason) {
   for (const Pid& other : entry->links) {
     if (is_local(other)) {
       if (Entry* peer = find(other)) {
-        peer->links.erase(pid);
+        remove_link(*peer, pid);
         apply_exit(*peer, pid, reason, true);
       }
     } else {
@@ -485,7 +513,8 @@ void ProcessRouter::on_node_down(const std::string& node) {
   }
   if (remote_watchers_.erase(node) > 0) {
     for (auto& [id, entry] : processes_) {
-      std::erase_if(entry->watchers, [&](const auto& item) { return item.first.first == node; });
+      entry->remote_watcher_count -= std::erase_if(
+          entry->watchers, [&](const auto& item) { return item.first.first == node; });
     }
   }
   if (auto it = remote_links_.find(node); it != remote_links_.end()) {
@@ -495,7 +524,7 @@ void ProcessRouter::on_node_down(const std::string& node) {
       auto process = processes_.find(id);
       if (process == processes_.end()) continue;
       Entry& entry = *process->second;
-      if (entry.links.erase(remote) == 0) continue;
+      if (!remove_link(entry, remote)) continue;
       apply_exit(entry, remote, lost, true);
     }
   }
@@ -530,6 +559,8 @@ ProcessStats ProcessRouter::stats() const {
   ProcessStats stats = stats_;
   stats.processes = processes_.size();
   stats.pending_calls = calls_.size();
+  for (const auto& [node, count] : remote_watchers_) stats.remote_monitors += count;
+  for (const auto& [node, links] : remote_links_) stats.remote_links += links.size();
   return stats;
 }
 

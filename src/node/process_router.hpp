@@ -68,6 +68,28 @@ class ProcessHost {
   virtual void call_done(std::uint64_t ref, Result<Bytes> result) = 0;
 };
 
+/// What a peer can make the router hold for one local process (SPEC §2.4; STYLE "bound
+/// everything"). Watchers and linked processes on other nodes are chosen by peers, so each
+/// local process takes at most these many; local monitors and links (both ends on this node)
+/// are not counted.
+struct ProcessRouterLimits {
+  /// Most monitors that watchers on other nodes hold on one local process. At the bound a
+  /// MONITOR from a peer is refused: the router answers it with a DOWN of reason noconnection
+  /// (text "monitor refused: ...") instead of a MONITOR_ACK, as if the connection had been
+  /// lost, and counts it in ProcessStats::remote_monitors_refused. That DOWN is the refused
+  /// monitor's one DOWN (its watcher learns the target can no longer be watched, not that it
+  /// died); every accepted monitor still gets exactly one DOWN. A repeated MONITOR (same node
+  /// and ref) for an accepted monitor is acknowledged again, never refused.
+  std::size_t remote_monitors_per_process_max = 10'000;
+  /// Most links between one local process and processes on other nodes. At the bound a LINK
+  /// from a peer is refused: the router answers it with a linked EXIT of reason noconnection
+  /// (text "link refused: ..."), as if the connection had been lost, so the peer's process gets
+  /// the exit signal a link that cannot be kept owes it (trapped, or ending it), and counts it
+  /// in ProcessStats::remote_links_refused. A local link() to a remote process at the bound
+  /// fails with limit_reached (not counted: its caller sees the error).
+  std::size_t remote_links_per_process_max = 10'000;
+};
+
 struct ProcessStats {
   std::uint64_t spawned = 0;
   std::uint64_t exited = 0;
@@ -78,16 +100,25 @@ struct ProcessStats {
   std::uint64_t dropped_mailbox_full = 0;  ///< remote messages refused by a full mailbox
   std::uint64_t calls_timed_out = 0;
   std::uint64_t protocol_errors = 0;  ///< undecodable or out-of-place frames from peers
-  std::size_t processes = 0;          ///< current
-  std::size_t pending_calls = 0;      ///< current
+  /// MONITORs from peers refused at ProcessRouterLimits::remote_monitors_per_process_max.
+  std::uint64_t remote_monitors_refused = 0;
+  /// LINKs from peers refused at ProcessRouterLimits::remote_links_per_process_max.
+  std::uint64_t remote_links_refused = 0;
+  std::size_t processes = 0;        ///< current
+  std::size_t pending_calls = 0;    ///< current
+  std::size_t remote_monitors = 0;  ///< current: monitors peers hold on local processes
+  std::size_t remote_links = 0;     ///< current: links between local and remote processes
 };
 
 class ProcessRouter {
  public:
-  ProcessRouter(std::string node_name, std::uint64_t incarnation, ProcessHost& host);
+  /// `host` must outlive the router. `limits` bound what peers can make it hold.
+  ProcessRouter(std::string node_name, std::uint64_t incarnation, ProcessHost& host,
+                ProcessRouterLimits limits = {});
 
   [[nodiscard]] const std::string& node_name() const { return node_; }
   [[nodiscard]] std::uint64_t incarnation() const { return incarnation_; }
+  [[nodiscard]] const ProcessRouterLimits& limits() const { return limits_; }
   /// The pid used as sender by code that is not a process (Node::send and friends).
   [[nodiscard]] Pid anonymous() const { return Pid{node_, 0, incarnation_}; }
 
@@ -111,6 +142,10 @@ class ProcessRouter {
   void finish_rpc(const RpcRequest& request, Result<Bytes> result);
   Result<MonitorRef> monitor(const Pid& watcher, const Pid& target);
   Result<void> demonitor(const Pid& watcher, MonitorRef ref);
+  /// Links `from` (local) and `to`. Errors: invalid_argument (from == to), noproc (no `from`),
+  /// limit_reached (`to` is remote and `from` already has remote_links_per_process_max remote
+  /// links). A remote `to` that does not exist, or cannot be reached, gives `from` an exit
+  /// signal (noproc, noconnection) instead of an error.
   Result<void> link(const Pid& from, const Pid& to);
   Result<void> unlink(const Pid& from, const Pid& to);
   /// Sends an exit signal from `from` to `to` (as Erlang's exit/2).
@@ -148,8 +183,12 @@ class ProcessRouter {
     Pid pid;
     bool trap_exit = false;
     std::set<Pid> links;
+    /// How many of `links` are on other nodes (bounded by remote_links_per_process_max).
+    std::size_t remote_link_count = 0;
     /// Monitors on this process: (watcher node, ref) -> watcher.
     std::map<std::pair<std::string, std::uint64_t>, Pid> watchers;
+    /// How many of `watchers` are on other nodes (bounded by remote_monitors_per_process_max).
+    std::size_t remote_watcher_count = 0;
     /// Monitors this process holds: ref -> target.
     std::map<std::uint64_t, Pid> held;
     std::vector<std::string> names;
@@ -184,6 +223,13 @@ class ProcessRouter {
   void handle(core::Instant now, const std::string& node, wire::ProcessMessage&& message);
   void handle_call(const std::string& node, const wire::Call& call);
   void handle_exit(const std::string& node, const wire::Exit& exit);
+  void handle_monitor(const std::string& node, const wire::Monitor& monitor);
+  void handle_link(const std::string& node, const wire::Link& link);
+  /// Adds or removes a link of `entry`, keeping its remote_link_count; false when unchanged.
+  bool add_link(Entry& entry, const Pid& other);
+  bool remove_link(Entry& entry, const Pid& other);
+  /// Removes the watcher (node, ref) of `entry` (node != node_), keeping the counts.
+  bool remove_remote_watcher(Entry& entry, const std::string& node, std::uint64_t ref);
   bool deliver_call(Entry& entry, const Pid& caller, std::uint64_t ref, core::ByteView request);
   void answer_noproc(const std::string& caller_node, std::uint64_t ref, const Pid& caller);
   void refuse_call(const std::string& caller_node, std::uint64_t ref, const Pid& caller,
@@ -192,6 +238,7 @@ class ProcessRouter {
   std::string node_;
   std::uint64_t incarnation_;
   ProcessHost& host_;
+  ProcessRouterLimits limits_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_ref_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Entry>> processes_;

@@ -63,9 +63,12 @@ struct FakeHost final : ProcessHost {
 };
 
 struct Pair {
+  explicit Pair(ProcessRouterLimits limits = {})
+      : a{"a", 11, host_a, limits}, b{"b", 22, host_b, limits} {}
+
   FakeHost host_a, host_b;
-  ProcessRouter a{"a", 11, host_a};
-  ProcessRouter b{"b", 22, host_b};
+  ProcessRouter a;
+  ProcessRouter b;
   core::Instant now = core::Instant::from_nanos(1'000'000'000);
 
   // Moves frames between the routers until both are quiet (bounded).
@@ -113,6 +116,22 @@ TEST(ProcessRouter, SendAcrossKeepsOrderAndSender) {
     EXPECT_EQ(envelope->payload, bytes(std::to_string(i)));
   }
   EXPECT_EQ(p.b.stats().messages_remote_in, 5u);
+}
+
+// The wire side of the Pid hole: a pid decoded from a peer's frame holds at most the largest
+// varint, so a process can print, parse and serialize any sender it receives.
+TEST(ProcessRouter, SendersDecodedFromTheWireSerializeAndParse) {
+  Pair p;
+  Pid receiver = p.b.spawn(false);
+  wire::Send send{
+      {Pid::kIdMax, ~std::uint64_t{0}}, wire::Target::of({receiver.id, receiver.incarnation}), {}};
+  ASSERT_TRUE(p.b.on_frame(p.now, "a", wire::encode_process_message(send)));
+  auto envelope = p.host_b.take(receiver);
+  ASSERT_TRUE(envelope);
+  const Pid from = envelope->from;
+  EXPECT_EQ(from, (Pid{"a", Pid::kIdMax, ~std::uint64_t{0}}));
+  EXPECT_EQ(Pid::deserialize(from.serialize()).value(), from);
+  EXPECT_EQ(Pid::parse(from.to_string()).value(), from);
 }
 
 TEST(ProcessRouter, CallReplyAndNoprocAndTimeout) {
@@ -389,6 +408,170 @@ TEST(ProcessRouter, ShutdownEndsEverythingAndFailsCalls) {
   EXPECT_EQ(p.a.stats().processes, 0u);
   p.pump();
   EXPECT_FALSE(p.b.node_in_use("a"));  // the demonitor reached b
+}
+
+ProcessRouterLimits small_limits() {
+  ProcessRouterLimits limits;
+  limits.remote_monitors_per_process_max = 3;
+  limits.remote_links_per_process_max = 2;
+  return limits;
+}
+
+TEST(ProcessRouter, DefaultLimitsBoundWhatPeersCanHold) {
+  Pair p;
+  EXPECT_EQ(p.a.limits().remote_monitors_per_process_max, 10'000u);
+  EXPECT_EQ(p.a.limits().remote_links_per_process_max, 10'000u);
+}
+
+// Five watchers on a monitor one target on b, whose bound is three: two MONITORs are refused
+// with their one DOWN (noconnection, "monitor refused"); the three accepted monitors get exactly
+// one DOWN each when the target ends, and the refused ones nothing more.
+TEST(ProcessRouter, MonitorsFromPeersStopAtTheBoundWithOneDownEach) {
+  Pair p(small_limits());
+  Pid target = p.b.spawn(false);
+  std::vector<Pid> watchers;
+  std::vector<MonitorRef> refs;
+  for (int i = 0; i < 5; ++i) {
+    watchers.push_back(p.a.spawn(false));
+    auto ref = p.a.monitor(watchers.back(), target);
+    ASSERT_TRUE(ref);
+    refs.push_back(*ref);
+  }
+  p.pump();
+  EXPECT_EQ(p.b.stats().remote_monitors, 3u);
+  EXPECT_EQ(p.b.stats().remote_monitors_refused, 2u);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(p.host_a.take(watchers[i]));
+  for (int i = 3; i < 5; ++i) {
+    auto down = p.host_a.take(watchers[i]);
+    ASSERT_TRUE(down);
+    EXPECT_EQ(down->kind, EnvelopeKind::down);
+    EXPECT_EQ(down->monitor, refs[i]);
+    EXPECT_EQ(down->from, target);
+    EXPECT_EQ(down->reason.code, ExitCode::noconnection);
+    EXPECT_NE(down->reason.text.find("monitor refused"), std::string::npos);
+  }
+  EXPECT_TRUE(p.b.alive(target));
+  p.b.end_process(target, ExitReason::user("bye"));
+  p.pump();
+  for (int i = 0; i < 3; ++i) {
+    auto down = p.host_a.take(watchers[i]);
+    ASSERT_TRUE(down);
+    EXPECT_EQ(down->monitor, refs[i]);
+    EXPECT_EQ(down->reason, ExitReason::user("bye"));
+  }
+  p.a.on_node_down("b");
+  for (const Pid& watcher : watchers) EXPECT_FALSE(p.host_a.take(watcher));
+  EXPECT_EQ(p.b.stats().remote_monitors, 0u);
+}
+
+// The bound counts monitors held now: a DEMONITOR or a lost connection frees room, and a
+// repeated MONITOR for an accepted monitor is acknowledged, not refused.
+TEST(ProcessRouter, RemoteMonitorRoomIsFreedAndRepeatsAreAcknowledged) {
+  Pair p(small_limits());
+  Pid target = p.b.spawn(false);
+  Pid watcher = p.a.spawn(false);
+  std::vector<MonitorRef> refs;
+  for (int i = 0; i < 3; ++i) refs.push_back(*p.a.monitor(watcher, target));
+  p.pump();
+  ASSERT_TRUE(p.a.demonitor(watcher, refs[0]));
+  p.pump();
+  EXPECT_EQ(p.b.stats().remote_monitors, 2u);
+  ASSERT_TRUE(p.a.monitor(watcher, target));
+  // The same MONITOR frame again (a peer retrying): acknowledged, still three held.
+  wire::Monitor repeat{refs[1].value,
+                       {watcher.id, watcher.incarnation},
+                       wire::Target::of({target.id, target.incarnation})};
+  p.host_a.outbox.emplace_back("b", wire::encode_process_message(repeat));
+  p.pump();
+  EXPECT_FALSE(p.host_a.take(watcher));
+  EXPECT_EQ(p.b.stats().remote_monitors, 3u);
+  EXPECT_EQ(p.b.stats().remote_monitors_refused, 0u);
+  // The connection to a drops: its monitors are gone and a new one fits again.
+  p.b.on_node_down("a");
+  EXPECT_EQ(p.b.stats().remote_monitors, 0u);
+  p.a.on_node_down("b");
+  while (p.host_a.take(watcher)) {
+  }
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(p.a.monitor(watcher, target));
+  p.pump();
+  EXPECT_FALSE(p.host_a.take(watcher));
+  EXPECT_EQ(p.b.stats().remote_monitors, 3u);
+  EXPECT_EQ(p.b.stats().remote_monitors_refused, 0u);
+}
+
+// Hostile frames: a peer inventing refs cannot grow a process's watcher table past the bound.
+TEST(ProcessRouter, ForgedMonitorFloodIsBounded) {
+  Pair p(small_limits());
+  Pid target = p.b.spawn(false);
+  for (std::uint64_t ref = 1; ref <= 1000; ++ref) {
+    wire::Monitor forged{ref, {5, 11}, wire::Target::of({target.id, target.incarnation})};
+    ASSERT_TRUE(p.b.on_frame(p.now, "a", wire::encode_process_message(forged)));
+  }
+  EXPECT_EQ(p.b.stats().remote_monitors, 3u);
+  EXPECT_EQ(p.b.stats().remote_monitors_refused, 997u);
+}
+
+// Three processes on a link to one target on b, whose bound is two: the third LINK is refused
+// with a linked EXIT (noconnection), which a trapping linker receives and a plain one dies of.
+TEST(ProcessRouter, LinksFromPeersStopAtTheBound) {
+  Pair p(small_limits());
+  Pid target = p.b.spawn(false);
+  Pid first = p.a.spawn(true);
+  Pid second = p.a.spawn(true);
+  Pid trapper = p.a.spawn(true);
+  Pid plain = p.a.spawn(false);
+  for (const Pid& from : {first, second, trapper, plain}) ASSERT_TRUE(p.a.link(from, target));
+  p.pump();
+  EXPECT_EQ(p.b.stats().remote_links, 2u);
+  EXPECT_EQ(p.b.stats().remote_links_refused, 2u);
+  auto exit = p.host_a.take(trapper);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->kind, EnvelopeKind::exit);
+  EXPECT_EQ(exit->from, target);
+  EXPECT_EQ(exit->reason.code, ExitCode::noconnection);
+  EXPECT_NE(exit->reason.text.find("link refused"), std::string::npos);
+  EXPECT_FALSE(p.a.alive(plain));
+  EXPECT_FALSE(p.host_a.take(first));
+  // A repeated LINK of an existing link is acknowledged, not refused.
+  ASSERT_TRUE(p.b.on_frame(p.now, "a",
+                           wire::encode_process_message(wire::Link{
+                               {first.id, first.incarnation}, {target.id, target.incarnation}})));
+  EXPECT_EQ(p.b.stats().remote_links_refused, 2u);
+  p.pump();
+  // The accepted links still carry the target's exit; the refused one is not linked.
+  p.b.end_process(target, ExitReason::user("boom"));
+  p.pump();
+  for (const Pid& linked : {first, second}) {
+    auto signal = p.host_a.take(linked);
+    ASSERT_TRUE(signal);
+    EXPECT_EQ(signal->reason, ExitReason::user("boom"));
+  }
+  EXPECT_FALSE(p.host_a.take(trapper));
+  EXPECT_EQ(p.b.stats().remote_links, 0u);
+}
+
+// The same bound holds for links a local process makes to remote ones: link() fails with
+// limit_reached, and an unlink frees room.
+TEST(ProcessRouter, LocalLinkToRemoteFailsAtTheBound) {
+  Pair p(small_limits());
+  Pid local = p.a.spawn(false);
+  Pid one = p.b.spawn(false);
+  Pid two = p.b.spawn(false);
+  Pid three = p.b.spawn(false);
+  Pid neighbour = p.a.spawn(false);
+  ASSERT_TRUE(p.a.link(local, neighbour));  // local links do not count
+  ASSERT_TRUE(p.a.link(local, one));
+  ASSERT_TRUE(p.a.link(local, two));
+  auto refused = p.a.link(local, three);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::limit_reached);
+  ASSERT_TRUE(p.a.link(local, one));  // already linked: no new room needed
+  ASSERT_TRUE(p.a.unlink(local, one));
+  ASSERT_TRUE(p.a.link(local, three));
+  p.pump();
+  EXPECT_EQ(p.a.stats().remote_links, 2u);
+  EXPECT_EQ(p.b.stats().remote_links, 2u);
+  EXPECT_TRUE(p.a.alive(local));
 }
 
 }  // namespace

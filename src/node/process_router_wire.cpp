@@ -69,12 +69,75 @@ void ProcessRouter::handle_exit(const std::string& node, const wire::Exit& exit)
   if (entry == nullptr) return;
   if (exit.linked) {
     // Only a link that exists carries an exit signal.
-    if (entry->links.erase(from) == 0) return;
+    if (!remove_link(*entry, from)) return;
     if (auto it = remote_links_.find(node); it != remote_links_.end()) {
       it->second.erase(LinkKey{entry->pid.id, from});
     }
   }
   apply_exit(*entry, from, from_wire(exit.reason), exit.linked);
+}
+
+// A MONITOR from a peer: acknowledged, or answered with its one DOWN (noproc when the target
+// does not exist; noconnection when the target already has remote_monitors_per_process_max
+// remote watchers, see ProcessRouterLimits).
+void ProcessRouter::handle_monitor(const std::string& node, const wire::Monitor& monitor) {
+  Entry* entry = nullptr;
+  if (monitor.target.is_name()) {
+    if (auto it = names_.find(monitor.target.name); it != names_.end()) {
+      entry = processes_.at(it->second).get();
+    }
+  } else {
+    entry = find_local(monitor.target.pid);
+  }
+  if (entry == nullptr) {
+    wire::LocalPid target = monitor.target.is_name() ? wire::LocalPid{} : monitor.target.pid;
+    (void)send_wire(node, wire::Down{monitor.ref, monitor.watcher, target,
+                                     to_wire(ExitReason{ExitCode::noproc, {}})});
+    return;
+  }
+  const std::pair<std::string, std::uint64_t> key{node, monitor.ref};
+  // A repeated MONITOR for an accepted monitor is acknowledged again: refusing it would give
+  // that monitor a second DOWN.
+  if (!entry->watchers.contains(key)) {
+    if (entry->remote_watcher_count >= limits_.remote_monitors_per_process_max) {
+      ++stats_.remote_monitors_refused;
+      ExitReason refused{ExitCode::noconnection, "monitor refused: " + entry->pid.to_string() +
+                                                     " has " +
+                                                     std::to_string(entry->remote_watcher_count) +
+                                                     " monitors from other nodes (the limit)"};
+      (void)send_wire(
+          node, wire::Down{monitor.ref, monitor.watcher, local(entry->pid), to_wire(refused)});
+      return;
+    }
+    entry->watchers.emplace(key, remote_pid(node, monitor.watcher));
+    ++entry->remote_watcher_count;
+    ++remote_watchers_[node];
+  }
+  (void)send_wire(node, wire::MonitorAck{monitor.ref, monitor.watcher, local(entry->pid)});
+}
+
+// A LINK from a peer: acknowledged, or answered with a linked EXIT (noproc when the target does
+// not exist; noconnection when it already has remote_links_per_process_max remote links).
+void ProcessRouter::handle_link(const std::string& node, const wire::Link& link) {
+  Entry* entry = find_local(link.to);
+  Pid from = remote_pid(node, link.from);
+  ExitReason refused{ExitCode::noproc, {}};
+  if (entry != nullptr && !entry->links.contains(from) &&
+      entry->remote_link_count >= limits_.remote_links_per_process_max) {
+    ++stats_.remote_links_refused;
+    refused =
+        ExitReason{ExitCode::noconnection, "link refused: " + entry->pid.to_string() + " has " +
+                                               std::to_string(entry->remote_link_count) +
+                                               " links to other nodes (the limit)"};
+    entry = nullptr;
+  }
+  if (entry == nullptr) {
+    (void)send_wire(node, wire::Exit{link.to, link.from, to_wire(refused), true});
+    return;
+  }
+  add_link(*entry, from);
+  remote_links_[node].emplace(entry->pid.id, from);
+  (void)send_wire(node, wire::LinkAck{link.to, link.from});
 }
 
 void ProcessRouter::handle(core::Instant /*now*/, const std::string& node,
@@ -118,34 +181,12 @@ void ProcessRouter::handle(core::Instant /*now*/, const std::string& node,
                                               core::as_bytes(m.function)});
           }
         } else if constexpr (std::is_same_v<M, wire::Monitor>) {
-          Entry* entry = nullptr;
-          if (m.target.is_name()) {
-            if (auto it = names_.find(m.target.name); it != names_.end()) {
-              entry = processes_.at(it->second).get();
-            }
-          } else {
-            entry = find_local(m.target.pid);
-          }
-          if (entry == nullptr) {
-            wire::LocalPid target = m.target.is_name() ? wire::LocalPid{} : m.target.pid;
-            (void)send_wire(node, wire::Down{m.ref, m.watcher, target,
-                                             to_wire(ExitReason{ExitCode::noproc, {}})});
-            return;
-          }
-          if (entry->watchers.emplace(std::pair{node, m.ref}, remote_pid(node, m.watcher)).second) {
-            ++remote_watchers_[node];
-          }
-          (void)send_wire(node, wire::MonitorAck{m.ref, m.watcher, local(entry->pid)});
+          handle_monitor(node, m);
         } else if constexpr (std::is_same_v<M, wire::MonitorAck>) {
           // The monitor is in place; nothing to do (its entry already exists here).
         } else if constexpr (std::is_same_v<M, wire::Demonitor>) {
           for (auto& [id, entry] : processes_) {
-            if (entry->watchers.erase({node, m.ref}) > 0) {
-              if (auto count = remote_watchers_.find(node); count != remote_watchers_.end()) {
-                if (--count->second == 0) remote_watchers_.erase(count);
-              }
-              break;
-            }
+            if (remove_remote_watcher(*entry, node, m.ref)) break;
           }
         } else if constexpr (std::is_same_v<M, wire::Down>) {
           auto it = remote_monitors_.find(node);
@@ -156,23 +197,14 @@ void ProcessRouter::handle(core::Instant /*now*/, const std::string& node,
           it->second.erase(monitor);
           deliver_down(fired.watcher, MonitorRef{m.ref}, fired.target, from_wire(m.reason));
         } else if constexpr (std::is_same_v<M, wire::Link>) {
-          Entry* entry = find_local(m.to);
-          Pid from = remote_pid(node, m.from);
-          if (entry == nullptr) {
-            (void)send_wire(
-                node, wire::Exit{m.to, m.from, to_wire(ExitReason{ExitCode::noproc, {}}), true});
-            return;
-          }
-          entry->links.insert(from);
-          remote_links_[node].emplace(entry->pid.id, from);
-          (void)send_wire(node, wire::LinkAck{m.to, m.from});
+          handle_link(node, m);
         } else if constexpr (std::is_same_v<M, wire::LinkAck>) {
           // The link is in place on both sides.
         } else if constexpr (std::is_same_v<M, wire::Unlink>) {
           Entry* entry = find_local(m.to);
           Pid from = remote_pid(node, m.from);
           if (entry == nullptr) return;
-          entry->links.erase(from);
+          remove_link(*entry, from);
           if (auto it = remote_links_.find(node); it != remote_links_.end()) {
             it->second.erase(LinkKey{entry->pid.id, from});
           }
