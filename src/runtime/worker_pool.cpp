@@ -4,8 +4,9 @@
 
 namespace barrel_p2p::runtime {
 
-WorkerPool::WorkerPool(std::size_t max_threads)
-    : max_threads_(std::max<std::size_t>(1, max_threads)) {}
+WorkerPool::WorkerPool(std::size_t max_threads, std::size_t queued_jobs_max)
+    : max_threads_(std::max<std::size_t>(1, max_threads)),
+      queued_jobs_max_(std::max<std::size_t>(1, queued_jobs_max)) {}
 
 WorkerPool::~WorkerPool() { stop(); }
 
@@ -13,6 +14,10 @@ bool WorkerPool::submit(std::function<void()> job) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;
+    if (jobs_.size() >= queued_jobs_max_) {
+      ++jobs_refused_;
+      return false;
+    }
     jobs_.push_back(std::move(job));
     // Every idle thread will take one queued job; start a thread for the rest.
     if (jobs_.size() > idle_ && threads_.size() < max_threads_) {
@@ -26,6 +31,16 @@ bool WorkerPool::submit(std::function<void()> job) {
 std::size_t WorkerPool::threads_started() {
   std::lock_guard lock(mutex_);
   return threads_.size();
+}
+
+std::uint64_t WorkerPool::jobs_refused() {
+  std::lock_guard lock(mutex_);
+  return jobs_refused_;
+}
+
+std::size_t WorkerPool::jobs_queued() {
+  std::lock_guard lock(mutex_);
+  return jobs_.size();
 }
 
 void WorkerPool::stop() {
