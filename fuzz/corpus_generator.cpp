@@ -1,13 +1,14 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
-// hyparview_message, plumtree_message) from the real encoders, so seeds stay valid when formats
-// change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after a wire
-// format change.
+// hyparview_message, plumtree_message, pid) from the real encoders, so seeds stay valid when
+// formats change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after
+// a wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "barrel_p2p/pid.hpp"
 #include "proto/hyparview/hyparview_message.hpp"
 #include "proto/plumtree/plumtree_message.hpp"
 #include "wire/auth_message.hpp"
@@ -144,6 +145,34 @@ std::vector<Bytes> plumtree_messages() {
 
 }  // namespace
 
+// Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
+// input as both.
+bool write_pids(const std::filesystem::path& dir) {
+  using barrel_p2p::Pid;
+  const Pid pids[] = {
+      {"alpha", 7, 0x9f3c01aa42d0be11ULL},
+      {"node-1.eu_west", 1, 0},
+      {std::string(64, 'n'), (std::uint64_t{1} << 62U) - 1, ~std::uint64_t{0}},
+      {"b", 0, 22},  // an anonymous sender
+  };
+  bool ok = true;
+  int index = 0;
+  for (const Pid& pid : pids) {
+    const std::string text = pid.to_string();
+    ok = write_file(dir / ("text-" + std::to_string(index)), Bytes(text.begin(), text.end())) && ok;
+    ok = write_file(dir / ("binary-" + std::to_string(index)), pid.serialize()) && ok;
+    ++index;
+  }
+  const std::string edge_texts[] = {"<alpha.007.00FF>", "<alpha.4611686018427387904.1>",
+                                    "<alpha.18446744073709551615.1>"};
+  for (const std::string& text : edge_texts) {
+    ok = write_file(dir / ("text-" + std::to_string(index++)), Bytes(text.begin(), text.end())) &&
+         ok;
+  }
+  ok = write_file(dir / "binary-default", Pid{}.serialize()) && ok;
+  return ok;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s <fuzz/corpus directory>\n", argv[0]);
@@ -153,13 +182,13 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  for (const char* family : {"process_message", "hyparview_message", "plumtree_message"}) {
+  for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
       !write_seeds(root / "process_message", process_messages()) ||
       !write_seeds(root / "hyparview_message", hyparview_messages()) ||
-      !write_seeds(root / "plumtree_message", plumtree_messages())) {
+      !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid")) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }
