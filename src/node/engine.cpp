@@ -284,6 +284,12 @@ EngineStats Engine::stats() const {
   return out;
 }
 
+Engine::NodeQueue Engine::queue_towards(const std::string& node) const {
+  auto it = peer_states_.find(node);
+  if (it == peer_states_.end()) return {};
+  return NodeQueue{it->second->queued_frames(), it->second->dialing};
+}
+
 // ---- link outputs and frames ---------------------------------------------------------------
 
 void Engine::settle(core::Instant now) {

@@ -178,6 +178,13 @@ class Engine final : private ProcessHost, private FrameSink {
   std::optional<Command> poll_command();
   [[nodiscard]] bool has_commands() const { return !commands_.empty() || links_.has_output(); }
   [[nodiscard]] EngineStats stats() const;
+  /// What waits towards one node: frames queued for its link, and whether a connection to it
+  /// is being made (for the simulator's "nothing left behind" checks).
+  struct NodeQueue {
+    std::size_t frames = 0;
+    bool dialing = false;
+  };
+  [[nodiscard]] NodeQueue queue_towards(const std::string& node) const;
   [[nodiscard]] const LinkStats& link_stats() const { return links_.stats(); }
 
  private:
