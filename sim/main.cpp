@@ -5,6 +5,7 @@
 //   barrel-sim check   --nodes 500 --seed 1
 //   barrel-sim storm   --nodes 1000 --window-ms 1000 --connect-ms 10 --seed 1
 //   barrel-sim kill    --nodes 16 --runs 50 --seed 1
+//   barrel-sim processes --nodes 6 --runs 20 --seed 1 [--early-restarts 1]
 // Every run prints its seed; the same seed reproduces it exactly.
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "sim/kill_scenario.hpp"
+#include "sim/process_scenario.hpp"
 #include "sim/simulation.hpp"
 #include "sim/svg_plot.hpp"
 
@@ -363,6 +365,44 @@ int kill(const Args& args) {
   return 0;
 }
 
+// The process guarantees under crashes and partitions (sim/process_scenario.hpp), repeated
+// `runs` times with consecutive seeds; exits non-zero on the first violation.
+int processes(const Args& args) {
+  const std::size_t nodes = std::max<std::size_t>(3, args.number("nodes", 6));
+  const std::size_t runs = args.number("runs", 20);
+  const std::uint64_t seed = args.number("seed", 1);
+  const std::size_t steps = args.number("steps", 400);
+  const bool early = args.number("early-restarts", 0) != 0;
+  std::printf("# processes: nodes=%zu runs=%zu steps=%zu seeds %llu..%llu\n", nodes, runs, steps,
+              static_cast<unsigned long long>(seed),
+              static_cast<unsigned long long>(seed + runs - 1));
+  sim::ProcessOutcome total;
+  for (std::size_t run = 0; run < runs; ++run) {
+    const sim::ProcessOutcome outcome =
+        sim::run_process_scenario(seed + run, nodes, 4, steps, early);
+    if (!outcome.problem.empty()) {
+      std::printf("FAILED: %s\n", outcome.problem.c_str());
+      return 1;
+    }
+    total.monitors += outcome.monitors;
+    total.downs += outcome.downs;
+    total.links += outcome.links;
+    total.exits += outcome.exits;
+    total.messages_sent += outcome.messages_sent;
+    total.messages_received += outcome.messages_received;
+    total.calls += outcome.calls;
+    total.calls_answered += outcome.calls_answered;
+    total.crashes += outcome.crashes;
+    total.partitions += outcome.partitions;
+  }
+  std::printf(
+      "monitors %zu downs %zu\nlinks %zu exits %zu\nmessages %zu received %zu\n"
+      "calls %zu answered %zu\ncrashes %zu partitions %zu\nPASSED\n",
+      total.monitors, total.downs, total.links, total.exits, total.messages_sent,
+      total.messages_received, total.calls, total.calls_answered, total.crashes, total.partitions);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -378,6 +418,8 @@ int main(int argc, char** argv) {
   if (args.command == "check") return check(args);
   if (args.command == "storm") return storm(args);
   if (args.command == "kill") return kill(args);
-  std::cerr << "usage: barrel-sim failure|steady|check|storm|kill [--nodes N] [--seed S] ...\n";
+  if (args.command == "processes") return processes(args);
+  std::cerr
+      << "usage: barrel-sim failure|steady|check|storm|kill|processes [--nodes N] [--seed S] ...\n";
   return 2;
 }

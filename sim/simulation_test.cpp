@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/kill_scenario.hpp"
+#include "sim/process_scenario.hpp"
 
 namespace barrel_p2p::sim {
 namespace {
@@ -130,6 +131,29 @@ TEST(Simulation, PartitionThenHealReconnects) {
   // Both halves kept passive entries across the cut: shuffles and repairs rejoin them.
   EXPECT_EQ(s.check_connected(), "") << "seed " << s.seed();
   EXPECT_EQ(s.record(record).delivered, s.live_count()) << "seed " << s.seed();
+}
+
+// Processes on six Engines message, call, monitor and link each other while processes end,
+// nodes crash and restart and partitions come and heal: exactly one DOWN per monitor, one
+// exit signal per link, FIFO per pair, every call completed once, and nothing left behind
+// for a node that is down (sim/process_scenario.hpp), for every one of 12 seeds.
+TEST(Simulation, ProcessGuaranteesHoldUnderCrashesAndPartitionsForEverySeed) {
+  std::size_t downs = 0;
+  std::size_t exits = 0;
+  std::size_t crashes = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    const ProcessOutcome outcome = run_process_scenario(seed);
+    EXPECT_EQ(outcome.problem, "") << "seed " << seed;
+    EXPECT_GT(outcome.messages_received, 0U) << "seed " << seed;
+    EXPECT_GT(outcome.calls_answered, 0U) << "seed " << seed;
+    downs += outcome.downs;
+    exits += outcome.exits;
+    crashes += outcome.crashes;
+  }
+  // The faults happened, so the properties were exercised.
+  EXPECT_GT(downs, 0U);
+  EXPECT_GT(exits, 0U);
+  EXPECT_GT(crashes, 0U);
 }
 
 }  // namespace
