@@ -11,8 +11,12 @@
 //     sink (FIFO per pair: its reply means every message arrived);
 //   oneway_64B_16pairs: 16 senders to 16 sinks at once.
 // Env: BENCH_CALLS (20000), BENCH_N64 (1000000), BENCH_N4K (200000).
+// A measurement that cannot complete (a failed call, a sender that times out, sinks that
+// counted fewer messages than were sent) prints "process_bench: ..." with what was received
+// so far on stderr, and the program exits with status 1. Never throws.
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,9 +38,19 @@ namespace {
 constexpr int kSinks = 16;
 constexpr int kBatch = 256;
 
+/// A positive decimal from the environment, `fallback` when unset; exits with status 2 on a
+/// malformed value (the bench is misconfigured).
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
+  const char* text = std::getenv(name);
+  if (text == nullptr) return fallback;
+  const std::string_view view(text);
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
+  if (error != std::errc() || end != view.data() + view.size() || value == 0) {
+    std::cerr << "process_bench: " << name << "=" << text << " is not a positive number\n";
+    std::exit(2);
+  }
+  return value;
 }
 
 Config bench_config(const std::string& name, const std::string& dir) {
@@ -75,7 +89,10 @@ int run_server(const std::string& dir) {
   auto echo = (*node)->spawn([](Process& self, Envelope&& m) {
     if (m.kind == EnvelopeKind::call) (void)self.reply(m, m.payload);
   });
-  if (!echo) return 1;
+  if (!echo) {
+    std::cerr << "process_bench server: spawn echo: " << echo.error().to_string() << "\n";
+    return 1;
+  }
   pids.push_back(*echo);
   for (int i = 0; i < kSinks; ++i) {
     auto count = std::make_shared<std::uint64_t>(0);
@@ -87,7 +104,10 @@ int run_server(const std::string& dir) {
         ++*count;
       }
     });
-    if (!sink) return 1;
+    if (!sink) {
+      std::cerr << "process_bench server: spawn sink: " << sink.error().to_string() << "\n";
+      return 1;
+    }
     pids.push_back(*sink);
   }
   auto registered = (*node)->register_function("pid", [pids](BytesView request) -> Result<Bytes> {
@@ -95,7 +115,10 @@ int run_server(const std::string& dir) {
     if (index >= pids.size()) return fail(Errc::invalid_argument, "no such pid");
     return pids[index].serialize();
   });
-  if (!registered) return 1;
+  if (!registered) {
+    std::cerr << "process_bench server: register pid: " << registered.error().to_string() << "\n";
+    return 1;
+  }
   std::cout << "address " << (*node)->address() << std::endl;
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -115,6 +138,7 @@ struct CallLoop {
   std::vector<double> micros;
   Clock::time_point sent;
   Pid report;
+  bool failed = false;  // a call failed: the run is reported as failed, not measured
 
   void next() {
     if (left == 0) {
@@ -125,7 +149,9 @@ struct CallLoop {
     sent = Clock::now();
     self->call(target, request, 10s).then([this](Result<Bytes> reply) {
       if (!reply) {
-        std::cerr << "call failed: " << reply.error().to_string() << "\n";
+        std::cerr << "process_bench: call " << micros.size() + 1
+                  << " failed: " << reply.error().to_string() << "\n";
+        failed = true;
         left = 0;
       } else {
         micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
@@ -219,7 +245,13 @@ bool oneway(Node& node, Mailbox& me, const std::vector<Pid>& sinks, int senders,
   for (int i = 0; i < senders; ++i) {
     auto done = me.receive(300s);
     if (!done) {
-      std::cerr << name << ": " << done.error().to_string() << "\n";
+      std::cerr << "process_bench: " << name << ": " << done.error().to_string() << " after " << i
+                << " of " << senders << " senders reported (" << received
+                << " messages counted so far)\n";
+      return false;
+    }
+    if (done->payload.size() < 8 + sizeof(double)) {
+      std::cerr << "process_bench: " << name << ": malformed sender report\n";
       return false;
     }
     received += u64_of(done->payload);
@@ -230,7 +262,9 @@ bool oneway(Node& node, Mailbox& me, const std::vector<Pid>& sinks, int senders,
   const std::uint64_t expected =
       (total / static_cast<std::uint64_t>(senders)) * static_cast<std::uint64_t>(senders);
   if (received != expected) {
-    std::cerr << name << ": sinks counted " << received << " of " << expected << "\n";
+    std::cerr << "process_bench: " << name << ": sinks counted " << received << " of " << expected
+              << "\n";
+    return false;
   }
   std::printf("%s_rate %.0f msg/s\n", name.c_str(), static_cast<double>(received) / slowest);
   std::printf("%s_tput %.1f MB/s\n", name.c_str(),
@@ -254,11 +288,21 @@ int run_client(const std::string& dir, const std::string& address) {
       std::cerr << "client: rpc pid: " << bytes.error().to_string() << "\n";
       return 1;
     }
-    pids.push_back(Pid::deserialize(*bytes).value());
+    auto pid = Pid::deserialize(*bytes);
+    if (!pid) {
+      std::cerr << "process_bench: rpc pid " << i << ": " << pid.error().to_string() << "\n";
+      return 1;
+    }
+    pids.push_back(*pid);
   }
   Pid echo = pids[0];
   std::vector<Pid> sinks(pids.begin() + 1, pids.end());
-  auto me = node.mailbox().value();
+  auto mailbox = node.mailbox();
+  if (!mailbox) {
+    std::cerr << "process_bench: mailbox: " << mailbox.error().to_string() << "\n";
+    return 1;
+  }
+  auto& me = *mailbox;
 
   // Round trips: warm-up, then the measured run.
   const std::uint64_t calls = env_or("BENCH_CALLS", 20'000);
@@ -271,11 +315,16 @@ int run_client(const std::string& dir, const std::string& address) {
       loop->self = &self;
       loop->next();
     });
-    if (!caller || !node.send(*caller, Bytes{})) return 1;
-    if (!me->receive(300s)) {
-      std::cerr << "client: call loop did not finish\n";
+    if (!caller || !node.send(*caller, Bytes{})) {
+      std::cerr << "process_bench: cannot start the call loop\n";
       return 1;
     }
+    if (!me->receive(300s)) {
+      std::cerr << "process_bench: call loop did not finish within 300 s (" << loop->micros.size()
+                << " calls completed)\n";
+      return 1;
+    }
+    if (loop->failed) return 1;
     if (round == 1) {
       double total = 0;
       for (double m : loop->micros) total += m;

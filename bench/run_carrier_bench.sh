@@ -4,6 +4,8 @@
 # For each run: carrier_bench server + client in two OS processes on 127.0.0.1, then the raw
 # TCP 64 B ping-pong reference; once per report: the ngtcp2 example client/server bulk
 # download. Prints "name median min max unit n=<runs>" per metric, then the ratios.
+# A failed or timed-out run prints why (with the output received so far) and adds nothing to
+# the medians; the script then exits with status 1.
 # REFERENCE_BENCH points at the reference harnesses (default: ../shared/reference-bench).
 set -euo pipefail
 runs=${1:-5}
@@ -17,23 +19,16 @@ trap 'rm -rf "$out"' EXIT
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBARREL_TESTS=OFF >/dev/null
 cmake --build "$build" --target carrier_bench >/dev/null
 gcc -O2 -o "$out/tcp_pingpong" "$ref/raw/tcp_pingpong.c"
+# shellcheck source=bench/bench_pair.sh
+. "$root/bench/bench_pair.sh"
 
-run_ours() {
-  local dir
-  dir=$(mktemp -d)
-  coproc server { "$build/bench/carrier_bench" server "$dir/server"; }
-  local address
-  read -r _ address <&"${server[0]}"
-  timeout 300 "$build/bench/carrier_bench" client "$dir/client" "$address" >>"$out/ours.txt"
-  eval "exec ${server[1]}>&-"
-  wait "$server_PID" || true
-  rm -rf "$dir"
-}
-
+failures=0
+touch "$out/ours.txt" "$out/tcp.txt" "$out/ngtcp2.txt"
 for i in $(seq "$runs"); do
   echo "run $i/$runs" >&2
-  run_ours
-  "$out/tcp_pingpong" 20000 2000 64 >>"$out/tcp.txt"
+  run_pair "$build/bench/carrier_bench" 300 "$out/ours.txt" || failures=$((failures + 1))
+  "$out/tcp_pingpong" 20000 2000 64 >>"$out/tcp.txt" ||
+    { echo "FAILED: tcp_pingpong reference (run $i)" >&2; failures=$((failures + 1)); }
 done
 
 # ngtcp2's example client/server (Debian ngtcp2-client/-server), HTTP/3 bulk download.
@@ -47,12 +42,15 @@ if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
   spid=$!
   sleep 0.5
   for i in $(seq "$runs"); do
-    python3 "$ref/ngtcp2/bulk_probe.py" "$port" "$spid" "$bulk_bytes" >>"$out/ngtcp2.txt" || true
+    python3 "$ref/ngtcp2/bulk_probe.py" "$port" "$spid" "$bulk_bytes" >>"$out/ngtcp2.txt" ||
+      { echo "FAILED: ngtcp2 example bulk download (run $i)" >&2; failures=$((failures + 1)); }
   done
   kill "$spid" 2>/dev/null || true
+else
+  echo "gtlsserver/gtlsclient not installed (apt ngtcp2-server ngtcp2-client): no bulk ratio" >&2
 fi
 
-cat "$out"/ours.txt "$out"/tcp.txt "$out"/ngtcp2.txt 2>/dev/null | python3 "$ref/agg.py" | tee "$out/agg.txt"
+cat "$out"/ours.txt "$out"/tcp.txt "$out"/ngtcp2.txt | python3 "$ref/agg.py" | tee "$out/agg.txt"
 python3 - "$out/agg.txt" <<'PY'
 import sys
 med = {}
@@ -66,6 +64,8 @@ for line in open(sys.argv[1]):
 def ratio(label, a, b, scale=1.0):
     if a in med and b in med and med[b] > 0:
         print(f"ratio_{label} {med[a] * scale / med[b]:.2f} x")
+    else:
+        print(f"ratio_{label}: no figure for {a if a not in med else b}", file=sys.stderr)
 ratio("rtt_p50_vs_tcp_pingpong", "rtt_64b_p50", "tcp_pingpong_rtt_p50", 1000.0)
 ratio("bulk_vs_ngtcp2_examples", "bulk_1mib_mb_per_s", "ngtcp2_bulk_goodput_MBps")
 if "rtt_64b_p99" in med and "rtt_64b_p50" in med:

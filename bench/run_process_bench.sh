@@ -5,7 +5,9 @@
 # 64 B ping-pong reference. Once per report: Erlang/OTP distribution over TCP and over TLS
 # (../shared/reference-bench/erlang; skipped with a message when `erl` is missing - install
 # erlang-base erlang-ssl erlang-public-key erlang-crypto erlang-asn1 to include it).
-# Prints "name median min max unit n=<runs>" per metric, then the ratios.
+# Prints "name median min max unit n=<runs>" per metric, then the ratios. A failed or timed-out
+# run prints why (with the output received so far) and adds nothing to the medians; the script
+# then exits with status 1.
 # Env: REFERENCE_BENCH (default ../shared/reference-bench), BUILD_DIR, BENCH_CALLS, BENCH_N64,
 # BENCH_N4K, ERLANG_RUNS (default 3).
 set -euo pipefail
@@ -20,28 +22,28 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBARREL_TESTS=
 cmake --build "$build" --target process_bench >/dev/null
 gcc -O2 -o "$out/tcp_pingpong" "$ref/raw/tcp_pingpong.c"
 
-run_ours() {
-  local dir
-  dir=$(mktemp -d)
-  coproc server { "$build/bench/process_bench" server "$dir/server"; }
-  local address
-  read -r _ address <&"${server[0]}"
-  timeout 600 "$build/bench/process_bench" client "$dir/client" "$address" | grep -v '^warmup' >>"$out/ours.txt"
-  eval "exec ${server[1]}>&-"
-  wait "$server_PID" || true
-  rm -rf "$dir"
-}
+# shellcheck source=bench/bench_pair.sh
+. "$root/bench/bench_pair.sh"
 
+failures=0
+touch "$out/ours.txt" "$out/tcp.txt"
 for i in $(seq "$runs"); do
   echo "run $i/$runs" >&2
-  run_ours
-  "$out/tcp_pingpong" 20000 2000 64 >>"$out/tcp.txt"
+  if run_pair "$build/bench/process_bench" 600 "$out/run.txt"; then
+    grep -v '^warmup' "$out/run.txt" >>"$out/ours.txt" || true
+  else
+    failures=$((failures + 1))
+  fi
+  rm -f "$out/run.txt"
+  "$out/tcp_pingpong" 20000 2000 64 >>"$out/tcp.txt" ||
+    { echo "FAILED: tcp_pingpong reference (run $i)" >&2; failures=$((failures + 1)); }
 done
 
 if command -v erl >/dev/null && command -v erlc >/dev/null; then
   echo "erlang distribution (tcp, tls)" >&2
   OUTDIR="$out/erl" BUILD="$out/erl-build" "$ref/erlang/run.sh" "${ERLANG_RUNS:-3}" "tcp tls" \
-    >"$out/erlang.txt" 2>/dev/null || echo "erlang reference failed; skipped" >&2
+    >"$out/erlang.txt" 2>"$out/erlang.err" ||
+    { echo "FAILED: Erlang reference:" >&2; tail -n 20 "$out/erlang.err" >&2; failures=$((failures + 1)); }
 else
   echo "erl not installed: Erlang reference skipped" >&2
 fi
@@ -61,6 +63,8 @@ for line in open(sys.argv[1]):
 def ratio(label, a, b, scale=1.0):
     if a in med and b in med and med[b] > 0:
         print(f"ratio_{label} {med[a] * scale / med[b]:.2f} x")
+    else:
+        print(f"ratio_{label}: no figure for {a if a not in med else b}", file=sys.stderr)
 # call_rtt is in us, the references in ns
 ratio("call_p50_vs_tcp_pingpong", "call_rtt_64B_p50", "tcp_pingpong_rtt_p50", 1000.0)
 ratio("call_p99_vs_p50", "call_rtt_64B_p99", "call_rtt_64B_p50")
@@ -69,3 +73,7 @@ for mode in ("tcp", "tls"):
     ratio(f"oneway_64B_vs_erlang_{mode}", "oneway_64B_rate", f"erl_dist_{mode}_oneway_64B_rate")
     ratio(f"oneway_4KiB_vs_erlang_{mode}", "oneway_4KiB_tput", f"erl_dist_{mode}_oneway_4KiB_tput")
 PY
+if [ "$failures" -ne 0 ]; then
+  echo "FAILED: $failures of the runs above failed (details above); medians cover the rest" >&2
+  exit 1
+fi

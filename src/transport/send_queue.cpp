@@ -22,7 +22,9 @@ void SendQueue::start_packed_chunk() {
   if (spare_.empty()) {
     chunk.data.reserve(next_capacity_);
     next_capacity_ = std::min(next_capacity_ * 2, kChunkCapacity);
+    ++chunks_allocated_;
   } else {
+    spare_bytes_ -= spare_.back().capacity();
     chunk.data = std::move(spare_.back());
     spare_.pop_back();
   }
@@ -80,11 +82,19 @@ void SendQueue::acknowledge(std::uint64_t offset, std::uint64_t length) {
         (chunks_.size() == 1 && head.packed && head.data.size() < head.data.capacity())) {
       break;
     }
-    if (head.packed && spare_.size() < kMaxSpareChunks) {
+    if (head.packed) {
+      spare_bytes_ += head.data.capacity();
       spare_.push_back(std::move(chunks_.front().data));
       spare_.back().clear();
     }
     chunks_.pop_front();
+  }
+  // Spares: at most kSpareBytes plus as many bytes as are still queued (the appends that
+  // follow an acknowledgement reuse them). Spares are taken before any allocation, so chunks
+  // plus spares also never exceed the queue's peak.
+  while (!spare_.empty() && spare_bytes_ > kSpareBytes + buffered()) {
+    spare_bytes_ -= spare_.back().capacity();
+    spare_.pop_back();
   }
 }
 

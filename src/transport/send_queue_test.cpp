@@ -74,6 +74,51 @@ TEST(SendQueue, AQuietStreamHoldsASmallChunkAndBusyOnesGrowTo64KiB) {
   EXPECT_EQ(collect(queue), expected);
 }
 
+// Sends and acknowledges `bytes` from the front of the queue, as ngtcp2 would.
+void send_and_acknowledge(SendQueue& queue, std::size_t bytes) {
+  const std::uint64_t from = queue.acked_offset();
+  queue.mark_sent(bytes);
+  queue.acknowledge(from, bytes);
+}
+
+void append_mebibytes(SendQueue& queue, int count) {
+  const core::Bytes frame(1 << 20, 0x5a);
+  for (int i = 0; i < count; ++i) queue.append_copy(frame);
+}
+
+// Issue 11: a deep queue that keeps streaming (the bulk bench keeps 128-256 MiB queued) freed
+// every acknowledged chunk beyond 32 and allocated fresh ones for the next appends: about one
+// page fault per 4 KiB sent.
+TEST(SendQueue, ADeepStreamingQueueRefillsAcknowledgedChunksInsteadOfAllocating) {
+  SendQueue queue;
+  append_mebibytes(queue, 16);
+  send_and_acknowledge(queue, 8u << 20);  // half the queue acknowledged...
+  append_mebibytes(queue, 8);             // ...and refilled (a chunk straddles the boundary)
+  const std::uint64_t allocated = queue.chunks_allocated();
+  const std::size_t reserved = queue.reserved();
+  for (int round = 0; round < 4; ++round) {
+    send_and_acknowledge(queue, 8u << 20);
+    append_mebibytes(queue, 8);
+  }
+  EXPECT_EQ(queue.chunks_allocated(), allocated);  // ~96 more per round when freed beyond 32
+  EXPECT_EQ(queue.reserved(), reserved);
+  EXPECT_EQ(queue.buffered(), 16u << 20);
+}
+
+TEST(SendQueue, SparesShrinkWithTheQueueAndStayFewOnceItIsEmpty) {
+  SendQueue queue;
+  append_mebibytes(queue, 16);
+  send_and_acknowledge(queue, 12u << 20);
+  // 4 MiB still queued: spares hold at most that plus kSpareBytes; the queued chunks hold
+  // 4 MiB plus a partly acknowledged head and a partly filled tail.
+  EXPECT_LE(queue.reserved(),
+            (4u << 20) + (4u << 20) + SendQueue::kSpareBytes + 2 * SendQueue::kChunkCapacity);
+  send_and_acknowledge(queue, 4u << 20);
+  EXPECT_EQ(queue.buffered(), 0U);
+  // Empty: kSpareBytes of spares at most, plus the packed tail kept for the next append.
+  EXPECT_LE(queue.reserved(), SendQueue::kSpareBytes + SendQueue::kChunkCapacity);
+}
+
 TEST(SendQueue, PartialSendResumesMidChunk) {
   SendQueue queue;
   queue.append_copy(core::as_bytes("hello world"));
