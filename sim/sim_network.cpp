@@ -8,6 +8,7 @@ namespace barrel_p2p::sim {
 
 namespace {
 constexpr std::size_t kChannels = 2;
+constexpr std::uint64_t kStreams = 2 * kChannels;  // (sending end, channel)
 std::size_t stream_index(int end, node::Channel channel) {
   return static_cast<std::size_t>(end) * kChannels + static_cast<std::size_t>(channel);
 }
@@ -76,7 +77,18 @@ void SimNetwork::add_busy(std::size_t a, std::size_t b, int delta) {
   if (count == 0) busy_.erase(pair_key(a, b));
 }
 
-bool SimNetwork::busy(std::size_t a, std::size_t b) const { return busy_.contains(pair_key(a, b)); }
+bool SimNetwork::busy(std::size_t a, std::size_t b) const {
+  return busy_.contains(pair_key(a, b)) || frames_between(a, b) || frames_between(b, a);
+}
+
+bool SimNetwork::frames_between(std::size_t a, std::size_t b) const {
+  for (const std::uint64_t id : nodes_[a].connections) {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second.frames_in_flight == 0) continue;
+    if (it->second.ends[0].node == b || it->second.ends[1].node == b) return true;
+  }
+  return false;
+}
 
 // ---- faults ------------------------------------------------------------------------------
 
@@ -235,23 +247,33 @@ void SimNetwork::transmit(std::size_t index, std::uint64_t id, node::Channel cha
   core::Instant& last = connection->last_arrival.at(stream_index(from, channel));
   at = std::max(at, last);
   last = at;
-  add_busy(index, receiver.node, 1);
-  queue_.schedule(at, [this, id, to, channel, sender = index, receiver = receiver.node,
-                       bytes = core::Bytes(frame.begin(), frame.end())] {
-    add_busy(sender, receiver, -1);
-    deliver(id, to, channel, bytes);
-  });
+  const std::size_t stream = stream_index(from, channel);
+  connection->in_flight.at(stream).emplace_back(frame.begin(), frame.end());
+  ++connection->frames_in_flight;
+  // The event names its stream only (small enough for std::function's inline storage).
+  queue_.schedule(
+      at, [this, key = id * kStreams + stream] { deliver(key / kStreams, key % kStreams); });
 }
 
-void SimNetwork::deliver(std::uint64_t id, int to, node::Channel channel,
-                         const core::Bytes& bytes) {
+void SimNetwork::deliver(std::uint64_t id, std::size_t stream) {
   Connection* connection = find(id);
-  if (connection == nullptr || connection->cut ||
-      !current(connection->ends.at(static_cast<std::size_t>(to)))) {
+  if (connection == nullptr) {
+    ++frames_lost_;  // gone with its connection
+    return;
+  }
+  auto& queue = connection->in_flight.at(stream);
+  BARREL_ASSERT(!queue.empty(), "a delivery event without its frame");
+  const core::Bytes bytes = std::move(queue.front());
+  queue.pop_front();
+  --connection->frames_in_flight;
+  const auto to = static_cast<std::size_t>(1 - static_cast<int>(stream / kChannels));
+  const End& receiver = connection->ends.at(to);
+  if (connection->cut || !current(receiver)) {
     ++frames_lost_;
     return;
   }
-  host_.stream_data(connection->ends.at(static_cast<std::size_t>(to)).node, id, channel, bytes);
+  const auto channel = static_cast<node::Channel>(stream % kChannels);
+  host_.stream_data(receiver.node, id, channel, bytes);
 }
 
 void SimNetwork::close(std::size_t index, std::uint64_t id, const std::string& reason) {

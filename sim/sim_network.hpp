@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -117,8 +118,12 @@ class SimNetwork {
   struct Connection {
     std::array<End, 2> ends;                      // 0: client, 1: server
     std::array<core::Instant, 4> last_arrival{};  // by (sending end, channel)
-    bool cut = false;                             // bytes are lost; both ends close
-    bool dialing = true;                          // finish_dial() has not settled it yet
+    // Frames under way, by (sending end, channel), in arrival order: a delivery event takes
+    // the front of its stream (events of one stream run in arrival order).
+    std::array<std::deque<core::Bytes>, 4> in_flight;
+    std::size_t frames_in_flight = 0;
+    bool cut = false;     // bytes are lost; both ends close
+    bool dialing = true;  // finish_dial() has not settled it yet
   };
 
   core::Duration one_way();
@@ -129,7 +134,8 @@ class SimNetwork {
   void schedule_closed(std::uint64_t id, int end, core::Instant at, std::string reason);
   void end_closed(std::uint64_t id, int end, const std::string& reason);
   void cut(std::uint64_t id, const std::string& reason);
-  void deliver(std::uint64_t id, int to, node::Channel channel, const core::Bytes& bytes);
+  void deliver(std::uint64_t id, std::size_t stream);
+  [[nodiscard]] bool frames_between(std::size_t a, std::size_t b) const;
   void add_busy(std::size_t a, std::size_t b, int delta);
   [[nodiscard]] static std::uint64_t pair_key(std::size_t a, std::size_t b);
 
@@ -140,7 +146,7 @@ class SimNetwork {
   std::vector<Node> nodes_;
   std::unordered_map<std::string, std::size_t> by_address_;
   std::unordered_map<std::uint64_t, Connection> connections_;
-  std::unordered_map<std::uint64_t, int> busy_;  // by unordered pair
+  std::unordered_map<std::uint64_t, int> busy_;  // dials and closes under way, by unordered pair
   std::uint64_t next_connection_ = 1;
   std::uint64_t connections_opened_ = 0;
   std::uint64_t frames_lost_ = 0;

@@ -299,13 +299,16 @@ void Simulation::arm_timer(std::size_t index) {
   const core::Instant due = std::max(node.engine->next_deadline(), now());
   if (due.is_never() || due >= node.timer_at) return;
   node.timer_at = due;
-  const std::uint64_t generation = node.generation;
-  queue_.schedule(due, [this, index, generation, due] {
-    Node& n = *nodes_[index];
-    if (!n.engine || n.generation != generation || n.timer_at != due) return;
+  // Node index and run packed into one word: the event fits std::function's inline storage.
+  BARREL_ASSERT(index < (std::size_t{1} << 24), "at most 2^24 simulated nodes");
+  const std::uint64_t key = (node.generation << 24) | index;
+  queue_.schedule(due, [this, key] {
+    const std::size_t i = key & ((std::uint64_t{1} << 24) - 1);
+    Node& n = *nodes_[i];
+    if (!n.engine || n.generation != (key >> 24) || n.timer_at != now()) return;
     n.timer_at = core::Instant::never();
     n.engine->on_timeout(now());
-    drain(index);
+    drain(i);
   });
 }
 
