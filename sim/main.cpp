@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -186,9 +187,12 @@ int steady(const Args& args) {
   const double n = static_cast<double>(broadcasts);
   std::printf("reliability %.3f %%\nrmr %.4f\nlast_hop %.2f\nduplicate_deliveries %zu\n",
               reliability / n, rmr / n, hops / n, duplicates);
-  std::printf("events %llu\nwall_build %.1f s\nwall_broadcasts %.1f s\nwall %.1f s\n",
-              static_cast<unsigned long long>(simulation.events_processed()), build_wall,
-              wall_seconds(measured), wall_seconds(start));
+  std::printf("events %llu\nconnections_opened %llu\n",
+              static_cast<unsigned long long>(simulation.events_processed()),
+              static_cast<unsigned long long>(simulation.links_opened()));
+  std::printf("wall_build %.1f s\nwall_broadcasts %.1f s\nwall %.1f s\ncpu %.1f s\n", build_wall,
+              wall_seconds(measured), wall_seconds(start),
+              static_cast<double>(std::clock()) / CLOCKS_PER_SEC);
   return duplicates == 0 ? 0 : 1;
 }
 
