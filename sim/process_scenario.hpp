@@ -32,7 +32,8 @@ struct ProcessOutcome {
 };
 
 /// `nodes` nodes (at least 3) with `processes` processes each, `steps` random operations 25 ms
-/// apart, then a quiet minute; deterministic in `seed`. A crashed node restarts only once its
+/// apart, then a quiet minute; deterministic in `seed` (odd seeds with 5% loss, which QUIC turns
+/// into late frames). A crashed node restarts only once its
 /// peers have seen it go (6 s later), unless `early_restarts`: a node that comes back within
 /// detect_delay meets peers still holding its dead run's connection, and today exit signals
 /// and DOWNs can then be lost (docs/simulation.md, "Known issue").
