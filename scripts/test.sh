@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies (Debian 12, as root), then runs everything CI checks:
-#   1. source checks: banned calls outside src/runtime, clang-format drift;
+#   1. source checks: banned calls outside src/runtime, layer direction of #includes,
+#      clang-format drift, clang-tidy over the sans-IO layers (build-tidy/);
 #   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30);
 #   3. unit + integration tests under AddressSanitizer + UBSan (build-asan/);
 #   4. the release build with warnings as errors and the whole test suite (build-ci/).
@@ -15,7 +16,9 @@ fuzz_seconds=${FUZZ_SECONDS:-30}
 
 echo "== source checks"
 "$root/scripts/check-banned-calls.sh"
+"$root/scripts/check-layers.sh"
 "$root/scripts/check-format.sh"
+"$root/scripts/check-tidy.sh"
 
 echo "== fuzz targets (${fuzz_seconds}s each)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \

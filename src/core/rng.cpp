@@ -40,7 +40,7 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
-SeededRng::SeededRng(std::uint64_t seed) : state_{} {
+SeededRng::SeededRng(std::uint64_t seed) {
   for (auto& word : state_) word = splitmix64(seed);
 }
 

@@ -34,7 +34,7 @@ class SeededRng final : public Rng {
   std::uint64_t next_u64() override;
 
  private:
-  std::uint64_t state_[4];
+  std::uint64_t state_[4]{};
 };
 
 }  // namespace barrel_p2p::core

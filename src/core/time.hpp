@@ -22,7 +22,8 @@ class Instant {
   [[nodiscard]] constexpr std::int64_t nanos() const { return nanos_; }
   [[nodiscard]] constexpr bool is_never() const { return *this == never(); }
 
-  constexpr auto operator<=>(const Instant&) const = default;
+  // clang-tidy 14 reports a literal 0 inside every defaulted <=> (a false positive).
+  constexpr auto operator<=>(const Instant&) const = default;  // NOLINT(modernize-use-nullptr)
   constexpr Instant operator+(Duration d) const {
     if (is_never()) return *this;
     return Instant(nanos_ + d.count());

@@ -78,9 +78,9 @@ class Connection {
   /// Checks that `size` more bytes may be queued on `kind`. Errors: closed, limit_reached.
   Result<void> admit(StreamKind kind, std::size_t size);
   void write_streams(core::Instant now, PacketBatcher& out);
-  void report_closed(CloseReason reason, std::string detail);
+  void report_closed(CloseReason reason, const std::string& detail);
   void enter_closing_wait(core::Instant now);
-  int pick_stream() const;
+  [[nodiscard]] int pick_stream() const;
   void write_close_packet(core::Instant now, PacketBatcher& out);
   void send_stored_close(PacketBatcher& out);
 

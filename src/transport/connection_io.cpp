@@ -108,7 +108,7 @@ void Connection::on_error(core::Instant now, int liberr) {
   report_closed(handshaking ? CloseReason::handshake_failed : CloseReason::protocol_error, detail);
 }
 
-void Connection::report_closed(CloseReason reason, std::string detail) {
+void Connection::report_closed(CloseReason reason, const std::string& detail) {
   if (closed_reported_) return;
   closed_reported_ = true;
   endpoint_.handler_.on_closed(id_, reason, detail);

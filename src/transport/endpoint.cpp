@@ -3,6 +3,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/assert.hpp"
 #include "transport/connection.hpp"
@@ -31,9 +32,9 @@ std::string_view close_reason_name(CloseReason reason) {
   return "unknown";
 }
 
-Endpoint::Endpoint(const TransportConfig& config, const TlsCertificate& certificate, core::Rng& rng,
+Endpoint::Endpoint(TransportConfig config, const TlsCertificate& certificate, core::Rng& rng,
                    EndpointHandler& handler, const core::SocketAddress& local)
-    : config_(config),
+    : config_(std::move(config)),
       certificate_(certificate),
       rng_(rng),
       handler_(handler),

@@ -54,7 +54,7 @@ class Endpoint {
  public:
   /// `certificate`, `rng` and `handler` must outlive the endpoint. `local` is the socket's
   /// concrete bound address (ngtcp2 compares paths byte for byte).
-  Endpoint(const TransportConfig& config, const TlsCertificate& certificate, core::Rng& rng,
+  Endpoint(TransportConfig config, const TlsCertificate& certificate, core::Rng& rng,
            EndpointHandler& handler, const core::SocketAddress& local);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;

@@ -20,7 +20,9 @@ void discard_interior(void* data, std::size_t size) {
   const std::uintptr_t end = (start + size) & ~(page - 1);
   if (begin >= end) return;
   // Advisory: on failure the pages simply stay resident.
-  (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  // The address was rounded to whole pages as an integer; madvise() wants it back as a pointer.
+  (void)madvise(reinterpret_cast<void*>(begin), end - begin,  // NOLINT(performance-no-int-to-ptr)
+                MADV_DONTNEED);
 }
 
 void* quic_malloc(std::size_t size, void* /*user_data*/) {

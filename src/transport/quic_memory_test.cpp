@@ -24,7 +24,9 @@ std::size_t resident_interior_pages(const void* data, std::size_t size) {
   const auto end = (start + size) & ~(page - 1);
   if (begin >= end) return 0;
   std::vector<unsigned char> flags((end - begin) / page);
-  if (mincore(reinterpret_cast<void*>(begin), end - begin, flags.data()) != 0) return 0;
+  // Page-rounded integer address back to a pointer, as mincore() wants it.
+  void* first_page = reinterpret_cast<void*>(begin);  // NOLINT(performance-no-int-to-ptr)
+  if (mincore(first_page, end - begin, flags.data()) != 0) return 0;
   std::size_t resident = 0;
   for (unsigned char flag : flags) resident += flag & 1U;
   return resident;

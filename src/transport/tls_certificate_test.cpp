@@ -15,10 +15,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // A fixed wall-clock instant (2023-11-14T22:13:20Z) so validity checks are exact.
-const std::chrono::system_clock::time_point test_now{std::chrono::seconds(1'700'000'000)};
+const std::chrono::system_clock::time_point kTestNow{std::chrono::seconds(1'700'000'000)};
 
 TlsCertificate generate_ok(std::string_view common_name = "node-a") {
-  auto certificate = TlsCertificate::generate(common_name, test_now);
+  auto certificate = TlsCertificate::generate(common_name, kTestNow);
   EXPECT_TRUE(certificate) << certificate.error().to_string();
   return std::move(certificate).value();
 }
@@ -43,7 +43,7 @@ class ParsedCertificate {
     EXPECT_EQ(
         gnutls_x509_crt_get_dn_by_oid(certificate_, GNUTLS_OID_X520_COMMON_NAME, 0, 0, name, &size),
         0);
-    return std::string(name, size);
+    return {name, size};
   }
 
   [[nodiscard]] core::Bytes serial() const {
@@ -70,9 +70,9 @@ TEST(TlsCertificate, GenerateBuildsSelfSignedEd25519Certificate) {
   EXPECT_EQ(gnutls_x509_crt_get_pk_algorithm(parsed.get(), nullptr), GNUTLS_PK_EDDSA_ED25519);
   EXPECT_EQ(gnutls_x509_crt_get_signature_algorithm(parsed.get()), GNUTLS_SIGN_EDDSA_ED25519);
   EXPECT_EQ(gnutls_x509_crt_get_activation_time(parsed.get()),
-            std::chrono::system_clock::to_time_t(test_now - 1h));
+            std::chrono::system_clock::to_time_t(kTestNow - 1h));
   EXPECT_EQ(gnutls_x509_crt_get_expiration_time(parsed.get()),
-            std::chrono::system_clock::to_time_t(test_now + std::chrono::years(10)));
+            std::chrono::system_clock::to_time_t(kTestNow + std::chrono::years(10)));
   const core::Bytes serial = parsed.serial();
   ASSERT_EQ(serial.size(), 16U);
   EXPECT_EQ(serial[0] & 0xc0, 0x40);  // Positive, no leading zero byte.
@@ -113,11 +113,11 @@ TEST(TlsCertificate, EachGenerateHasItsOwnKeyAndSerial) {
 
 TEST(TlsCertificate, GenerateRejectsBadCommonNames) {
   for (const std::string& name : {std::string(), std::string(65, 'a')}) {
-    auto certificate = TlsCertificate::generate(name, test_now);
+    auto certificate = TlsCertificate::generate(name, kTestNow);
     ASSERT_FALSE(certificate) << name.size();
     EXPECT_EQ(certificate.error().code, Errc::invalid_argument);
   }
-  EXPECT_TRUE(TlsCertificate::generate(std::string(64, 'a'), test_now));
+  EXPECT_TRUE(TlsCertificate::generate(std::string(64, 'a'), kTestNow));
 }
 
 TEST(TlsCertificate, DerRoundTripKeepsTheChannelBinding) {
@@ -233,7 +233,7 @@ core::Bytes peer_certificate(gnutls_session_t session) {
   unsigned count = 0;
   const gnutls_datum_t* peers = gnutls_certificate_get_peers(session, &count);
   if (peers == nullptr || count == 0) return {};
-  return core::Bytes(peers[0].data, peers[0].data + peers[0].size);
+  return {peers[0].data, peers[0].data + peers[0].size};
 }
 
 // The credentials work for a TLS 1.3 handshake with client certificates, as QUIC uses them.

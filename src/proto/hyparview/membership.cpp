@@ -5,7 +5,7 @@
 namespace barrel_p2p::hyparview {
 
 Membership::Membership(Config config, PeerInfo self, core::Rng& rng)
-    : config_(std::move(config)), self_(std::move(self)), rng_(rng) {}
+    : config_(config), self_(std::move(self)), rng_(rng) {}
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -218,7 +218,7 @@ void Membership::integrate(core::Instant now, const std::vector<PeerInfo>& peers
 
 // ---- inputs ---------------------------------------------------------------------------------
 
-void Membership::join(core::Instant now, PeerInfo contact) {
+void Membership::join(core::Instant now, const PeerInfo& contact) {
   if (contact.name == self_.name) return;
   left_ = false;
   start_timers(now);

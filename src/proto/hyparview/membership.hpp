@@ -98,7 +98,7 @@ class Membership {
   /// Joins through `contact`: sends JOIN now and again every `join_retry` while the active view
   /// is empty (or under half full with no passive peer left to ask; see on_timeout()). Calling
   /// it again replaces the contact; after leave() it starts over. Joining ourselves is ignored.
-  void join(core::Instant now, PeerInfo contact);
+  void join(core::Instant now, const PeerInfo& contact);
   /// Leaves for good: DISCONNECT(leaving) and DropLink to every active peer (PeerDown we_left for
   /// each), clears both views, emits Left and stops every timer. Later link and timer inputs
   /// are ignored; a later message that assumes we are still its active peer is answered with

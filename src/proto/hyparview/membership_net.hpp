@@ -55,7 +55,9 @@ class Net {
         }
         while (auto command = node->poll_command()) {
           moved = true;
-          pending_.push_back({name, std::move(*command)});
+          // An aggregate: emplace_back(name, ...) needs C++20 parenthesised aggregate init,
+          // which clang 14 (the fuzz and tidy compiler) lacks.
+          pending_.push_back({name, std::move(*command)});  // NOLINT(modernize-use-emplace)
         }
       }
       closing_.clear();
@@ -105,7 +107,7 @@ class Net {
   }
 
   template <typename T>
-  std::size_t events_of(const std::string& name) const {
+  [[nodiscard]] std::size_t events_of(const std::string& name) const {
     auto it = events_.find(name);
     if (it == events_.end()) return 0;
     return static_cast<std::size_t>(

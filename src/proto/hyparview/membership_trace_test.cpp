@@ -376,6 +376,7 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
   core.make_active({"a", "b"});
   // Ten known peers, then "x" asks for a link while we are full: refused, x has room.
   std::vector<PeerInfo> known;
+  known.reserve(10);
   for (int i = 0; i < 10; ++i) known.push_back(peer("p" + std::to_string(i)));
   core->on_message(core.now, "a", ShuffleReply{known});
   core.commands();
@@ -476,6 +477,7 @@ TEST(MembershipTrace, ARefusalMarksRoomOnlyForAWhile) {
   Core core(config);
   core.make_active({"a"});
   std::vector<PeerInfo> known;
+  known.reserve(20);
   for (int i = 0; i < 20; ++i) known.push_back(peer("p" + std::to_string(i)));
   core->on_message(core.now, "a", ShuffleReply{known});
   core->on_message(core.now, "x", Neighbor{peer("x"), false});  // refused

@@ -11,7 +11,7 @@ std::uint32_t next_round(std::uint32_t round) { return std::min(round + 1, kMaxR
 }  // namespace
 
 BroadcastTree::BroadcastTree(Config config, std::string self, core::Rng& rng)
-    : config_(std::move(config)),
+    : config_(config),
       self_(std::move(self)),
       rng_(rng),
       cache_(config_.cache_capacity, config_.cache_ttl, config_.cache_payload_budget) {

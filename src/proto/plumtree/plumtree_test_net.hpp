@@ -22,7 +22,7 @@ inline std::string type_name(const Message& message) {
   return kNames[message.index()];
 }
 
-inline core::Bytes bytes(std::string_view text) { return core::Bytes(text.begin(), text.end()); }
+inline core::Bytes bytes(std::string_view text) { return {text.begin(), text.end()}; }
 
 class Graph {
  public:
@@ -81,18 +81,18 @@ class Graph {
     drop_.insert({from, to, type});
   }
 
-  std::size_t delivered(const std::string& name, const MessageId& id) const {
+  [[nodiscard]] std::size_t delivered(const std::string& name, const MessageId& id) const {
     auto it = delivered_.find(name);
     if (it == delivered_.end()) return 0;
     return static_cast<std::size_t>(std::count(it->second.begin(), it->second.end(), id));
   }
-  std::vector<std::string> names() const {
+  [[nodiscard]] std::vector<std::string> names() const {
     std::vector<std::string> out;
     for (const auto& [name, tree] : trees_) out.push_back(name);
     return out;
   }
   /// Nodes reachable from `origin` over live links (origin included).
-  std::set<std::string> component(const std::string& origin) const {
+  [[nodiscard]] std::set<std::string> component(const std::string& origin) const {
     std::set<std::string> seen{origin};
     std::deque<std::string> todo{origin};
     while (!todo.empty()) {
@@ -107,12 +107,12 @@ class Graph {
   }
   /// Sum of one counter over all nodes.
   template <typename Field>
-  std::uint64_t total(Field field) const {
+  [[nodiscard]] std::uint64_t total(Field field) const {
     std::uint64_t sum = 0;
     for (const auto& [name, tree] : trees_) sum += tree->stats().*field;
     return sum;
   }
-  std::uint64_t messages() const { return messages_; }
+  [[nodiscard]] std::uint64_t messages() const { return messages_; }
   /// Trace lines since the last take_trace().
   std::vector<std::string> take_trace() { return std::exchange(trace_, {}); }
 
