@@ -1,4 +1,5 @@
-// barrel-sim: run the HyParView + Plumtree cores for many nodes on a simulated network.
+// barrel-sim: run whole node Engines (HyParView, Plumtree, peer links, processes) for many
+// nodes on a simulated network.
 //   barrel-sim failure --nodes 10000 --fail 10,20,...,95 --broadcasts 10 --seed 1
 //                      [--csv out.csv] [--svg out.svg]
 //   barrel-sim steady  --nodes 10000 --broadcasts 100 --seed 1
