@@ -203,7 +203,7 @@ int check(const Args& args) {
   std::printf("# check: nodes=%zu seed=%llu\n", nodes, static_cast<unsigned long long>(seed));
   sim::Simulation simulation(config_for(seed, true));
   auto fail_with = [&](const std::string& stage, const std::string& problem) {
-    std::printf("FAILED at %s (seed %llu): %s\n", stage.c_str(),
+    std::printf("FAILED at %s (--seed=%llu): %s\n", stage.c_str(),
                 static_cast<unsigned long long>(seed), problem.c_str());
     return 1;
   };
@@ -353,7 +353,7 @@ int kill(const Args& args) {
       repaired.push_back(ms(*outcome.repaired));
     } else {
       ++unrepaired;
-      std::printf("seed %llu: not repaired within 30 s: %s\n",
+      std::printf("--seed=%llu: not repaired within 30 s: %s\n",
                   static_cast<unsigned long long>(seed + run), outcome.problem.c_str());
     }
   }
