@@ -50,13 +50,8 @@ Config bench_config(const std::string& name, const std::string& dir) {
   config.idle_timeout = 30s;
   config.keep_alive = 5s;
   config.send_buffer_limit = 256 << 20;
-  // The idle reaper treats a link opened by connect_and_wait that never carried a process
-  // frame as a gossip link and closes it after one 5 s sweep without a frame counted; the
-  // frames of Node::send are not counted, so the bulk sender (which receives nothing) closed
-  // its own busy link and lost the queued messages and the count (issue 11). The bench
-  // measures the carrier, so the reaper is off until the runtime counts those links' traffic
-  // (see Carrier.DISABLED_PlainLinkCarryingOneWayTrafficIsNotReaped in tests/carrier_test.cpp).
-  config.reaper_interval = 0ms;
+  // The reaper runs with its defaults: it once closed this busy link as a gossip link and
+  // lost the "count" reply (issue 11; Carrier.PlainLinkCarryingOneWayTrafficIsNotReaped).
   return config;
 }
 

@@ -11,6 +11,7 @@
 //       two live nodes both have room without being neighbours); and until each former
 //       neighbour's view is back to its size, which parity may forbid (median over R runs,
 //       default 3).
+// Every scenario takes --loops M (default 2): the nodes share M event-loop threads (Runtime).
 // Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
 // unit" lines, then a summary.
 // Memory diagnostics for `scale` (environment variables, any value): BENCH_SMAPS prints
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "barrel_p2p/node.hpp"
+#include "barrel_p2p/runtime.hpp"
 
 using namespace barrel_p2p;
 using namespace std::chrono_literals;
@@ -47,6 +49,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kTag = "bench";
+std::size_t loop_threads = 2;                                         // --loops
 const std::size_t kActiveSize = MembershipConfig{}.active_view_size;  // the default
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
@@ -112,6 +115,11 @@ double percentile(std::vector<double> values, double p) {
 class Cluster {
  public:
   Cluster(std::size_t count, const std::filesystem::path& root) : arrivals_(count) {
+    RuntimeOptions options;
+    options.loop_threads = loop_threads;
+    auto runtime = Runtime::create(options);
+    if (!runtime) give_up("runtime: " + runtime.error().to_string());
+    runtime_ = std::move(runtime).value();
     for (std::size_t i = 0; i < count; ++i) {
       Config config;
       config.node_name = "n" + std::to_string(i);
@@ -119,7 +127,7 @@ class Cluster {
       config.cluster_name = "bench";
       config.log_level = "error";
       config.event_handler = [](Event&&) {};  // link events are not needed here
-      auto node = Node::start(std::move(config));
+      auto node = runtime_->start_node(std::move(config));
       if (!node) give_up("start n" + std::to_string(i) + ": " + node.error().to_string());
       (void)(*node)->subscribe(kTag, [this, i](const BroadcastMessage& message) {
         const auto now = Clock::now();
@@ -245,6 +253,7 @@ class Cluster {
     nodes.clear();
   }
 
+  std::unique_ptr<Runtime> runtime_;  // before nodes: it outlives them
   std::vector<std::unique_ptr<Node>> nodes;
   std::set<std::size_t> dead;
 
@@ -296,7 +305,7 @@ int run_scale(std::size_t count, int broadcasts) {
   print("broadcast_all_max", percentile(times, 1.0), "ms");
   std::vector<double> connections;
   for (auto& node : cluster.nodes) {
-    connections.push_back(static_cast<double>(node->connected_nodes().size()));
+    connections.push_back(static_cast<double>(node->peers().size()));
   }
   print("connections_after_join_median", percentile(connections, 0.5), "");
   print("connections_after_join_max", percentile(connections, 1.0), "");
@@ -305,7 +314,7 @@ int run_scale(std::size_t count, int broadcasts) {
   std::this_thread::sleep_for(12s);
   connections.clear();
   for (auto& node : cluster.nodes) {
-    connections.push_back(static_cast<double>(node->connected_nodes().size()));
+    connections.push_back(static_cast<double>(node->peers().size()));
   }
   print("connections_settled_median", percentile(connections, 0.5), "");
   print("connections_settled_max", percentile(connections, 1.0), "");
@@ -467,6 +476,7 @@ long flag(int argc, char** argv, const std::string& name, long fallback) {
 
 int main(int argc, char** argv) {
   const std::string scenario = argc > 1 ? argv[1] : "";
+  loop_threads = static_cast<std::size_t>(flag(argc, argv, "--loops", 2));
   if (scenario == "scale") {
     return run_scale(static_cast<std::size_t>(flag(argc, argv, "--nodes", 256)),
                      static_cast<int>(flag(argc, argv, "--broadcasts", 20)));
@@ -475,6 +485,6 @@ int main(int argc, char** argv) {
   if (scenario == "kill") return run_kill(static_cast<int>(flag(argc, argv, "--runs", 3)));
   std::fprintf(stderr,
                "usage: cluster_bench scale [--nodes N] [--broadcasts B] | join8 [--runs R] | "
-               "kill [--runs R]\n");
+               "kill [--runs R]   (each: [--loops M])\n");
   return 2;
 }

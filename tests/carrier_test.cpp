@@ -115,9 +115,9 @@ TEST(Carrier, GarbageDatagramsAreDroppedWhileAPeerKeepsTalking) {
 // reaper_min_age; the frames Node::send writes are not counted as activity, so a node that
 // only sends closes its own busy link, and the messages still queued are dropped. Here alice
 // sends one-way messages across several sweep periods; every one must arrive and the link
-// must stay up. Disabled until the runtime (src/runtime, src/node/engine_dialer.cpp) counts
-// Node::send frames and keeps plain links to reaper_min_age; fails without that fix.
-TEST(Carrier, DISABLED_PlainLinkCarryingOneWayTrafficIsNotReaped) {
+// must stay up. The Engine now counts Node::send frames and application frames received, so
+// such a link is reaped only as an on-demand link (reaper_min_age); fails without that fix.
+TEST(Carrier, PlainLinkCarryingOneWayTrafficIsNotReaped) {
   TempDir dir;
   auto quick_reaper = [&](const std::string& name) {
     Config config = test_config(name, dir.sub(name));

@@ -145,7 +145,7 @@ TEST(Membership, ThirtyTwoNodesJoinAtOnceHealAfterFailuresAndBroadcastToAll) {
   std::size_t most = 0;
   for (int sample = 0; sample < 100 && settled.size() < cluster.live().size(); ++sample) {
     for (Node* node : cluster.live()) {
-      const std::size_t connections = node->connected_nodes().size();
+      const std::size_t connections = node->peers().size();
       most = std::max(most, connections);
       if (connections <= node->active_view().size()) settled.insert(node->name());
     }
@@ -156,7 +156,7 @@ TEST(Membership, ThirtyTwoNodesJoinAtOnceHealAfterFailuresAndBroadcastToAll) {
   for (Node* node : cluster.live()) {
     if (settled.contains(node->name())) continue;
     std::string text = node->name() + " connected:";
-    for (const auto& peer : node->connected_nodes()) text += " " + peer;
+    for (const auto& peer : node->peers()) text += " " + peer;
     text += " | active:";
     for (const auto& peer : node->active_view()) text += " " + peer.name;
     ADD_FAILURE() << text;
@@ -207,8 +207,8 @@ TEST(Membership, GossipOnlyLinksCloseWhenQuietButProcessLinksStay) {
     for (Node* node : cluster.live()) {
       std::size_t allowed = node->active_view().size();
       if (node == &sender || node == receiver) ++allowed;
-      if (node->connected_nodes().size() > allowed) {
-        problem = node->name() + " has " + std::to_string(node->connected_nodes().size()) +
+      if (node->peers().size() > allowed) {
+        problem = node->name() + " has " + std::to_string(node->peers().size()) +
                   " connections for " + std::to_string(allowed) + " allowed";
         break;
       }
@@ -217,7 +217,7 @@ TEST(Membership, GossipOnlyLinksCloseWhenQuietButProcessLinksStay) {
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_EQ(problem, "");
-  const auto links = sender.connected_nodes();
+  const auto links = sender.peers();
   EXPECT_NE(std::find(links.begin(), links.end(), receiver->name()), links.end())
       << "the process link was closed";
 }

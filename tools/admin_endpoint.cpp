@@ -174,7 +174,7 @@ std::string admin_answer(Node& node, const std::string& request) {
            ",\"passive\":" + json_nodes(node.passive_view()) + "}";
   }
   if (request == "connections") {
-    return "{\"node\":" + name + ",\"connected\":" + json_names(node.connected_nodes()) + "}";
+    return "{\"node\":" + name + ",\"connected\":" + json_names(node.peers()) + "}";
   }
   if (request == "stats") return json_stats(node);
   return "{\"error\":" +

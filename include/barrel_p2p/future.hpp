@@ -18,7 +18,7 @@ namespace barrel_p2p {
 
 namespace detail {
 /// True on a node's event-loop thread, where blocking on a future would deadlock the node.
-inline thread_local bool on_event_loop_thread = false;
+bool on_event_loop_thread();
 
 template <typename T>
 struct FutureState {
@@ -89,7 +89,7 @@ class Future {
   /// invalid_argument "would block the event loop" - use then() or co_await there.
   Result<T> get() {
     std::unique_lock lock(state_->mutex);
-    if (!state_->value && detail::on_event_loop_thread) {
+    if (!state_->value && detail::on_event_loop_thread()) {
       return Unexpected(Errc::invalid_argument,
                         "Future::get() would block the event loop; use then() or co_await");
     }

@@ -19,6 +19,7 @@
 #include "barrel_p2p/pid.hpp"
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
+#include "barrel_p2p/subscription.hpp"
 
 namespace barrel_p2p {
 
@@ -72,13 +73,16 @@ struct Pin {
 };
 
 class NodeImpl;
+class Runtime;
 
-/// A running node. Every method is thread-safe. Work happens on the node's own event-loop
-/// thread; methods called from inside the event handler run inline on that thread.
+/// A running node. Every method is thread-safe. Work happens on the node's event-loop thread
+/// (its own, or one it shares with other nodes of a Runtime); methods called from that thread
+/// (inside a handler or callback) run inline.
 class Node {
  public:
   /// Loads or creates the identity and TLS certificate under config.data_dir, binds the UDP
-  /// port and starts the event loop. Errors: invalid_argument (config), io (files, bind),
+  /// port and starts an event loop of the node's own. To run many nodes on a few threads, use
+  /// Runtime::start_node. Errors: invalid_argument (config), io (files, bind, the loop),
   /// crypto (a key pair whose halves do not match, a corrupt certificate).
   static Result<std::unique_ptr<Node>> start(Config config);
   /// Stops the node (see stop()).
@@ -117,7 +121,8 @@ class Node {
   Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
   /// Says goodbye with `reason` and closes the link. Errors: not_found, closed.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
-  /// Names of authenticated peers, sorted.
+  /// Every node we hold an authenticated link to (active view, on-demand and plain links),
+  /// sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
 
   /// Waits up to `timeout` for the next event (only when Config::event_handler is unset).
@@ -188,23 +193,27 @@ class Node {
   [[nodiscard]] std::vector<NodeInfo> active_view() const;
   /// The passive view: known nodes kept for repairs.
   [[nodiscard]] std::vector<NodeInfo> passive_view() const;
-  /// Every node we hold an authenticated connection to (active view and on-demand).
-  [[nodiscard]] std::vector<std::string> connected_nodes() const;
   /// Broadcasts `payload` under `tag` to every node of the cluster (Plumtree), including this
   /// one's subscribers. Errors: invalid_argument (tag over 255 bytes, payload over
   /// membership.max_broadcast_size), closed.
   Result<void> broadcast(std::string_view tag, BytesView payload);
-  /// Calls `handler` (on the loop thread: do not block) for every broadcast under `tag`.
-  Result<void> subscribe(std::string_view tag,
-                         std::function<void(const BroadcastMessage&)> handler);
-  /// Calls `handler` (on the loop thread) for NeighborUp / NeighborDown / Joined / Left.
-  Result<void> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+  /// Calls `handler` (on the loop thread: do not block) for every broadcast under `tag`,
+  /// until the returned handle's cancel(). Errors: invalid_argument (no handler),
+  /// limit_reached (65,536 callbacks registered on this node), closed.
+  Result<Subscription> subscribe(std::string_view tag,
+                                 std::function<void(const BroadcastMessage&)> handler);
+  /// Calls `handler` (on the loop thread) for NeighborUp / NeighborDown / Joined / Left,
+  /// until the returned handle's cancel(). Errors: as subscribe().
+  Result<Subscription> on_membership_event(std::function<void(const MembershipEvent&)> handler);
 
   /// Adds or replaces the address of `node` in the address book used by on-demand
   /// connections ("host:port"; host may be a DNS name). Errors: invalid_argument, closed.
   Result<void> add_address(std::string_view node, std::string_view address);
 
  private:
+  friend class Process;
+  friend class Mailbox;
+  friend class Runtime;
   explicit Node(std::unique_ptr<NodeImpl> impl);
   std::unique_ptr<NodeImpl> impl_;
 };

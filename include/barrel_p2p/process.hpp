@@ -19,7 +19,9 @@
 namespace barrel_p2p {
 
 class Node;
-class NodeImpl;
+namespace detail {
+struct MailboxQueue;
+}
 
 using Bytes = std::vector<std::uint8_t>;
 using BytesView = std::span<const std::uint8_t>;
@@ -30,6 +32,8 @@ using BytesView = std::span<const std::uint8_t>;
 /// owner's thread). Calls made on the node's loop thread take no thread hop.
 class Process {
  public:
+  /// A process of `node` with pid `self` (made by the node: Node::spawn, Node::mailbox).
+  Process(Node& node, Pid self) : node_(node), self_(std::move(self)) {}
   virtual ~Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -79,16 +83,10 @@ class Process {
   void stop(ExitReason reason = ExitReason::normal());
 
  protected:
-  Process(Node& node, NodeImpl& impl, Pid self)
-      : node_(node), impl_(impl), self_(std::move(self)) {}
   Node& node_;
-  NodeImpl& impl_;
   Pid self_;
   bool owned_by_thread_ = false;  // a Mailbox: stop() ends the process at once
-
- private:
-  friend class NodeImpl;
-  bool stop_requested_ = false;  // a handler called stop(): ends after it returns
+  bool stop_requested_ = false;   // a handler called stop(): the runtime ends it afterwards
   ExitReason stop_reason_;
 };
 
@@ -133,12 +131,11 @@ class Mailbox final : public Process {
   /// Envelopes waiting.
   [[nodiscard]] std::size_t size() const;
 
-  struct Queue;
+  /// Made by Node::mailbox (the queue is the runtime's).
+  Mailbox(Node& node, Pid self, std::shared_ptr<detail::MailboxQueue> queue);
 
  private:
-  friend class NodeImpl;
-  Mailbox(Node& node, NodeImpl& impl, Pid self, std::shared_ptr<Queue> queue);
-  std::shared_ptr<Queue> queue_;
+  std::shared_ptr<detail::MailboxQueue> queue_;
 };
 
 /// A named remote function: takes the request bytes, returns reply bytes or an error (sent

@@ -105,6 +105,8 @@ Result<void> Engine::send_peer(std::string_view peer, Channel channel, core::Byt
   const auto type = channel == Channel::control ? wire::FrameType::control : wire::FrameType::data;
   PeerState& state = state_of(std::string(peer));
   auto index = static_cast<std::size_t>(channel);
+  ++state.activity;  // application traffic: the reaper treats the link as on-demand
+  ++state.process_frames;
   if (state.queues[index].empty() && !state.blocked[index] && state.draining == 0) {
     state.connection = *connection;
     push_transmit(*connection, channel, type, payload);
@@ -371,7 +373,12 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
   ++stats_.messages_received;
   if (auto state = peer_states_.find(peer); state != peer_states_.end()) {
     ++state->second->activity;
-    if (type == wire::FrameType::process) ++state->second->process_frames;
+    // Application frames (process, control, data) make a link more than a gossip link: the
+    // reaper then waits reaper_interval and reaper_min_age before closing it.
+    if (type == wire::FrameType::process || type == wire::FrameType::control ||
+        type == wire::FrameType::data) {
+      ++state->second->process_frames;
+    }
   }
   switch (type) {
     case wire::FrameType::process:

@@ -208,7 +208,7 @@ class Engine final : private ProcessHost, private FrameSink {
     std::array<bool, 2> blocked{};        // the stream refused a write; waits for writable
     std::uint64_t activity = 0;           // frames in and out while up
     std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
-    std::uint64_t process_frames = 0;     // process frames in and out while up
+    std::uint64_t process_frames = 0;     // application frames in and out while up
   };
   struct PendingTransmit {
     std::uint64_t connection;

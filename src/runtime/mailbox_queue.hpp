@@ -15,20 +15,38 @@
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
 
-namespace barrel_p2p {
+namespace barrel_p2p::detail {
 
-struct Mailbox::Queue {
-  explicit Queue(std::size_t capacity) : limit(capacity) {}
+struct MailboxQueue {
+  explicit MailboxQueue(std::size_t capacity) : limit(capacity) {}
 
-  /// Appends; false when full or closed.
-  bool push(Envelope&& envelope) {
+  /// Appends; false when full or closed. `reserved`: the envelope holds a slot taken with
+  /// reserve() (a local send), which it now uses.
+  bool push(Envelope&& envelope, bool reserved = false) {
     {
       std::lock_guard lock(mutex);
-      if (closed || items.size() >= limit) return false;
+      if (reserved && pending > 0) --pending;
+      if (closed || items.size() + pending >= limit) return false;
       items.push_back(std::move(envelope));
     }
     ready.notify_one();
     return true;
+  }
+
+  /// Takes a slot for a local send on its way (counted until its push); false when full. A
+  /// closed queue takes none and answers true (the router reports the dead process).
+  bool reserve() {
+    std::lock_guard lock(mutex);
+    if (closed) return true;
+    if (items.size() + pending >= limit) return false;
+    ++pending;
+    return true;
+  }
+
+  /// Gives back a slot reserve() took for a send that was not made.
+  void release() {
+    std::lock_guard lock(mutex);
+    if (pending > 0) --pending;
   }
 
   /// The oldest envelope, if any (no waiting).
@@ -82,8 +100,9 @@ struct Mailbox::Queue {
   mutable std::mutex mutex;
   std::condition_variable ready;
   std::deque<Envelope> items;
+  std::size_t pending = 0;  // slots reserved by local sends not yet pushed
   bool closed = false;
   ExitReason reason;
 };
 
-}  // namespace barrel_p2p
+}  // namespace barrel_p2p::detail

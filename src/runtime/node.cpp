@@ -2,12 +2,17 @@
 #include "barrel_p2p/node.hpp"
 
 #include "proto/auth/identity.hpp"
-#include "runtime/node_impl.hpp"
+#include "runtime/loop_thread.hpp"
+#include "runtime/node_driver.hpp"
 
 namespace barrel_p2p {
 
 Result<std::unique_ptr<Node>> Node::start(Config config) {
-  auto impl = NodeImpl::create(std::move(config));
+  runtime::EventLoopOptions options;
+  options.spin_before_sleep = config.busy_poll;
+  auto loop = runtime::LoopThread::start(options);  // a loop of the node's own
+  if (!loop) return Unexpected(loop.error());
+  auto impl = NodeImpl::create(std::move(config), std::move(loop).value());
   if (!impl) return Unexpected(impl.error());
   return std::unique_ptr<Node>(new Node(std::move(impl).value()));
 }
@@ -105,18 +110,18 @@ Result<void> Node::join(std::string_view contact) { return impl_->join(contact);
 Result<void> Node::leave() { return impl_->leave(); }
 std::vector<NodeInfo> Node::active_view() const { return impl_->active_view(); }
 std::vector<NodeInfo> Node::passive_view() const { return impl_->passive_view(); }
-std::vector<std::string> Node::connected_nodes() const { return impl_->peers(); }
 
 Result<void> Node::broadcast(std::string_view tag, BytesView payload) {
   return impl_->broadcast(tag, payload);
 }
 
-Result<void> Node::subscribe(std::string_view tag,
-                             std::function<void(const BroadcastMessage&)> handler) {
+Result<Subscription> Node::subscribe(std::string_view tag,
+                                     std::function<void(const BroadcastMessage&)> handler) {
   return impl_->subscribe(tag, std::move(handler));
 }
 
-Result<void> Node::on_membership_event(std::function<void(const MembershipEvent&)> handler) {
+Result<Subscription> Node::on_membership_event(
+    std::function<void(const MembershipEvent&)> handler) {
   return impl_->on_membership_event(std::move(handler));
 }
 

@@ -1,67 +1,80 @@
-// Process and Mailbox: thin forwarding to NodeImpl with the process's own pid as sender.
+// Process and Mailbox: thin forwarding to the node's driver with the process's own pid as
+// sender.
 #include "barrel_p2p/process.hpp"
 
+#include "barrel_p2p/node.hpp"
 #include "runtime/mailbox_queue.hpp"
-#include "runtime/node_impl.hpp"
+#include "runtime/node_driver.hpp"
 
 namespace barrel_p2p {
 
 Result<void> Process::send(const Pid& to, BytesView payload) {
-  return impl_.process_send(self_, to, payload);
+  return node_.impl_->process_send(self_, to, payload);
 }
 
 Result<void> Process::send(std::string_view node, std::string_view name, BytesView payload) {
-  return impl_.process_send_named(self_, node, name, payload);
+  return node_.impl_->process_send_named(self_, node, name, payload);
 }
 
 Future<Bytes> Process::call(const Pid& to, BytesView request, std::chrono::milliseconds timeout) {
-  return impl_.process_call(self_, to, request, timeout);
+  return node_.impl_->process_call(self_, to, request, timeout);
 }
 
 Result<void> Process::reply(const Envelope& call, BytesView payload) {
-  return impl_.process_reply(call, payload);
+  return node_.impl_->process_reply(call, payload);
 }
 
 Future<Bytes> Process::rpc(std::string_view node, std::string_view function, BytesView payload,
                            std::chrono::milliseconds timeout) {
-  return impl_.process_rpc(self_, node, function, payload, timeout);
+  return node_.impl_->process_rpc(self_, node, function, payload, timeout);
 }
 
 Result<MonitorRef> Process::monitor(const Pid& target) {
-  return impl_.process_monitor(self_, target);
+  return node_.impl_->process_monitor(self_, target);
 }
 
-Result<void> Process::demonitor(MonitorRef ref) { return impl_.process_demonitor(self_, ref); }
-Result<void> Process::link(const Pid& other) { return impl_.process_link(self_, other, true); }
-Result<void> Process::unlink(const Pid& other) { return impl_.process_link(self_, other, false); }
-Result<void> Process::trap_exit(bool enabled) { return impl_.process_trap_exit(self_, enabled); }
+Result<void> Process::demonitor(MonitorRef ref) {
+  return node_.impl_->process_demonitor(self_, ref);
+}
+
+Result<void> Process::link(const Pid& other) {
+  return node_.impl_->process_link(self_, other, true);
+}
+
+Result<void> Process::unlink(const Pid& other) {
+  return node_.impl_->process_link(self_, other, false);
+}
+
+Result<void> Process::trap_exit(bool enabled) {
+  return node_.impl_->process_trap_exit(self_, enabled);
+}
 
 Result<void> Process::exit(const Pid& target, ExitReason reason) {
-  return impl_.process_exit(self_, target, std::move(reason));
+  return node_.impl_->process_exit(self_, target, std::move(reason));
 }
 
 void Process::stop(ExitReason reason) {
   if (owned_by_thread_) {
-    impl_.process_stop(self_, std::move(reason));
+    node_.impl_->process_stop(self_, std::move(reason));
     return;
   }
   stop_requested_ = true;
   stop_reason_ = std::move(reason);
 }
 
-Mailbox::Mailbox(Node& node, NodeImpl& impl, Pid self, std::shared_ptr<Queue> queue)
-    : Process(node, impl, std::move(self)), queue_(std::move(queue)) {
+Mailbox::Mailbox(Node& node, Pid self, std::shared_ptr<detail::MailboxQueue> queue)
+    : Process(node, std::move(self)), queue_(std::move(queue)) {
   owned_by_thread_ = true;
 }
 
 Mailbox::~Mailbox() {
-  // A closed queue means the process already ended (or the node stopped: impl_ may be gone).
+  // A closed queue means the process already ended (or the node stopped).
   bool closed = false;
   {
     std::lock_guard lock(queue_->mutex);
     closed = queue_->closed;
   }
-  if (!closed) impl_.process_stop(self_, ExitReason::normal());
+  if (!closed) node_.impl_->process_stop(self_, ExitReason::normal());
 }
 
 Result<Envelope> Mailbox::receive(std::chrono::milliseconds timeout) {

@@ -9,36 +9,44 @@ void SendInbox::push(std::string_view peer, core::ByteView payload) {
   std::uint32_t index = 0;
   while (index < peers_.size() && peers_[index] != peer) ++index;
   if (index == peers_.size()) peers_.emplace_back(peer);
-  entries_.push_back(Entry{index, static_cast<std::uint32_t>(payload.size())});
-  data_.insert(data_.end(), payload.begin(), payload.end());
-  payload_bytes_ += payload.size();
-}
-
-void SendInbox::append(const SendInbox& later) {
-  std::size_t offset = later.offset_;
-  for (std::size_t i = later.next_; i < later.entries_.size(); ++i) {
-    const Entry& entry = later.entries_[i];
-    push(later.peers_[entry.peer], core::ByteView(later.data_.data() + offset, entry.size));
-    offset += entry.size;
+  if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < payload.size()) {
+    if (payload.size() <= kChunkSize && !spare_.empty()) {
+      chunks_.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    } else {
+      chunks_.emplace_back();
+      chunks_.back().reserve(std::max(kChunkSize, payload.size()));
+    }
   }
+  core::Bytes& chunk = chunks_.back();
+  entries_.push_back(Entry{index, static_cast<std::uint32_t>(chunks_.size() - 1),
+                           static_cast<std::uint32_t>(chunk.size()),
+                           static_cast<std::uint32_t>(payload.size())});
+  chunk.insert(chunk.end(), payload.begin(), payload.end());
+  payload_bytes_ += payload.size();
 }
 
 void SendInbox::swap(SendInbox& other) noexcept {
   peers_.swap(other.peers_);
   entries_.swap(other.entries_);
-  data_.swap(other.data_);
+  chunks_.swap(other.chunks_);
+  spare_.swap(other.spare_);
   std::swap(next_, other.next_);
-  std::swap(offset_, other.offset_);
   std::swap(payload_bytes_, other.payload_bytes_);
 }
 
 void SendInbox::clear() {
-  // Keeps the capacity: the steady state reuses the same buffers.
+  // Keeps a few chunks: the steady state reuses the same buffers; a burst's are freed.
+  for (auto& chunk : chunks_) {
+    if (spare_.size() < kSpareChunks && chunk.capacity() == kChunkSize) {
+      chunk.clear();
+      spare_.push_back(std::move(chunk));
+    }
+  }
+  chunks_.clear();
   peers_.clear();
   entries_.clear();
-  data_.clear();
   next_ = 0;
-  offset_ = 0;
   payload_bytes_ = 0;
 }
 

@@ -1,0 +1,271 @@
+// The driver of one node: the I/O around its sans-IO node::Engine (ARCHITECTURE.md, "The node
+// engine"). It owns the UDP socket, the QUIC endpoint, the mailboxes and handlers of local
+// processes, promises, the worker pool and the application's callbacks; the Engine owns what
+// the node knows. Many drivers share one LoopThread.
+//
+// One turn, on the loop thread (turn()): the Engine has been fed (datagrams through the
+// endpoint, a timer, an API call); its commands are carried out (bytes to the endpoint,
+// envelopes to mailboxes, dials, closes); the endpoint writes; only then do user handlers,
+// continuations and callbacks run, and what they asked for is carried out in the next round
+// of the same turn. Nothing calls user code from inside the Engine or ngtcp2.
+//
+// Thread-safety: the public members are called by Node, Process and Mailbox from any thread;
+// each either runs on the loop thread (inline when already there) or posts its work there.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "barrel_p2p/node.hpp"
+#include "node/engine.hpp"
+#include "runtime/event_loop.hpp"
+#include "runtime/loop_thread.hpp"
+#include "runtime/os_rng.hpp"
+#include "runtime/send_inbox.hpp"
+#include "runtime/subscriptions.hpp"
+#include "runtime/system_clock.hpp"
+#include "runtime/udp_socket.hpp"
+#include "runtime/worker_pool.hpp"
+#include "transport/endpoint.hpp"
+#include "transport/tls_certificate.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace barrel_p2p {
+
+namespace detail {
+struct MailboxQueue;
+}
+
+class NodeImpl final : public transport::EndpointHandler, public transport::DatagramSink {
+ public:
+  /// Loads the identity, binds the socket and attaches the node to `loop`.
+  static Result<std::unique_ptr<NodeImpl>> create(Config config,
+                                                  std::shared_ptr<runtime::LoopThread> loop);
+  ~NodeImpl() override;
+
+  void stop();
+  void abort();
+  [[nodiscard]] const std::string& name() const { return config_.node_name; }
+  [[nodiscard]] std::string address() const { return local_.to_string(); }
+  [[nodiscard]] const auth::KeyPair& keys() const { return *keys_; }
+  [[nodiscard]] std::uint64_t incarnation() const { return incarnation_; }
+  [[nodiscard]] Pid anonymous_pid() const { return Pid{config_.node_name, 0, incarnation_}; }
+
+  // Peer links (node_driver_api.cpp).
+  Result<void> connect(std::string_view address);
+  Result<std::string> connect_and_wait(std::string_view address, std::chrono::milliseconds timeout);
+  Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
+  Result<void> disconnect(std::string_view peer, std::string_view reason);
+  std::vector<std::string> peers() const;
+  std::optional<Event> next_event(std::chrono::milliseconds timeout);
+  NodeStats stats() const;
+  Result<void> pin(std::string_view peer, const std::array<std::uint8_t, 32>& key);
+  Result<void> unpin(std::string_view peer);
+  std::optional<Pin> lookup_pin(std::string_view peer) const;
+  std::vector<Pin> pins() const;
+  void set_trust_mode(TrustMode mode);
+  TrustMode trust_mode() const;
+  Result<void> add_address(std::string_view node, std::string_view address);
+  // Membership and broadcast (node_driver_api.cpp).
+  Result<void> join(std::string_view contact);
+  Result<void> leave();
+  std::vector<NodeInfo> active_view() const;
+  std::vector<NodeInfo> passive_view() const;
+  Result<void> broadcast(std::string_view tag, BytesView payload);
+  Result<Subscription> subscribe(std::string_view tag,
+                                 std::function<void(const BroadcastMessage&)> handler);
+  Result<Subscription> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+
+  // Processes (node_driver_processes.cpp). `from` is a local pid or anonymous.
+  Result<Pid> spawn(Node& node, Handler handler, SpawnOptions options);
+  Result<std::unique_ptr<Mailbox>> open_mailbox(Node& node, std::size_t limit);
+  Result<void> process_send(const Pid& from, const Pid& to, BytesView payload);
+  Result<void> process_send_named(const Pid& from, std::string_view node, std::string_view name,
+                                  BytesView payload);
+  Future<Bytes> process_call(const Pid& from, const Pid& to, BytesView request,
+                             std::chrono::milliseconds timeout);
+  Result<void> process_reply(const Envelope& call, BytesView payload);
+  Future<Bytes> process_rpc(const Pid& from, std::string_view node, std::string_view function,
+                            BytesView payload, std::chrono::milliseconds timeout);
+  Result<MonitorRef> process_monitor(const Pid& watcher, const Pid& target);
+  Result<void> process_demonitor(const Pid& watcher, MonitorRef ref);
+  Result<void> process_link(const Pid& from, const Pid& to, bool add);
+  Result<void> process_trap_exit(const Pid& pid, bool enabled);
+  Result<void> process_exit(const Pid& from, const Pid& to, ExitReason reason);
+  /// Ends `pid` (a Mailbox closing, or Process::stop outside a handler).
+  void process_stop(const Pid& pid, ExitReason reason);
+  Result<void> register_name(std::string_view name, const Pid& pid);
+  Result<void> unregister_name(std::string_view name);
+  std::optional<Pid> whereis(std::string_view name);
+  Result<void> register_function(std::string_view name, RpcFunction function, Placement placement);
+  Result<void> unregister_function(std::string_view name);
+
+  /// The process a handler receives; the driver sets and reads its stop request.
+  struct HandlerContext;
+
+ private:
+  NodeImpl() = default;
+  Result<void> init(Config config, std::shared_ptr<runtime::LoopThread> loop);
+  Result<void> load_identity();
+  Result<node::EngineConfig> engine_config() const;
+  void attach();  // loop thread: watch the socket, first timeout, first turn
+
+  // ---- the turn (node_driver.cpp) ------------------------------------------------------
+  void on_socket_readable();
+  void on_deadline();
+  /// Asks for a turn on the loop thread (posted unless one is pending). Any thread.
+  void request_turn();
+  void turn();
+  void drain_commands();
+  void execute(node::Command&& command);
+  void transmit(const node::Transmit& transmit);
+  void resolve(node::Resolve&& resolve);
+  void deliver(node::Deliver&& deliver);
+  void emit(Event&& event);
+  bool run_user_work();
+  void rearm_timer();
+  void begin_shutdown();
+  void finish_shutdown();
+  /// Runs `function` on the loop thread and returns its result (closed once the node stopped).
+  template <typename F>
+  auto call_on_loop(F&& function) const -> decltype(function());
+  /// Runs `job` on the loop thread, inline when there; a turn follows. Errors: closed.
+  Result<void> on_loop(std::function<void()> job);
+  [[nodiscard]] bool on_loop_thread() const { return loop_thread_->in_loop_thread(); }
+  [[nodiscard]] core::Instant now() const { return clock_.now(); }
+
+  // transport::EndpointHandler: straight into the Engine (which never calls back out).
+  void on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) override;
+  void on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
+                      core::ByteView data) override;
+  void on_writable(transport::ConnectionId id, transport::StreamKind kind) override;
+  void on_closed(transport::ConnectionId id, transport::CloseReason reason,
+                 const std::string& detail) override;
+  // transport::DatagramSink
+  bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
+                      std::uint8_t ecn) override;
+  void drain_inbox();
+
+  // ---- local processes (node_driver_processes.cpp) ----------------------------------------
+  struct LocalProcess {
+    Pid pid;
+    Placement placement = Placement::loop;
+    bool is_mailbox = false;
+    std::shared_ptr<detail::MailboxQueue> queue;
+    Handler handler;
+    std::unique_ptr<HandlerContext> context;
+    bool scheduled = false;  // in run_queue_ or on a worker
+    bool ended = false;
+  };
+  struct Function {
+    RpcFunction function;
+    Placement placement = Placement::loop;
+  };
+  Result<Pid> spawn_on_loop(Node& node, Handler handler, SpawnOptions options);
+  /// limit_reached when `to` is a local process whose mailbox is full (from every thread).
+  /// Takes a slot in the mailbox for the send (released by release_mailbox if not made).
+  Result<void> check_mailbox(const Pid& to) const;
+  void release_mailbox(const Pid& to) const;
+  void schedule(LocalProcess& process);
+  void process_ended(std::uint64_t id, const ExitReason& reason);
+  bool run_processes();
+  void run_worker_batch(std::shared_ptr<LocalProcess> process);
+  void finish_handler(LocalProcess& process);
+  void run_rpc(node::RpcRequest&& request);
+  void complete_call(std::uint64_t ref, Result<Bytes> result);
+
+  Config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  runtime::SystemClock clock_;
+  runtime::OsRng rng_;
+  std::unique_ptr<auth::KeyPair> keys_;
+  std::unique_ptr<transport::TlsCertificate> certificate_;
+  std::array<std::uint8_t, 32> reset_secret_{};
+  std::uint64_t incarnation_ = 0;  // set in init, read-only afterwards
+  std::shared_ptr<runtime::LoopThread> loop_thread_;
+  runtime::EventLoop* loop_ = nullptr;  // loop_thread_'s loop
+  std::unique_ptr<runtime::UdpSocket> socket_;
+  core::SocketAddress local_;
+  std::unique_ptr<node::Engine> engine_;
+  std::unique_ptr<transport::Endpoint> endpoint_;  // refers to certificate_, rng_ and this
+  std::unique_ptr<runtime::WorkerPool> workers_;
+
+  // Loop thread only.
+  bool turn_pending_ = false;  // a turn is posted or running: new work will be seen
+  runtime::TimerId timer_{};
+  core::Instant timer_deadline_ = core::Instant::never();
+  runtime::TimerId grace_timer_{};
+  bool stopping_ = false;
+  bool finished_ = false;
+  std::deque<node::Command> user_work_;  // CallDone, RunRpc and Emit*: run after the I/O
+  std::unordered_map<std::uint64_t, std::promise<Result<std::string>>> waiters_;
+  // Calls and rpcs in flight, by ref. Their CallDone is carried out after the turn that
+  // started them, so the promise is always registered first.
+  std::unordered_map<std::uint64_t, Promise<Bytes>> call_promises_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
+  std::deque<std::uint64_t> run_queue_;
+  std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;
+  std::vector<std::pair<std::uint64_t, node::Channel>> blocked_;  // streams full in this drain
+  std::array<runtime::SendInbox, 2> inbox_batch_;                 // the batch being sent
+  std::uint64_t sends_dropped_ = 0;
+
+  bool attached_ = false;  // set once by init(), before the node is handed out
+
+  // Shared with API threads.
+  std::atomic<bool> stopped_{false};
+  std::mutex lifecycle_mutex_;  // serialises stop() and abort()
+  std::promise<void> finished_promise_;
+  std::shared_future<void> finished_future_;
+  mutable std::mutex peers_mutex_;
+  std::set<std::string, std::less<>> peers_;  // authenticated peers, for off-loop checks
+  mutable std::mutex directory_mutex_;        // local mailboxes, for off-loop limit checks
+  std::unordered_map<std::uint64_t, std::shared_ptr<detail::MailboxQueue>> directory_;
+  std::mutex inbox_mutex_;
+  std::array<runtime::SendInbox, 2> inbox_;  // off-loop Node::send, one per channel
+  bool inbox_scheduled_ = false;
+  mutable std::mutex events_mutex_;
+  std::condition_variable events_ready_;
+  std::deque<Event> events_;
+  std::uint64_t events_dropped_ = 0;
+  std::shared_ptr<runtime::Subscriptions> subscriptions_ =
+      std::make_shared<runtime::Subscriptions>();
+};
+
+template <typename F>
+auto NodeImpl::call_on_loop(F&& function) const -> decltype(function()) {
+  using R = decltype(function());
+  auto* self = const_cast<NodeImpl*>(this);
+  if (on_loop_thread()) {
+    if (finished_) return R(fail(Errc::closed, "node stopped"));
+    R result = function();
+    self->request_turn();
+    return result;
+  }
+  if (stopped_.load()) return R(fail(Errc::closed, "node stopped"));
+  auto promise = std::make_shared<std::promise<R>>();
+  auto future = promise->get_future();
+  auto posted = loop_->post([self, promise, &function] {
+    if (self->finished_) {
+      promise->set_value(R(fail(Errc::closed, "node stopped")));
+      return;
+    }
+    promise->set_value(function());
+    self->request_turn();
+  });
+  if (!posted) return R(Unexpected(posted.error()));
+  return future.get();  // the loop runs every posted job, also while the node stops
+}
+
+}  // namespace barrel_p2p

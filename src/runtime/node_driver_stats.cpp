@@ -1,0 +1,70 @@
+// NodeImpl::stats: the Engine's, the endpoint's and the driver's counters in one NodeStats.
+#include "runtime/node_driver.hpp"
+
+namespace barrel_p2p {
+
+namespace {
+void add_membership(const hyparview::Membership& membership, NodeStats& out) {
+  const auto& stats = membership.stats();
+  out.membership_neighbor_requests = stats.neighbor_requests;
+  out.membership_neighbor_refused = stats.neighbor_refused;
+  out.membership_evictions = stats.evictions;
+  out.membership_failures = stats.failures;
+  out.membership_shuffles = stats.shuffles;
+  for (std::size_t type = 0; type < hyparview::kMessageTypeCount; ++type) {
+    out.membership_messages_out[hyparview::message_type_name(type)] =
+        stats.messages_out_by_type[type];
+  }
+}
+
+void add_transport(const transport::EndpointStats& transport, NodeStats& out) {
+  out.datagrams_received = transport.datagrams_received;
+  out.datagrams_dropped_garbage = transport.datagrams_dropped_garbage;
+  out.datagrams_unknown_connection = transport.datagrams_unknown_connection;
+  out.stateless_resets_sent = transport.stateless_resets_sent;
+  out.connections_refused_limit = transport.connections_refused_limit;
+  out.connections_initiated = transport.connections_initiated;
+  out.connections_accepted = transport.connections_accepted;
+}
+
+void add_processes(const node::ProcessStats& processes, NodeStats& out) {
+  out.processes = processes.processes;
+  out.pending_calls = processes.pending_calls;
+  out.process_messages_local = processes.messages_local;
+  out.process_messages_in = processes.messages_remote_in;
+  out.process_messages_out = processes.messages_remote_out;
+  out.dropped_noproc = processes.dropped_noproc;
+  out.dropped_mailbox_full = processes.dropped_mailbox_full;
+  out.calls_timed_out = processes.calls_timed_out;
+}
+}  // namespace
+
+NodeStats NodeImpl::stats() const {
+  auto snapshot = call_on_loop([this]() -> Result<NodeStats> {
+    NodeStats out;
+    const auto& link = engine_->link_stats();
+    out.auth_succeeded = link.auth_succeeded;
+    out.auth_failed = link.auth_failed;
+    out.auth_failed_by_reason = link.auth_failed_by_reason;
+    add_transport(endpoint_->stats(), out);
+    add_processes(engine_->processes().stats(), out);
+    add_membership(engine_->membership(), out);
+    const node::EngineStats engine = engine_->stats();
+    out.messages_sent = engine.messages_sent;
+    out.messages_received = engine.messages_received;
+    out.dropped_connection_lost = engine.dropped_connection_lost;
+    out.on_demand_connects = engine.on_demand_connects;
+    out.connects_failed = engine.connects_failed;
+    out.connections_reaped = engine.connections_reaped;
+    out.sends_dropped = sends_dropped_;
+    out.connections = endpoint_->connection_count();
+    out.peers = engine_->peers().size();
+    return out;
+  });
+  NodeStats out = snapshot ? *snapshot : NodeStats{};
+  std::lock_guard lock(events_mutex_);
+  out.events_dropped = events_dropped_;
+  return out;
+}
+
+}  // namespace barrel_p2p
