@@ -4,6 +4,7 @@
 #      clang-format drift, clang-tidy over the sans-IO layers (build-tidy/);
 #   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30);
 #   3. unit + integration tests under AddressSanitizer + UBSan (build-asan/);
+#   3b. the integration tests and the runtime's unit tests under ThreadSanitizer (build-tsan/);
 #   4. the release build with warnings as errors and the whole test suite (build-ci/).
 # The last step prints CTest's summary line. Any failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -40,6 +41,15 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBARREL_SANITIZE=ON 
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 --no-label-summary
+
+echo "== ThreadSanitizer: integration tests (real nodes, loop and worker threads)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_TSAN=ON \
+  -DBARREL_BENCH=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target link_test trust_test carrier_test process_test \
+  process_os_test membership_test shared_loop_test runtime_test
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 900 --no-label-summary \
+  -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test)$'
 
 echo "== release build, warnings as errors, full suite"
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERROR=ON >/dev/null

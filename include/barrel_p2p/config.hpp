@@ -62,7 +62,7 @@ struct Config {
   /// dropped and counted in NodeStats::events_dropped (and logged).
   std::size_t event_queue_limit = 1 << 20;
   /// Called on the node's loop thread for every event instead of queuing it for next_event().
-  /// It must not block; it may call send(), connect() and disconnect().
+  /// It must not block; it may call any Node method except connect_and_wait() and stop().
   std::function<void(Event&&)> event_handler;
   /// Spin for this long before sleeping in the event loop (lower latency, more CPU).
   std::chrono::microseconds busy_poll{0};

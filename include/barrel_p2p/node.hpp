@@ -46,7 +46,10 @@ struct NodeStats {
   std::uint64_t process_messages_in = 0;      ///< process frames received from peers
   std::uint64_t process_messages_out = 0;     ///< process frames sent or queued to peers
   std::uint64_t dropped_noproc = 0;           ///< messages to processes that did not exist
-  std::uint64_t dropped_mailbox_full = 0;     ///< messages refused by a full mailbox
+  std::uint64_t dropped_mailbox_full = 0;     ///< remote messages and calls a full mailbox refused
+  std::uint64_t worker_jobs_refused = 0;      ///< worker-pool jobs refused (queue at its bound)
+  std::uint64_t remote_monitors_refused = 0;  ///< monitors from peers over the per-process bound
+  std::uint64_t remote_links_refused = 0;     ///< links from peers over the per-process bound
   std::uint64_t dropped_connection_lost = 0;  ///< queued frames lost with their connection
   std::uint64_t calls_timed_out = 0;
   std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
@@ -151,10 +154,9 @@ class Node {
   /// A process owned by the calling thread (see Mailbox). `mailbox_limit` 0 means
   /// Config::mailbox_limit. Errors: closed.
   Result<std::unique_ptr<Mailbox>> mailbox(std::size_t mailbox_limit = 0);
-  /// Sends from no process (the message's `from` is the node's anonymous pid, id 0). From a
-  /// thread other than the node's loop the message is handed to the loop: a full target
-  /// mailbox then drops it and counts it (NodeStats::dropped_mailbox_full). Errors: as
-  /// Process::send.
+  /// Sends from no process (the message's `from` is the node's anonymous pid, id 0). A local
+  /// target whose mailbox is full refuses it with limit_reached, from every thread. Errors:
+  /// as Process::send.
   Result<void> send(const Pid& to, BytesView payload);
   /// Sends to the process registered as `name` on `node` (empty: this node).
   Result<void> send(std::string_view node, std::string_view name, BytesView payload);

@@ -32,8 +32,6 @@ using BytesView = std::span<const std::uint8_t>;
 /// owner's thread). Calls made on the node's loop thread take no thread hop.
 class Process {
  public:
-  /// A process of `node` with pid `self` (made by the node: Node::spawn, Node::mailbox).
-  Process(Node& node, Pid self) : node_(node), self_(std::move(self)) {}
   virtual ~Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -83,6 +81,8 @@ class Process {
   void stop(ExitReason reason = ExitReason::normal());
 
  protected:
+  /// A process of `node` with pid `self` (made by the node: Node::spawn, Node::mailbox).
+  Process(Node& node, Pid self) : node_(node), self_(std::move(self)) {}
   Node& node_;
   Pid self_;
   bool owned_by_thread_ = false;  // a Mailbox: stop() ends the process at once

@@ -92,7 +92,10 @@ Result<void> NodeImpl::send(std::string_view peer, Channel channel,
           if (!finished_) drain_inbox();
         });
         !posted) {
-      return fail(Errc::closed, "node stopped");
+      // The loop's job queue is full: the message stays queued and the next send, or the
+      // stream's next writable report, schedules the drain.
+      std::lock_guard lock(inbox_mutex_);
+      inbox_scheduled_ = false;
     }
   }
   return {};

@@ -36,6 +36,8 @@ void add_processes(const node::ProcessStats& processes, NodeStats& out) {
   out.dropped_noproc = processes.dropped_noproc;
   out.dropped_mailbox_full = processes.dropped_mailbox_full;
   out.calls_timed_out = processes.calls_timed_out;
+  out.remote_monitors_refused = processes.remote_monitors_refused;
+  out.remote_links_refused = processes.remote_links_refused;
 }
 }  // namespace
 
@@ -64,6 +66,7 @@ NodeStats NodeImpl::stats() const {
   NodeStats out = snapshot ? *snapshot : NodeStats{};
   std::lock_guard lock(events_mutex_);
   out.events_dropped = events_dropped_;
+  out.worker_jobs_refused = workers_->jobs_refused();
   return out;
 }
 
