@@ -57,11 +57,11 @@ class Workload final : public ProcessObserver {
   // ProcessObserver
   void delivered(std::size_t node, std::uint64_t process, const Envelope& envelope) override;
   void ended(std::size_t node, std::uint64_t process, const ExitReason& reason) override;
-  void call_done(std::size_t node, std::uint64_t ref, const Result<Bytes>& result) override;
+  void call_done(std::size_t node, std::uint64_t ref, const Result<core::Bytes>& result) override;
 
  private:
   struct CallRecord {
-    Bytes request;
+    core::Bytes request;
     int done = 0;
   };
   using CallKey = std::tuple<std::size_t, std::uint64_t, std::uint64_t>;  // node, run, ref
@@ -154,7 +154,7 @@ void Workload::call() {
   auto to = pick_live();
   if (!from || !to || *from == *to) return;
   const std::size_t node = node_of_.at(*from);
-  Bytes request = number_bytes(rng_.next_u64());
+  core::Bytes request = number_bytes(rng_.next_u64());
   request.front() = rng_.uniform(5) == 0 ? 1 : 0;  // 1: the callee ignores it (a timeout)
   auto& engine = sim_.engine(node);
   const std::uint64_t ref = engine.call(sim_.now(), *from, *to, request, kCallTimeout);
@@ -281,7 +281,7 @@ void Workload::ended(std::size_t node, std::uint64_t process, const ExitReason& 
   live_.erase(pid_of(node, process));
 }
 
-void Workload::call_done(std::size_t node, std::uint64_t ref, const Result<Bytes>& result) {
+void Workload::call_done(std::size_t node, std::uint64_t ref, const Result<core::Bytes>& result) {
   const CallKey key{node, sim_.engine(node).processes().incarnation(), ref};
   auto it = calls_.find(key);
   if (it == calls_.end()) {

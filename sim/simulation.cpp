@@ -211,7 +211,7 @@ void Simulation::drain(std::size_t index) {
       }
     }
     for (const node::RpcRequest& rpc : rpcs) {
-      node.engine->finish_rpc(rpc, Bytes(rpc.payload.begin(), rpc.payload.end()));
+      node.engine->finish_rpc(rpc, core::Bytes(rpc.payload.begin(), rpc.payload.end()));
     }
     calls.clear();
     rpcs.clear();

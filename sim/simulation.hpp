@@ -57,7 +57,8 @@ class ProcessObserver {
   virtual ~ProcessObserver() = default;
   virtual void delivered(std::size_t node, std::uint64_t process, const Envelope& envelope) = 0;
   virtual void ended(std::size_t node, std::uint64_t process, const ExitReason& reason) = 0;
-  virtual void call_done(std::size_t node, std::uint64_t ref, const Result<Bytes>& result) = 0;
+  virtual void call_done(std::size_t node, std::uint64_t ref,
+                         const Result<core::Bytes>& result) = 0;
 };
 
 class Simulation final : private NetworkHost {

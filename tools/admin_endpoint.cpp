@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-
-#include "core/socket_address.hpp"
+#include <string_view>
 
 namespace barrel_p2p::cli {
 
@@ -23,19 +23,101 @@ constexpr int kIoTimeoutMs = 5'000;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-bool is_loopback(const core::SocketAddress& address) {
-  if (address.is_ipv6()) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address.data());
-    return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+/// A numeric IPv4 or IPv6 address and port, as the sockets API takes it. Tools-local: tools/
+/// use the public API only, and the admin endpoint needs no more than this (decision 0007).
+class AdminAddress {
+ public:
+  /// Parses "127.0.0.1:4000", "[::1]:4000" or "localhost:4000" (numeric hosts and "localhost"
+  /// only: the admin endpoint is on loopback, so no name is resolved).
+  /// Errors: invalid_argument naming the bad part.
+  static Result<AdminAddress> parse(std::string_view text);
+  /// The address getsockname() filled in. Errors: invalid_argument for other families.
+  static Result<AdminAddress> from_sockaddr(const sockaddr_storage& storage, socklen_t length);
+
+  [[nodiscard]] const sockaddr* data() const {
+    return reinterpret_cast<const sockaddr*>(&storage_);
   }
-  const auto* v4 = reinterpret_cast<const sockaddr_in*>(address.data());
-  return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  [[nodiscard]] socklen_t size() const {
+    return static_cast<socklen_t>(is_ipv6() ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  }
+  [[nodiscard]] bool is_ipv6() const { return storage_.ss_family == AF_INET6; }
+  /// 127.0.0.0/8 or ::1.
+  [[nodiscard]] bool is_loopback() const;
+  /// "127.0.0.1:4000" or "[::1]:4000".
+  [[nodiscard]] std::string to_string() const;
+
+ private:
+  [[nodiscard]] const sockaddr_in& v4() const {
+    return *reinterpret_cast<const sockaddr_in*>(&storage_);
+  }
+  [[nodiscard]] const sockaddr_in6& v6() const {
+    return *reinterpret_cast<const sockaddr_in6*>(&storage_);
+  }
+  sockaddr_storage storage_{};
+};
+
+Result<AdminAddress> AdminAddress::parse(std::string_view text) {
+  const bool bracketed = !text.empty() && text.front() == '[';
+  const auto colon = bracketed ? text.find("]:") : text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return fail(Errc::invalid_argument,
+                std::string(bracketed ? "expected [ipv6]:port" : "expected host:port") + ", got '" +
+                    std::string(text) + "'");
+  }
+  const std::string_view host = bracketed ? text.substr(1, colon - 1) : text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + (bracketed ? 2 : 1));
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return fail(Errc::invalid_argument, "invalid port '" + std::string(port_text) + "'");
+  }
+  const std::string host_text(host == "localhost" ? "127.0.0.1" : host);
+  AdminAddress address;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address.storage_);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address.storage_);
+  if (::inet_pton(AF_INET, host_text.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<std::uint16_t>(port));
+  } else if (::inet_pton(AF_INET6, host_text.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<std::uint16_t>(port));
+  } else {
+    return fail(Errc::invalid_argument, "not a numeric IP address: '" + host_text + "'");
+  }
+  return address;
 }
 
-Result<core::SocketAddress> loopback_address(const std::string& text) {
-  auto address = core::SocketAddress::parse(text);
+Result<AdminAddress> AdminAddress::from_sockaddr(const sockaddr_storage& storage,
+                                                 socklen_t length) {
+  const bool known = (storage.ss_family == AF_INET && length >= sizeof(sockaddr_in)) ||
+                     (storage.ss_family == AF_INET6 && length >= sizeof(sockaddr_in6));
+  if (!known) return fail(Errc::invalid_argument, "unsupported address family");
+  AdminAddress address;
+  address.storage_ = storage;
+  return address;
+}
+
+bool AdminAddress::is_loopback() const {
+  if (is_ipv6()) return IN6_IS_ADDR_LOOPBACK(&v6().sin6_addr);
+  return (ntohl(v4().sin_addr.s_addr) >> 24) == 127;
+}
+
+std::string AdminAddress::to_string() const {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  if (is_ipv6()) {
+    ::inet_ntop(AF_INET6, &v6().sin6_addr, buffer, sizeof(buffer));
+    return "[" + std::string(buffer) + "]:" + std::to_string(ntohs(v6().sin6_port));
+  }
+  ::inet_ntop(AF_INET, &v4().sin_addr, buffer, sizeof(buffer));
+  return std::string(buffer) + ":" + std::to_string(ntohs(v4().sin_port));
+}
+
+Result<AdminAddress> loopback_address(const std::string& text) {
+  auto address = AdminAddress::parse(text);
   if (!address) return fail(Errc::invalid_argument, "admin address: " + address.error().message);
-  if (!is_loopback(*address)) {
+  if (!address->is_loopback()) {
     return fail(Errc::invalid_argument, "admin address " + text +
                                             " is not a loopback address (127.0.0.0/8 or ::1): "
                                             "the admin endpoint has no authentication");
@@ -191,8 +273,7 @@ Result<std::unique_ptr<AdminEndpoint>> AdminEndpoint::start(Node& node,
   if (listener < 0) return fail(Errc::io, errno_text("admin endpoint socket"));
   const int yes = 1;
   ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  if (::bind(listener, local->data(), static_cast<socklen_t>(local->size())) != 0 ||
-      ::listen(listener, 16) != 0) {
+  if (::bind(listener, local->data(), local->size()) != 0 || ::listen(listener, 16) != 0) {
     const std::string why = errno_text("admin endpoint on " + address);
     ::close(listener);
     return fail(Errc::io, why);
@@ -200,7 +281,7 @@ Result<std::unique_ptr<AdminEndpoint>> AdminEndpoint::start(Node& node,
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&bound), &length);
-  auto actual = core::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), length);
+  auto actual = AdminAddress::from_sockaddr(bound, length);
   const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0 || !actual) {
     ::close(listener);
@@ -252,7 +333,7 @@ void AdminEndpoint::answer(int client) {
 }
 
 Result<std::string> admin_request(const std::string& address, const std::string& request) {
-  auto remote = core::SocketAddress::parse(address);
+  auto remote = AdminAddress::parse(address);
   if (!remote) return fail(Errc::invalid_argument, "admin address: " + remote.error().message);
   const int fd = ::socket(remote->is_ipv6() ? AF_INET6 : AF_INET,
                           SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -261,8 +342,7 @@ Result<std::string> admin_request(const std::string& address, const std::string&
     ::close(fd);
     return fail(code, why);
   };
-  if (::connect(fd, remote->data(), static_cast<socklen_t>(remote->size())) != 0 &&
-      errno != EINPROGRESS) {
+  if (::connect(fd, remote->data(), remote->size()) != 0 && errno != EINPROGRESS) {
     return close_with(Errc::io, errno_text("cannot connect to " + address));
   }
   int error = 0;

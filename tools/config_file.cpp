@@ -10,8 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "barrel_p2p/files.hpp"
 #include "config_keys.hpp"
-#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -355,7 +355,7 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view origin,
 
 Result<Config> load_config_file(const std::filesystem::path& path,
                                 std::span<const ConfigOverride> overrides) {
-  auto text = runtime::read_file(path, kConfigFileSizeMax);
+  auto text = read_file(path, kConfigFileSizeMax);
   if (!text) {
     return fail(text.error().code, "cannot read configuration file: " + text.error().message);
   }

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <vector>
 
-#include "runtime/secure_file.hpp"
+#include "barrel_p2p/files.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -159,7 +159,7 @@ ConfigAccess cluster_secret_field() {
 ConfigAccess cluster_secret_file_field() {
   return {[](Config& config, const ConfigValue& value) -> Result<void> {
             const std::filesystem::path path(value.text);
-            auto bytes = runtime::read_file(path, kSecretFileSizeMax);
+            auto bytes = read_file(path, kSecretFileSizeMax);
             if (!bytes) {
               return fail(bytes.error().code, "cannot read the secret: " + bytes.error().message);
             }

@@ -1,15 +1,14 @@
 // `barrel-p2p keys`: create and inspect a node's Ed25519 identity in its data directory
-// (SPEC §2.1 "On-disk layout"). The files are written by the runtime's key_files, so they
+// (SPEC §2.1 "On-disk layout"). The files are written by barrel_p2p/identity.hpp, so they
 // are created 0600 and atomically exactly as a starting node would write them.
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include "barrel_p2p/node.hpp"
+#include "barrel_p2p/identity.hpp"
+#include "barrel_p2p/node.hpp"  // fingerprint()
 #include "cli_support.hpp"
 #include "commands.hpp"
-#include "runtime/key_files.hpp"
-#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -23,46 +22,45 @@ struct GenerateOptions {
 int generate(const GenerateOptions& options) {
   auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys generate", data_dir.error());
-  auto created = runtime::create_identity(*data_dir);
+  auto created = create_identity(*data_dir);
   if (!created && created.error().code == Errc::already_exists && options.force) {
-    created = runtime::rotate_identity(*data_dir);
+    created = rotate_identity(*data_dir);
     if (created) {
       std::fprintf(stderr,
                    "replaced the identity in %s (the old pair is kept as node.key.old and "
                    "node.pub.old); peers that pinned the old key reject this node until they "
                    "unpin it\n",
-                   runtime::keys_directory(*data_dir).c_str());
+                   keys_directory(*data_dir).c_str());
     }
   } else if (!created && created.error().code == Errc::already_exists) {
     return report("keys generate",
                   Error{Errc::already_exists,
-                        (runtime::keys_directory(*data_dir) / "node.key").string() +
+                        (keys_directory(*data_dir) / "node.key").string() +
                             " already exists; --force replaces it (keeping node.key.old)"});
   }
   if (!created) return report("keys generate", created.error());
-  std::printf("%s\n", fingerprint(created->public_key).c_str());
+  std::printf("%s\n", created->fingerprint.c_str());
   return kExitOk;
 }
 
 /// The public half of the identity in `data_dir`, checked against its secret half.
-Result<std::array<std::uint8_t, 32>> load_public_key(const std::filesystem::path& data_dir) {
-  auto identity = runtime::load_identity(data_dir);
+Result<PublicIdentity> load_public_identity(const std::filesystem::path& data_dir) {
+  auto identity = load_identity(data_dir);
   if (!identity && identity.error().code == Errc::not_found) {
-    return fail(Errc::not_found, "no identity in " + runtime::keys_directory(data_dir).string() +
+    return fail(Errc::not_found, "no identity in " + keys_directory(data_dir).string() +
                                      " (node.key is missing); create one with `barrel-p2p "
                                      "keys generate`");
   }
-  if (!identity) return Unexpected(std::move(identity).error());
-  return identity->public_key;
+  return identity;
 }
 
 int show(const DataDirOptions& where) {
   auto data_dir = resolve_data_dir(where);
   if (!data_dir) return report("keys show", data_dir.error());
-  auto key = load_public_key(*data_dir);
-  if (!key) return report("keys show", key.error());
-  std::printf("fingerprint: %s\npublic key:  %s\nkey files:   %s\n", fingerprint(*key).c_str(),
-              to_hex(*key).c_str(), runtime::keys_directory(*data_dir).c_str());
+  auto identity = load_public_identity(*data_dir);
+  if (!identity) return report("keys show", identity.error());
+  std::printf("fingerprint: %s\npublic key:  %s\nkey files:   %s\n", identity->fingerprint.c_str(),
+              to_hex(identity->public_key).c_str(), keys_directory(*data_dir).c_str());
   return kExitOk;
 }
 
@@ -73,18 +71,16 @@ struct FingerprintOptions {
 
 int print_fingerprint(const FingerprintOptions& options) {
   if (!options.public_key_file.empty()) {
-    auto bytes = runtime::read_file_exact(options.public_key_file, runtime::kIdentityKeySize);
-    if (!bytes) return report("keys fingerprint", bytes.error());
-    std::array<std::uint8_t, 32> key{};
-    std::copy(bytes->begin(), bytes->end(), key.begin());
-    std::printf("%s\n", fingerprint(key).c_str());
+    auto key = read_public_key(options.public_key_file);
+    if (!key) return report("keys fingerprint", key.error());
+    std::printf("%s\n", fingerprint(*key).c_str());
     return kExitOk;
   }
   auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys fingerprint", data_dir.error());
-  auto key = load_public_key(*data_dir);
-  if (!key) return report("keys fingerprint", key.error());
-  std::printf("%s\n", fingerprint(*key).c_str());
+  auto identity = load_public_identity(*data_dir);
+  if (!identity) return report("keys fingerprint", identity.error());
+  std::printf("%s\n", identity->fingerprint.c_str());
   return kExitOk;
 }
 

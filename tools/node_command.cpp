@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "admin_endpoint.hpp"
+#include "barrel_p2p/files.hpp"
 #include "barrel_p2p/node.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
-#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -129,7 +129,7 @@ int run_node(const NodeOptions& options) {
     logger->info("admin endpoint on {}", admin->address());
     if (!options.admin_file.empty()) {
       const std::string text = admin->address() + "\n";
-      auto written = runtime::write_file_atomic(options.admin_file, core::as_bytes(text), 0644);
+      auto written = write_file_atomic(options.admin_file, text, FileAccess::everyone);
       if (!written)
         logger->warn("cannot write {}: {}", options.admin_file, written.error().message);
     }

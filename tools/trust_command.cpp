@@ -5,13 +5,12 @@
 #include <memory>
 #include <string>
 
+#include "barrel_p2p/identity.hpp"
 #include "barrel_p2p/node.hpp"
+#include "barrel_p2p/trust_files.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "config_file.hpp"
-#include "runtime/key_files.hpp"
-#include "runtime/pin_files.hpp"
-#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -29,15 +28,11 @@ Result<std::array<std::uint8_t, 32>> key_to_pin(const PinOptions& options) {
     return fail(Errc::invalid_argument, "give the key either as 64 hex digits or with --file");
   }
   if (!options.key_hex.empty()) return key_from_hex(options.key_hex);
-  auto bytes = runtime::read_file_exact(options.public_key_file, runtime::kIdentityKeySize);
-  if (!bytes) return Unexpected(std::move(bytes).error());
-  std::array<std::uint8_t, 32> key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
+  return read_public_key(options.public_key_file);
 }
 
 int pin(const PinOptions& options) {
-  if (!runtime::is_valid_pin_name(options.name)) {
+  if (!is_valid_pin_name(options.name)) {
     return report("keys trust pin",
                   Error{Errc::invalid_argument, "'" + options.name +
                                                     "' is not a node name (1-64 characters of "
@@ -47,23 +42,16 @@ int pin(const PinOptions& options) {
   if (!key) return report("keys trust pin", key.error());
   auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys trust pin", data_dir.error());
-  const auto path = runtime::trusted_directory(*data_dir) / (options.name + ".pub");
-  auto existing = runtime::read_file_exact(path, runtime::kIdentityKeySize);
-  if (existing && std::equal(existing->begin(), existing->end(), key->begin())) {
-    std::printf("%s is already pinned to %s\n", options.name.c_str(), fingerprint(*key).c_str());
-    return kExitOk;
+  // A pin that differs is never replaced in place (SPEC §2.1); save_pin() refuses it.
+  auto saved = save_pin(*data_dir, options.name, *key);
+  if (!saved && saved.error().code == Errc::already_exists) {
+    return report("keys trust pin",
+                  Error{Errc::already_exists, saved.error().message + "; unpin it first"});
   }
-  if (existing || existing.error().code != Errc::not_found) {
-    // A pin that differs is never replaced in place (SPEC §2.1); an unreadable one neither.
-    const std::string why = existing ? options.name + " is already pinned to a different key in " +
-                                           path.string() + "; unpin it first"
-                                     : existing.error().message + "; unpin it first";
-    return report("keys trust pin", Error{Errc::already_exists, why});
-  }
-  if (auto saved = runtime::save_pin(*data_dir, options.name, *key); !saved) {
-    return report("keys trust pin", saved.error());
-  }
-  std::printf("pinned %s to %s\n", options.name.c_str(), fingerprint(*key).c_str());
+  if (!saved) return report("keys trust pin", saved.error());
+  const char* done =
+      *saved == PinSaved::already_pinned ? "%s is already pinned to %s\n" : "pinned %s to %s\n";
+  std::printf(done, options.name.c_str(), fingerprint(*key).c_str());
   return kExitOk;
 }
 
@@ -75,11 +63,11 @@ struct NameOptions {
 int unpin(const NameOptions& options) {
   auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys trust unpin", data_dir.error());
-  if (auto removed = runtime::remove_pin(*data_dir, options.name); !removed) {
+  if (auto removed = remove_pin(*data_dir, options.name); !removed) {
     if (removed.error().code == Errc::not_found) {
       return report("keys trust unpin",
                     Error{Errc::not_found, "no pin for " + options.name + " in " +
-                                               runtime::trusted_directory(*data_dir).string()});
+                                               trusted_directory(*data_dir).string()});
     }
     return report("keys trust unpin", removed.error());
   }
@@ -90,13 +78,13 @@ int unpin(const NameOptions& options) {
 int list(const DataDirOptions& where) {
   auto data_dir = resolve_data_dir(where);
   if (!data_dir) return report("keys trust list", data_dir.error());
-  auto pins = runtime::load_pins(*data_dir);
-  if (!pins) return report("keys trust list", pins.error());
-  for (const std::string& warning : pins->warnings) {
+  auto listing = list_pins(*data_dir);
+  if (!listing) return report("keys trust list", listing.error());
+  for (const std::string& warning : listing->warnings) {
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
-  for (const auto& [name, key] : pins->pins) {
-    std::printf("%s %s\n", name.c_str(), fingerprint(key).c_str());
+  for (const Pin& entry : listing->pins) {
+    std::printf("%s %s\n", entry.peer.c_str(), entry.fingerprint.c_str());
   }
   return kExitOk;
 }

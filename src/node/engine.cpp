@@ -149,7 +149,7 @@ std::uint64_t Engine::rpc(core::Instant now, const Pid& from, std::string_view n
   return ref;
 }
 
-void Engine::finish_rpc(const RpcRequest& request, Result<Bytes> result) {
+void Engine::finish_rpc(const RpcRequest& request, Result<core::Bytes> result) {
   router_.finish_rpc(request, std::move(result));
   settle(now_);
 }
@@ -194,7 +194,7 @@ bool Engine::run_function(RpcRequest&& request) {
   return true;
 }
 
-void Engine::call_done(std::uint64_t ref, Result<Bytes> result) {
+void Engine::call_done(std::uint64_t ref, Result<core::Bytes> result) {
   commands_.emplace_back(CallDone{ref, std::move(result)});
 }
 

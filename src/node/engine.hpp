@@ -143,7 +143,7 @@ class Engine final : private ProcessHost, private FrameSink {
   std::uint64_t rpc(core::Instant now, const Pid& from, std::string_view node,
                     std::string_view function, core::ByteView payload, core::Duration timeout);
   /// Completes a RunRpc the driver ran.
-  void finish_rpc(const RpcRequest& request, Result<Bytes> result);
+  void finish_rpc(const RpcRequest& request, Result<core::Bytes> result);
   /// Names of functions this node runs for rpc (the driver keeps the functions themselves).
   /// Errors: already_exists, limit_reached (function_limit).
   Result<void> add_function(std::string_view name);
@@ -226,7 +226,7 @@ class Engine final : private ProcessHost, private FrameSink {
   void process_ended(std::uint64_t id, const ExitReason& reason) override;
   Result<void> send_frame(const std::string& node, core::ByteView frame) override;
   bool run_function(RpcRequest&& request) override;
-  void call_done(std::uint64_t ref, Result<Bytes> result) override;
+  void call_done(std::uint64_t ref, Result<core::Bytes> result) override;
   // FrameSink (the links' side)
   void on_frame(const std::string& peer, wire::FrameType type, core::Bytes&& payload) override;
 

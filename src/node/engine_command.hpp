@@ -72,7 +72,7 @@ struct ProcessEnded {
 /// The call or rpc `ref` (returned by Engine::call / Engine::rpc) completed. Exactly once.
 struct CallDone {
   std::uint64_t ref = 0;
-  Result<Bytes> result;
+  Result<core::Bytes> result;
 };
 
 /// Run the registered function `request.function`; answer with Engine::finish_rpc().

@@ -139,7 +139,7 @@ std::uint64_t ProcessRouter::start_call(core::Instant now, const std::string& no
   return ref;
 }
 
-void ProcessRouter::complete_call(std::uint64_t ref, Result<Bytes> result) {
+void ProcessRouter::complete_call(std::uint64_t ref, Result<core::Bytes> result) {
   auto it = calls_.find(ref);
   if (it == calls_.end()) return;  // already completed (late reply, timeout)
   call_deadlines_.erase({it->second.deadline, ref});
@@ -224,7 +224,7 @@ Result<void> ProcessRouter::reply(const Envelope& call, core::ByteView payload) 
     open_calls_.erase(open);
   }
   if (is_local(call.from)) {
-    complete_call(call.call_ref, Bytes(payload.begin(), payload.end()));
+    complete_call(call.call_ref, core::Bytes(payload.begin(), payload.end()));
     return {};
   }
   return send_wire(call.from.node,
@@ -251,7 +251,7 @@ std::uint64_t ProcessRouter::rpc(core::Instant now, const Pid& from, std::string
   return ref;
 }
 
-void ProcessRouter::finish_rpc(const RpcRequest& request, Result<Bytes> result) {
+void ProcessRouter::finish_rpc(const RpcRequest& request, Result<core::Bytes> result) {
   if (request.caller_node.empty()) {
     if (!result) {
       complete_call(request.ref,

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -22,7 +23,6 @@
 #include <vector>
 
 #include "barrel_p2p/envelope.hpp"
-#include "barrel_p2p/process.hpp"
 #include "core/bytes.hpp"
 #include "core/time.hpp"
 #include "wire/process_message.hpp"
@@ -65,7 +65,7 @@ class ProcessHost {
   /// Call or rpc `ref` completed: a reply, or an error (timeout, noproc, unreachable,
   /// limit_reached, closed, ...). Exactly once per ref that call() or rpc() returned; it may
   /// come from inside call() or rpc() itself.
-  virtual void call_done(std::uint64_t ref, Result<Bytes> result) = 0;
+  virtual void call_done(std::uint64_t ref, Result<core::Bytes> result) = 0;
 };
 
 /// What a peer can make the router hold for one local process (SPEC §2.4; STYLE "bound
@@ -139,7 +139,7 @@ class ProcessRouter {
   std::uint64_t rpc(core::Instant now, const Pid& from, std::string_view node,
                     std::string_view function, core::ByteView payload, core::Duration timeout);
   /// Completes an rpc the host ran (local or remote caller).
-  void finish_rpc(const RpcRequest& request, Result<Bytes> result);
+  void finish_rpc(const RpcRequest& request, Result<core::Bytes> result);
   Result<MonitorRef> monitor(const Pid& watcher, const Pid& target);
   Result<void> demonitor(const Pid& watcher, MonitorRef ref);
   /// Links `from` (local) and `to`. Errors: invalid_argument (from == to), noproc (no `from`),
@@ -219,7 +219,7 @@ class ProcessRouter {
                     const ExitReason& reason);
   void apply_exit(Entry& target, const Pid& from, const ExitReason& reason, bool linked);
   std::uint64_t start_call(core::Instant now, const std::string& node, core::Duration timeout);
-  void complete_call(std::uint64_t ref, Result<Bytes> result);
+  void complete_call(std::uint64_t ref, Result<core::Bytes> result);
   void handle(core::Instant now, const std::string& node, wire::ProcessMessage&& message);
   void handle_call(const std::string& node, const wire::Call& call);
   void handle_exit(const std::string& node, const wire::Exit& exit);

@@ -18,9 +18,9 @@ struct FakeHost final : ProcessHost {
   std::vector<std::pair<std::uint64_t, ExitReason>> ended;
   std::deque<std::pair<std::string, core::Bytes>> outbox;  // (node, frame)
   std::set<std::string> unreachable;
-  std::map<std::string, std::function<Result<Bytes>(BytesView)>> functions;
+  std::map<std::string, std::function<Result<core::Bytes>(core::ByteView)>> functions;
   std::vector<RpcRequest> rpcs;
-  std::map<std::uint64_t, std::vector<Result<Bytes>>> completions;
+  std::map<std::uint64_t, std::vector<Result<core::Bytes>>> completions;
 
   bool deliver(std::uint64_t id, Envelope&& envelope) override {
     auto& box = mailboxes[id];
@@ -37,11 +37,11 @@ struct FakeHost final : ProcessHost {
     outbox.emplace_back(node, core::Bytes(frame.begin(), frame.end()));
     return {};
   }
-  void call_done(std::uint64_t ref, Result<Bytes> result) override {
+  void call_done(std::uint64_t ref, Result<core::Bytes> result) override {
     completions[ref].push_back(std::move(result));
   }
   /// The one completion of call `ref` (an internal error when it completed 0 or 2+ times).
-  Result<Bytes> result(std::uint64_t ref) {
+  Result<core::Bytes> result(std::uint64_t ref) {
     auto& done = completions[ref];
     if (done.size() != 1) {
       return fail(Errc::internal, "completed " + std::to_string(done.size()) + " times");
@@ -322,12 +322,12 @@ TEST(ProcessRouter, NamesAndRpc) {
   EXPECT_EQ(p.host_b.take(server)->payload, bytes("hi"));
   EXPECT_EQ(p.b.stats().dropped_noproc, 1u);
 
-  p.host_b.functions["double"] = [](BytesView in) -> Result<Bytes> {
-    Bytes out(in.begin(), in.end());
+  p.host_b.functions["double"] = [](core::ByteView in) -> Result<core::Bytes> {
+    core::Bytes out(in.begin(), in.end());
     out.insert(out.end(), in.begin(), in.end());
     return out;
   };
-  p.host_b.functions["fail"] = [](BytesView) -> Result<Bytes> {
+  p.host_b.functions["fail"] = [](core::ByteView) -> Result<core::Bytes> {
     return fail(Errc::invalid_argument, "bad input");
   };
   auto ok = p.a.rpc(p.now, client, "b", "double", bytes("ab"), 1s);

@@ -169,7 +169,7 @@ void ProcessRouter::handle(core::Instant /*now*/, const std::string& node,
           auto it = calls_.find(m.ref);
           if (it == calls_.end() || it->second.node != node) return;  // late, or not theirs
           if (m.status == wire::ReplyStatus::ok) {
-            complete_call(m.ref, Bytes(m.payload.begin(), m.payload.end()));
+            complete_call(m.ref, core::Bytes(m.payload.begin(), m.payload.end()));
           } else {
             complete_call(m.ref, Unexpected(reply_error(node, m.status, m.payload)));
           }
