@@ -22,23 +22,6 @@ Envelope receive_ok(Mailbox& mailbox, std::chrono::milliseconds timeout = kWait)
   return envelope ? std::move(*envelope) : Envelope{};
 }
 
-TEST(Process, PidPrintsParsesAndSerializes) {
-  Pid pid{"alpha", 42, 0x9f3c01aa42d0be11ULL};
-  EXPECT_EQ(pid.to_string(), "<alpha.42.9f3c01aa42d0be11>");
-  auto parsed = Pid::parse(pid.to_string());
-  ASSERT_TRUE(parsed);
-  EXPECT_EQ(*parsed, pid);
-  auto back = Pid::deserialize(pid.serialize());
-  ASSERT_TRUE(back);
-  EXPECT_EQ(*back, pid);
-  EXPECT_FALSE(Pid::parse("<alpha.x.1>"));
-  EXPECT_FALSE(Pid::parse("alpha.1.1"));
-  auto bytes = pid.serialize();
-  bytes.push_back(0);
-  EXPECT_FALSE(Pid::deserialize(bytes));
-  EXPECT_NE(std::hash<Pid>{}(pid), std::hash<Pid>{}(Pid{"alpha", 43, pid.incarnation}));
-}
-
 TEST(Process, CrossNodeSendAndCall) {
   ProcessCluster cluster(2);
   ASSERT_TRUE(cluster.ok);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -22,6 +23,11 @@ TEST(Pid, TextAndBinaryFormsRoundTrip) {
   auto back = Pid::deserialize(pid.serialize());
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, pid);
+}
+
+TEST(Pid, HashTellsNeighbouringIdsApart) {
+  const Pid pid{"alpha", 42, 0x9f3c01aa42d0be11ULL};
+  EXPECT_NE(std::hash<Pid>{}(pid), std::hash<Pid>{}(Pid{"alpha", 43, pid.incarnation}));
 }
 
 TEST(Pid, LargestIdParsesSerializesAndRoundTrips) {

@@ -318,15 +318,26 @@ void NodeImpl::finish_shutdown() {
   drain_commands();  // the goodbyes and process ends the Engine still holds
   endpoint_->close_all(now(), *this);
   run_user_work();  // calls failed by the stop complete their futures
+  finish("node stopped");
+}
+
+void NodeImpl::finish(const std::string& why) {
   finished_ = true;
   loop_->cancel(timer_);
   loop_->cancel(grace_timer_);
   loop_->remove_fd(socket_->fd());
-  for (auto& [connection, waiter] : waiters_) waiter.set_value(fail(Errc::closed, "node stopped"));
+  for (auto& [connection, waiter] : waiters_) waiter.set_value(fail(Errc::closed, why));
   waiters_.clear();
-  for (auto& [ref, promise] : call_promises_) promise.set(fail(Errc::closed, "node stopped"));
+  for (auto& [ref, promise] : call_promises_) promise.set(fail(Errc::closed, why));
   call_promises_.clear();
   finished_promise_.set_value();
+}
+
+void NodeImpl::wait_finished() {
+  finished_future_.wait();
+  workers_->stop();
+  std::lock_guard lock(events_mutex_);
+  events_ready_.notify_all();
 }
 
 void NodeImpl::stop() {
@@ -337,13 +348,10 @@ void NodeImpl::stop() {
   if (!loop_->post([this] { begin_shutdown(); })) {
     (void)loop_->post([this] { finish_shutdown(); });
   }
-  finished_future_.wait();
-  workers_->stop();
+  wait_finished();
   if (!config_.endpoint_dir.empty()) {
     runtime::remove_endpoint_file(config_.endpoint_dir, config_.node_name);
   }
-  std::lock_guard lock(events_mutex_);
-  events_ready_.notify_all();
 }
 
 void NodeImpl::abort() {
@@ -362,22 +370,10 @@ void NodeImpl::abort() {
       }
     }
     run_user_work();
-    finished_ = true;
-    loop_->cancel(timer_);
-    loop_->remove_fd(socket_->fd());
+    finish("node aborted");
     socket_.reset();  // nothing answers on the port any more
-    for (auto& [connection, waiter] : waiters_) {
-      waiter.set_value(fail(Errc::closed, "node aborted"));
-    }
-    waiters_.clear();
-    for (auto& [ref, promise] : call_promises_) promise.set(fail(Errc::closed, "node aborted"));
-    call_promises_.clear();
-    finished_promise_.set_value();
   });
-  finished_future_.wait();
-  workers_->stop();
-  std::lock_guard lock(events_mutex_);
-  events_ready_.notify_all();
+  wait_finished();
 }
 
 }  // namespace barrel_p2p

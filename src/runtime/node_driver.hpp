@@ -138,6 +138,11 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void rearm_timer();
   void begin_shutdown();
   void finish_shutdown();
+  /// The node is finished: timers and the socket leave the loop, waiters and calls fail with
+  /// closed (`why`), stop()/abort() are released. Loop thread.
+  void finish(const std::string& why);
+  /// Waits (API thread) until finish() ran, then stops the worker pool and wakes next_event().
+  void wait_finished();
   /// Runs `function` on the loop thread and returns its result (closed once the node stopped).
   template <typename F>
   auto call_on_loop(F&& function) const -> decltype(function());
