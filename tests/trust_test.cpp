@@ -25,16 +25,17 @@ TEST(Trust, TofuPinsOnFirstContactAndThePinSurvivesRestarts) {
   auto up = wait_for<PeerUp>(*a);
   ASSERT_TRUE(up);
   EXPECT_TRUE(up->newly_trusted);
+
+  // Restart both: bob keeps his key and certificate, alice keeps her pin. The pin file is
+  // written off the event loop, and is on disk once the node has stopped.
+  const auto cert_before = read_all(dir.sub("b") / "quic" / "node.crt");
+  a.reset();
+  b.reset();
   const auto pin_file = dir.sub("a") / "keys" / "trusted" / "bob.pub";
   ASSERT_TRUE(std::filesystem::exists(pin_file));
   const auto raw = read_all(pin_file);
   ASSERT_EQ(raw.size(), 32U);
   EXPECT_EQ(std::memcmp(raw.data(), bob_key.data(), 32), 0);
-
-  // Restart both: bob keeps his key and certificate, alice keeps her pin.
-  const auto cert_before = read_all(dir.sub("b") / "quic" / "node.crt");
-  a.reset();
-  b.reset();
   b = start_node(test_config("bob", dir.sub("b")));
   a = start_node(test_config("alice", dir.sub("a")));
   ASSERT_TRUE(a && b);

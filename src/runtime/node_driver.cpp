@@ -152,6 +152,7 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   transport.static_secret = reset_secret_;
   endpoint_ = std::make_unique<transport::Endpoint>(transport, *certificate_, rng_, *this, local_);
   workers_ = std::make_unique<runtime::WorkerPool>(config_.worker_threads);
+  files_ = runtime::FileWriter::shared();
   if (!config_.endpoint_dir.empty()) {
     runtime::write_endpoint_file(config_.endpoint_dir, config_.node_name, local_, *log_);
   }
@@ -336,6 +337,7 @@ void NodeImpl::finish(const std::string& why) {
 void NodeImpl::wait_finished() {
   finished_future_.wait();
   workers_->stop();
+  files_->flush();  // the pins this node learned are on disk when stop() returns
   std::lock_guard lock(events_mutex_);
   events_ready_.notify_all();
 }

@@ -28,6 +28,7 @@
 #include "barrel_p2p/node.hpp"
 #include "node/engine.hpp"
 #include "runtime/event_loop.hpp"
+#include "runtime/file_writer.hpp"
 #include "runtime/loop_thread.hpp"
 #include "runtime/os_rng.hpp"
 #include "runtime/send_inbox.hpp"
@@ -132,6 +133,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void execute(node::Command&& command);
   void transmit(const node::Transmit& transmit);
   void resolve(node::Resolve&& resolve);
+  /// Queues the write of a first-contact pin on the file writer (its fsyncs never run here).
+  void persist_pin(node::PersistPin&& pin);
   void deliver(node::Deliver&& deliver);
   void emit(Event&& event);
   bool run_user_work();
@@ -206,6 +209,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::unique_ptr<node::Engine> engine_;
   std::unique_ptr<transport::Endpoint> endpoint_;  // refers to certificate_, rng_ and this
   std::unique_ptr<runtime::WorkerPool> workers_;
+  std::shared_ptr<runtime::FileWriter> files_;  // pin writes, off the loop (shared per process)
 
   // Loop thread only.
   bool turn_pending_ = false;  // a turn is posted or running: new work will be seen

@@ -123,19 +123,21 @@ Result<void> NodeImpl::pin(std::string_view peer, const std::array<std::uint8_t,
   if (!wire::is_valid_name(peer)) {
     return fail(Errc::invalid_argument, "invalid node name '" + std::string(peer) + "'");
   }
-  return call_on_loop([&]() -> Result<void> {
-    if (auto pinned = engine_->trust().pin(std::string(peer), auth::PublicKey{key}); !pinned) {
-      return pinned;
-    }
-    return runtime::save_pin(config_.data_dir, std::string(peer), key);
+  auto pinned = call_on_loop([&]() -> Result<void> {
+    return engine_->trust().pin(std::string(peer), auth::PublicKey{key});
   });
+  if (!pinned) return pinned;
+  // Behind any first-contact pin still queued, so the explicit one is what stays on disk.
+  return files_->write_and_wait(
+      [&] { return runtime::save_pin(config_.data_dir, std::string(peer), key); });
 }
 
 Result<void> NodeImpl::unpin(std::string_view peer) {
-  return call_on_loop([&]() -> Result<void> {
-    if (auto removed = engine_->trust().unpin(std::string(peer)); !removed) return removed;
-    return runtime::remove_pin(config_.data_dir, std::string(peer));
-  });
+  auto removed =
+      call_on_loop([&]() -> Result<void> { return engine_->trust().unpin(std::string(peer)); });
+  if (!removed) return removed;
+  return files_->write_and_wait(
+      [&] { return runtime::remove_pin(config_.data_dir, std::string(peer)); });
 }
 
 std::optional<Pin> NodeImpl::lookup_pin(std::string_view peer) const {

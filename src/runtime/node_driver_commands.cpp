@@ -45,9 +45,7 @@ void NodeImpl::execute(node::Command&& command) {
         } else if constexpr (std::is_same_v<C, node::Resolve>) {
           resolve(std::move(c));
         } else if constexpr (std::is_same_v<C, node::PersistPin>) {
-          if (auto saved = runtime::save_pin(config_.data_dir, c.peer, c.key); !saved) {
-            log_->error("could not persist the pin for {}: {}", c.peer, saved.error().message);
-          }
+          persist_pin(std::move(c));
         } else if constexpr (std::is_same_v<C, node::Deliver>) {
           deliver(std::move(c));
         } else if constexpr (std::is_same_v<C, node::ProcessEnded>) {
@@ -123,6 +121,19 @@ void NodeImpl::resolve(node::Resolve&& resolve) {
   if (!queued) {
     engine_->handle_resolved(now(), resolve.node,
                              fail(Errc::limit_reached, "the worker pool refused the lookup"));
+  }
+}
+
+void NodeImpl::persist_pin(node::PersistPin&& pin) {
+  // The pin already holds in the Engine's trust store; only its file waits for the writer.
+  auto write = [log = log_, directory = config_.data_dir, pin = std::move(pin)] {
+    if (auto saved = runtime::save_pin(directory, pin.peer, pin.key); !saved) {
+      log->error("could not persist the pin for {}: {}", pin.peer, saved.error().message);
+    }
+  };
+  if (!files_->submit(std::move(write))) {
+    log_->error("could not persist a pin: {} file writes are already queued",
+                runtime::FileWriter::kQueuedJobsMax);
   }
 }
 
