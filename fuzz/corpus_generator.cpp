@@ -1,7 +1,7 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
-// hyparview_message, plumtree_message, pid) from the real encoders, so seeds stay valid when
-// formats change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after
-// a wire format change.
+// hyparview_message, plumtree_message, pid, registry_delta) from the real encoders, so seeds stay
+// valid when formats change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the
+// output after a wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +11,7 @@
 #include "barrel_p2p/pid.hpp"
 #include "proto/hyparview/hyparview_message.hpp"
 #include "proto/plumtree/plumtree_message.hpp"
+#include "proto/registry/service_registry.hpp"
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
 #include "wire/process_message.hpp"
@@ -143,6 +144,33 @@ std::vector<Bytes> plumtree_messages() {
   return out;
 }
 
+// Registry deltas made by the real core: adds, a re-registration, removes, a node prune and
+// full states (several nodes, floors, tombstones), plus the empty delta.
+std::vector<Bytes> registry_deltas() {
+  namespace reg = barrel_p2p::registry;
+  using barrel_p2p::core::WallTime;
+  const WallTime now{1'700'000'000'000};
+  reg::ServiceRegistry a(reg::Config{}, "alpha", now);
+  reg::ServiceRegistry b(reg::Config{}, "beta", now);
+  std::vector<Bytes> out;
+  auto keep = [&](const barrel_p2p::Result<reg::Delta>& delta, reg::ServiceRegistry* also) {
+    if (!delta) return;
+    out.push_back(reg::encode(*delta));
+    if (also != nullptr) (void)also->merge(now, *delta);
+  };
+  keep(a.add(now, "db", Bytes{1, 2, 3}, Bytes{'v', '1'}), &b);
+  keep(a.add(now, "db", Bytes{1, 2, 3}, Bytes{'v', '2'}), &b);  // replaces: a removed dot
+  keep(b.add(now, "svc.web", Bytes(40, 0x7e), Bytes(200, 'm')), &a);
+  keep(b.add(now, "svc.db", Bytes{9}, {}), &a);
+  keep(b.remove("db"), nullptr);  // a's entry: a tombstone on b
+  keep(a.remove_entry("svc.db", "beta", Bytes{9}), nullptr);
+  keep(b.remove_node("alpha"), nullptr);
+  out.push_back(reg::encode(a.export_state()));
+  out.push_back(reg::encode(b.export_state()));
+  out.push_back(reg::encode(reg::Delta{}));
+  return out;
+}
+
 }  // namespace
 
 // Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
@@ -182,13 +210,15 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid"}) {
+  for (const char* family :
+       {"process_message", "hyparview_message", "plumtree_message", "pid", "registry_delta"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
       !write_seeds(root / "process_message", process_messages()) ||
       !write_seeds(root / "hyparview_message", hyparview_messages()) ||
-      !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid")) {
+      !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid") ||
+      !write_seeds(root / "registry_delta", registry_deltas())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

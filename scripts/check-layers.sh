@@ -6,7 +6,8 @@
 #
 #   src/core             core
 #   src/wire             wire, core
-#   src/proto/<x>        proto/<x> (its own concern only), wire, core
+#   src/proto/<x>        proto/<x> (its own concern only, plus the concerns PROTO_DEPENDS lists
+#                        for it: proto/registry stamps its dots with proto/hlc), wire, core
 #   src/transport        transport, core
 #   src/node             node, proto/*, wire, core
 #   src/runtime          anything under src/
@@ -89,6 +90,11 @@ def is_test_file(path):
     return path.startswith("tests/") or "_test" in name or name.startswith("test_")
 
 
+# The few proto concerns a core may build on, one way only (no cycles): the hybrid logical clock
+# is shared vocabulary of the cores that stamp events (decision 0009).
+PROTO_DEPENDS = {"proto/registry": ("proto/hlc",)}
+
+
 def allowed_layers(origin):
     """(description, predicate(layer, name)) of what files of `origin` may include."""
     def any_src(layer):
@@ -118,8 +124,10 @@ def allowed_layers(origin):
         "public": ("other public headers and the standard library only", lower(), None),
     }
     if origin.startswith("proto/"):
-        return (f"{origin} (not other proto/ concerns), wire, core, barrel_p2p/result.hpp",
-                lower(origin, "wire", "core"), PUBLIC_BASE)
+        extra = PROTO_DEPENDS.get(origin, ())
+        others = "".join(f", {layer}" for layer in extra)
+        return (f"{origin} (not other proto/ concerns){others}, wire, core, "
+                "barrel_p2p/result.hpp", lower(origin, *extra, "wire", "core"), PUBLIC_BASE)
     return table[origin]
 
 
