@@ -12,8 +12,8 @@ packages=(
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsodium-dev
   # logging, CLI, config
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev librapidcheck-dev
+  # tests (bench/ uses nothing beyond the library; GoogleTest's mocks are not used)
+  libgtest-dev librapidcheck-dev
   # reference harnesses used by bench/ (same-run ratios)
   ngtcp2-client ngtcp2-server openssl
 )
