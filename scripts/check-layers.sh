@@ -21,8 +21,8 @@
 # Error) for all; result, pid, envelope, events and membership (value types) for src/node and
 # sim/; all of include/barrel_p2p for runtime, tools, examples, tests, bench and fuzz.
 # Third-party headers belong to one layer: ngtcp2/gnutls to transport, sodium to proto/auth,
-# spdlog to runtime and tools, CLI11 and toml++ to tools, gtest/rapidcheck to test files,
-# benchmark to bench (runtime and tests may use any of them).
+# spdlog to runtime and tools, CLI11 and toml++ to tools, gtest/rapidcheck to test files
+# (runtime and tests may use any of them).
 # Includes are resolved to files ("x.hpp" beside the includer first, then src/, include/ and
 # the folder's own root), spelled relative to src/ or include/; "../" and "src/..." are refused.
 #
@@ -137,13 +137,19 @@ LIBRARIES = [
     (("sodium.h", "sodium/"), {"proto/auth"}, "proto/auth"),
     (("spdlog/", "fmt/"), {"tools", "bench"}, "runtime and tools"),
     (("CLI/", "toml++/"), {"tools"}, "tools"),
-    (("benchmark/",), {"bench"}, "bench"),
 ]
 TEST_LIBRARIES = ("gtest/", "gmock/", "rapidcheck")
 
 
+# Public headers generated at configure time from a template (cmake/version.cmake): they sit
+# in the build tree, not in include/, but are public headers like the others.
+GENERATED_PUBLIC = {"barrel_p2p/version.hpp": "cmake/version.hpp.in"}
+
+
 def resolve(includer, spelled, quoted):
     """Repository-relative path the include names, or None for a system header."""
+    if spelled in GENERATED_PUBLIC and os.path.isfile(GENERATED_PUBLIC[spelled]):
+        return "include/" + spelled
     origin_root = includer.split("/")[0]
     roots = ["src", "include"]
     if origin_root in ("sim", "tools", "tests"):

@@ -5,7 +5,9 @@
 #   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30);
 #   3. unit + integration tests under AddressSanitizer + UBSan (build-asan/);
 #   3b. the integration tests and the runtime's unit tests under ThreadSanitizer (build-tsan/);
-#   4. the release build with warnings as errors and the whole test suite (build-ci/).
+#   4. the release build with warnings as errors (build-ci/), installed into a temporary prefix
+#      and used from outside projects (find_package, pkg-config, add_subdirectory:
+#      scripts/check-install.sh), then the whole test suite.
 # The last step prints CTest's summary line. Any failure stops the run with a non-zero exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,9 +53,12 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 900 --no-label-summary \
   -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test)$'
 
-echo "== release build, warnings as errors, full suite"
+echo "== release build, warnings as errors"
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERROR=ON >/dev/null
 cmake --build build-ci -j "$jobs"
+echo "== install into a temporary prefix, build the examples outside the project"
+JOBS="$jobs" "$root/scripts/check-install.sh" build-ci
+echo "== full suite"
 set +e
 ctest --test-dir build-ci --output-on-failure -j "$jobs" --timeout 600 --no-label-summary \
   | tee build-ci/ctest.log
