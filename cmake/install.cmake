@@ -60,7 +60,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/barrel_p2p
         ${BARREL_GENERATED_INCLUDE_DIR}/barrel_p2p
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(TARGETS barrel-p2p RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# share/doc/barrel_p2p mirrors the repository (README.md, docs/, examples/), so the links
+# between the documents resolve there too.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
         ${PROJECT_SOURCE_DIR}/SECURITY.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The examples' sources (not their in-tree CMakeLists.txt, which needs the project's build).

@@ -36,7 +36,7 @@ libdir=$(dirname "$(find "$prefix" -name libbarrel_p2p.a | head -n 1)")
 [ -f "$libdir/libbarrel_p2p.a" ] || fail "libbarrel_p2p.a was not installed"
 for file in "$libdir/cmake/barrel_p2p/barrel_p2pConfig.cmake" \
   "$libdir/cmake/barrel_p2p/barrel_p2pConfigVersion.cmake" "$libdir/pkgconfig/barrel_p2p.pc" \
-  "$prefix/share/doc/barrel_p2p/getting-started.md" "$prefix/include/barrel_p2p/node.hpp"; do
+  "$prefix/share/doc/barrel_p2p/docs/getting-started.md" "$prefix/include/barrel_p2p/node.hpp"; do
   [ -f "$file" ] || fail "$file was not installed"
 done
 extra=$(find "$prefix/include" -type f ! -path "$prefix/include/barrel_p2p/*.hpp")
