@@ -1,4 +1,6 @@
 // The QUIC transport alone: two bare endpoints on loopback, no authentication.
+#include <algorithm>
+
 #include "support/raw_peer.hpp"
 #include "support/test_support.hpp"
 
@@ -54,6 +56,46 @@ TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
     }
     return false;
   }));
+}
+
+std::size_t largest(const std::vector<std::size_t>& sizes) {
+  return sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
+}
+
+/// Connects a to b, then sends 1 MiB from a to b; returns the largest datagram either side sent
+/// during the handshake and afterwards.
+std::pair<std::size_t, std::size_t> datagram_sizes(const transport::TransportConfig& config) {
+  auto a = RawPeer::create(config);
+  auto b = RawPeer::create(config);
+  Received at_b;
+  record(*b, at_b);
+  auto id = a->connect(b->address());
+  EXPECT_TRUE(id);
+  if (!id) return {};
+  EXPECT_TRUE(pump_both(*a, *b, [&] { return !a->connected.empty() && !b->connected.empty(); }));
+  const std::size_t handshake = std::max(largest(a->sent_datagrams), largest(b->sent_datagrams));
+  a->sent_datagrams.clear();
+  const std::string payload(1 << 20, 'x');
+  EXPECT_TRUE(a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes(payload)));
+  EXPECT_TRUE(pump_both(*a, *b, [&] {
+    return !at_b.bytes.empty() && at_b.bytes.begin()->second[1].size() == payload.size();
+  }));
+  return {handshake, largest(a->sent_datagrams)};
+}
+
+TEST(Quic, HandshakeDatagramsKeepTheMinimumSizeAndLoopbackLinksThenUseLargeOnes) {
+  const auto [handshake, bulk] = datagram_sizes(RawPeer::default_config());
+  EXPECT_LE(handshake, 1200U);  // every path carries these
+  EXPECT_GT(bulk, 1500U);       // loopback's MTU is known: no climb from 1,200
+  EXPECT_LE(bulk, RawPeer::default_config().loopback_udp_payload);
+}
+
+TEST(Quic, WithoutTheLoopbackSizeDatagramsStayWithinPathMtuDiscovery) {
+  auto config = RawPeer::default_config();
+  config.loopback_udp_payload = 0;
+  const auto [handshake, bulk] = datagram_sizes(config);
+  EXPECT_LE(handshake, 1200U);
+  EXPECT_LE(bulk, 1452U);  // ngtcp2 0.12's path MTU discovery ceiling
 }
 
 TEST(Quic, SendBeforeTheHandshakeCompletesIsAnError) {

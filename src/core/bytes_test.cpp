@@ -84,6 +84,20 @@ TEST(SocketAddress, ParsesAndPrintsBothFamilies) {
   EXPECT_EQ(*local, *SocketAddress::parse("127.0.0.1:1"));
 }
 
+TEST(SocketAddress, TellsLoopbackAddressesApart) {
+  for (const char* loopback : {"127.0.0.1:1", "127.9.8.7:1", "[::1]:1", "[::ffff:127.0.0.2]:1"}) {
+    auto parsed = SocketAddress::parse(loopback);
+    ASSERT_TRUE(parsed) << loopback;
+    EXPECT_TRUE(parsed->is_loopback()) << loopback;
+  }
+  for (const char* other : {"10.0.0.1:1", "128.0.0.1:1", "[::2]:1", "[::ffff:10.0.0.1]:1"}) {
+    auto parsed = SocketAddress::parse(other);
+    ASSERT_TRUE(parsed) << other;
+    EXPECT_FALSE(parsed->is_loopback()) << other;
+  }
+  EXPECT_FALSE(SocketAddress().is_loopback());
+}
+
 TEST(SocketAddress, RejectsBadInput) {
   for (const char* bad : {"127.0.0.1", "127.0.0.1:70000", "host.example:1", "[::1:1", ":x"}) {
     auto parsed = SocketAddress::parse(bad);

@@ -78,6 +78,17 @@ std::size_t SocketAddress::size() const {
   return 0;
 }
 
+bool SocketAddress::is_loopback() const {
+  if (storage_.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage_);
+    return (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (storage_.ss_family != AF_INET6) return false;
+  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage_);
+  if (IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) && v6.sin6_addr.s6_addr[12] == 127;
+}
+
 std::uint16_t SocketAddress::port() const {
   if (storage_.ss_family == AF_INET) {
     return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);

@@ -29,6 +29,8 @@ class SocketAddress {
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] bool is_ipv6() const { return storage_.ss_family == AF_INET6; }
   [[nodiscard]] bool empty() const { return storage_.ss_family == AF_UNSPEC; }
+  /// True for 127.0.0.0/8, ::1 and IPv4-mapped ::ffff:127.0.0.0/104.
+  [[nodiscard]] bool is_loopback() const;
   [[nodiscard]] std::uint16_t port() const;
   void set_port(std::uint16_t port);
   /// "127.0.0.1:4000" or "[::1]:4000".

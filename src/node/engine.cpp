@@ -16,6 +16,12 @@ constexpr int kSettleRounds = 16;
 // The output arena keeps at most this much capacity once drained (a large frame's buffer is
 // not kept for the node's lifetime: there can be 1,000 nodes in a process).
 constexpr std::size_t kArenaKeep = 256 * 1024;
+// A frame at least this large gets a buffer of its own, which the driver moves into the
+// transport: large payloads are copied once on their way out, and the arena stays small.
+constexpr std::size_t kOwnedFrameMin = 4096;
+// Small frames for one stream share a Transmit up to this many bytes, so a stream whose
+// buffer is full hands back batches of a bounded size.
+constexpr std::size_t kTransmitBatchMax = 64 * 1024;
 
 barrel_p2p::Channel to_public(Channel channel) {
   return channel == Channel::control ? barrel_p2p::Channel::control : barrel_p2p::Channel::data;
@@ -76,7 +82,7 @@ void Engine::handle_writable(core::Instant now, std::uint64_t connection, Channe
 }
 
 void Engine::handle_transmit_blocked(core::Instant now, std::uint64_t connection, Channel channel,
-                                     core::ByteView frame) {
+                                     core::Bytes frame) {
   now_ = now;
   for (auto& [node, state] : peer_states_) {
     if (state->connection != connection) continue;
@@ -85,8 +91,8 @@ void Engine::handle_transmit_blocked(core::Instant now, std::uint64_t connection
     // Behind the frames handed back before it in this drain, ahead of anything newer: the
     // Engine queued nothing newer for a stream it did not know was blocked.
     // Its activity was counted when it was first written.
-    state->queues[index].push_back({core::Bytes(frame.begin(), frame.end()), false});
     state->queued_bytes += frame.size();
+    state->queues[index].push_back({std::move(frame), false});
     return;
   }
   ++stats_.dropped_connection_lost;  // the link is gone: its frames go with it
@@ -117,8 +123,7 @@ Result<void> Engine::send_peer(std::string_view peer, Channel channel, core::Byt
                                          std::to_string(config_.peer_queue_limit) + " bytes)");
   }
   core::Bytes frame;
-  wire::encode_frame_header(frame, type, payload.size());
-  frame.insert(frame.end(), payload.begin(), payload.end());
+  wire::encode_frame(frame, type, payload);
   state.queued_bytes += frame.size();
   state.queues[index].push_back({std::move(frame), false});
   return {};
@@ -250,7 +255,8 @@ std::optional<Command> Engine::poll_command() {
   }
   Command command = std::move(commands_.front());
   commands_.pop_front();
-  if (auto* transmit = std::get_if<Transmit>(&command)) {
+  if (auto* transmit = std::get_if<Transmit>(&command);
+      transmit != nullptr && transmit->owned.empty()) {
     const PendingTransmit pending = transmits_.front();
     transmits_.pop_front();
     transmit->frame = core::ByteView(arena_.data() + pending.offset, pending.size);
@@ -260,19 +266,49 @@ std::optional<Command> Engine::poll_command() {
 
 void Engine::push_transmit(std::uint64_t connection, Channel channel, wire::FrameType type,
                            core::ByteView payload) {
+  ++stats_.messages_sent;
+  if (payload.size() >= kOwnedFrameMin) {
+    core::Bytes frame;
+    frame.reserve(payload.size() + 16);  // a header is two varints of at most 8 bytes
+    wire::encode_frame(frame, type, payload);
+    push_transmit_frame(connection, channel, std::move(frame));
+    return;
+  }
   const std::size_t offset = arena_.size();
   wire::encode_frame_header(arena_, type, payload.size());
   arena_.insert(arena_.end(), payload.begin(), payload.end());
-  transmits_.push_back({connection, channel, offset, arena_.size() - offset});
-  commands_.emplace_back(Transmit{connection, channel, {}});
-  ++stats_.messages_sent;
+  push_arena_transmit(connection, channel, offset);
 }
 
 void Engine::push_transmit_frame(std::uint64_t connection, Channel channel, core::ByteView frame) {
   const std::size_t offset = arena_.size();
   arena_.insert(arena_.end(), frame.begin(), frame.end());
-  transmits_.push_back({connection, channel, offset, frame.size()});
-  commands_.emplace_back(Transmit{connection, channel, {}});
+  push_arena_transmit(connection, channel, offset);
+}
+
+void Engine::push_transmit_frame(std::uint64_t connection, Channel channel, core::Bytes&& frame) {
+  if (frame.size() < kOwnedFrameMin) {
+    push_transmit_frame(connection, channel, core::ByteView(frame));
+    return;
+  }
+  const core::ByteView view(frame);  // a vector's buffer survives the move below
+  commands_.emplace_back(Transmit{connection, channel, view, std::move(frame)});
+}
+
+void Engine::push_arena_transmit(std::uint64_t connection, Channel channel, std::size_t offset) {
+  const std::size_t size = arena_.size() - offset;
+  if (!commands_.empty() && !transmits_.empty()) {
+    auto* last = std::get_if<Transmit>(&commands_.back());
+    PendingTransmit& pending = transmits_.back();
+    if (last != nullptr && last->owned.empty() && pending.connection == connection &&
+        pending.channel == channel && pending.offset + pending.size == offset &&
+        pending.size + size <= kTransmitBatchMax) {
+      pending.size += size;
+      return;
+    }
+  }
+  transmits_.push_back({connection, channel, offset, size});
+  commands_.emplace_back(Transmit{connection, channel, {}, {}});
 }
 
 void Engine::log(int level, std::string text) {

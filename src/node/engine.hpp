@@ -110,9 +110,10 @@ class Engine final : private ProcessHost, private FrameSink {
   /// The stream of `channel` on `connection` has room again after a refused write.
   void handle_writable(core::Instant now, std::uint64_t connection, Channel channel);
   /// The driver could not write a Transmit's `frame` (stream buffer full): the Engine queues
-  /// it again, in order, and writes it after handle_writable(). May be called while draining.
+  /// the bytes again (a Transmit's `owned`, moved back, or a copy of its `frame`), in order,
+  /// and writes them after handle_writable(). May be called while draining.
   void handle_transmit_blocked(core::Instant now, std::uint64_t connection, Channel channel,
-                               core::ByteView frame);
+                               core::Bytes frame);
   /// A Dial command's connection was created (`connection`), or could not be (the error).
   void handle_dial_started(core::Instant now, std::uint64_t dial, Result<std::uint64_t> connection);
   /// The answer to a Resolve command.
@@ -241,6 +242,11 @@ class Engine final : private ProcessHost, private FrameSink {
   void push_transmit(std::uint64_t connection, Channel channel, wire::FrameType type,
                      core::ByteView payload);
   void push_transmit_frame(std::uint64_t connection, Channel channel, core::ByteView frame);
+  /// A frame already in its own buffer (queued earlier): moved, not copied, when large.
+  void push_transmit_frame(std::uint64_t connection, Channel channel, core::Bytes&& frame);
+  /// Appends `size` more arena bytes (from the arena's end) to the last Transmit when it is an
+  /// arena Transmit on the same stream, else starts a new one.
+  void push_arena_transmit(std::uint64_t connection, Channel channel, std::size_t offset);
   void log(int level, std::string text);
   [[nodiscard]] bool logs(int level) const { return level >= config_.log_level; }
   // engine_dialer.cpp: on-demand connections, queues and the reaper

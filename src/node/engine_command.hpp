@@ -20,14 +20,18 @@
 
 namespace barrel_p2p::node {
 
-/// Write `frame` (a whole link frame, header included) on `connection`'s stream of `channel`.
-/// `frame` stays valid until the next poll_command() call. When the transport's stream buffer
-/// is full, the driver hands the frame back with Engine::handle_transmit_blocked(), and also
-/// every later Transmit for that stream in the same drain, so order is kept.
+/// Write `frame` (one or more whole link frames, headers included) on `connection`'s stream
+/// of `channel`. Small frames bound for one stream one after the other share one Transmit.
+/// `frame` views either the Engine's output arena, valid until the next poll_command() call,
+/// or `owned` (large frames), which the driver may move into the transport instead of copying.
+/// When the transport's stream buffer is full, the driver hands the bytes back with
+/// Engine::handle_transmit_blocked(), and also every later Transmit for that stream in the
+/// same drain, so order is kept.
 struct Transmit {
   std::uint64_t connection = 0;
   Channel channel = Channel::control;
   core::ByteView frame;
+  core::Bytes owned;  ///< empty, or the bytes `frame` views
 };
 
 /// Open a QUIC connection to `address`; answer with Engine::handle_dial_started(dial, ...).

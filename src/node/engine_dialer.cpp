@@ -46,8 +46,7 @@ Result<void> Engine::send_link_frame(const std::string& node, wire::FrameType ty
                                          std::to_string(config_.node_queue_limit) + " bytes)");
   }
   core::Bytes frame;
-  wire::encode_frame_header(frame, type, payload.size());
-  frame.insert(frame.end(), payload.begin(), payload.end());
+  wire::encode_frame(frame, type, payload);
   state.queued_bytes += frame.size();
   queue.push_back({std::move(frame), type == wire::FrameType::process});
   return {};
@@ -214,9 +213,9 @@ void Engine::flush_peer(const std::string& node, PeerState& state) {
       auto& front = queue.front();
       ++state.activity;
       if (front.process) ++state.process_frames;
-      push_transmit_frame(*connection, static_cast<Channel>(index), front.frame);
-      ++stats_.messages_sent;
       state.queued_bytes -= front.frame.size();
+      push_transmit_frame(*connection, static_cast<Channel>(index), std::move(front.frame));
+      ++stats_.messages_sent;
       queue.pop_front();
     }
   }

@@ -131,7 +131,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void turn();
   void drain_commands();
   void execute(node::Command&& command);
-  void transmit(const node::Transmit& transmit);
+  void transmit(node::Transmit&& transmit);
   void resolve(node::Resolve&& resolve);
   /// Queues the write of a first-contact pin on the file writer (its fsyncs never run here).
   void persist_pin(node::PersistPin&& pin);

@@ -33,7 +33,7 @@ void NodeImpl::execute(node::Command&& command) {
       [this](auto&& c) {
         using C = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<C, node::Transmit>) {
-          transmit(c);
+          transmit(std::move(c));
         } else if constexpr (std::is_same_v<C, node::Dial>) {
           auto id = endpoint_->connect(now(), c.address);
           engine_->handle_dial_started(now(), c.dial,
@@ -78,12 +78,15 @@ void NodeImpl::execute(node::Command&& command) {
       std::move(command));
 }
 
-void NodeImpl::transmit(const node::Transmit& transmit) {
+void NodeImpl::transmit(node::Transmit&& transmit) {
   const auto stream = std::make_pair(transmit.connection, transmit.channel);
   // Once a stream refused a frame, every later frame of this drain goes back too (order).
   if (std::find(blocked_.begin(), blocked_.end(), stream) == blocked_.end()) {
-    auto sent = endpoint_->send_copy(transport::ConnectionId{transmit.connection},
-                                     to_stream(transmit.channel), transmit.frame);
+    const transport::ConnectionId id{transmit.connection};
+    // A large frame's own buffer moves into the stream's queue (a refusal leaves it intact).
+    auto sent = transmit.owned.empty()
+                    ? endpoint_->send_copy(id, to_stream(transmit.channel), transmit.frame)
+                    : endpoint_->send(id, to_stream(transmit.channel), std::move(transmit.owned));
     if (sent) return;
     if (sent.error().code != Errc::limit_reached) {
       log_->debug("frame on connection {} dropped: {}", transmit.connection, sent.error().message);
@@ -91,7 +94,10 @@ void NodeImpl::transmit(const node::Transmit& transmit) {
     }
     blocked_.push_back(stream);
   }
-  engine_->handle_transmit_blocked(now(), transmit.connection, transmit.channel, transmit.frame);
+  engine_->handle_transmit_blocked(now(), transmit.connection, transmit.channel,
+                                   transmit.owned.empty()
+                                       ? core::Bytes(transmit.frame.begin(), transmit.frame.end())
+                                       : std::move(transmit.owned));
 }
 
 void NodeImpl::resolve(node::Resolve&& resolve) {

@@ -78,6 +78,7 @@ ngtcp2_callbacks Connection::make_callbacks(Role role) {
   cb.remove_connection_id = on_remove_connection_id;
   cb.dcid_status = on_dcid_status;
   cb.handshake_completed = on_handshake_completed;
+  cb.handshake_confirmed = on_handshake_confirmed;
   cb.recv_stream_data = on_recv_stream_data;
   cb.acked_stream_data_offset = on_acked_stream_data_offset;
   cb.extend_max_stream_data = on_extend_max_stream_data;
@@ -95,6 +96,10 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
   settings.handshake_timeout = static_cast<ngtcp2_duration>(config.handshake_timeout.count());
   settings.max_window = config.max_window;
   settings.max_stream_window = config.max_window;
+  if (remote_.is_loopback() && config.loopback_udp_payload > 0) {
+    settings.max_tx_udp_payload_size = config.loopback_udp_payload;
+    settings.no_tx_udp_payload_size_shaping = 1;  // no PMTUD climb from 1,200: the MTU is known
+  }
   ngtcp2_transport_params_default(&params);
   params.initial_max_streams_uni = 2;  // control + data; a third peer stream is an error
   params.initial_max_streams_bidi = 0;
@@ -259,6 +264,11 @@ int Connection::on_dcid_status(ngtcp2_conn* /*conn*/, int type, std::uint64_t /*
 
 int Connection::on_handshake_completed(ngtcp2_conn* /*conn*/, void* user_data) {
   return self(user_data)->handshake_completed();
+}
+
+int Connection::on_handshake_confirmed(ngtcp2_conn* /*conn*/, void* user_data) {
+  self(user_data)->handshake_confirmed_ = true;
+  return 0;
 }
 
 int Connection::handshake_completed() {

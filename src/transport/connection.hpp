@@ -86,6 +86,7 @@ class Connection {
 
   // ngtcp2 callbacks (static trampolines to members).
   static int on_handshake_completed(ngtcp2_conn* conn, void* user_data);
+  static int on_handshake_confirmed(ngtcp2_conn* conn, void* user_data);
   static int on_recv_stream_data(ngtcp2_conn* conn, std::uint32_t flags, std::int64_t stream_id,
                                  std::uint64_t offset, const std::uint8_t* data,
                                  std::size_t datalen, void* user_data, void* stream_user_data);
@@ -120,6 +121,10 @@ class Connection {
   std::array<SendQueue, 2> queues_;
   std::array<std::int64_t, 2> stream_ids_{-1, -1};
   std::array<bool, 2> stream_blocked_{false, false};
+  // The handshake is confirmed (server: completed; client: HANDSHAKE_DONE received). Until
+  // then datagrams keep 1,200 bytes: ngtcp2 pads a client's Initial-bearing datagram to the
+  // whole buffer it is given.
+  bool handshake_confirmed_ = false;
   std::array<bool, 2> writable_wanted_{false, false};
   std::vector<CidKey> cids_;      // registered with the endpoint
   std::vector<TokenKey> tokens_;  // registered with the endpoint

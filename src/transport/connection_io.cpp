@@ -223,7 +223,9 @@ void Connection::write(core::Instant now, PacketBatcher& out) {
 }
 
 void Connection::write_streams(core::Instant now, PacketBatcher& out) {
-  const std::size_t max_size = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  // Handshake datagrams keep the 1,200 bytes every path carries (see handshake_confirmed_).
+  const std::size_t max_size = handshake_confirmed_ ? ngtcp2_conn_get_max_tx_udp_payload_size(conn_)
+                                                    : std::size_t{NGTCP2_MAX_UDP_PAYLOAD_SIZE};
   const std::size_t quantum = ngtcp2_conn_get_send_quantum(conn_);
   std::size_t written = 0;
   ngtcp2_path_storage ps;

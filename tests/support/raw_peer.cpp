@@ -89,6 +89,10 @@ void RawPeer::on_closed(transport::ConnectionId id, transport::CloseReason reaso
 
 bool RawPeer::send_datagrams(const core::SocketAddress& to, core::ByteView data,
                              std::size_t segment_size, std::uint8_t ecn) {
+  const std::size_t step = segment_size == 0 ? data.size() : segment_size;
+  for (std::size_t at = 0; at < data.size(); at += step) {
+    sent_datagrams.push_back(std::min(step, data.size() - at));
+  }
   return socket_->send(to, data, segment_size, ecn).has_value();
 }
 

@@ -47,6 +47,8 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
 
   std::map<std::uint64_t, transport::ConnectionInfo> connected;
   std::map<std::uint64_t, std::string> closed;  // id -> reason
+  /// Size of every UDP datagram sent so far, in order (GSO batches split into segments).
+  std::vector<std::size_t> sent_datagrams;
 
   void on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) override;
   void on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
