@@ -104,29 +104,61 @@ void Engine::handle_delivery_refused(std::uint64_t process, Envelope&& envelope)
 
 // ---- peer links ----------------------------------------------------------------------------
 
-Result<void> Engine::send_peer(std::string_view peer, Channel channel, core::ByteView payload) {
+template <typename Now, typename Later>
+Result<void> Engine::send_peer_with(std::string_view peer, Channel channel, std::size_t size,
+                                    Now&& now, Later&& later) {
   if (stopping_) return fail(Errc::closed, "node is stopping");
   auto connection = links_.route(peer);
   if (!connection) return Unexpected(connection.error());
-  const auto type = channel == Channel::control ? wire::FrameType::control : wire::FrameType::data;
   PeerState& state = state_of(std::string(peer));
   auto index = static_cast<std::size_t>(channel);
   ++state.activity;  // application traffic: the reaper treats the link as on-demand
   ++state.process_frames;
   if (state.queues[index].empty() && !state.blocked[index] && state.draining == 0) {
     state.connection = *connection;
-    push_transmit(*connection, channel, type, payload);
+    now(*connection);
     return {};
   }
-  if (state.queued_bytes + payload.size() > config_.peer_queue_limit) {
+  if (state.queued_bytes + size > config_.peer_queue_limit) {
     return fail(Errc::limit_reached, "send queue towards " + std::string(peer) + " is full (" +
                                          std::to_string(config_.peer_queue_limit) + " bytes)");
   }
-  core::Bytes frame;
-  wire::encode_frame(frame, type, payload);
+  core::Bytes frame = later();
   state.queued_bytes += frame.size();
   state.queues[index].push_back({std::move(frame), false});
   return {};
+}
+
+Result<void> Engine::send_peer(std::string_view peer, Channel channel, core::ByteView payload) {
+  const auto type = channel == Channel::control ? wire::FrameType::control : wire::FrameType::data;
+  return send_peer_with(
+      peer, channel, payload.size(),
+      [&](std::uint64_t connection) { push_transmit(connection, channel, type, payload); },
+      [&] {
+        core::Bytes frame;
+        wire::encode_frame(frame, type, payload);
+        return frame;
+      });
+}
+
+Result<void> Engine::send_peer_frame(std::string_view peer, Channel channel, core::ByteView frame) {
+  return send_peer_with(
+      peer, channel, frame.size(),
+      [&](std::uint64_t connection) {
+        ++stats_.messages_sent;
+        push_transmit_frame(connection, channel, frame);
+      },
+      [&] { return core::Bytes(frame.begin(), frame.end()); });
+}
+
+Result<void> Engine::send_peer_frame(std::string_view peer, Channel channel, core::Bytes& frame) {
+  return send_peer_with(
+      peer, channel, frame.size(),
+      [&](std::uint64_t connection) {
+        ++stats_.messages_sent;
+        push_transmit_frame(connection, channel, std::move(frame));
+      },
+      [&] { return std::move(frame); });
 }
 
 Result<void> Engine::disconnect(std::string_view peer, std::string_view reason) {

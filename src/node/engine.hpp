@@ -126,6 +126,12 @@ class Engine final : private ProcessHost, private FrameSink {
   /// A message for `peer` on `channel` of its authenticated link (Node::send). Errors:
   /// not_found (no link), limit_reached (peer_queue_limit bytes wait behind a full stream).
   Result<void> send_peer(std::string_view peer, Channel channel, core::ByteView payload);
+  /// Like send_peer(), for a whole frame the driver built itself (wire::encode_frame with the
+  /// channel's frame type: control or data). The Engine copies `frame`.
+  Result<void> send_peer_frame(std::string_view peer, Channel channel, core::ByteView frame);
+  /// Like send_peer_frame(), moving `frame` (a large one is never copied); moved from only
+  /// when the result is a success, so a refused frame stays with the caller.
+  Result<void> send_peer_frame(std::string_view peer, Channel channel, core::Bytes& frame);
   /// Says goodbye and closes the link to `peer`. Errors: not_found.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.
@@ -239,6 +245,11 @@ class Engine final : private ProcessHost, private FrameSink {
   void peer_down(core::Instant now, PeerDown&& down);
   void on_membership_frame(const std::string& peer, core::ByteView payload);
   void on_broadcast_frame(const std::string& peer, core::ByteView payload);
+  /// The checks and bookkeeping of send_peer*: `now(connection)` writes the message when the
+  /// stream is free, `later()` returns its frame to queue behind a full stream.
+  template <typename Now, typename Later>
+  Result<void> send_peer_with(std::string_view peer, Channel channel, std::size_t size, Now&& now,
+                              Later&& later);
   void push_transmit(std::uint64_t connection, Channel channel, wire::FrameType type,
                      core::ByteView payload);
   void push_transmit_frame(std::uint64_t connection, Channel channel, core::ByteView frame);

@@ -242,7 +242,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   mutable std::mutex directory_mutex_;        // local mailboxes, for off-loop limit checks
   std::unordered_map<std::uint64_t, std::shared_ptr<detail::MailboxQueue>> directory_;
   std::mutex inbox_mutex_;
-  std::array<runtime::SendInbox, 2> inbox_;  // off-loop Node::send, one per channel
+  std::array<runtime::SendInbox, 2> inbox_;  // off-loop Node::send (whole frames), per channel
+  core::Bytes inbox_header_;                 // scratch for a frame header
   bool inbox_scheduled_ = false;
   mutable std::mutex events_mutex_;
   std::condition_variable events_ready_;

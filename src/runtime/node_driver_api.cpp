@@ -5,6 +5,7 @@
 #include "runtime/node_driver.hpp"
 #include "runtime/pin_files.hpp"
 #include "wire/auth_message.hpp"
+#include "wire/link_frame.hpp"
 
 namespace barrel_p2p {
 
@@ -82,7 +83,13 @@ Result<void> NodeImpl::send(std::string_view peer, Channel channel,
       return fail(Errc::limit_reached,
                   "send queue full (" + std::to_string(config_.send_buffer_limit) + " bytes)");
     }
-    inbox_[index].push(peer, payload);
+    // Framed here, so a large message is copied once on its way to the transport.
+    inbox_header_.clear();
+    wire::encode_frame_header(
+        inbox_header_,
+        channel == Channel::control ? wire::FrameType::control : wire::FrameType::data,
+        payload.size());
+    inbox_[index].push(peer, inbox_header_, payload);
     schedule = !inbox_scheduled_;
     inbox_scheduled_ = true;
   }

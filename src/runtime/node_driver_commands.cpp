@@ -195,23 +195,27 @@ void NodeImpl::drain_inbox() {
   bool budget_left = true;
   std::size_t budget = kInboxBytesPerTurn;
   for (std::size_t channel = 0; channel < 2 && !blocked && budget_left; ++channel) {
-    inbox_batch_[channel].drain([&](std::string_view peer, core::ByteView payload) {
-      if (budget == 0) {
-        budget_left = false;
-        return false;  // the turn writes what is queued, then the drain goes on
-      }
-      auto sent = engine_->send_peer(peer, static_cast<node::Channel>(channel), payload);
-      if (!sent && sent.error().code == Errc::limit_reached) {
-        blocked = true;
-        return false;  // resumed by on_writable
-      }
-      if (!sent) {
-        ++sends_dropped_;
-        log_->debug("queued message to {} dropped: {}", peer, sent.error().message);
-      }
-      budget -= std::min(budget, payload.size());
-      return true;
-    });
+    inbox_batch_[channel].drain(
+        [&](std::string_view peer, core::ByteView frame, core::Bytes* whole) {
+          if (budget == 0) {
+            budget_left = false;
+            return false;  // the turn writes what is queued, then the drain goes on
+          }
+          const auto engine_channel = static_cast<node::Channel>(channel);
+          // A large frame's chunk moves on (only if accepted: a refused one stays queued).
+          auto sent = whole != nullptr ? engine_->send_peer_frame(peer, engine_channel, *whole)
+                                       : engine_->send_peer_frame(peer, engine_channel, frame);
+          if (!sent && sent.error().code == Errc::limit_reached) {
+            blocked = true;
+            return false;  // resumed by on_writable
+          }
+          if (!sent) {
+            ++sends_dropped_;
+            log_->debug("queued message to {} dropped: {}", peer, sent.error().message);
+          }
+          budget -= std::min(budget, frame.size());
+          return true;
+        });
   }
   if (!blocked) {
     std::lock_guard lock(inbox_mutex_);

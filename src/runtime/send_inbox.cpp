@@ -4,26 +4,30 @@
 
 namespace barrel_p2p::runtime {
 
-void SendInbox::push(std::string_view peer, core::ByteView payload) {
-  BARREL_ASSERT(payload.size() <= UINT32_MAX);
+void SendInbox::push(std::string_view peer, core::ByteView header, core::ByteView payload) {
+  const std::size_t size = header.size() + payload.size();
+  BARREL_ASSERT(size <= UINT32_MAX);
   std::uint32_t index = 0;
   while (index < peers_.size() && peers_[index] != peer) ++index;
   if (index == peers_.size()) peers_.emplace_back(peer);
-  if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < payload.size()) {
-    if (payload.size() <= kChunkSize && !spare_.empty()) {
+  // A large message keeps its chunk to itself, so the chunk can be handed over whole.
+  if (chunks_.empty() || chunks_.back().size() > kChunkSize ||
+      chunks_.back().capacity() - chunks_.back().size() < size) {
+    if (size <= kChunkSize && !spare_.empty()) {
       chunks_.push_back(std::move(spare_.back()));
       spare_.pop_back();
     } else {
       chunks_.emplace_back();
-      chunks_.back().reserve(std::max(kChunkSize, payload.size()));
+      chunks_.back().reserve(std::max(kChunkSize, size));
     }
   }
   core::Bytes& chunk = chunks_.back();
   entries_.push_back(Entry{index, static_cast<std::uint32_t>(chunks_.size() - 1),
                            static_cast<std::uint32_t>(chunk.size()),
-                           static_cast<std::uint32_t>(payload.size())});
+                           static_cast<std::uint32_t>(size)});
+  chunk.insert(chunk.end(), header.begin(), header.end());
   chunk.insert(chunk.end(), payload.begin(), payload.end());
-  payload_bytes_ += payload.size();
+  payload_bytes_ += size;
 }
 
 void SendInbox::swap(SendInbox& other) noexcept {

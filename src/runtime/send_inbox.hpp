@@ -16,21 +16,25 @@ namespace barrel_p2p::runtime {
 /// Bounded by the caller, which checks bytes() against its send buffer limit before push().
 class SendInbox {
  public:
-  /// Payload bytes per chunk; a larger payload gets a chunk of exactly its size.
+  /// Bytes per chunk; a larger message gets a chunk of exactly its size.
   static constexpr std::size_t kChunkSize = 64 * 1024;
   /// Empty chunks kept for reuse after clear() (more are freed).
   static constexpr std::size_t kSpareChunks = 4;
 
-  /// Appends a copy of `payload` addressed to `peer`.
-  void push(std::string_view peer, core::ByteView payload);
-  /// Visits queued messages in order; `send(peer, payload)` returns false to stop (the
-  /// message stays queued, and so does every later one). Returns the payload bytes consumed.
+  /// Appends a copy of `header` followed by `payload` (one message, e.g. a whole link frame)
+  /// addressed to `peer`.
+  void push(std::string_view peer, core::ByteView header, core::ByteView payload);
+  /// Visits queued messages in order: `send(peer, bytes, whole)`, where `whole` is null or,
+  /// for a message larger than kChunkSize, its chunk, which `send` may move from (the bytes
+  /// need not be copied again). `send` returns false to stop (the message stays queued, and
+  /// so does every later one; it must not have moved from `whole` then). Returns the bytes
+  /// consumed.
   template <typename Send>
   std::size_t drain(Send&& send);
   void swap(SendInbox& other) noexcept;
   void clear();
 
-  /// Payload bytes queued and not yet consumed.
+  /// Bytes queued and not yet consumed.
   [[nodiscard]] std::size_t bytes() const { return payload_bytes_; }
   [[nodiscard]] bool empty() const { return next_ == entries_.size(); }
 
@@ -54,8 +58,10 @@ std::size_t SendInbox::drain(Send&& send) {
   std::size_t consumed = 0;
   while (next_ < entries_.size()) {
     const Entry& entry = entries_[next_];
-    const core::ByteView payload(chunks_[entry.chunk].data() + entry.offset, entry.size);
-    if (!send(std::string_view(peers_[entry.peer]), payload)) break;
+    core::Bytes& chunk = chunks_[entry.chunk];
+    const core::ByteView bytes(chunk.data() + entry.offset, entry.size);
+    core::Bytes* whole = entry.size > kChunkSize && entry.size == chunk.size() ? &chunk : nullptr;
+    if (!send(std::string_view(peers_[entry.peer]), bytes, whole)) break;
     consumed += entry.size;
     ++next_;
   }
