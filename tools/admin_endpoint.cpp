@@ -214,6 +214,8 @@ std::string json_stats(Node& node) {
       {"on_demand_connects", stats.on_demand_connects},
       {"connects_failed", stats.connects_failed},
       {"connections_reaped", stats.connections_reaped},
+      {"pins_not_persisted", stats.pins_not_persisted},
+      {"dials_backed_off", stats.dials_backed_off},
       {"connections_initiated", stats.connections_initiated},
       {"connections_accepted", stats.connections_accepted},
       {"membership_neighbor_requests", stats.membership_neighbor_requests},

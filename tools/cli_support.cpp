@@ -56,7 +56,12 @@ Result<std::filesystem::path> resolve_data_dir(const DataDirOptions& options) {
 int report(std::string_view command, const Error& error) {
   std::fprintf(stderr, "barrel-p2p %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                error.message.c_str());
-  return error.code == Errc::invalid_argument ? kExitUsage : kExitFailure;
+  switch (error.code) {
+    case Errc::invalid_argument: return kExitUsage;
+    case Errc::unsafe_file: return kExitUnsafeFile;
+    case Errc::busy: return kExitBusy;
+    default: return kExitFailure;
+  }
 }
 
 std::string to_hex(const std::array<std::uint8_t, 32>& bytes) {

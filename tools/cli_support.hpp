@@ -20,8 +20,14 @@ namespace barrel_p2p::cli {
 inline constexpr int kExitOk = 0;
 /// Exit status when the operation failed (a file could not be written, a node would not start).
 inline constexpr int kExitFailure = 1;
-/// Exit status for bad input: a configuration error, a bad argument.
+/// Exit status for bad input: a configuration error, a bad argument, a command-line usage
+/// error (unknown option, missing subcommand).
 inline constexpr int kExitUsage = 2;
+/// Exit status when a file is unsafe to use (Errc::unsafe_file): a secret file readable by
+/// group or others, node.pub without node.key.
+inline constexpr int kExitUnsafeFile = 3;
+/// Exit status when the data directory is in use by another node (Errc::busy).
+inline constexpr int kExitBusy = 4;
 
 /// --config FILE and any number of --set table.key=value.
 struct ConfigOptions {
@@ -52,7 +58,8 @@ void add_data_dir_options(CLI::App& command, DataDirOptions& options);
 Result<std::filesystem::path> resolve_data_dir(const DataDirOptions& options);
 
 /// Prints "barrel-p2p <command>: <message>" to stderr and returns the exit status for it:
-/// kExitUsage for invalid_argument, kExitFailure otherwise.
+/// kExitUsage for invalid_argument, kExitUnsafeFile for unsafe_file, kExitBusy for busy,
+/// kExitFailure otherwise.
 int report(std::string_view command, const Error& error);
 
 /// Lower-case hex of `bytes`.

@@ -167,6 +167,7 @@ ConfigAccess cluster_secret_file_field() {
             if (!secret.empty() && secret.back() == '\n') secret.pop_back();
             if (!secret.empty() && secret.back() == '\r') secret.pop_back();
             config.cluster_secret = std::move(secret);
+            config.cluster_secret_file = path;  // the node checks its mode at start
             return {};
           },
           show_secret};
@@ -204,9 +205,9 @@ const std::vector<ConfigKey>& key_table() {
        .field = "listen_address",
        .rule = string_rule,
        .access = string_field<&Config::listen_address>(),
-       .doc =
-           "UDP address to bind: a concrete IP and a port, not `0.0.0.0` (the transport compares "
-           "packet paths byte for byte). Port 0 picks a free port; `barrel-p2p node` logs it."},
+       .doc = "UDP address to bind: an IP and a port. Port 0 picks a free port; `barrel-p2p node` "
+              "logs it. The wildcard `0.0.0.0` or `[::]` needs `membership.advertise_address`, "
+              "since peers cannot dial a wildcard: without it the node refuses to start (exit 2)."},
       {.table = "node",
        .name = "event_queue_limit",
        .field = "event_queue_limit",
@@ -248,7 +249,9 @@ const std::vector<ConfigKey>& key_table() {
        .rule = path_rule,
        .access = cluster_secret_file_field(),
        .doc = "File holding the cluster secret (at most 4096 bytes; one trailing newline is "
-              "dropped). Keep it mode 0600. Sets the same secret as `cluster.secret`.",
+              "dropped). Must not be readable by group or others (mode 0600 or 0400): the node "
+              "refuses to "
+              "start otherwise (exit 3). Sets the same secret as `cluster.secret`.",
        .required = false,
        .excludes = "cluster.secret"},
       // [trust]
@@ -400,9 +403,10 @@ const std::vector<ConfigKey>& key_table() {
        .field = "membership.advertise_address",
        .rule = string_rule,
        .access = string_field<&Config::membership, &MembershipConfig::advertise_address>(),
-       .doc = "`host:port` other nodes should dial to reach this one, sent in membership "
-              "messages. Empty: the bound `node.listen` address (set it behind NAT or when "
-              "listening on a port chosen at start is not what peers can reach)."},
+       .doc = "`host:port` other nodes should dial to reach this one (host may be a DNS name), "
+              "sent in membership messages and written to the endpoint directory. Empty: the "
+              "bound `node.listen` address. Required when `node.listen` is a wildcard; set it "
+              "behind NAT too. Not a wildcard, not port 0."},
       {.table = "membership",
        .name = "active_view_size",
        .field = "membership.active_view_size",

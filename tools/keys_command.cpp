@@ -23,16 +23,19 @@ int generate(const GenerateOptions& options) {
   auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys generate", data_dir.error());
   auto created = create_identity(*data_dir);
-  if (!created && created.error().code == Errc::already_exists && options.force) {
+  // An existing key, or a node.pub left without its key: only --force replaces the identity.
+  const bool replaceable = !created && (created.error().code == Errc::already_exists ||
+                                        created.error().code == Errc::unsafe_file);
+  if (replaceable && options.force) {
     created = rotate_identity(*data_dir);
     if (created) {
       std::fprintf(stderr,
-                   "replaced the identity in %s (the old pair is kept as node.key.old and "
+                   "replaced the identity in %s (the old files are kept as node.key.old and "
                    "node.pub.old); peers that pinned the old key reject this node until they "
                    "unpin it\n",
                    keys_directory(*data_dir).c_str());
     }
-  } else if (!created && created.error().code == Errc::already_exists) {
+  } else if (replaceable && created.error().code == Errc::already_exists) {
     return report("keys generate",
                   Error{Errc::already_exists,
                         (keys_directory(*data_dir) / "node.key").string() +

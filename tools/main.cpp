@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "barrel_p2p/version.hpp"
+#include "cli_support.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,12 @@ int main(int argc, char** argv) {
   barrel_p2p::cli::add_admin_command(app, exit_code);
   barrel_p2p::cli::add_demo_command(app);
   barrel_p2p::cli::add_demo_link_command(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // CLI11 prints the message (or --help, --version) and gives its own codes (105, 106,
+    // 109, ...): a usage error is 2, as docs/reference/cli.md says.
+    return app.exit(error) == 0 ? 0 : barrel_p2p::cli::kExitUsage;
+  }
   return exit_code;
 }

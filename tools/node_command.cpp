@@ -75,10 +75,11 @@ sigset_t block_stop_signals() {
 /// Options of `barrel-p2p node` beyond --config/--set.
 struct NodeOptions {
   ConfigOptions config;
-  std::vector<std::string> subscribe;  ///< broadcast tags whose deliveries are logged
-  bool exit_with_parent = false;       ///< SIGTERM when the parent process exits
-  std::string admin;                   ///< admin endpoint address (loopback); empty: off
-  std::string admin_file;              ///< where to write the bound admin address
+  std::vector<std::string> subscribe;      ///< broadcast tags whose deliveries are logged
+  bool exit_with_parent = false;           ///< SIGTERM when the parent process exits
+  std::string admin;                       ///< admin endpoint address (loopback); empty: off
+  std::string admin_file;                  ///< where to write the bound admin address
+  bool allow_insecure_file_modes = false;  ///< start despite group/other-readable secrets
 };
 
 /// Logs every broadcast under `tag` (on the loop thread). The payload is shown as text,
@@ -106,6 +107,7 @@ int run_node(const NodeOptions& options) {
   }
   auto logger = make_logger(*config);
   config->event_handler = event_logger(logger);
+  if (options.allow_insecure_file_modes) config->allow_insecure_file_modes = true;
   const sigset_t stop_signals = block_stop_signals();
   auto node = Node::start(*config);
   if (!node) return report("node", node.error());
@@ -130,8 +132,13 @@ int run_node(const NodeOptions& options) {
     if (!options.admin_file.empty()) {
       const std::string text = admin->address() + "\n";
       auto written = write_file_atomic(options.admin_file, text, FileAccess::everyone);
-      if (!written)
-        logger->warn("cannot write {}: {}", options.admin_file, written.error().message);
+      if (!written) {
+        // A script waiting for the file would wait forever: refuse to run instead.
+        admin->stop();
+        (*node)->stop();
+        return report("node", Error{written.error().code, "--admin-file " + options.admin_file +
+                                                              ": " + written.error().message});
+      }
     }
   }
   for (const auto& tag : options.subscribe) {
@@ -170,6 +177,9 @@ void add_node_command(CLI::App& app, int& exit_code) {
   node->add_option("--admin-file", options->admin_file,
                    "write the admin endpoint's bound address to this file")
       ->needs("--admin");
+  node->add_flag("--allow-insecure-file-modes", options->allow_insecure_file_modes,
+                 "start even when a secret file (keys/node.key, quic/node.key, "
+                 "cluster.secret_file) is readable or writable by group or others (logged)");
   node->add_flag("--exit-with-parent", options->exit_with_parent,
                  "stop (as on SIGTERM) when the parent process exits")
       ->group("");

@@ -38,6 +38,13 @@ struct Config {
   std::string cluster_name = "default";
   /// Optional shared secret; when set, peers must prove they hold the same one.
   std::optional<std::string> cluster_secret;
+  /// The file `cluster_secret` was read from, if any (the configuration loader sets it for
+  /// `cluster.secret_file`). start() checks its mode as it checks keys/node.key.
+  std::filesystem::path cluster_secret_file;
+  /// start() refuses to start (unsafe_file) when a secret file (keys/node.key, quic/node.key,
+  /// cluster_secret_file) is readable or writable by group or others. True accepts such
+  /// files with a warning in the log; for file systems without Unix modes only.
+  bool allow_insecure_file_modes = false;
   TrustMode trust_mode = TrustMode::tofu;
   /// Authentication must complete within this time after the TLS handshake.
   std::chrono::milliseconds handshake_budget{10'000};

@@ -27,6 +27,12 @@ enum class Errc : std::uint8_t {
   noproc,            ///< The target process does not exist (never did, or exited).
   unreachable,       ///< The target node could not be reached, or its connection was lost.
   remote,            ///< A remote function ran and returned an error (see the message).
+  /// A file is unsafe to use as it is: a secret readable by group or others, or a public key
+  /// without its secret key. The message names the file; the operator must fix it.
+  unsafe_file,
+  /// Another process holds something this one needs for itself (the data_dir lock); the
+  /// message names it and the holder's pid.
+  busy,
 };
 
 /// Human-readable name of an error class, e.g. "auth_failed".

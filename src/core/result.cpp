@@ -18,6 +18,8 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::noproc: return "noproc";
     case Errc::unreachable: return "unreachable";
     case Errc::remote: return "remote";
+    case Errc::unsafe_file: return "unsafe_file";
+    case Errc::busy: return "busy";
   }
   return "unknown";
 }

@@ -89,6 +89,18 @@ bool SocketAddress::is_loopback() const {
   return IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) && v6.sin6_addr.s6_addr[12] == 127;
 }
 
+bool SocketAddress::is_unspecified() const {
+  if (storage_.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(storage_).sin_addr.s_addr == INADDR_ANY;
+  }
+  if (storage_.ss_family != AF_INET6) return false;
+  const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage_);
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6.sin6_addr)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) && v6.sin6_addr.s6_addr[12] == 0 &&
+         v6.sin6_addr.s6_addr[13] == 0 && v6.sin6_addr.s6_addr[14] == 0 &&
+         v6.sin6_addr.s6_addr[15] == 0;
+}
+
 std::uint16_t SocketAddress::port() const {
   if (storage_.ss_family == AF_INET) {
     return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);

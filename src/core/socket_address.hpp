@@ -31,6 +31,8 @@ class SocketAddress {
   [[nodiscard]] bool empty() const { return storage_.ss_family == AF_UNSPEC; }
   /// True for 127.0.0.0/8, ::1 and IPv4-mapped ::ffff:127.0.0.0/104.
   [[nodiscard]] bool is_loopback() const;
+  /// True for the unspecified (wildcard) address: 0.0.0.0, :: and ::ffff:0.0.0.0.
+  [[nodiscard]] bool is_unspecified() const;
   [[nodiscard]] std::uint16_t port() const;
   void set_port(std::uint16_t port);
   /// "127.0.0.1:4000" or "[::1]:4000".

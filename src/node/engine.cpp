@@ -98,6 +98,22 @@ void Engine::handle_transmit_blocked(core::Instant now, std::uint64_t connection
   ++stats_.dropped_connection_lost;  // the link is gone: its frames go with it
 }
 
+void Engine::handle_pin_persisted(core::Instant now, const std::string& peer,
+                                  const std::array<std::uint8_t, 32>& key, Result<void> written) {
+  if (written) return;  // the pin already holds: nothing waits for the file
+  now_ = now;
+  ++stats_.pins_not_persisted;
+  const std::string address = known_address(peer).value_or("");
+  log(4, "dropping the first-contact pin of " + peer + ": " + written.error().message);
+  // Only the pin this write was for: an explicit pin made meanwhile stays.
+  if (auto pinned = trust_.lookup(peer); pinned && pinned->bytes == key) (void)trust_.unpin(peer);
+  if (!address.empty()) auth_failed_at(address);  // its reconnects back off like failures
+  (void)links_.disconnect(peer, "pin_not_persisted");
+  commands_.emplace_back(
+      EmitEvent{AuthFailure{address, peer, "pin_not_persisted", written.error().message, true}});
+  settle(now);
+}
+
 void Engine::handle_delivery_refused(std::uint64_t process, Envelope&& envelope) {
   router_.delivery_refused(process, std::move(envelope));
 }
@@ -401,6 +417,10 @@ void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
   } else {
     auto& failed = std::get<AuthFailed>(event);
     const std::string reason(wire::auth_failure_name(failed.reason));
+    // Our own dials (contacts, on-demand, membership) back off from an address that fails.
+    if (dials_.contains(failed.connection) || joins_.contains(failed.connection)) {
+      auth_failed_at(failed.address);
+    }
     log(3, "authentication " + std::string(failed.local ? "rejected" : "refused by peer") +
                " with " + failed.address + " (" + (failed.peer.empty() ? "?" : failed.peer) +
                "): " + reason + " " + failed.detail);
@@ -425,6 +445,7 @@ void Engine::peer_up(core::Instant /*now*/, PeerUp&& up) {
     log(2, "trusting " + up.peer + " on first use (" + print + ")");
   }
   log(2, "peer " + up.peer + " up at " + up.address);
+  auth_succeeded_at(up.address);
   peer_linked(up.peer, up.address);
   commands_.emplace_back(
       EmitEvent{barrel_p2p::PeerUp{up.peer, print, up.address, up.newly_trusted}});

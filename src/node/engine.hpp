@@ -82,8 +82,10 @@ struct EngineStats {
   std::uint64_t connects_failed = 0;
   std::uint64_t connections_reaped = 0;
   std::uint64_t learned_addresses_forgotten = 0;
-  std::size_t learned_addresses = 0;  ///< current
-  std::size_t queued_frames = 0;      ///< current, towards every node
+  std::uint64_t pins_not_persisted = 0;  ///< first-contact pins dropped: their file failed
+  std::uint64_t dials_backed_off = 0;    ///< dials held back after authentication failures
+  std::size_t learned_addresses = 0;     ///< current
+  std::size_t queued_frames = 0;         ///< current, towards every node
 };
 
 class Engine final : private ProcessHost, private FrameSink {
@@ -119,6 +121,14 @@ class Engine final : private ProcessHost, private FrameSink {
   /// The answer to a Resolve command.
   void handle_resolved(core::Instant now, const std::string& node,
                        Result<core::SocketAddress> address);
+  /// The outcome of a PersistPin command, needed only when it failed (`written` holds the
+  /// error): the Engine then drops the pin (if it still is `key`), closes the peer's links
+  /// with auth failure reason pin_not_persisted (an AuthFailure event) and counts it, so a
+  /// key that cannot be kept across a restart is not trusted now either. Until the writer
+  /// reports, the peer is trusted (authentication does not wait for the fsync). A success
+  /// changes nothing, so the driver may skip reporting it.
+  void handle_pin_persisted(core::Instant now, const std::string& peer,
+                            const std::array<std::uint8_t, 32>& key, Result<void> written);
   /// A Deliver command's mailbox was full: the Engine answers a call, counts the rest.
   void handle_delivery_refused(std::uint64_t process, Envelope&& envelope);
 
@@ -223,6 +233,11 @@ class Engine final : private ProcessHost, private FrameSink {
     std::size_t offset;
     std::size_t size;
   };
+  // Authentication failures towards one address (auth backoff, engine_dialer.cpp).
+  struct AuthBackoff {
+    std::uint32_t failures = 0;
+    core::Instant retry_at;  // no dial to the address before this
+  };
   struct DialPurpose {
     std::string node;     // on-demand dial of a node (empty for a join contact)
     std::string contact;  // join contact address (empty for an on-demand dial)
@@ -275,6 +290,10 @@ class Engine final : private ProcessHost, private FrameSink {
   void connection_closed(std::uint64_t connection);
   void link_retired(const std::string& peer, std::uint64_t connection);
   void check_dial_deadlines(core::Instant now);
+  void auth_failed_at(const std::string& address);
+  void auth_succeeded_at(const std::string& address);
+  /// True (and counted) when `address` is waiting out an authentication backoff.
+  bool backing_off(const std::string& address);
   void sweep_idle(core::Instant now);
   [[nodiscard]] core::Duration sweep_period() const;
   [[nodiscard]] core::Instant dialer_deadline() const;
@@ -313,6 +332,7 @@ class Engine final : private ProcessHost, private FrameSink {
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
   std::set<std::string, std::less<>> functions_;
+  std::unordered_map<std::string, AuthBackoff> auth_backoff_;  // by address; bounded
   core::Instant next_sweep_ = core::Instant::never();
   core::Instant next_full_sweep_ = core::Instant::never();
   std::vector<std::string> pending_contacts_;

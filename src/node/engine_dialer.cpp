@@ -2,6 +2,8 @@
 // link is queued (bounded, in order) while the node's address is found and a connection
 // opens and authenticates; the queue drains when the link is up and is dropped (counted) when
 // the dial fails or times out. The reaper closes idle connections nobody needs.
+#include <algorithm>
+
 #include "node/engine.hpp"
 #include "wire/auth_message.hpp"
 
@@ -11,7 +13,43 @@ namespace {
 /// A link that only ever carried membership or broadcast messages, to a peer that is not an
 /// active peer, is closed after this long without a frame (checked at this period).
 constexpr core::Duration kGossipLinkIdle = std::chrono::seconds(5);
+/// After an authentication failure with an address, no dial goes there for this long; each
+/// further failure doubles the wait, up to kAuthBackoffMax (SPEC §2.2's passive-peer retry:
+/// 1 s doubling to 5 min). A success forgets the address.
+constexpr core::Duration kAuthBackoffBase = std::chrono::seconds(1);
+constexpr core::Duration kAuthBackoffMax = std::chrono::minutes(5);
+/// Addresses with a backoff remembered at most; at the bound the one whose wait ends first is
+/// forgotten (it may then be dialed early, at worst once more per failure).
+constexpr std::size_t kAuthBackoffEntriesMax = 4096;
 }  // namespace
+
+void Engine::auth_failed_at(const std::string& address) {
+  if (!auth_backoff_.contains(address) && auth_backoff_.size() >= kAuthBackoffEntriesMax) {
+    auto first = std::min_element(
+        auth_backoff_.begin(), auth_backoff_.end(),
+        [](const auto& a, const auto& b) { return a.second.retry_at < b.second.retry_at; });
+    auth_backoff_.erase(first);
+  }
+  AuthBackoff& backoff = auth_backoff_[address];
+  core::Duration wait = kAuthBackoffBase;
+  for (std::uint32_t i = 0; i < backoff.failures && wait < kAuthBackoffMax; ++i) wait *= 2;
+  backoff.failures = std::min<std::uint32_t>(backoff.failures + 1, 64);
+  backoff.retry_at = now_ + std::min(wait, kAuthBackoffMax);
+  log(2, "authentication with " + address + " failed " + std::to_string(backoff.failures) +
+             " time(s) in a row: no dial there for " +
+             std::to_string(std::min(wait, kAuthBackoffMax).count() / 1'000'000) + " ms");
+}
+
+void Engine::auth_succeeded_at(const std::string& address) {
+  if (!auth_backoff_.empty()) auth_backoff_.erase(address);
+}
+
+bool Engine::backing_off(const std::string& address) {
+  auto it = auth_backoff_.find(address);
+  if (it == auth_backoff_.end() || it->second.retry_at <= now_) return false;
+  ++stats_.dials_backed_off;
+  return true;
+}
 
 Engine::PeerState& Engine::state_of(const std::string& node) {
   auto [it, inserted] = peer_states_.try_emplace(node);
@@ -85,11 +123,20 @@ Result<void> Engine::dial(const std::string& node, PeerState& state) {
                                        " (add it to node_addresses, the endpoint directory "
                                        "or with add_address)");
   }
+  std::optional<core::SocketAddress> numeric;
+  if (address) {
+    if (auto parsed = core::SocketAddress::parse(*address)) numeric = *parsed;
+  }
+  if (numeric && backing_off(numeric->to_string())) {
+    return fail(Errc::unreachable, "authentication with node " + node + " at " +
+                                       numeric->to_string() +
+                                       " failed just before; its dials back off");
+  }
   state.dialing = true;
   state.dial_deadline = now_ + config_.connect_timeout;
   ++stats_.on_demand_connects;
   if (address) {
-    if (auto numeric = core::SocketAddress::parse(*address)) {
+    if (numeric) {
       dial_address(node, *numeric);
       return {};
     }
@@ -104,6 +151,8 @@ void Engine::handle_resolved(core::Instant now, const std::string& node,
   now_ = now;
   if (!address) {
     dial_failed(node, address.error().message);
+  } else if (backing_off(address->to_string())) {
+    dial_failed(node, "authentication at " + address->to_string() + " failed just before");
   } else {
     dial_address(node, *address);
   }

@@ -42,7 +42,8 @@ void Engine::try_contacts(core::Instant now) {
                     [&](const auto& join) { return join.second == normal; }) ||
         std::any_of(dial_purposes_.begin(), dial_purposes_.end(),
                     [&](const auto& dial) { return dial.second.contact == normal; });
-    if (dialing) continue;  // its connection is still being made
+    if (dialing) continue;              // its connection is still being made
+    if (backing_off(normal)) continue;  // it refused us just before: wait (counted)
     if (auto started = start_join(now, contact); !started) {
       log(1, "contact " + contact + ": " + started.error().message);
     }

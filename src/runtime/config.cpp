@@ -14,6 +14,30 @@ namespace {
 Unexpected invalid(std::string_view field, const std::string& why) {
   return fail(Errc::invalid_argument, std::string(field) + ": " + why);
 }
+/// A node listening on a wildcard address cannot tell peers where to reach it: the wildcard
+/// would make them dial themselves. So it needs an explicit advertise address, which must be
+/// host:port with a host other than a wildcard (a DNS name is looked up by the dialer).
+Result<void> validate_advertise_address(const core::SocketAddress& listen,
+                                        const std::string& advertise) {
+  static constexpr std::string_view kField = "membership.advertise_address";
+  if (advertise.empty()) {
+    if (!listen.is_unspecified()) return {};
+    return invalid(kField, "must be set when listen_address is the wildcard " +
+                               listen.to_string() +
+                               " (peers cannot dial a wildcard address: give the host:port they "
+                               "should dial)");
+  }
+  const auto colon = advertise.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == advertise.size() ||
+      advertise.size() > 255) {
+    return invalid(kField, "'" + advertise + "' is not host:port");
+  }
+  if (auto numeric = core::SocketAddress::parse(advertise);
+      numeric && (numeric->is_unspecified() || numeric->port() == 0)) {
+    return invalid(kField, "'" + advertise + "' is a wildcard address or port 0");
+  }
+  return {};
+}
 }  // namespace
 
 Result<void> Config::validate() const {
@@ -25,8 +49,11 @@ Result<void> Config::validate() const {
                    "'" + cluster_name + "' must be 1-64 characters of [A-Za-z0-9._-]");
   }
   if (data_dir.empty()) return invalid("data_dir", "must be set");
-  if (auto address = core::SocketAddress::parse(listen_address); !address) {
-    return invalid("listen_address", address.error().message);
+  auto listen = core::SocketAddress::parse(listen_address);
+  if (!listen) return invalid("listen_address", listen.error().message);
+  if (auto advertised = validate_advertise_address(*listen, membership.advertise_address);
+      !advertised) {
+    return advertised;
   }
   if (cluster_secret && cluster_secret->empty()) {
     return invalid("cluster_secret", "must not be empty when set");

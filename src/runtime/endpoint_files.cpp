@@ -19,10 +19,10 @@ std::filesystem::path endpoint_path(const std::filesystem::path& dir, const std:
 }  // namespace
 
 void write_endpoint_file(const std::filesystem::path& dir, const std::string& node,
-                         const core::SocketAddress& address, spdlog::logger& log) {
+                         const std::string& address, spdlog::logger& log) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  const std::string text = address.to_string() + "\n";
+  const std::string text = address + "\n";
   const auto path = endpoint_path(dir, node);
   if (auto written = write_file_atomic(path, core::as_bytes(text), 0644); !written) {
     log.warn("could not write endpoint file {}: {}", path.string(), written.error().message);

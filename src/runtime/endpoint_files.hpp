@@ -17,7 +17,7 @@ namespace barrel_p2p::runtime {
 /// Writes `address` to <dir>/<node>.endpoint (atomically, 0644), creating `dir`. A failure is
 /// logged on `log`, not returned: the node runs without it.
 void write_endpoint_file(const std::filesystem::path& dir, const std::string& node,
-                         const core::SocketAddress& address, spdlog::logger& log);
+                         const std::string& address, spdlog::logger& log);
 /// Removes <dir>/<node>.endpoint (missing is fine).
 void remove_endpoint_file(const std::filesystem::path& dir, const std::string& node);
 /// The "host:port" in <dir>/<node>.endpoint. Errors: unreachable (no such file, or no

@@ -95,8 +95,42 @@ Result<IdentityBytes> load_identity(const fs::path& data_dir) {
   return identity;
 }
 
+namespace {
+
+/// Errc::unsafe_file when node.pub exists without node.key: an identity was lost (or moved),
+/// and a fresh one would change the node's key behind its peers' backs.
+Result<void> refuse_orphan_public_key(const fs::path& data_dir) {
+  const fs::path public_file = public_path(data_dir);
+  std::error_code error;
+  if (!fs::exists(public_file, error) || fs::exists(seed_path(data_dir), error)) return {};
+  return fail(Errc::unsafe_file,
+              public_file.string() + " exists without " + seed_path(data_dir).string() +
+                  ": refusing to create a new identity (restore node.key, or replace the "
+                  "identity explicitly with `barrel-p2p keys generate --force`)");
+}
+
+/// For rotate_identity() when only node.pub is left: keeps it as node.pub.old (byte for byte),
+/// removes it, and creates a fresh pair.
+Result<IdentityBytes> replace_orphan_public_key(const fs::path& data_dir) {
+  const fs::path public_file = public_path(data_dir);
+  auto bytes = read_file(public_file, 4096);
+  if (!bytes) return Unexpected(std::move(bytes).error());
+  fs::path old_public_file = public_file;
+  old_public_file += ".old";
+  if (auto kept = write_file_atomic(old_public_file, *bytes, kPublicFileMode); !kept) {
+    return Unexpected(std::move(kept).error());
+  }
+  if (auto removed = remove_file(public_file); !removed) return Unexpected(removed.error());
+  return create_identity(data_dir);
+}
+
+}  // namespace
+
 Result<IdentityBytes> create_identity(const fs::path& data_dir) {
   if (auto ready = ensure_sodium(); !ready) return Unexpected(std::move(ready).error());
+  if (auto orphan = refuse_orphan_public_key(data_dir); !orphan) {
+    return Unexpected(orphan.error());
+  }
   IdentityBytes identity = generate_identity();
   const fs::path seed_file = seed_path(data_dir);
   // write_file_new, not a check-then-write: an identity key is never replaced by accident,
@@ -125,6 +159,9 @@ Result<IdentityBytes> load_or_create_identity(const fs::path& data_dir) {
 
 Result<IdentityBytes> rotate_identity(const fs::path& data_dir) {
   auto current = load_identity(data_dir);
+  if (!current && current.error().code == Errc::not_found && !refuse_orphan_public_key(data_dir)) {
+    return replace_orphan_public_key(data_dir);
+  }
   if (!current) return current;
   const fs::path seed_file = seed_path(data_dir);
   const fs::path public_file = public_path(data_dir);

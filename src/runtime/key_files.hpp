@@ -42,12 +42,14 @@ std::filesystem::path keys_directory(const std::filesystem::path& data_dir);
 Result<IdentityBytes> load_identity(const std::filesystem::path& data_dir);
 
 /// Generates a fresh identity and writes node.key (0600, atomic, never replacing an existing
-/// key) and then node.pub (0644, replacing any stale one).
-/// Errors: Errc::already_exists when node.key exists (it is left untouched); Errc::crypto when
-/// libsodium cannot initialise; Errc::io when a file cannot be written.
+/// key) and then node.pub (0644).
+/// Errors: Errc::already_exists when node.key exists (it is left untouched); Errc::unsafe_file
+/// when node.pub exists without node.key (an identity was lost: only rotate_identity()
+/// replaces it); Errc::crypto when libsodium cannot initialise; Errc::io when a file cannot be
+/// written.
 Result<IdentityBytes> create_identity(const std::filesystem::path& data_dir);
 
-/// load_identity(), or create_identity() when node.key does not exist yet.
+/// load_identity(), or create_identity() when neither node.key nor node.pub exists yet.
 /// Errors: those of load_identity() other than Errc::not_found, and those of
 /// create_identity().
 Result<IdentityBytes> load_or_create_identity(const std::filesystem::path& data_dir);
@@ -58,6 +60,8 @@ Result<IdentityBytes> load_or_create_identity(const std::filesystem::path& data_
 /// (0644), replacing any older copies. node.pub is then removed before node.key is replaced, so
 /// a crash at any point leaves a pair that loads: the old one, or the new one with its public
 /// half derived again.
+/// When node.key is missing but node.pub exists, node.pub is kept as node.pub.old (byte for
+/// byte) and a fresh pair is created: the explicit way out of create_identity()'s refusal.
 /// Errors: those of load_identity() (Errc::not_found when there is nothing to rotate);
 /// Errc::io when a file cannot be written.
 Result<IdentityBytes> rotate_identity(const std::filesystem::path& data_dir);

@@ -177,5 +177,34 @@ TEST_F(KeyFilesTest, RotateNeedsAnIdentityThatLoads) {
   EXPECT_FALSE(fs::exists(keys_directory(dir_.path()) / "node.key.old"));
 }
 
+TEST_F(KeyFilesTest, APublicKeyWithoutItsSecretKeyIsNeverReplacedByANewIdentity) {
+  auto lost = create_identity(dir_.path());
+  ASSERT_TRUE(lost);
+  ASSERT_TRUE(remove_file(key_file()));
+  for (auto result : {load_or_create_identity(dir_.path()), create_identity(dir_.path())}) {
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, Errc::unsafe_file);
+    EXPECT_NE(
+        result.error().message.find(pub_file().string() + " exists without " + key_file().string()),
+        std::string::npos)
+        << result.error().message;
+  }
+  EXPECT_FALSE(fs::exists(key_file()));
+  EXPECT_EQ(read_key(pub_file()), lost->public_key) << "node.pub is left as it was";
+}
+
+TEST_F(KeyFilesTest, RotateReplacesAnOrphanPublicKeyAndKeepsIt) {
+  auto lost = create_identity(dir_.path());
+  ASSERT_TRUE(lost);
+  ASSERT_TRUE(remove_file(key_file()));
+  auto fresh = rotate_identity(dir_.path());
+  ASSERT_TRUE(fresh) << fresh.error().to_string();
+  EXPECT_NE(fresh->public_key, lost->public_key);
+  EXPECT_EQ(read_key(keys_directory(dir_.path()) / "node.pub.old"), lost->public_key);
+  auto loaded = load_identity(dir_.path());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->public_key, fresh->public_key);
+}
+
 }  // namespace
 }  // namespace barrel_p2p::runtime

@@ -14,6 +14,7 @@
 #include "runtime/endpoint_files.hpp"
 #include "runtime/key_files.hpp"
 #include "runtime/pin_files.hpp"
+#include "runtime/secure_file.hpp"
 
 namespace barrel_p2p {
 
@@ -54,6 +55,30 @@ Result<std::unique_ptr<NodeImpl>> NodeImpl::create(Config config,
     return Unexpected(started.error());
   }
   return impl;
+}
+
+Result<void> NodeImpl::guard_files() {
+  auto lock = runtime::DataDirLock::acquire(config_.data_dir);
+  if (!lock) return Unexpected(lock.error());
+  data_dir_lock_ = std::move(lock).value();
+  std::vector<std::filesystem::path> secrets = {
+      runtime::keys_directory(config_.data_dir) / "node.key",
+      runtime::quic_directory(config_.data_dir) / "node.key"};
+  if (!config_.cluster_secret_file.empty()) secrets.push_back(config_.cluster_secret_file);
+  for (const auto& path : secrets) {
+    auto checked = runtime::check_secret_file_mode(path);
+    if (checked || checked.error().code != Errc::unsafe_file) {
+      if (!checked) return checked;
+      continue;
+    }
+    if (!config_.allow_insecure_file_modes) {
+      return fail(Errc::unsafe_file, checked.error().message +
+                                         "; allow_insecure_file_modes (barrel-p2p node "
+                                         "--allow-insecure-file-modes) starts anyway");
+    }
+    log_->warn("{} (started anyway: allow_insecure_file_modes)", checked.error().message);
+  }
+  return {};
 }
 
 Result<void> NodeImpl::load_identity() {
@@ -119,6 +144,7 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   log_ = std::make_shared<spdlog::logger>(config_.node_name,
                                           std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   log_->set_level(spdlog::level::from_str(config_.log_level));
+  if (auto guarded = guard_files(); !guarded) return guarded;
   if (auto loaded = load_identity(); !loaded) return loaded;
   auto pins = runtime::load_pins(config_.data_dir);
   if (!pins) return Unexpected(pins.error());
@@ -154,7 +180,9 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   workers_ = std::make_unique<runtime::WorkerPool>(config_.worker_threads);
   files_ = runtime::FileWriter::shared();
   if (!config_.endpoint_dir.empty()) {
-    runtime::write_endpoint_file(config_.endpoint_dir, config_.node_name, local_, *log_);
+    // What peers should dial: the advertise address when set (required on a wildcard).
+    runtime::write_endpoint_file(config_.endpoint_dir, config_.node_name,
+                                 engine_->config().advertise_address, *log_);
   }
   auto attached = call_on_loop([this]() -> Result<void> {
     if (auto added =
@@ -354,6 +382,7 @@ void NodeImpl::stop() {
   if (!config_.endpoint_dir.empty()) {
     runtime::remove_endpoint_file(config_.endpoint_dir, config_.node_name);
   }
+  data_dir_lock_.release();  // pins are on disk (wait_finished): the next node may start
 }
 
 void NodeImpl::abort() {
@@ -376,6 +405,7 @@ void NodeImpl::abort() {
     socket_.reset();  // nothing answers on the port any more
   });
   wait_finished();
+  data_dir_lock_.release();
 }
 
 }  // namespace barrel_p2p

@@ -27,6 +27,7 @@
 
 #include "barrel_p2p/node.hpp"
 #include "node/engine.hpp"
+#include "runtime/data_dir_lock.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/file_writer.hpp"
 #include "runtime/loop_thread.hpp"
@@ -120,6 +121,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   NodeImpl() = default;
   Result<void> init(Config config, std::shared_ptr<runtime::LoopThread> loop);
   Result<void> load_identity();
+  /// Locks data_dir and checks the secret files' modes (before any of them is read).
+  Result<void> guard_files();
   Result<node::EngineConfig> engine_config() const;
   void attach();  // loop thread: watch the socket, first timeout, first turn
 
@@ -135,6 +138,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void resolve(node::Resolve&& resolve);
   /// Queues the write of a first-contact pin on the file writer (its fsyncs never run here).
   void persist_pin(node::PersistPin&& pin);
+  /// Reports a pin whose file could not be written to the Engine (on the loop thread).
+  void pin_not_persisted(const node::PersistPin& pin, const Error& error);
   void deliver(node::Deliver&& deliver);
   void emit(Event&& event);
   bool run_user_work();
@@ -205,6 +210,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::shared_ptr<runtime::LoopThread> loop_thread_;
   runtime::EventLoop* loop_ = nullptr;  // loop_thread_'s loop
   std::unique_ptr<runtime::UdpSocket> socket_;
+  runtime::DataDirLock data_dir_lock_;  // held from start until stop() has returned
   core::SocketAddress local_;
   std::unique_ptr<node::Engine> engine_;
   std::unique_ptr<transport::Endpoint> endpoint_;  // refers to certificate_, rng_ and this

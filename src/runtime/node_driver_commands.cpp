@@ -132,15 +132,30 @@ void NodeImpl::resolve(node::Resolve&& resolve) {
 
 void NodeImpl::persist_pin(node::PersistPin&& pin) {
   // The pin already holds in the Engine's trust store; only its file waits for the writer.
-  auto write = [log = log_, directory = config_.data_dir, pin = std::move(pin)] {
-    if (auto saved = runtime::save_pin(directory, pin.peer, pin.key); !saved) {
-      log->error("could not persist the pin for {}: {}", pin.peer, saved.error().message);
-    }
+  // A success is not reported back (the join storm writes ~23,000 pins); a failure is, and
+  // the Engine then drops the pin and the peer's links (handle_pin_persisted). Jobs finish
+  // before stop() returns (files_->flush()), and their posts run before ~NodeImpl.
+  auto write = [this, directory = config_.data_dir, pin] {
+    auto saved = runtime::save_pin(directory, pin.peer, pin.key);
+    if (saved) return;
+    pin_not_persisted(pin, saved.error());
   };
   if (!files_->submit(std::move(write))) {
-    log_->error("could not persist a pin: {} file writes are already queued",
-                runtime::FileWriter::kQueuedJobsMax);
+    pin_not_persisted(
+        pin, Error{Errc::limit_reached, std::to_string(runtime::FileWriter::kQueuedJobsMax) +
+                                            " file writes are already queued"});
   }
+}
+
+void NodeImpl::pin_not_persisted(const node::PersistPin& pin, const Error& error) {
+  log_->error("could not persist the pin for {}: {}; refusing it", pin.peer, error.message);
+  // Posted, from the writer's thread or from inside drain_commands(): the Engine is fed
+  // between turns only.
+  (void)loop_->post([this, pin, error] {
+    if (finished_) return;
+    engine_->handle_pin_persisted(now(), pin.peer, pin.key, Unexpected(error));
+    request_turn();
+  });
 }
 
 void NodeImpl::deliver(node::Deliver&& deliver) {

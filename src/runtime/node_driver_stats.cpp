@@ -58,6 +58,8 @@ NodeStats NodeImpl::stats() const {
     out.on_demand_connects = engine.on_demand_connects;
     out.connects_failed = engine.connects_failed;
     out.connections_reaped = engine.connections_reaped;
+    out.pins_not_persisted = engine.pins_not_persisted;
+    out.dials_backed_off = engine.dials_backed_off;
     out.sends_dropped = sends_dropped_;
     out.connections = endpoint_->connection_count();
     out.peers = engine_->peers().size();

@@ -291,6 +291,25 @@ Result<core::Bytes> read_file_exact(const fs::path& path, std::size_t size) {
   return data;
 }
 
+Result<void> check_secret_file_mode(const fs::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return {};
+    return os_failure("cannot stat", path, errno);
+  }
+  const mode_t mode = info.st_mode & 07777;
+  if ((mode & 077) == 0) return {};
+  char octal[8];
+  std::snprintf(octal, sizeof(octal), "%04o", static_cast<unsigned>(mode));
+  return fail(Errc::unsafe_file, path.string() + " is mode " + octal +
+                                     ": a secret file must not be readable or writable by group "
+                                     "or others (chmod 600 it)");
+}
+
+Result<void> create_private_directories(const fs::path& directory) {
+  return create_owner_only_directories(directory);
+}
+
 Result<void> remove_file(const fs::path& path) {
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return fail(Errc::not_found, path.string() + " does not exist");

@@ -49,6 +49,16 @@ Result<core::Bytes> read_file(const std::filesystem::path& path, std::size_t max
 /// message names the path and both sizes), it is not a regular file, or it cannot be read.
 Result<core::Bytes> read_file_exact(const std::filesystem::path& path, std::size_t size);
 
+/// Checks that the secret file at `path` is not readable or writable by group or others.
+/// A missing file passes (it will be created 0600).
+/// Errors: Errc::unsafe_file naming the path and its mode (e.g. "mode 0644"); Errc::io when
+/// it cannot be inspected.
+Result<void> check_secret_file_mode(const std::filesystem::path& path);
+
+/// Creates `directory` and its missing ancestors with mode 0700; existing ones are left alone.
+/// Errors: Errc::io naming the path (also when a component is not a directory).
+Result<void> create_private_directories(const std::filesystem::path& directory);
+
 /// Removes the file at `path` and fsyncs its directory so the removal survives a crash.
 /// Errors: Errc::not_found when it does not exist; Errc::io otherwise.
 Result<void> remove_file(const std::filesystem::path& path);
