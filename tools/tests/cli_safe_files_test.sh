@@ -106,7 +106,8 @@ expect 1 "--admin-file $dir/plain/admin" "$cli" node --config "$dir/a.toml" \
 
 # 8. Usage errors exit 2.
 expect 2 "" "$cli"
-expect 2 "--no-such-option" "$cli" node --no-such-option
+expect 2 "no-such-option" "$cli" node --config "$dir/a.toml" --no-such-option
+expect 2 "--config is required" "$cli" node
 expect 2 "" "$cli" no-such-command
 expect 2 "" "$cli" keys
 expect 0 "barrel-p2p" "$cli" --help
