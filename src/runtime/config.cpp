@@ -22,8 +22,7 @@ Result<void> validate_advertise_address(const core::SocketAddress& listen,
   static constexpr std::string_view kField = "membership.advertise_address";
   if (advertise.empty()) {
     if (!listen.is_unspecified()) return {};
-    return invalid(kField, "must be set when listen_address is the wildcard " +
-                               listen.to_string() +
+    return invalid(kField, "must be set when listen_address is the wildcard " + listen.to_string() +
                                " (peers cannot dial a wildcard address: give the host:port they "
                                "should dial)");
   }
