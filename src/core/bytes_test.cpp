@@ -98,6 +98,20 @@ TEST(SocketAddress, TellsLoopbackAddressesApart) {
   EXPECT_FALSE(SocketAddress().is_loopback());
 }
 
+TEST(SocketAddress, TellsWildcardAddressesApart) {
+  for (const char* wildcard : {"0.0.0.0:1", "[::]:1", "[::ffff:0.0.0.0]:1"}) {
+    auto parsed = SocketAddress::parse(wildcard);
+    ASSERT_TRUE(parsed) << wildcard;
+    EXPECT_TRUE(parsed->is_unspecified()) << wildcard;
+  }
+  for (const char* other : {"127.0.0.1:1", "0.0.0.1:1", "[::1]:1", "[::ffff:10.0.0.1]:1"}) {
+    auto parsed = SocketAddress::parse(other);
+    ASSERT_TRUE(parsed) << other;
+    EXPECT_FALSE(parsed->is_unspecified()) << other;
+  }
+  EXPECT_FALSE(SocketAddress().is_unspecified());
+}
+
 TEST(SocketAddress, RejectsBadInput) {
   for (const char* bad : {"127.0.0.1", "127.0.0.1:70000", "host.example:1", "[::1:1", ":x"}) {
     auto parsed = SocketAddress::parse(bad);
