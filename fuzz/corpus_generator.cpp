@@ -123,8 +123,8 @@ std::vector<Bytes> hyparview_messages() {
   const hv::PeerInfo b{"beta", ""};
   std::vector<Bytes> out;
   for (const hv::Message& message : std::vector<hv::Message>{
-           hv::Join{a}, hv::ForwardJoin{a, 6}, hv::JoinReply{b}, hv::Neighbor{a, true},
-           hv::NeighborReply{b, false, {a}}, hv::Disconnect{true}, hv::Shuffle{a, 6, {a, b}},
+           hv::Join{a}, hv::ForwardJoin{a, 6}, hv::JoinReply{b}, hv::Neighbor{a, true, false},
+           hv::NeighborReply{b, false, {a}}, hv::Disconnect{true, {}}, hv::Shuffle{a, 6, {a, b}},
            hv::ShuffleReply{{b}}}) {
     out.push_back(hv::encode(message));
   }

@@ -7,6 +7,8 @@
 //   barrel-sim storm   --nodes 1000 --window-ms 1000 --connect-ms 10 --seed 1
 //   barrel-sim kill    --nodes 16 --runs 50 --seed 1
 //   barrel-sim processes --nodes 6 --runs 20 --seed 1 [--early-restarts 1]
+//   barrel-sim remerge --nodes 10000 --groups 2 --runs 20 --seed 1 [--cut-s 60] [--limit-s 30]
+//                      [--remerge-contacts 8] [--after-s 60]
 // Every run prints its seed; the same seed reproduces it exactly.
 #include <algorithm>
 #include <chrono>
@@ -22,6 +24,7 @@
 
 #include "sim/kill_scenario.hpp"
 #include "sim/process_scenario.hpp"
+#include "sim/remerge_scenario.hpp"
 #include "sim/simulation.hpp"
 #include "sim/svg_plot.hpp"
 
@@ -408,6 +411,73 @@ int processes(const Args& args) {
   return 0;
 }
 
+// Cut a settled overlay into equal groups, heal, and time the return to one component
+// (sim/remerge_scenario.hpp), for `runs` consecutive seeds. Exits non-zero when a run did not
+// re-merge within --limit-s.
+int remerge(const Args& args) {
+  sim::RemergeParams params;
+  params.nodes = args.number("nodes", 12);
+  params.groups = args.number("groups", 2);
+  params.cut_for = std::chrono::seconds(args.number("cut-s", 60));
+  params.limit = std::chrono::seconds(args.number("limit-s", 30));
+  params.after = std::chrono::seconds(args.number("after-s", 0));
+  params.steady = std::chrono::seconds(args.number("steady-s", 60));
+  params.membership.active_size = args.number("active", params.membership.active_size);
+  params.membership.remerge_contacts =
+      args.number("remerge-contacts", params.membership.remerge_contacts);
+  const std::size_t runs = args.number("runs", 20);
+  const std::uint64_t seed = args.number("seed", 1);
+  std::printf("# remerge: nodes=%zu groups=%zu cut=%llus limit=%llus remerge_contacts=%zu "
+              "active=%zu seeds %llu..%llu\n",
+              params.nodes, params.groups,
+              static_cast<unsigned long long>(args.number("cut-s", 60)),
+              static_cast<unsigned long long>(args.number("limit-s", 30)),
+              params.membership.remerge_contacts, params.membership.active_size,
+              static_cast<unsigned long long>(seed),
+              static_cast<unsigned long long>(seed + runs - 1));
+  std::printf("seed components_cut merged_s links_per_node_min_before links_per_node_heal "
+              "links_per_node_min_after rejoin_probes rejoins full_views components_end\n");
+  std::vector<double> merged;
+  std::vector<double> before;
+  std::vector<double> after;
+  std::size_t failed = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t run = 0; run < runs; ++run) {
+    params.seed = seed + run;
+    const sim::RemergeOutcome o = sim::run_remerge(params);
+    const double secs = o.merged ? std::chrono::duration<double>(*o.merged).count() : -1.0;
+    std::printf("%llu %zu %.2f %.2f %.2f %.2f %llu %llu %zu/%zu %zu\n",
+                static_cast<unsigned long long>(params.seed), o.components_cut, secs,
+                o.links_per_node_minute_before, o.links_per_node_heal,
+                o.links_per_node_minute_after, static_cast<unsigned long long>(o.rejoin_probes),
+                static_cast<unsigned long long>(o.rejoins), o.full_views_at_end, params.nodes,
+                o.components_at_end);
+    std::fflush(stdout);
+    before.push_back(o.links_per_node_minute_before);
+    if (params.after.count() > 0 && o.merged) after.push_back(o.links_per_node_minute_after);
+    if (o.merged) {
+      merged.push_back(secs);
+    } else {
+      ++failed;
+      std::printf("--seed=%llu: not one component within the limit\n",
+                  static_cast<unsigned long long>(params.seed));
+    }
+  }
+  auto quantile = [](std::vector<double> values, double q) {
+    if (values.empty()) return 0.0;
+    std::sort(values.begin(), values.end());
+    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+  };
+  std::printf("merged %zu of %zu\nmerged_median %.2f s\nmerged_max %.2f s\n"
+              "links_per_node_min_before_median %.2f\nlinks_per_node_min_after_median %.2f\n"
+              "wall %.1f s\n",
+              merged.size(), runs, quantile(merged, 0.5), quantile(merged, 1.0),
+              quantile(before, 0.5), quantile(after, 0.5), wall_seconds(start));
+  if (failed > 0) return 1;
+  std::printf("PASSED\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -424,7 +494,8 @@ int main(int argc, char** argv) {
   if (args.command == "storm") return storm(args);
   if (args.command == "kill") return kill(args);
   if (args.command == "processes") return processes(args);
+  if (args.command == "remerge") return remerge(args);
   std::cerr
-      << "usage: barrel-sim failure|steady|check|storm|kill|processes [--nodes N] [--seed S] ...\n";
+      << "usage: barrel-sim failure|steady|check|storm|kill|processes|remerge [--nodes N] [--seed S] ...\n";
   return 2;
 }

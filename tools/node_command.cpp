@@ -57,6 +57,10 @@ std::function<void(const MembershipEvent&)> membership_logger(
       logger->info("joined the cluster");
     } else if (std::holds_alternative<Left>(event)) {
       logger->info("left the cluster");
+    } else if (const auto* suspected = std::get_if<PartitionSuspected>(&event)) {
+      logger->warn("partition suspected: {} active links failed at once", suspected->lost.size());
+    } else if (const auto* healed = std::get_if<PartitionHealed>(&event)) {
+      logger->info("partition healed: {} is reachable again", healed->node);
     }
   };
 }

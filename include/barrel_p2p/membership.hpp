@@ -32,8 +32,21 @@ struct NeighborDown {
 struct Joined {};
 /// We left the cluster (leave()).
 struct Left {};
+/// Local evidence of a partition: two or more of our active links failed within 10 s. A cut
+/// and that many crashed neighbours look the same from one node; `lost` names the peers.
+/// Each lost peer is then probed until it is reachable again (docs/concepts/membership.md,
+/// "Re-merge after a partition").
+struct PartitionSuspected {
+  std::vector<std::string> lost;
+};
+/// After PartitionSuspected: a peer lost then is linked again, so the cut between us and it is
+/// gone. It does not say that every group re-merged: no node sees the whole overlay.
+struct PartitionHealed {
+  std::string node;
+};
 
-using MembershipEvent = std::variant<NeighborUp, NeighborDown, Joined, Left>;
+using MembershipEvent =
+    std::variant<NeighborUp, NeighborDown, Joined, Left, PartitionSuspected, PartitionHealed>;
 
 /// A broadcast as delivered to subscribers: exactly once per node.
 struct BroadcastMessage {

@@ -166,6 +166,13 @@ bool Engine::pump_membership(core::Instant now) {
       } else if (std::holds_alternative<hyparview::Joined>(*event)) {
         log(2, "joined the cluster");
         commands_.emplace_back(EmitMembership{Joined{}});
+      } else if (auto* suspected = std::get_if<hyparview::PartitionSuspected>(&*event)) {
+        log(1, "partition suspected: " + std::to_string(suspected->lost.size()) +
+                   " active links failed within 10 s");
+        commands_.emplace_back(EmitMembership{PartitionSuspected{std::move(suspected->lost)}});
+      } else if (auto* healed = std::get_if<hyparview::PartitionHealed>(&*event)) {
+        log(1, "partition healed: lost peer " + healed->peer + " is linked again");
+        commands_.emplace_back(EmitMembership{PartitionHealed{std::move(healed->peer)}});
       } else {
         commands_.emplace_back(EmitMembership{Left{}});
       }

@@ -30,6 +30,15 @@ struct Config {
   core::Duration neighbor_timeout = std::chrono::seconds(5);
   /// JOIN is re-sent this often until the active view is non-empty.
   core::Duration join_retry = std::chrono::seconds(2);
+  /// Re-merge (decision 0012): how many peers lost to a link failure are remembered and probed
+  /// with a rejoin NEIGHBOR, so two groups that filled their views apart during a partition
+  /// link up again once it heals. 0 turns re-merge probes off (the published HyParView).
+  std::size_t remerge_contacts = 8;
+  /// First probe of a lost peer (jittered 0.5 to 1.5 times); the delay doubles after every
+  /// unanswered probe, up to backoff_max.
+  core::Duration remerge_interval = std::chrono::seconds(10);
+  /// A lost peer not reached again within this is forgotten.
+  core::Duration remerge_max_age = std::chrono::hours(1);
 
   /// Errors: invalid_argument naming the field.
   [[nodiscard]] Result<void> validate() const {
@@ -50,11 +59,13 @@ struct Config {
       return bad("backoff", "backoff_initial must be positive and at most backoff_max");
     }
     if (max_failures == 0) return bad("max_failures", "must be at least 1");
+    if (remerge_contacts > 64) return bad("remerge_contacts", "must be at most 64");
     if (repair_interval.count() <= 0 || neighbor_timeout.count() <= 0 || join_retry.count() <= 0 ||
-        passive_max_age.count() <= 0) {
+        passive_max_age.count() <= 0 || remerge_interval.count() <= 0 ||
+        remerge_max_age.count() <= 0) {
       return bad("timers",
-                 "repair_interval, neighbor_timeout, join_retry and passive_max_age "
-                 "must be positive");
+                 "repair_interval, neighbor_timeout, join_retry, passive_max_age, "
+                 "remerge_interval and remerge_max_age must be positive");
     }
     return {};
   }

@@ -84,7 +84,7 @@ core::Bytes encode(const Message& message) {
         } else if constexpr (std::is_same_v<M, Neighbor>) {
           w.u8(static_cast<std::uint8_t>(Type::neighbor));
           put(w, m.sender);
-          w.u8(m.high_priority ? 1 : 0);
+          w.u8(m.high_priority ? 1 : m.rejoin ? 2 : 0);
         } else if constexpr (std::is_same_v<M, NeighborReply>) {
           w.u8(static_cast<std::uint8_t>(Type::neighbor_reply));
           put(w, m.sender);
@@ -93,6 +93,7 @@ core::Bytes encode(const Message& message) {
         } else if constexpr (std::is_same_v<M, Disconnect>) {
           w.u8(static_cast<std::uint8_t>(Type::disconnect));
           w.u8(m.leaving ? 1 : 0);
+          put(w, m.room);
         } else if constexpr (std::is_same_v<M, Shuffle>) {
           w.u8(static_cast<std::uint8_t>(Type::shuffle));
           put(w, m.origin);
@@ -123,7 +124,10 @@ Result<Message> decode(core::ByteView bytes) {
     case Type::neighbor: {
       Neighbor m;
       m.sender = get_peer(r);
-      m.high_priority = get_bool(r);
+      const std::uint8_t priority = r.u8();
+      if (r.ok() && priority > 2) r.fail("bad NEIGHBOR priority");
+      m.high_priority = priority == 1;
+      m.rejoin = priority == 2;
       message = std::move(m);
       break;
     }
@@ -132,11 +136,16 @@ Result<Message> decode(core::ByteView bytes) {
       m.sender = get_peer(r);
       m.accepted = get_bool(r);
       m.room = get_peers(r, kMaxRoomHints);
-      if (r.ok() && m.accepted && !m.room.empty()) r.fail("room hints in an accepting reply");
       message = std::move(m);
       break;
     }
-    case Type::disconnect: message = Disconnect{get_bool(r)}; break;
+    case Type::disconnect: {
+      Disconnect m;
+      m.leaving = get_bool(r);
+      m.room = get_peers(r, kMaxRoomHints);
+      message = std::move(m);
+      break;
+    }
     case Type::shuffle: {
       Shuffle m;
       m.origin = get_peer(r);

@@ -3,7 +3,9 @@
 // lists are bounded, every message has exactly one valid encoding.
 //   message  = u8 type | fields
 //   peer     = string name (1-64) | string address (0-255)
+//   NEIGHBOR       = peer sender | u8 priority (0 low, 1 high, 2 rejoin)
 //   NEIGHBOR_REPLY = peer sender | bool accepted | list of peer (at most kMaxRoomHints)
+//   DISCONNECT     = bool leaving | list of peer (at most kMaxRoomHints)
 //   string   = canonical varint length | bytes;  list = canonical varint count | items
 #pragma once
 
@@ -46,15 +48,19 @@ struct JoinReply {
   bool operator==(const JoinReply&) const = default;
 };
 /// Asks to become an active neighbour. High priority (the sender has no active peer) is
-/// always accepted.
+/// always accepted. `rejoin` (never with high_priority) is a re-merge probe (decision 0012):
+/// the sender lost its link to the receiver to a failure, and both sides may have filled their
+/// views since; a full receiver accepts it by evicting a random active peer.
 struct Neighbor {
   PeerInfo sender;
   bool high_priority = false;
+  bool rejoin = false;
   bool operator==(const Neighbor&) const = default;
 };
 /// Answer to NEIGHBOR. A refusal may name peers that lately asked the sender for a link and
-/// were refused too (they had room then): the requester asks them next. At most
-/// kMaxRoomHints; none when `accepted`.
+/// were refused too (they had room then): the requester asks them next. An accepted rejoin
+/// names the peer the sender evicted to make room (the requester hands it to the peer it
+/// evicts in turn, so the two pair up). At most kMaxRoomHints.
 struct NeighborReply {
   PeerInfo sender;
   bool accepted = false;
@@ -62,8 +68,11 @@ struct NeighborReply {
   bool operator==(const NeighborReply&) const = default;
 };
 /// The sender removed the receiver from its active view; `leaving`: it leaves the cluster.
+/// `room` (at most kMaxRoomHints) names peers that have just lost a link too: the receiver
+/// asks them first.
 struct Disconnect {
   bool leaving = false;
+  std::vector<PeerInfo> room;
   bool operator==(const Disconnect&) const = default;
 };
 /// A random walk exchanging samples of the views; answered straight to `origin`.

@@ -12,11 +12,11 @@ std::vector<Message> samples() {
   return {Join{a},
           ForwardJoin{a, 6},
           JoinReply{b},
-          Neighbor{a, true},
+          Neighbor{a, true, false},
           NeighborReply{b, false, {}},
           NeighborReply{b, false, {a, b}},
           NeighborReply{a, true, {}},
-          Disconnect{true},
+          Disconnect{true, {}},
           Shuffle{a, 6, {a, b}},
           ShuffleReply{{b}},
           ShuffleReply{{}}};
@@ -51,7 +51,7 @@ std::string error_of(const core::Bytes& bytes) {
 TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
   EXPECT_NE(error_of({9}).find("unknown membership message type"), std::string::npos);
   EXPECT_NE(error_of({0}).find("unknown membership message type"), std::string::npos);
-  core::Bytes trailing = encode(Disconnect{false});
+  core::Bytes trailing = encode(Disconnect{false, {}});
   trailing.push_back(0);
   EXPECT_NE(error_of(trailing).find("trailing"), std::string::npos);
   EXPECT_NE(error_of({6, 2}).find("bool"), std::string::npos);
@@ -65,15 +65,23 @@ TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
   // Too many peers in a shuffle.
   std::vector<PeerInfo> many(kMaxShufflePeers + 1, PeerInfo{"p", ""});
   EXPECT_NE(error_of(encode(ShuffleReply{many})).find("too many peers"), std::string::npos);
-  // Room hints: bounded, and only in a refusal.
+  // Room hints: bounded (an accepted rejoin names the peer evicted for it).
   std::vector<PeerInfo> hints(kMaxRoomHints + 1, PeerInfo{"p", ""});
   EXPECT_NE(error_of(encode(NeighborReply{PeerInfo{"a", ""}, false, hints})).find("too many peers"),
             std::string::npos);
   hints.resize(kMaxRoomHints);
   EXPECT_EQ(error_of(encode(NeighborReply{PeerInfo{"a", ""}, false, hints})), "decoded");
-  EXPECT_NE(error_of(encode(NeighborReply{PeerInfo{"a", ""}, true, {PeerInfo{"p", ""}}}))
-                .find("room hints in an accepting reply"),
-            std::string::npos);
+  EXPECT_EQ(error_of(encode(NeighborReply{PeerInfo{"a", ""}, true, {PeerInfo{"p", ""}}})),
+            "decoded");
+  EXPECT_NE(error_of(encode(Disconnect{false, std::vector<PeerInfo>(kMaxRoomHints + 1,
+                                                                    PeerInfo{"p", ""})})),
+            "decoded");
+  EXPECT_EQ(error_of(encode(Disconnect{false, hints})), "decoded");
+  // NEIGHBOR priority: 0 low, 1 high, 2 rejoin, nothing else.
+  core::Bytes priority = encode(Neighbor{PeerInfo{"a", ""}, false, true});
+  EXPECT_EQ(priority.back(), 2);
+  priority.back() = 3;
+  EXPECT_NE(error_of(priority).find("bad NEIGHBOR priority"), std::string::npos);
 }
 
 TEST(HyparviewMessageProperty, DecodeOfEncodeIsIdentity) {
@@ -82,7 +90,16 @@ TEST(HyparviewMessageProperty, DecodeOfEncodeIsIdentity) {
         PeerInfo peer{"node-" + std::to_string(ttl), address.substr(0, kMaxAddressSize)};
         std::vector<PeerInfo> peers(count % (kMaxShufflePeers + 1), peer);
         for (const Message& message :
-             std::vector<Message>{Join{peer}, ForwardJoin{peer, ttl}, Neighbor{peer, flag},
+             std::vector<Message>{Join{peer}, ForwardJoin{peer, ttl}, Neighbor{peer, flag, false},
+                                  Neighbor{peer, false, flag},
+                                  NeighborReply{peer, flag, {peers.begin(), peers.begin() +
+                                                std::min<std::ptrdiff_t>(
+                                                    static_cast<std::ptrdiff_t>(peers.size()),
+                                                    static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
+                                  Disconnect{flag, {peers.begin(), peers.begin() +
+                                                std::min<std::ptrdiff_t>(
+                                                    static_cast<std::ptrdiff_t>(peers.size()),
+                                                    static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
                                   Shuffle{peer, ttl, peers}, ShuffleReply{peers}}) {
           core::Bytes bytes = encode(message);
           auto decoded = decode(bytes);

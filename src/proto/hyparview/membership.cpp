@@ -67,6 +67,7 @@ void Membership::add_active(core::Instant now, const PeerInfo& peer) {
   if (active_.size() >= config_.active_size) drop_random_active(now);
   active_.push_back(peer);
   emit(PeerUp{peer});
+  found_lost(peer.name);
   if (!joined_) {
     joined_ = true;
     emit(Joined{});
@@ -81,8 +82,9 @@ void Membership::remove_active(const std::string& name, DownReason reason) {
   emit(PeerDown{name, reason});
 }
 
-void Membership::drop_random_active(core::Instant now) {
-  if (active_.empty()) return;
+std::optional<PeerInfo> Membership::drop_random_active(core::Instant now,
+                                                       std::vector<PeerInfo> room) {
+  if (active_.empty()) return std::nullopt;
   PeerInfo victim = active_[random_index(active_.size())];
   ++stats_.evictions;
   if (disconnected_at_.size() >= kMaxRecentDisconnects && !disconnected_at_.contains(victim.name)) {
@@ -91,10 +93,71 @@ void Membership::drop_random_active(core::Instant now) {
                          [](const auto& a, const auto& b) { return a.second < b.second; }));
   }
   disconnected_at_[victim.name] = now;
-  send(victim, Disconnect{false});
+  std::erase_if(room, [&](const PeerInfo& peer) { return peer.name == victim.name; });
+  send(victim, Disconnect{false, std::move(room)});
   remove_active(victim.name, DownReason::evicted);
   commands_.push_back(DropLink{victim.name});
   add_passive(now, victim);
+  return victim;
+}
+
+core::Duration Membership::jittered(core::Duration delay) {
+  return delay / 2 + core::Duration(static_cast<std::int64_t>(
+                         rng_.uniform(static_cast<std::uint64_t>(delay.count()) + 1)));
+}
+
+void Membership::remember_lost(core::Instant now, const PeerInfo& peer) {
+  if (config_.remerge_contacts == 0) return;
+  std::erase_if(lost_, [&](const LostPeer& lost) { return lost.info.name == peer.name; });
+  if (lost_.size() >= config_.remerge_contacts) lost_.erase(lost_.begin());
+  lost_.push_back(LostPeer{peer, now, now + jittered(config_.remerge_interval),
+                           std::min(config_.remerge_interval * 2, config_.backoff_max)});
+  if (suspected_) return;
+  std::vector<std::string> recent;
+  for (const LostPeer& lost : lost_) {
+    if (now - lost.lost_at < kSuspectWindow) recent.push_back(lost.info.name);
+  }
+  if (recent.size() >= kSuspectLosses) {
+    suspected_ = true;
+    emit(PartitionSuspected{std::move(recent)});
+  }
+}
+
+void Membership::found_lost(const std::string& name) {
+  if (pending_rejoin_ && pending_rejoin_->name == name) pending_rejoin_.reset();
+  if (std::erase_if(lost_, [&](const LostPeer& lost) { return lost.info.name == name; }) == 0) {
+    return;
+  }
+  ++stats_.rejoins;
+  if (suspected_) {
+    suspected_ = false;
+    emit(PartitionHealed{name});
+  }
+}
+
+std::vector<std::string> Membership::lost_peers() const {
+  std::vector<std::string> out;
+  out.reserve(lost_.size());
+  for (const LostPeer& lost : lost_) out.push_back(lost.info.name);
+  return out;
+}
+
+void Membership::probe_lost(core::Instant now) {
+  if (left_ || pending_rejoin_) return;
+  std::erase_if(lost_, [&](const LostPeer& lost) {
+    return now - lost.lost_at >= config_.remerge_max_age || is_active(lost.info.name);
+  });
+  if (lost_.empty()) suspected_ = false;  // forgotten, not healed: no PartitionHealed
+  for (LostPeer& lost : lost_) {
+    if (lost.next_probe > now) continue;
+    lost.next_probe = now + jittered(lost.delay);
+    lost.delay = std::min(lost.delay * 2, config_.backoff_max);
+    if (pending_neighbor_ && pending_neighbor_->name == lost.info.name) continue;
+    ++stats_.rejoin_probes;
+    pending_rejoin_ = PendingNeighbor{lost.info.name, now + config_.neighbor_timeout};
+    send(lost.info, Neighbor{self_, false, true});
+    return;
+  }
 }
 
 void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
@@ -121,6 +184,7 @@ void Membership::peer_failed(core::Instant now, const std::string& name) {
     PeerInfo info = *std::find_if(active_.begin(), active_.end(),
                                   [&](const PeerInfo& peer) { return peer.name == name; });
     remove_active(name, DownReason::failed);
+    remember_lost(now, info);
     // The failed node's other neighbours have room now too: peers that refused us because
     // they were full are worth asking again at once.
     for (PassiveEntry& entry : passive_) {
@@ -173,7 +237,7 @@ void Membership::try_neighbor(core::Instant now) {
   entry.room_seen = core::Instant::never();
   ++stats_.neighbor_requests;
   pending_neighbor_ = PendingNeighbor{entry.info.name, now + config_.neighbor_timeout};
-  send(entry.info, Neighbor{self_, active_.empty()});
+  send(entry.info, Neighbor{self_, active_.empty(), false});
 }
 
 std::vector<PeerInfo> Membership::sample_passive(std::size_t count) {
@@ -230,12 +294,15 @@ void Membership::join(core::Instant now, const PeerInfo& contact) {
 void Membership::leave(core::Instant now) {
   if (left_) return;
   for (const auto& peer : active_) {
-    send(peer, Disconnect{true});
+    send(peer, Disconnect{true, {}});
     commands_.push_back(DropLink{peer.name});
   }
   while (!active_.empty()) remove_active(active_.back().name, DownReason::we_left);
   passive_.clear();
   pending_neighbor_.reset();
+  lost_.clear();
+  pending_rejoin_.reset();
+  suspected_ = false;
   contact_.reset();
   left_ = true;
   joined_ = false;
@@ -259,6 +326,7 @@ void Membership::on_message(core::Instant now, const std::string& from, Message 
 
 void Membership::on_link_down(core::Instant now, const std::string& peer) {
   if (left_) return;
+  if (pending_rejoin_ && pending_rejoin_->name == peer) pending_rejoin_.reset();
   if (is_active(peer) || (pending_neighbor_ && pending_neighbor_->name == peer)) {
     peer_failed(now, peer);
   }
@@ -266,6 +334,12 @@ void Membership::on_link_down(core::Instant now, const std::string& peer) {
 
 void Membership::on_unreachable(core::Instant now, const std::string& peer) {
   if (left_) return;
+  if (pending_rejoin_ && pending_rejoin_->name == peer) {
+    // Our probe failed: still cut off. Its next probe is scheduled; it is not a failure of
+    // the passive entry (that one keeps the repair schedule of the paper).
+    pending_rejoin_.reset();
+    if (!(pending_neighbor_ && pending_neighbor_->name == peer)) return;
+  }
   if (is_active(peer) || is_passive(peer)) peer_failed(now, peer);
 }
 
@@ -288,6 +362,10 @@ void Membership::on_timeout(core::Instant now) {
   if (pending_neighbor_ && pending_neighbor_->deadline <= now) {
     peer_failed(now, pending_neighbor_->name);
   }
+  // An unanswered rejoin probe is not a failure of anything we hold: the lost peer's next
+  // probe is already scheduled (with a doubled delay).
+  if (pending_rejoin_ && pending_rejoin_->deadline <= now) pending_rejoin_.reset();
+  probe_lost(now);
   if (now >= next_shuffle_) {
     do_shuffle(now);
     next_shuffle_ = now + config_.shuffle_interval;
@@ -315,6 +393,11 @@ core::Instant Membership::next_deadline() const {
   if (left_) return core::Instant::never();
   core::Instant deadline = std::min({next_join_, next_shuffle_, next_age_check_});
   if (pending_neighbor_) deadline = std::min(deadline, pending_neighbor_->deadline);
+  if (pending_rejoin_) {
+    deadline = std::min(deadline, pending_rejoin_->deadline);
+  } else {
+    for (const LostPeer& lost : lost_) deadline = std::min(deadline, lost.next_probe);
+  }
   // Repairs only matter while the active view is short and someone could fill it.
   if (active_.size() < config_.active_size) {
     for (const auto& entry : passive_) {
@@ -367,7 +450,7 @@ void Membership::answer_after_leave(const std::string& from, const Message& mess
       std::holds_alternative<Neighbor>(message) || std::holds_alternative<Shuffle>(message) ||
       (std::holds_alternative<NeighborReply>(message) && std::get<NeighborReply>(message).accepted);
   if (!counts_on_us) return;
-  send(PeerInfo{from, ""}, Disconnect{true});
+  send(PeerInfo{from, ""}, Disconnect{true, {}});
   commands_.push_back(DropLink{from});
 }
 
@@ -380,7 +463,7 @@ bool Membership::repair_asymmetry(const std::string& from) {
   // peer that is not in our active view means it holds us while we do not hold it (its
   // DISCONNECT was lost, or crossed another message). Tell it, so both sides agree.
   if (is_active(from)) return false;
-  send(PeerInfo{from, ""}, Disconnect{false});
+  send(PeerInfo{from, ""}, Disconnect{false, {}});
   commands_.push_back(DropLink{from});
   return true;
 }
@@ -416,7 +499,7 @@ void Membership::handle(core::Instant now, const std::string& from, const JoinRe
   // so both sides agree that the link is gone.
   if (auto it = disconnected_at_.find(from);
       it != disconnected_at_.end() && now - it->second < config_.neighbor_timeout) {
-    send(m.sender, Disconnect{false});
+    send(m.sender, Disconnect{false, {}});
     commands_.push_back(DropLink{from});
     return;
   }
@@ -425,6 +508,21 @@ void Membership::handle(core::Instant now, const std::string& from, const JoinRe
 
 void Membership::handle(core::Instant now, const std::string& from, const Neighbor& m) {
   if (m.sender.name != from) return;
+  if (m.rejoin && !is_active(from)) {
+    // A re-merge probe (decision 0012): the sender lost its link to us to a failure. Accept it
+    // even when full, evicting a random peer, and name that peer so the requester hands it to
+    // the peer it evicts in turn: the two pair up and every view stays full.
+    std::vector<PeerInfo> room;
+    if (active_.size() >= config_.active_size) {
+      if (auto victim = drop_random_active(now)) {
+        ++stats_.rejoin_evictions;
+        room.push_back(std::move(*victim));
+      }
+    }
+    add_active(now, m.sender);
+    send(m.sender, NeighborReply{self_, true, std::move(room)});
+    return;
+  }
   const bool accept = is_active(from) || m.high_priority || active_.size() < config_.active_size;
   if (accept) {
     add_active(now, m.sender);
@@ -456,6 +554,24 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
 
 void Membership::handle(core::Instant now, const std::string& from, const NeighborReply& m) {
   if (m.sender.name != from) return;
+  const bool rejoin = pending_rejoin_ && pending_rejoin_->name == from;
+  if (rejoin) pending_rejoin_.reset();
+  if (m.accepted && rejoin && !is_active(from)) {
+    // Our probe was accepted: make room by evicting a random peer and hand it the peer the
+    // other side evicted, which has room now.
+    if (active_.size() >= config_.active_size) {
+      std::vector<PeerInfo> room;
+      for (const PeerInfo& hint : m.room) {
+        if (hint.name != self_.name && hint.name != from && !is_active(hint.name)) {
+          room.push_back(hint);
+        }
+      }
+      drop_random_active(now, std::move(room));
+      ++stats_.rejoin_evictions;
+    }
+    add_active(now, m.sender);
+    return;
+  }
   if (pending_neighbor_ && pending_neighbor_->name == from) pending_neighbor_.reset();
   if (m.accepted) {
     add_active(now, m.sender);  // resets its failures: it left the passive view
@@ -488,6 +604,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
     // known): forget it now instead of re-trying it until max_failures.
     if (!m.leaving) return;
     remove_passive(from);
+    std::erase_if(lost_, [&](const LostPeer& lost) { return lost.info.name == from; });
     if (pending_neighbor_ && pending_neighbor_->name == from) {
       pending_neighbor_.reset();
       try_neighbor(now);
@@ -503,6 +620,15 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
     add_passive(now, info);
     if (PassiveEntry* entry = find_passive(from))
       entry->retry_at = now + backoff(++entry->refusals);
+    // Peers it names lost a link at the same moment (a rejoin swap): ask them first.
+    for (const PeerInfo& hint : m.room) {
+      if (hint.name == self_.name || hint.name == from || is_active(hint.name)) continue;
+      add_passive(now, hint);
+      if (PassiveEntry* entry = find_passive(hint.name); entry != nullptr && entry->failures == 0) {
+        entry->room_seen = now;
+        entry->retry_at = now;
+      }
+    }
   }
   try_neighbor(now);
 }

@@ -66,7 +66,20 @@ struct PeerDown {
 struct Joined {};
 /// leave() ran.
 struct Left {};
-using MembershipEvent = std::variant<PeerUp, PeerDown, Joined, Left>;
+/// Local evidence of a partition: at least kSuspectLosses active links failed within
+/// kSuspectWindow (a cut, or that many neighbours crashed: the two look the same from here).
+/// `lost` names them. At most one until PartitionHealed or the lost peers are forgotten.
+struct PartitionSuspected {
+  std::vector<std::string> lost;
+};
+/// After PartitionSuspected: a peer lost then is linked again (a rejoin probe was accepted, or
+/// it probed us). It says that the cut between us and `peer` is gone, not that every group
+/// re-merged (no node can see the whole overlay).
+struct PartitionHealed {
+  std::string peer;
+};
+using MembershipEvent =
+    std::variant<PeerUp, PeerDown, Joined, Left, PartitionSuspected, PartitionHealed>;
 
 /// Counters since construction (never reset, leave() included).
 struct MembershipStats {
@@ -83,6 +96,9 @@ struct MembershipStats {
   std::uint64_t neighbor_refused = 0;   ///< of them, refused (the peer was full)
   std::uint64_t passive_expired = 0;    ///< passive entries dropped for age
   std::uint64_t passive_dropped = 0;    ///< passive entries dropped after max_failures
+  std::uint64_t rejoin_probes = 0;      ///< rejoin NEIGHBORs we sent to lost peers
+  std::uint64_t rejoins = 0;            ///< links to lost peers made again (either side asked)
+  std::uint64_t rejoin_evictions = 0;   ///< of evictions, made to accept a rejoin
 };
 
 /// One node's HyParView state. Not thread-safe: one owner calls every member. Every input may
@@ -139,6 +155,12 @@ class Membership {
   /// one's request is refused by the second, which asks it back once its own slot opens.
   /// Within the same time a refusal to another requester names it as a room hint.
   static constexpr core::Duration kRoomSeenFor = std::chrono::seconds(10);
+  /// PartitionSuspected: this many active links failed within kSuspectWindow.
+  static constexpr std::size_t kSuspectLosses = 2;
+  static constexpr core::Duration kSuspectWindow = std::chrono::seconds(10);
+
+  /// Peers lost to a link failure and not linked since (the re-merge probe targets).
+  [[nodiscard]] std::vector<std::string> lost_peers() const;
 
  private:
   struct PassiveEntry {
@@ -155,13 +177,27 @@ class Membership {
     std::string name;
     core::Instant deadline;
   };
+  // A peer whose active link failed (decision 0012): probed with a rejoin NEIGHBOR until it is
+  // linked again or remerge_max_age passes.
+  struct LostPeer {
+    PeerInfo info;
+    core::Instant lost_at;
+    core::Instant next_probe;
+    core::Duration delay;  // before the probe after next_probe (doubles up to backoff_max)
+  };
 
   void send(const PeerInfo& to, Message message);
   void emit(MembershipEvent event) { events_.push_back(std::move(event)); }
   void start_timers(core::Instant now);
   void add_active(core::Instant now, const PeerInfo& peer);
   void remove_active(const std::string& name, DownReason reason);
-  void drop_random_active(core::Instant now);
+  /// Evicts a random active peer (DISCONNECT carrying `room`); returns it.
+  std::optional<PeerInfo> drop_random_active(core::Instant now, std::vector<PeerInfo> room = {});
+  void remember_lost(core::Instant now, const PeerInfo& peer);
+  /// A lost peer is linked again: forget it, and end a suspicion with PartitionHealed.
+  void found_lost(const std::string& name);
+  void probe_lost(core::Instant now);
+  [[nodiscard]] core::Duration jittered(core::Duration delay);
   void add_passive(core::Instant now, const PeerInfo& peer);
   void remove_passive(const std::string& name);
   PassiveEntry* find_passive(const std::string& name);
@@ -203,6 +239,9 @@ class Membership {
   std::vector<PassiveEntry> passive_;
   std::optional<PeerInfo> contact_;
   std::optional<PendingNeighbor> pending_neighbor_;
+  std::vector<LostPeer> lost_;  // at most remerge_contacts, oldest loss first
+  std::optional<PendingNeighbor> pending_rejoin_;  // the one rejoin probe under way
+  bool suspected_ = false;                         // PartitionSuspected emitted, not healed
   // Peers we sent DISCONNECT to within the last neighbor_timeout, so a JOIN_REPLY that crossed
   // it is refused. Bound: kMaxRecentDisconnects entries; past it the oldest is forgotten (a
   // stale JOIN_REPLY from it is then accepted, and the link heals through repair_asymmetry).

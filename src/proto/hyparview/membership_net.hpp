@@ -106,6 +106,44 @@ class Net {
     settle();
   }
 
+  /// Nodes in different groups cannot reach each other: links across the cut break (both ends
+  /// see it) and sends across it are unreachable. A node not named is in group 0; empty heals.
+  void partition(const std::map<std::string, int>& group_of) {
+    group_ = group_of;
+    std::vector<std::pair<std::string, std::string>> across;
+    for (const auto& [a, b] : links_) {
+      if (group(a) != group(b)) across.emplace_back(a, b);
+    }
+    for (const auto& [a, b] : across) cut(a, b);
+  }
+  [[nodiscard]] int group(const std::string& name) const {
+    auto it = group_.find(name);
+    return it == group_.end() ? 0 : it->second;
+  }
+  /// Connected components of the active-view graph over live nodes.
+  [[nodiscard]] std::size_t components() const {
+    std::set<std::string> seen;
+    std::size_t count = 0;
+    for (const auto& start : names()) {
+      if (!seen.insert(start).second) continue;
+      ++count;
+      std::vector<std::string> stack{start};
+      while (!stack.empty()) {
+        std::string current = stack.back();
+        stack.pop_back();
+        for (const auto& peer : nodes_.at(current)->active_view()) {
+          if (!crashed_.contains(peer.name) && seen.insert(peer.name).second) {
+            stack.push_back(peer.name);
+          }
+        }
+      }
+    }
+    return count;
+  }
+  [[nodiscard]] const std::vector<MembershipEvent>& events(const std::string& name) {
+    return events_[name];
+  }
+
   template <typename T>
   [[nodiscard]] std::size_t events_of(const std::string& name) const {
     auto it = events_.find(name);
@@ -188,7 +226,8 @@ class Net {
     }
     trace.push_back({from, send.to.name, send.message});
     auto target = nodes_.find(send.to.name);
-    if (target == nodes_.end() || crashed_.contains(send.to.name)) {
+    if (target == nodes_.end() || crashed_.contains(send.to.name) ||
+        group(from) != group(send.to.name)) {
       nodes_.at(from)->on_unreachable(now, send.to.name);
       return;
     }
@@ -201,6 +240,7 @@ class Net {
   std::map<std::string, std::unique_ptr<Membership>> nodes_;
   std::map<std::string, std::vector<MembershipEvent>> events_;
   std::set<std::string> crashed_;
+  std::map<std::string, int> group_;
   std::set<std::pair<std::string, std::string>> links_;
   std::set<std::pair<std::string, std::string>> closing_;  // (closer, peer) this round
   std::deque<std::pair<std::string, Command>> pending_;

@@ -44,7 +44,7 @@ TEST(MembershipProperty, ViewsStayBoundedUnderRandomEvents) {
             case 0: message = Shuffle{net.info(b), 0, peers}; break;
             case 1: message = ShuffleReply{peers}; break;
             case 2: message = NeighborReply{net.info(b), true, {}}; break;
-            case 3: message = Disconnect{pick.uniform(2) == 1}; break;
+            case 3: message = Disconnect{pick.uniform(2) == 1, {}}; break;
             default: message = ForwardJoin{net.info(a), static_cast<std::uint8_t>(pick.uniform(8))};
           }
           if (!net.crashed(b)) net.node(a).on_message(net.now, b, std::move(message));
@@ -96,9 +96,9 @@ Message random_message(core::SeededRng& pick, const std::vector<std::string>& na
     case 0: return Join{any()};
     case 1: return ForwardJoin{any(), ttl};
     case 2: return JoinReply{any()};
-    case 3: return Neighbor{any(), flag};
-    case 4: return flag ? NeighborReply{any(), true, {}} : NeighborReply{any(), false, {any()}};
-    case 5: return Disconnect{flag};
+    case 3: return Neighbor{any(), flag, !flag && pick.uniform(2) == 1};
+    case 4: return flag ? NeighborReply{any(), true, {any()}} : NeighborReply{any(), false, {any()}};
+    case 5: return Disconnect{flag, {any()}};
     case 6: return Shuffle{any(), ttl, peers};
     default: return ShuffleReply{peers};
   }

@@ -43,7 +43,7 @@ class Core {
   }
   /// Makes `names` active through high-priority NEIGHBOR requests, draining the answers.
   void make_active(const std::vector<std::string>& names) {
-    for (const auto& name : names) core_.on_message(now, name, Neighbor{peer(name), true});
+    for (const auto& name : names) core_.on_message(now, name, Neighbor{peer(name), true, false});
     commands();
     events();
   }
@@ -221,7 +221,7 @@ TEST(MembershipTrace, NeighborHighPriorityIsAlwaysAcceptedLowOnlyWithRoom) {
   config.active_size = 1;
   Core core(config);
   core.make_active({"a"});
-  core->on_message(core.now, "b", Neighbor{peer("b"), false});
+  core->on_message(core.now, "b", Neighbor{peer("b"), false, false});
   auto commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   ASSERT_NE(sent<NeighborReply>(commands[0], "b"), nullptr);
@@ -229,7 +229,7 @@ TEST(MembershipTrace, NeighborHighPriorityIsAlwaysAcceptedLowOnlyWithRoom) {
   EXPECT_TRUE(core->is_passive("b"));
   EXPECT_TRUE(core->is_active("a"));
 
-  core->on_message(core.now, "c", Neighbor{peer("c"), true});
+  core->on_message(core.now, "c", Neighbor{peer("c"), true, false});
   commands = core.commands();
   ASSERT_EQ(commands.size(), 3U);  // evict a (DISCONNECT, DropLink), accept c
   EXPECT_NE(sent<Disconnect>(commands[0], "a"), nullptr);
@@ -244,7 +244,7 @@ std::vector<core::Duration> retry_times(Core& core, int limit) {
   std::vector<core::Duration> out;
   for (int i = 0; i < 200 && core->is_passive("b") && static_cast<int>(out.size()) < limit; ++i) {
     for (const auto& command : core.fire_next()) {
-      if (sent<Neighbor>(command, "b") != nullptr) {
+      if (const auto* n = sent<Neighbor>(command, "b"); n != nullptr && !n->rejoin) {
         out.push_back(core.now - start);
         core->on_unreachable(core.now, "b");
       }
@@ -380,7 +380,7 @@ TEST(MembershipTrace, APeerWhoseRequestWeRefusedIsAskedFirstWhenASlotOpens) {
   for (int i = 0; i < 10; ++i) known.push_back(peer("p" + std::to_string(i)));
   core->on_message(core.now, "a", ShuffleReply{known});
   core.commands();
-  core->on_message(core.now, "x", Neighbor{peer("x"), false});
+  core->on_message(core.now, "x", Neighbor{peer("x"), false, false});
   auto commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   ASSERT_NE(sent<NeighborReply>(commands[0], "x"), nullptr);
@@ -403,7 +403,7 @@ TEST(MembershipTrace, APeerThatEvictedUsIsNotAskedBackAtOnce) {
   core->on_message(core.now, "a", ShuffleReply{{peer("p")}});
   core.commands();
   // "c" drops us to make room (it is full): we ask "p", not "c".
-  core->on_message(core.now, "c", Disconnect{false});
+  core->on_message(core.now, "c", Disconnect{false, {}});
   EXPECT_EQ(neighbor_targets(core.commands()), std::vector<std::string>{"p"});
   EXPECT_TRUE(core->is_passive("c"));
   // "p" refuses too; "c" waits out its backoff (1 s) before it is asked.
@@ -423,7 +423,7 @@ TEST(MembershipTrace, AFullNodePairsTwoRequestersThatHaveRoom) {
   Core core(quiet_config(2));
   core.make_active({"a", "b"});  // full
   // "x" asks first: refused, no hint yet (nobody else looked for a slot).
-  core->on_message(core.now, "x", Neighbor{peer("x"), false});
+  core->on_message(core.now, "x", Neighbor{peer("x"), false, false});
   auto commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   const auto* to_x = sent<NeighborReply>(commands[0], "x");
@@ -432,20 +432,20 @@ TEST(MembershipTrace, AFullNodePairsTwoRequestersThatHaveRoom) {
   EXPECT_TRUE(to_x->room.empty());
   // "y" asks: refused, and told about "x", which had room a moment ago.
   core.now = core.now + 1s;
-  core->on_message(core.now, "y", Neighbor{peer("y"), false});
+  core->on_message(core.now, "y", Neighbor{peer("y"), false, false});
   commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   const auto* to_y = sent<NeighborReply>(commands[0], "y");
   ASSERT_NE(to_y, nullptr);
   EXPECT_EQ(to_y->room, std::vector<PeerInfo>{peer("x")});
   // x is paired now: "z" is not sent to it too, and y (which got a hint) is not offered either.
-  core->on_message(core.now, "z", Neighbor{peer("z"), false});
+  core->on_message(core.now, "z", Neighbor{peer("z"), false, false});
   commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   EXPECT_TRUE(sent<NeighborReply>(commands[0], "z")->room.empty());
   // Hints go stale: a requester long after z is not sent to z.
   core.now = core.now + Membership::kRoomSeenFor;
-  core->on_message(core.now, "w", Neighbor{peer("w"), false});
+  core->on_message(core.now, "w", Neighbor{peer("w"), false, false});
   commands = core.commands();
   ASSERT_EQ(commands.size(), 1U);
   EXPECT_TRUE(sent<NeighborReply>(commands[0], "w")->room.empty());
@@ -480,7 +480,7 @@ TEST(MembershipTrace, ARefusalMarksRoomOnlyForAWhile) {
   known.reserve(20);
   for (int i = 0; i < 20; ++i) known.push_back(peer("p" + std::to_string(i)));
   core->on_message(core.now, "a", ShuffleReply{known});
-  core->on_message(core.now, "x", Neighbor{peer("x"), false});  // refused
+  core->on_message(core.now, "x", Neighbor{peer("x"), false, false});  // refused
   core.commands();
   // Long after the refusal, a lost peer is replaced by a random pick; over many seeds x would
   // be one in 21, here the seed picks another.
@@ -570,9 +570,9 @@ TEST(MembershipTrace, ALeavingPeerIsForgottenEvenWhenOnlyPassive) {
   core.make_active({"p"});
   core->on_message(core.now, "p", ShuffleReply{{peer("q")}});
   ASSERT_TRUE(core->is_passive("q"));
-  core->on_message(core.now, "q", Disconnect{false});
+  core->on_message(core.now, "q", Disconnect{false, {}});
   EXPECT_TRUE(core->is_passive("q"));  // not leaving: still a candidate
-  core->on_message(core.now, "q", Disconnect{true});
+  core->on_message(core.now, "q", Disconnect{true, {}});
   EXPECT_FALSE(core->is_passive("q"));
 }
 
@@ -603,7 +603,7 @@ TEST(MembershipTrace, APeerThatBecameActiveIsNotFailedByItsNeighborTimeout) {
     for (const auto& command : core.fire_next()) asked |= sent<Neighbor>(command, "q") != nullptr;
   }
   // Our NEIGHBOR is lost; q asks us in turn, and we accept.
-  core->on_message(core.now, "q", Neighbor{peer("q"), false});
+  core->on_message(core.now, "q", Neighbor{peer("q"), false, false});
   ASSERT_TRUE(core->is_active("q"));
   core.events();
   const core::Instant asked_at = core.now;

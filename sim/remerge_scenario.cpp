@@ -1,0 +1,109 @@
+#include "sim/remerge_scenario.hpp"
+
+#include <numeric>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "sim/simulation.hpp"
+
+namespace barrel_p2p::sim {
+
+using namespace std::chrono_literals;
+
+std::size_t count_components(const Simulation& simulation) {
+  const std::size_t n = simulation.size();
+  std::vector<std::size_t> parent(n);
+  std::iota(parent.begin(), parent.end(), std::size_t{0});
+  auto find = [&](std::size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < n; ++i) index.emplace(simulation.name(i), i);
+  std::size_t components = 0;
+  for (std::size_t i = 0; i < n; ++i) components += simulation.alive(i) ? 1 : 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!simulation.alive(i)) continue;
+    for (const auto& peer : simulation.membership(i).active_view()) {
+      auto it = index.find(peer.name);
+      if (it == index.end() || !simulation.alive(it->second)) continue;
+      const std::size_t a = find(i);
+      const std::size_t b = find(it->second);
+      if (a != b) {
+        parent[a] = b;
+        --components;
+      }
+    }
+  }
+  return components;
+}
+
+RemergeOutcome run_remerge(const RemergeParams& params) {
+  SimConfig config;
+  config.seed = params.seed;
+  config.membership = params.membership;
+  Simulation simulation(config);
+  if (params.nodes <= 64) {
+    simulation.add_node();
+    simulation.join_storm(params.nodes - 1, 0, 100ms);
+  } else {
+    simulation.grow(params.nodes - 1, 2ms);
+  }
+  simulation.run_for(params.settle);
+  RemergeOutcome outcome;
+  const double per_node = static_cast<double>(params.nodes);
+  auto minutes = [](core::Duration d) { return std::chrono::duration<double>(d).count() / 60.0; };
+
+  std::uint64_t links = simulation.links_opened();
+  simulation.run_for(params.steady);
+  outcome.links_per_node_minute_before =
+      static_cast<double>(simulation.links_opened() - links) / per_node / minutes(params.steady);
+
+  // Equal groups, members drawn at random.
+  core::SeededRng pick(params.seed * 7919 + params.groups);
+  std::vector<std::size_t> order(params.nodes);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  for (std::size_t i = 0; i + 1 < order.size(); ++i) {
+    std::swap(order[i], order[i + static_cast<std::size_t>(pick.uniform(order.size() - i))]);
+  }
+  std::vector<int> group_of(params.nodes, 0);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    group_of[order[i]] = static_cast<int>(i * params.groups / order.size());
+  }
+  simulation.partition(group_of);
+  simulation.run_for(params.cut_for);
+  outcome.components_cut = count_components(simulation);
+
+  simulation.partition({});
+  const core::Instant healed = simulation.now();
+  links = simulation.links_opened();
+  const core::Duration step = params.nodes > 2000 ? 250ms : 100ms;
+  while (simulation.now() - healed < params.limit) {
+    simulation.run_for(step);
+    if (count_components(simulation) == 1) {
+      outcome.merged = simulation.now() - healed;
+      break;
+    }
+  }
+  outcome.links_per_node_heal =
+      static_cast<double>(simulation.links_opened() - links) / per_node;
+  if (outcome.merged && params.after.count() > 0) {
+    simulation.run_for(30s);  // let the swaps of the heal settle first
+    links = simulation.links_opened();
+    simulation.run_for(params.after);
+    outcome.links_per_node_minute_after =
+        static_cast<double>(simulation.links_opened() - links) / per_node / minutes(params.after);
+  }
+  for (std::size_t i = 0; i < params.nodes; ++i) {
+    const auto& m = simulation.membership(i);
+    outcome.rejoin_probes += m.stats().rejoin_probes;
+    outcome.rejoins += m.stats().rejoins;
+    if (m.active_view().size() == m.config().active_size) ++outcome.full_views_at_end;
+  }
+  outcome.components_at_end = count_components(simulation);
+  return outcome;
+}
+
+}  // namespace barrel_p2p::sim
