@@ -427,16 +427,16 @@ int remerge(const Args& args) {
       args.number("remerge-contacts", params.membership.remerge_contacts);
   const std::size_t runs = args.number("runs", 20);
   const std::uint64_t seed = args.number("seed", 1);
-  std::printf("# remerge: nodes=%zu groups=%zu cut=%llus limit=%llus remerge_contacts=%zu "
-              "active=%zu seeds %llu..%llu\n",
-              params.nodes, params.groups,
-              static_cast<unsigned long long>(args.number("cut-s", 60)),
-              static_cast<unsigned long long>(args.number("limit-s", 30)),
-              params.membership.remerge_contacts, params.membership.active_size,
-              static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed + runs - 1));
-  std::printf("seed components_cut merged_s links_per_node_min_before links_per_node_heal "
-              "links_per_node_min_after rejoin_probes rejoins full_views components_end\n");
+  std::printf(
+      "# remerge: nodes=%zu groups=%zu cut=%llus limit=%llus remerge_contacts=%zu "
+      "active=%zu seeds %llu..%llu\n",
+      params.nodes, params.groups, static_cast<unsigned long long>(args.number("cut-s", 60)),
+      static_cast<unsigned long long>(args.number("limit-s", 30)),
+      params.membership.remerge_contacts, params.membership.active_size,
+      static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed + runs - 1));
+  std::printf(
+      "seed components_cut merged_s links_per_node_min_before links_per_node_heal "
+      "links_per_node_min_after rejoin_probes rejoins full_views components_end\n");
   std::vector<double> merged;
   std::vector<double> before;
   std::vector<double> after;
@@ -468,11 +468,12 @@ int remerge(const Args& args) {
     std::sort(values.begin(), values.end());
     return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
   };
-  std::printf("merged %zu of %zu\nmerged_median %.2f s\nmerged_max %.2f s\n"
-              "links_per_node_min_before_median %.2f\nlinks_per_node_min_after_median %.2f\n"
-              "wall %.1f s\n",
-              merged.size(), runs, quantile(merged, 0.5), quantile(merged, 1.0),
-              quantile(before, 0.5), quantile(after, 0.5), wall_seconds(start));
+  std::printf(
+      "merged %zu of %zu\nmerged_median %.2f s\nmerged_max %.2f s\n"
+      "links_per_node_min_before_median %.2f\nlinks_per_node_min_after_median %.2f\n"
+      "wall %.1f s\n",
+      merged.size(), runs, quantile(merged, 0.5), quantile(merged, 1.0), quantile(before, 0.5),
+      quantile(after, 0.5), wall_seconds(start));
   if (failed > 0) return 1;
   std::printf("PASSED\n");
   return 0;
@@ -495,7 +496,7 @@ int main(int argc, char** argv) {
   if (args.command == "kill") return kill(args);
   if (args.command == "processes") return processes(args);
   if (args.command == "remerge") return remerge(args);
-  std::cerr
-      << "usage: barrel-sim failure|steady|check|storm|kill|processes|remerge [--nodes N] [--seed S] ...\n";
+  std::cerr << "usage: barrel-sim failure|steady|check|storm|kill|processes|remerge [--nodes N] "
+               "[--seed S] ...\n";
   return 2;
 }

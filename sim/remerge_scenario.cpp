@@ -87,8 +87,7 @@ RemergeOutcome run_remerge(const RemergeParams& params) {
       break;
     }
   }
-  outcome.links_per_node_heal =
-      static_cast<double>(simulation.links_opened() - links) / per_node;
+  outcome.links_per_node_heal = static_cast<double>(simulation.links_opened() - links) / per_node;
   if (outcome.merged && params.after.count() > 0) {
     simulation.run_for(30s);  // let the swaps of the heal settle first
     links = simulation.links_opened();

@@ -28,14 +28,14 @@ struct RemergeParams {
 };
 
 struct RemergeOutcome {
-  std::size_t components_cut = 0;               ///< components at the end of the cut
-  std::optional<core::Duration> merged;         ///< one component again, after the heal
-  double links_per_node_minute_before = 0;      ///< steady state before the cut
-  double links_per_node_minute_after = 0;       ///< over `after`, once merged
-  double links_per_node_heal = 0;               ///< links opened from the heal to one component
-  std::uint64_t rejoin_probes = 0;              ///< summed over nodes, whole run
-  std::uint64_t rejoins = 0;                    ///< summed over nodes, whole run
-  std::size_t full_views_at_end = 0;            ///< nodes with a full active view at the end
+  std::size_t components_cut = 0;           ///< components at the end of the cut
+  std::optional<core::Duration> merged;     ///< one component again, after the heal
+  double links_per_node_minute_before = 0;  ///< steady state before the cut
+  double links_per_node_minute_after = 0;   ///< over `after`, once merged
+  double links_per_node_heal = 0;           ///< links opened from the heal to one component
+  std::uint64_t rejoin_probes = 0;          ///< summed over nodes, whole run
+  std::uint64_t rejoins = 0;                ///< summed over nodes, whole run
+  std::size_t full_views_at_end = 0;        ///< nodes with a full active view at the end
   std::size_t components_at_end = 0;
 };
 

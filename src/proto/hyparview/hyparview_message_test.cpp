@@ -73,8 +73,8 @@ TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
   EXPECT_EQ(error_of(encode(NeighborReply{PeerInfo{"a", ""}, false, hints})), "decoded");
   EXPECT_EQ(error_of(encode(NeighborReply{PeerInfo{"a", ""}, true, {PeerInfo{"p", ""}}})),
             "decoded");
-  EXPECT_NE(error_of(encode(Disconnect{false, std::vector<PeerInfo>(kMaxRoomHints + 1,
-                                                                    PeerInfo{"p", ""})})),
+  EXPECT_NE(error_of(encode(
+                Disconnect{false, std::vector<PeerInfo>(kMaxRoomHints + 1, PeerInfo{"p", ""})})),
             "decoded");
   EXPECT_EQ(error_of(encode(Disconnect{false, hints})), "decoded");
   // NEIGHBOR priority: 0 low, 1 high, 2 rejoin, nothing else.
@@ -85,29 +85,32 @@ TEST(HyparviewMessage, HostileBytesAreProtocolErrors) {
 }
 
 TEST(HyparviewMessageProperty, DecodeOfEncodeIsIdentity) {
-  EXPECT_TRUE(
-      rc::check([](const std::string& address, std::uint8_t ttl, bool flag, std::uint8_t count) {
-        PeerInfo peer{"node-" + std::to_string(ttl), address.substr(0, kMaxAddressSize)};
-        std::vector<PeerInfo> peers(count % (kMaxShufflePeers + 1), peer);
-        for (const Message& message :
-             std::vector<Message>{Join{peer}, ForwardJoin{peer, ttl}, Neighbor{peer, flag, false},
-                                  Neighbor{peer, false, flag},
-                                  NeighborReply{peer, flag, {peers.begin(), peers.begin() +
-                                                std::min<std::ptrdiff_t>(
-                                                    static_cast<std::ptrdiff_t>(peers.size()),
-                                                    static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
-                                  Disconnect{flag, {peers.begin(), peers.begin() +
-                                                std::min<std::ptrdiff_t>(
-                                                    static_cast<std::ptrdiff_t>(peers.size()),
-                                                    static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
-                                  Shuffle{peer, ttl, peers}, ShuffleReply{peers}}) {
-          core::Bytes bytes = encode(message);
-          auto decoded = decode(bytes);
-          RC_ASSERT(decoded.has_value());
-          RC_ASSERT(*decoded == message);
-          RC_ASSERT(encode(*decoded) == bytes);
-        }
-      }));
+  EXPECT_TRUE(rc::check([](const std::string& address, std::uint8_t ttl, bool flag,
+                           std::uint8_t count) {
+    PeerInfo peer{"node-" + std::to_string(ttl), address.substr(0, kMaxAddressSize)};
+    std::vector<PeerInfo> peers(count % (kMaxShufflePeers + 1), peer);
+    for (const Message& message : std::vector<Message>{
+             Join{peer}, ForwardJoin{peer, ttl}, Neighbor{peer, flag, false},
+             Neighbor{peer, false, flag},
+             NeighborReply{
+                 peer,
+                 flag,
+                 {peers.begin(), peers.begin() + std::min<std::ptrdiff_t>(
+                                                     static_cast<std::ptrdiff_t>(peers.size()),
+                                                     static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
+             Disconnect{
+                 flag,
+                 {peers.begin(), peers.begin() + std::min<std::ptrdiff_t>(
+                                                     static_cast<std::ptrdiff_t>(peers.size()),
+                                                     static_cast<std::ptrdiff_t>(kMaxRoomHints))}},
+             Shuffle{peer, ttl, peers}, ShuffleReply{peers}}) {
+      core::Bytes bytes = encode(message);
+      auto decoded = decode(bytes);
+      RC_ASSERT(decoded.has_value());
+      RC_ASSERT(*decoded == message);
+      RC_ASSERT(encode(*decoded) == bytes);
+    }
+  }));
 }
 
 }  // namespace

@@ -239,7 +239,7 @@ class Membership {
   std::vector<PassiveEntry> passive_;
   std::optional<PeerInfo> contact_;
   std::optional<PendingNeighbor> pending_neighbor_;
-  std::vector<LostPeer> lost_;  // at most remerge_contacts, oldest loss first
+  std::vector<LostPeer> lost_;                     // at most remerge_contacts, oldest loss first
   std::optional<PendingNeighbor> pending_rejoin_;  // the one rejoin probe under way
   bool suspected_ = false;                         // PartitionSuspected emitted, not healed
   // Peers we sent DISCONNECT to within the last neighbor_timeout, so a JOIN_REPLY that crossed

@@ -97,7 +97,8 @@ Message random_message(core::SeededRng& pick, const std::vector<std::string>& na
     case 1: return ForwardJoin{any(), ttl};
     case 2: return JoinReply{any()};
     case 3: return Neighbor{any(), flag, !flag && pick.uniform(2) == 1};
-    case 4: return flag ? NeighborReply{any(), true, {any()}} : NeighborReply{any(), false, {any()}};
+    case 4:
+      return flag ? NeighborReply{any(), true, {any()}} : NeighborReply{any(), false, {any()}};
     case 5: return Disconnect{flag, {any()}};
     case 6: return Shuffle{any(), ttl, peers};
     default: return ShuffleReply{peers};

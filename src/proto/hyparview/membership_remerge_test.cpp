@@ -168,7 +168,8 @@ TEST(MembershipRemerge, AFullNodeAcceptsARejoinByEvictingOnePeerAndNamesIt) {
   EXPECT_EQ(core->stats().rejoin_evictions, 1U);
   // A plain low-priority NEIGHBOR is still refused by a full node.
   core->on_message(core.now, "y", Neighbor{peer("y"), false, false});
-  EXPECT_FALSE(std::get<NeighborReply>(find_send(core.commands(), kNeighborReply)->message).accepted);
+  EXPECT_FALSE(
+      std::get<NeighborReply>(find_send(core.commands(), kNeighborReply)->message).accepted);
 }
 
 TEST(MembershipRemerge, AnAcceptedProbeHandsThePeerTheOtherSideEvictedToOurVictim) {
@@ -255,7 +256,8 @@ void build(Net& net, int size, core::SeededRng& pick) {
     net.add("n" + std::to_string(i));
     if (i > 0) {
       net.node("n" + std::to_string(i))
-          .join(net.now, net.info("n" + std::to_string(pick.uniform(static_cast<std::uint64_t>(i)))));
+          .join(net.now,
+                net.info("n" + std::to_string(pick.uniform(static_cast<std::uint64_t>(i)))));
     }
   }
   net.settle();
