@@ -72,6 +72,13 @@ std::size_t random_live(sim::Simulation& simulation, core::SeededRng& rng) {
   }
 }
 
+// The q-quantile of `values` (nearest rank below); 0 when empty.
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+}
+
 // The failure experiment's "once healed" phase.
 constexpr core::Duration kHealLimit = std::chrono::seconds(120);
 constexpr core::Duration kHealedWindow = std::chrono::seconds(5);
@@ -360,11 +367,6 @@ int kill(const Args& args) {
                   static_cast<unsigned long long>(seed + run), outcome.problem.c_str());
     }
   }
-  auto quantile = [](std::vector<double> values, double q) {
-    if (values.empty()) return 0.0;
-    std::sort(values.begin(), values.end());
-    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
-  };
   std::printf(
       "detected_median %.0f ms\nrepaired_median %.0f ms\nrepaired_p90 %.0f ms\n"
       "repaired_max %.0f ms\nnot_repaired %zu of %zu\n",
@@ -463,11 +465,6 @@ int remerge(const Args& args) {
                   static_cast<unsigned long long>(params.seed));
     }
   }
-  auto quantile = [](std::vector<double> values, double q) {
-    if (values.empty()) return 0.0;
-    std::sort(values.begin(), values.end());
-    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
-  };
   std::printf(
       "merged %zu of %zu\nmerged_median %.2f s\nmerged_max %.2f s\n"
       "links_per_node_min_before_median %.2f\nlinks_per_node_min_after_median %.2f\n"

@@ -177,22 +177,7 @@ class Net {
     }
     return true;
   }
-  [[nodiscard]] bool connected() const {
-    auto live = names();
-    if (live.empty()) return true;
-    std::set<std::string> seen{live.front()};
-    std::vector<std::string> stack{live.front()};
-    while (!stack.empty()) {
-      std::string current = stack.back();
-      stack.pop_back();
-      for (const auto& peer : nodes_.at(current)->active_view()) {
-        if (!crashed_.contains(peer.name) && seen.insert(peer.name).second) {
-          stack.push_back(peer.name);
-        }
-      }
-    }
-    return seen.size() == live.size();
-  }
+  [[nodiscard]] bool connected() const { return components() <= 1; }
 
   core::Instant now = core::Instant::from_nanos(1'000'000'000);
   std::vector<Traced> trace;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/hyparview/membership_core_fixture.hpp"
 #include "proto/hyparview/membership_net.hpp"
 
 namespace barrel_p2p::hyparview {
@@ -15,45 +16,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing_support::Net;
 
-PeerInfo peer(const std::string& name) { return {name, name + ":7000"}; }
-
-Config quiet_config(std::size_t active_size) {
-  Config config;
-  config.active_size = active_size;
-  config.shuffle_interval = std::chrono::hours(10);
-  return config;
-}
-
-class Core {
- public:
-  explicit Core(Config config) : rng_(42), core_(config, peer("me"), rng_) {}
-  Membership* operator->() { return &core_; }
-  std::vector<Command> commands() {
-    std::vector<Command> out;
-    while (auto command = core_.poll_command()) out.push_back(std::move(*command));
-    return out;
-  }
-  std::vector<MembershipEvent> events() {
-    std::vector<MembershipEvent> out;
-    while (auto event = core_.poll_event()) out.push_back(std::move(*event));
-    return out;
-  }
-  void make_active(const std::vector<std::string>& names) {
-    for (const auto& name : names) core_.on_message(now, name, Neighbor{peer(name), true, false});
-    commands();
-    events();
-  }
-  std::vector<Command> fire_next() {
-    now = core_.next_deadline();
-    core_.on_timeout(now);
-    return commands();
-  }
-  core::Instant now = core::Instant::from_nanos(5'000'000'000);
-
- private:
-  core::SeededRng rng_;
-  Membership core_;
-};
+using testing_support::Core;
+using testing_support::peer;
+using testing_support::quiet_config;
 
 // The rejoin NEIGHBORs in `commands`, by target.
 std::vector<std::string> rejoins_to(const std::vector<Command>& commands) {
