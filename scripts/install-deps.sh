@@ -14,6 +14,8 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   # tests (bench/ uses nothing beyond the library; GoogleTest's mocks are not used)
   libgtest-dev librapidcheck-dev
+  # network-namespace system tests (netns_remerge_*: ip netns, veth, nftables drops)
+  iproute2 nftables
   # reference harnesses used by bench/ (same-run ratios)
   ngtcp2-client ngtcp2-server openssl
 )
