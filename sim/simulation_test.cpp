@@ -145,7 +145,9 @@ TEST(Simulation, PartitionsOfAnySizeReMergeWithinThirtySeconds) {
     std::size_t groups;
     std::uint64_t seeds;
   };
-  for (const Case& c : {Case{12, 2, 10}, Case{32, 2, 10}, Case{300, 2, 3}, Case{300, 4, 2}}) {
+  // Small overlays only: this runs under the sanitizers too. CTest sim_remerge (400 nodes in
+  // halves) and `barrel-sim remerge` cover larger ones.
+  for (const Case& c : {Case{12, 2, 10}, Case{32, 2, 10}, Case{32, 4, 5}}) {
     for (std::uint64_t seed = 1; seed <= c.seeds; ++seed) {
       RemergeParams params;
       params.nodes = c.nodes;
