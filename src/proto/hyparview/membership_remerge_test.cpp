@@ -264,17 +264,20 @@ TEST(MembershipRemerge, SixAndSixWithActiveViewFiveReMerge) {
 // Any overlay cut into any number of groups of any sizes for a random time is one component
 // again after the heal, with bounded, symmetric views.
 TEST(MembershipRemerge, AnyPartitionHealsIntoOneComponent) {
-  EXPECT_TRUE(rc::check([](std::uint64_t seed, std::uint8_t size_pick, std::uint8_t groups_pick,
-                           std::uint8_t cut_pick) {
+  // One random word picks the overlay size, the number of groups and the cut's length.
+  EXPECT_TRUE(rc::check([](std::uint64_t seed, std::uint32_t picks) {
+    const unsigned size_pick = picks & 0xffU;
+    const unsigned groups_pick = (picks >> 8U) & 0xffU;
+    const unsigned cut_pick = (picks >> 16U) & 0xffU;
     Config config;
     config.active_size = 3 + size_pick % 3;
     config.passive_size = 12;
     Net net(seed, config);
     core::SeededRng pick(seed ^ 0xcafe);
-    const int size = 8 + size_pick % 25;
+    const int size = 8 + static_cast<int>(size_pick % 25);
     build(net, size, pick);
     RC_PRE(net.components() == 1U);
-    const int groups = 2 + groups_pick % 3;
+    const int groups = 2 + static_cast<int>(groups_pick % 3);
     std::map<std::string, int> group_of;
     for (int i = 0; i < size; ++i) {
       group_of["n" + std::to_string(i)] =
