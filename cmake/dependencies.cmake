@@ -8,6 +8,10 @@ if(NOT BARREL_FUZZ)
   find_package(spdlog REQUIRED)
   find_package(CLI11 REQUIRED)
   find_package(tomlplusplus REQUIRED)
+  # The admin endpoint of barrel-p2p node (tools/ only). Debian builds cpp-httplib as a shared
+  # library; its pkg-config file carries the feature macros the library was built with.
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+  find_package(nlohmann_json 3.11 REQUIRED)
   if(BARREL_TESTS)
     find_package(GTest REQUIRED)
     find_package(rapidcheck REQUIRED)

@@ -21,8 +21,8 @@
 # Error) for all; result, pid, envelope, events and membership (value types) for src/node and
 # sim/; all of include/barrel_p2p for runtime, tools, examples, tests, bench and fuzz.
 # Third-party headers belong to one layer: ngtcp2/gnutls to transport, sodium to proto/auth,
-# spdlog to runtime and tools, CLI11 and toml++ to tools, gtest/rapidcheck to test files
-# (runtime and tests may use any of them).
+# spdlog to runtime and tools, CLI11, toml++, cpp-httplib and nlohmann-json to tools,
+# gtest/rapidcheck to test files (runtime and tests may use any of them).
 # Includes are resolved to files ("x.hpp" beside the includer first, then src/, include/ and
 # the folder's own root), spelled relative to src/ or include/; "../" and "src/..." are refused.
 #
@@ -136,7 +136,7 @@ LIBRARIES = [
     (("ngtcp2/", "gnutls/"), {"transport", "fuzz"}, "transport"),
     (("sodium.h", "sodium/"), {"proto/auth"}, "proto/auth"),
     (("spdlog/", "fmt/"), {"tools", "bench"}, "runtime and tools"),
-    (("CLI/", "toml++/"), {"tools"}, "tools"),
+    (("CLI/", "toml++/", "httplib.h", "nlohmann/"), {"tools"}, "tools"),
 ]
 TEST_LIBRARIES = ("gtest/", "gmock/", "rapidcheck")
 

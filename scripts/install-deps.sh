@@ -12,6 +12,8 @@ packages=(
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsodium-dev
   # logging, CLI, config
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  # the admin endpoint of `barrel-p2p node`: HTTP server/client and JSON
+  libcpp-httplib-dev nlohmann-json3-dev
   # tests (bench/ uses nothing beyond the library; GoogleTest's mocks are not used)
   libgtest-dev librapidcheck-dev
   # network-namespace system tests (netns_remerge_*: ip netns, veth, nftables drops)

@@ -61,6 +61,8 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"membership.shuffle_size", "10"},
       {"membership.ihave_timeout_ms", "300"},
       {"membership.max_broadcast_size", "4096"},
+      {"admin.listen", "\"10.0.0.1:9464\""},
+      {"admin.token_file", "\"/etc/barrel/admin.token\""},
       {"log.level", "\"debug\""},
   };
 }
@@ -136,6 +138,8 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(m.shuffle_size, 10u);
   EXPECT_EQ(m.ihave_timeout, 300ms);
   EXPECT_EQ(m.max_broadcast_size, 4096u);
+  EXPECT_EQ(config->admin.listen, "10.0.0.1:9464");
+  EXPECT_EQ(config->admin.token_file, "/etc/barrel/admin.token");
   EXPECT_EQ(config->log_level, "debug");
 }
 

@@ -461,6 +461,24 @@ const std::vector<ConfigKey>& key_table() {
        .access = size_field<&Config::membership, &MembershipConfig::max_broadcast_size>(),
        .doc = "Largest broadcast payload in bytes (at most 64 MiB; also below "
               "`transport.max_frame_size`)."},
+      // [admin]
+      {.table = "admin",
+       .name = "listen",
+       .field = "admin.listen",
+       .rule = string_rule,
+       .access = string_field<&Config::admin, &AdminConfig::listen>(),
+       .doc = "TCP address of the HTTP admin endpoint (`IP:PORT`, port 0 picks one; see "
+              "[admin-api.md](admin-api.md)). Empty: no endpoint. Any address that is not "
+              "loopback (`127.0.0.0/8`, `::1`) needs `admin.token_file`: without it the node "
+              "refuses to start (exit 2). `barrel-p2p node --admin` overrides it."},
+      {.table = "admin",
+       .name = "token_file",
+       .field = "admin.token_file",
+       .rule = path_rule,
+       .access = path_field<&Config::admin, &AdminConfig::token_file>(),
+       .doc = "File holding the admin endpoint's bearer token (16 to 4096 bytes; one trailing "
+              "newline is dropped). When set, every request must send `Authorization: Bearer "
+              "TOKEN`. Mode 0600 or 0400, as `cluster.secret_file` (exit 3 otherwise)."},
       // [log]
       {.table = "log",
        .name = "level",

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "admin_endpoint.hpp"
 #include "barrel_p2p/files.hpp"
 #include "barrel_p2p/node.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "http_admin.hpp"
 
 namespace barrel_p2p::cli {
 
@@ -81,7 +81,7 @@ struct NodeOptions {
   ConfigOptions config;
   std::vector<std::string> subscribe;      ///< broadcast tags whose deliveries are logged
   bool exit_with_parent = false;           ///< SIGTERM when the parent process exits
-  std::string admin;                       ///< admin endpoint address (loopback); empty: off
+  std::string admin;                       ///< admin endpoint address; overrides admin.listen
   std::string admin_file;                  ///< where to write the bound admin address
   bool allow_insecure_file_modes = false;  ///< start despite group/other-readable secrets
 };
@@ -101,6 +101,44 @@ std::function<void(const BroadcastMessage&)> broadcast_logger(
   };
 }
 
+/// The admin endpoint's settings: admin.listen (or --admin) and the token of
+/// admin.token_file; an empty listen address when there is no endpoint. Checked before the node
+/// starts, so a refused endpoint never leaves a node running. Errors: those of
+/// read_admin_token() and check_admin_settings().
+Result<AdminSettings> admin_settings(const Config& config, const NodeOptions& options) {
+  AdminSettings settings{options.admin.empty() ? config.admin.listen : options.admin, {}};
+  if (settings.listen.empty()) return settings;
+  if (!config.admin.token_file.empty()) {
+    auto token = read_admin_token(config.admin.token_file, config.allow_insecure_file_modes);
+    if (!token) return Unexpected(token.error());
+    settings.token = std::move(*token);
+  }
+  if (auto checked = check_admin_settings(settings); !checked) return Unexpected(checked.error());
+  return settings;
+}
+
+/// Serves the admin endpoint (none when `settings.listen` is empty) and writes --admin-file
+/// once it serves. Errors: those of HttpAdmin::start(), and io naming the --admin-file that
+/// cannot be written (a script waiting for it would wait forever).
+Result<std::unique_ptr<HttpAdmin>> serve_admin(Node& node, AdminSettings settings,
+                                               const NodeOptions& options, spdlog::logger& logger) {
+  if (settings.listen.empty()) return std::unique_ptr<HttpAdmin>();
+  const bool with_token = !settings.token.empty();
+  auto admin = HttpAdmin::start(node, std::move(settings));
+  if (!admin) return admin;
+  logger.info("admin endpoint on http://{}{}", (*admin)->address(),
+              with_token ? " (bearer token required)" : "");
+  if (!options.admin_file.empty()) {
+    const std::string text = (*admin)->address() + "\n";
+    auto written = write_file_atomic(options.admin_file, text, FileAccess::everyone);
+    if (!written) {
+      return fail(written.error().code,
+                  "--admin-file " + options.admin_file + ": " + written.error().message);
+    }
+  }
+  return admin;
+}
+
 int run_node(const NodeOptions& options) {
   if (options.exit_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
   auto config = load_config(options.config);
@@ -112,6 +150,8 @@ int run_node(const NodeOptions& options) {
   auto logger = make_logger(*config);
   config->event_handler = event_logger(logger);
   if (options.allow_insecure_file_modes) config->allow_insecure_file_modes = true;
+  auto settings = admin_settings(*config, options);
+  if (!settings) return report("node", settings.error());
   const sigset_t stop_signals = block_stop_signals();
   auto node = Node::start(*config);
   if (!node) return report("node", node.error());
@@ -124,26 +164,10 @@ int run_node(const NodeOptions& options) {
   if (auto watched = (*node)->on_membership_event(membership_logger(logger)); !watched) {
     logger->warn("membership events will not be logged: {}", watched.error().message);
   }
-  std::unique_ptr<AdminEndpoint> admin;
-  if (!options.admin.empty()) {
-    auto started = AdminEndpoint::start(**node, options.admin);
-    if (!started) {
-      (*node)->stop();
-      return report("node", started.error());
-    }
-    admin = std::move(*started);
-    logger->info("admin endpoint on {}", admin->address());
-    if (!options.admin_file.empty()) {
-      const std::string text = admin->address() + "\n";
-      auto written = write_file_atomic(options.admin_file, text, FileAccess::everyone);
-      if (!written) {
-        // A script waiting for the file would wait forever: refuse to run instead.
-        admin->stop();
-        (*node)->stop();
-        return report("node", Error{written.error().code, "--admin-file " + options.admin_file +
-                                                              ": " + written.error().message});
-      }
-    }
+  auto admin = serve_admin(**node, std::move(*settings), options, *logger);
+  if (!admin) {
+    (*node)->stop();
+    return report("node", admin.error());
   }
   for (const auto& tag : options.subscribe) {
     if (auto subscribed = (*node)->subscribe(tag, broadcast_logger(logger, tag)); !subscribed) {
@@ -158,7 +182,7 @@ int run_node(const NodeOptions& options) {
   while (sigwait(&stop_signals, &received) != 0) {
   }
   logger->info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
-  if (admin) admin->stop();
+  if (*admin) (*admin)->stop();
   (*node)->stop();
   logger->info("node {} stopped", (*node)->name());
   return kExitOk;
@@ -176,11 +200,10 @@ void add_node_command(CLI::App& app, int& exit_code) {
   node->add_option("--subscribe", options->subscribe,
                    "log every broadcast delivered under this tag (repeatable)");
   node->add_option("--admin", options->admin,
-                   "serve views, connections and stats on this loopback TCP address (e.g. "
-                   "127.0.0.1:0; off by default; no authentication: loopback only)");
+                   "serve the HTTP admin endpoint on this address (e.g. 127.0.0.1:0; sets "
+                   "admin.listen; off by default; not loopback: needs admin.token_file)");
   node->add_option("--admin-file", options->admin_file,
-                   "write the admin endpoint's bound address to this file")
-      ->needs("--admin");
+                   "write the admin endpoint's bound address to this file");
   node->add_flag("--allow-insecure-file-modes", options->allow_insecure_file_modes,
                  "start even when a secret file (keys/node.key, quic/node.key, "
                  "cluster.secret_file) is readable or writable by group or others (logged)");

@@ -27,6 +27,17 @@ enum class TrustMode : std::uint8_t {
 /// "tofu" or "strict".
 std::string_view trust_mode_name(TrustMode mode);
 
+/// The HTTP admin endpoint that `barrel-p2p node` serves (docs/reference/admin-api.md). Node
+/// itself never reads these; they sit in Config so that one file configures a node.
+struct AdminConfig {
+  /// "IP:PORT" to serve on (port 0 picks one); empty: no endpoint. A loopback address unless
+  /// token_file is set.
+  std::string listen;
+  /// File holding the bearer token every request must then present (mode 0600 or 0400).
+  /// Required when `listen` is not a loopback address.
+  std::filesystem::path token_file;
+};
+
 struct Config {
   /// This node's name, unique in the cluster: 1-64 characters of [A-Za-z0-9._-].
   std::string node_name;
@@ -99,6 +110,9 @@ struct Config {
 
   /// Membership (HyParView) and broadcast (Plumtree); docs/concepts/membership.md.
   MembershipConfig membership;
+
+  /// The admin endpoint of `barrel-p2p node`; unused by Node.
+  AdminConfig admin;
 
   /// Checks every field. Errors: invalid_argument naming the field and the bad value.
   [[nodiscard]] Result<void> validate() const;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# System test: `node --admin 127.0.0.1:0 --admin-file F` serves the admin endpoint; `admin`
-# reads views, connections and stats from it; a non-loopback address is refused (exit 2);
-# the node still stops cleanly on SIGTERM.
+# System test: `node --admin 127.0.0.1:0 --admin-file F` serves the HTTP admin endpoint;
+# `admin` reads members, connections, stats, health and metrics from it; a non-loopback
+# address without admin.token_file is refused (exit 2) before the node starts, a token file
+# readable by others too (exit 3); with a token, `admin --token-file` is let in and a request
+# without it is not; the node still stops cleanly on SIGTERM.
 set -uo pipefail
 cli=$1
 dir=$(mktemp -d)
@@ -16,33 +18,84 @@ fail() {
   cat "$dir/out.txt" 2>/dev/null
   exit 1
 }
+# Waits (at most 10 s) for the admin file $1.
+wait_for_file() {
+  for _ in $(seq 100); do
+    [ -s "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# Stops the node in $pid with SIGTERM; fails unless it exits 0 within 10 s.
+stop_node() {
+  kill -TERM "$pid"
+  timeout 10 tail --pid="$pid" -f /dev/null
+  wait "$pid"
+  local rc=$?
+  pid=""
+  [ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
+}
 
 printf '[node]\nname = "a"\ndata_dir = "%s"\n' "$dir/a" >"$dir/node.toml"
+
+# Refusals, before the node starts.
 "$cli" node --config "$dir/node.toml" --admin 10.0.0.1:7000 >"$dir/refused.txt" 2>&1
 rc=$?
-[ "$rc" = 2 ] || fail "a non-loopback admin address gave exit $rc, not 2"
-grep -q "not a loopback address" "$dir/refused.txt" || fail "no reason given: $(cat "$dir/refused.txt")"
+[ "$rc" = 2 ] || fail "a non-loopback admin address without a token gave exit $rc, not 2"
+grep -q "needs a bearer token (set admin.token_file)" "$dir/refused.txt" ||
+  fail "no reason given: $(cat "$dir/refused.txt")"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/token"
+chmod 644 "$dir/token"
+"$cli" node --config "$dir/node.toml" --set admin.listen=127.0.0.1:0 \
+  --set admin.token_file="$dir/token" >"$dir/refused.txt" 2>&1
+rc=$?
+[ "$rc" = 3 ] || fail "a token file readable by others gave exit $rc, not 3"
+grep -q "is mode 0644" "$dir/refused.txt" || fail "no mode named: $(cat "$dir/refused.txt")"
+chmod 600 "$dir/token"
 
+# Without a token, on loopback.
 "$cli" node --config "$dir/node.toml" --admin 127.0.0.1:0 --admin-file "$dir/admin" \
   >"$dir/out.txt" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-  [ -s "$dir/admin" ] && break
-  sleep 0.1
-done
-[ -s "$dir/admin" ] || fail "no admin file"
+wait_for_file "$dir/admin" || fail "no admin file"
 address=$(cat "$dir/admin")
-views=$("$cli" admin --connect "$address" views) || fail "admin views failed"
-echo "$views" | grep -q '"node":"a","active":\[\]' || fail "unexpected views: $views"
-"$cli" admin --connect "$address" connections | grep -q '"connected":\[\]' || fail "connections"
-"$cli" admin --connect "$address" stats | grep -q '"peers":0' || fail "stats"
-"$cli" admin --connect "$address" nonsense >/dev/null 2>&1 && fail "an unknown command was accepted"
-
-kill -TERM "$pid"
-timeout 10 tail --pid="$pid" -f /dev/null
-wait "$pid"
+grep -q "admin endpoint on http://$address" "$dir/out.txt" || fail "endpoint not logged"
+members=$("$cli" admin --connect "$address" members) || fail "admin members failed"
+grep -q '"active":\[\]' <<<"$members" || fail "unexpected members: $members"
+grep -q '"node":{"address":"127.0.0.1:[0-9]*","fingerprint":"SHA256:' <<<"$members" ||
+  fail "unexpected members: $members"
+# Each answer is read whole before grep -q looks at it (with pipefail, grep -q leaving early
+# would fail the writer with SIGPIPE).
+answer=$("$cli" admin --connect "$address" connections) || fail "admin connections failed"
+grep -q '"peers":\[\]' <<<"$answer" || fail "connections: $answer"
+answer=$("$cli" admin --connect "$address" stats) || fail "admin stats failed"
+grep -q '"peers":0' <<<"$answer" || fail "stats: $answer"
+answer=$("$cli" admin --connect "$address" health) || fail "admin health failed"
+grep -q '"status":"ok"' <<<"$answer" || fail "health: $answer"
+answer=$("$cli" admin --connect "$address" metrics) || fail "admin metrics failed"
+grep -q '^barrel_p2p_peers 0$' <<<"$answer" || fail "metrics: $answer"
+"$cli" admin --connect "$address" nonsense >/dev/null 2>&1
 rc=$?
-pid=""
-[ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
-"$cli" admin --connect "$address" views >/dev/null 2>&1 && fail "the endpoint outlived the node"
+[ "$rc" = 2 ] || fail "an unknown resource gave exit $rc, not 2"
+stop_node
+"$cli" admin --connect "$address" members >/dev/null 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "the endpoint outlived the node (exit $rc)"
+
+# With a token (admin.listen from the file this time).
+printf '[admin]\nlisten = "127.0.0.1:0"\ntoken_file = "%s"\n' "$dir/token" >>"$dir/node.toml"
+rm -f "$dir/admin"
+"$cli" node --config "$dir/node.toml" --admin-file "$dir/admin" >"$dir/out.txt" 2>&1 &
+pid=$!
+wait_for_file "$dir/admin" || fail "no admin file with a token"
+address=$(cat "$dir/admin")
+"$cli" admin --connect "$address" stats >"$dir/denied.txt" 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "a request without the token gave exit $rc, not 1"
+grep -q "HTTP status 401" "$dir/denied.txt" || fail "no 401: $(cat "$dir/denied.txt")"
+answer=$("$cli" admin --connect "$address" --token-file "$dir/token" stats) ||
+  fail "the token was not accepted"
+grep -q '"node":"a"' <<<"$answer" || fail "stats with a token: $answer"
+grep -q "$(cat "$dir/token")" "$dir/out.txt" && fail "the token is in the log"
+stop_node
 echo "cli admin: ok"

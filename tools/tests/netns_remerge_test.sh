@@ -75,7 +75,7 @@ done
 
 views() {  # views I: the node's active view as "name name ..." (empty when it cannot answer)
   [ -s "$dir/n$1.admin" ] || return 0
-  ip netns exec "$prefix-$1" timeout 5 "$cli" admin --connect "$(cat "$dir/n$1.admin")" views \
+  ip netns exec "$prefix-$1" timeout 5 "$cli" admin --connect "$(cat "$dir/n$1.admin")" members \
     2>/dev/null | sed -n 's/.*"active":\[\([^]]*\)\].*/\1/p' | grep -o '"name":"[^"]*"' |
     sed 's/"name":"\(.*\)"/\1/' | tr '\n' ' '
 }

@@ -1,0 +1,125 @@
+#include "admin_json.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+namespace barrel_p2p::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+json nodes_json(const std::vector<NodeInfo>& nodes) {
+  json out = json::array();
+  for (const auto& node : nodes) out.push_back({{"name", node.name}, {"address", node.address}});
+  return out;
+}
+
+/// The scalar NodeStats fields, in declaration order, under their own names. std::size_t and
+/// std::uint64_t are one type on the platforms built here, so one member pointer type covers
+/// both the counters and the current values.
+using Field = std::pair<const char*, std::uint64_t NodeStats::*>;
+static_assert(std::is_same_v<std::size_t, std::uint64_t>);
+constexpr Field kScalarFields[] = {
+    {"auth_succeeded", &NodeStats::auth_succeeded},
+    {"auth_failed", &NodeStats::auth_failed},
+    {"datagrams_received", &NodeStats::datagrams_received},
+    {"datagrams_dropped_garbage", &NodeStats::datagrams_dropped_garbage},
+    {"datagrams_unknown_connection", &NodeStats::datagrams_unknown_connection},
+    {"stateless_resets_sent", &NodeStats::stateless_resets_sent},
+    {"connections_refused_limit", &NodeStats::connections_refused_limit},
+    {"messages_sent", &NodeStats::messages_sent},
+    {"messages_received", &NodeStats::messages_received},
+    {"events_dropped", &NodeStats::events_dropped},
+    {"sends_dropped", &NodeStats::sends_dropped},
+    {"connections", &NodeStats::connections},
+    {"peers", &NodeStats::peers},
+    {"processes", &NodeStats::processes},
+    {"pending_calls", &NodeStats::pending_calls},
+    {"process_messages_local", &NodeStats::process_messages_local},
+    {"process_messages_in", &NodeStats::process_messages_in},
+    {"process_messages_out", &NodeStats::process_messages_out},
+    {"dropped_noproc", &NodeStats::dropped_noproc},
+    {"dropped_mailbox_full", &NodeStats::dropped_mailbox_full},
+    {"worker_jobs_refused", &NodeStats::worker_jobs_refused},
+    {"remote_monitors_refused", &NodeStats::remote_monitors_refused},
+    {"remote_links_refused", &NodeStats::remote_links_refused},
+    {"dropped_connection_lost", &NodeStats::dropped_connection_lost},
+    {"calls_timed_out", &NodeStats::calls_timed_out},
+    {"on_demand_connects", &NodeStats::on_demand_connects},
+    {"connects_failed", &NodeStats::connects_failed},
+    {"connections_reaped", &NodeStats::connections_reaped},
+    {"pins_not_persisted", &NodeStats::pins_not_persisted},
+    {"dials_backed_off", &NodeStats::dials_backed_off},
+    {"connections_initiated", &NodeStats::connections_initiated},
+    {"connections_accepted", &NodeStats::connections_accepted},
+    {"membership_neighbor_requests", &NodeStats::membership_neighbor_requests},
+    {"membership_neighbor_refused", &NodeStats::membership_neighbor_refused},
+    {"membership_evictions", &NodeStats::membership_evictions},
+    {"membership_failures", &NodeStats::membership_failures},
+    {"membership_shuffles", &NodeStats::membership_shuffles},
+};
+
+/// The map fields (counts by reason or type).
+using MapField = std::pair<const char*, std::map<std::string, std::uint64_t> NodeStats::*>;
+const MapField kMapFields[] = {
+    {"auth_failed_by_reason", &NodeStats::auth_failed_by_reason},
+    {"membership_messages_out", &NodeStats::membership_messages_out},
+};
+
+}  // namespace
+
+json members_json(const Node& node) {
+  return {
+      {"node",
+       {{"name", node.name()}, {"address", node.address()}, {"fingerprint", node.fingerprint()}}},
+      {"active", nodes_json(node.active_view())},
+      {"passive", nodes_json(node.passive_view())},
+      {"connected", node.peers()}};
+}
+
+json connections_json(const Node& node, const NodeStats& stats) {
+  const auto active = node.active_view();
+  json peers = json::array();
+  for (const auto& name : node.peers()) {
+    const bool in_active_view = std::any_of(
+        active.begin(), active.end(), [&](const NodeInfo& info) { return info.name == name; });
+    peers.push_back({{"name", name}, {"active", in_active_view}});
+  }
+  return {{"node", node.name()}, {"connections", stats.connections}, {"peers", std::move(peers)}};
+}
+
+json stats_json(const std::string& node_name, const NodeStats& stats) {
+  json out = {{"node", node_name}};
+  for (const auto& [name, member] : kScalarFields) out[name] = stats.*member;
+  for (const auto& [name, member] : kMapFields) out[name] = json(stats.*member);
+  return out;
+}
+
+std::size_t stats_json_field_count() { return std::size(kScalarFields) + std::size(kMapFields); }
+
+json event_json(const FeedEvent& event) {
+  json out = {
+      {"id", event.id}, {"time_ms", event.unix_time_ms}, {"type", event_type_name(event.event)}};
+  if (const auto* up = std::get_if<NeighborUp>(&event.event)) {
+    out["node"] = up->node.name;
+    out["address"] = up->node.address;
+  } else if (const auto* down = std::get_if<NeighborDown>(&event.event)) {
+    out["node"] = down->node;
+    out["reason"] = down->reason;
+  } else if (const auto* suspected = std::get_if<PartitionSuspected>(&event.event)) {
+    out["lost"] = suspected->lost;
+  } else if (const auto* healed = std::get_if<PartitionHealed>(&event.event)) {
+    out["node"] = healed->node;
+  }
+  return out;
+}
+
+std::string json_text(const json& document) {
+  return document.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json error_json(const std::string& message) { return {{"error", message}}; }
+
+}  // namespace barrel_p2p::cli

@@ -1,0 +1,43 @@
+// The JSON documents of the admin endpoint (docs/reference/admin-api.md), built with
+// nlohmann-json from the public Node API. Pure functions of what they are given, so tests can
+// check each shape without a server.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "barrel_p2p/node.hpp"
+#include "membership_feed.hpp"
+
+namespace barrel_p2p::cli {
+
+/// GET /v1/members: {"node":{name,address,fingerprint},"active":[{name,address}],
+/// "passive":[...],"connected":[names]}.
+nlohmann::json members_json(const Node& node);
+
+/// GET /v1/connections: {"node":N,"connections":count,"peers":[{"name":..,"active":bool}]}
+/// where `active` says whether the peer is in the active view (a gossip link) or not (an
+/// on-demand or plain link).
+nlohmann::json connections_json(const Node& node, const NodeStats& stats);
+
+/// GET /v1/stats: {"node":N, one member per NodeStats field under the field's name}; the
+/// by-reason and by-type maps are objects.
+nlohmann::json stats_json(const std::string& node_name, const NodeStats& stats);
+
+/// The number of members stats_json() writes for NodeStats (every field once).
+std::size_t stats_json_field_count();
+
+/// One event as GET /v1/events sends it: {"id":..,"time_ms":..,"type":..,...}, with "node"
+/// and "address" (neighbor_up), "node" and "reason" (neighbor_down), "lost" (partition
+/// suspected), "node" (partition_healed).
+nlohmann::json event_json(const FeedEvent& event);
+
+/// `document` as compact text. Never throws: bytes that are not UTF-8 (hostile names cannot
+/// reach here, but payloads might) are replaced by U+FFFD.
+std::string json_text(const nlohmann::json& document);
+
+/// {"error": message}.
+nlohmann::json error_json(const std::string& message);
+
+}  // namespace barrel_p2p::cli

@@ -1,0 +1,172 @@
+#include "metrics_text.hpp"
+
+#include "barrel_p2p/version.hpp"
+
+namespace barrel_p2p::cli {
+
+namespace {
+
+/// One family's samples from a NodeStats map (by reason or by type).
+PrometheusWriter::Samples from_map(const std::map<std::string, std::uint64_t>& counts) {
+  return {counts.begin(), counts.end()};
+}
+
+void write_links(PrometheusWriter& out, const NodeStats& stats) {
+  out.gauge("barrel_p2p_connections", "QUIC connections now, in any state.", stats.connections);
+  out.gauge("barrel_p2p_peers", "Authenticated peer links now.", stats.peers);
+  out.counters("barrel_p2p_auth_attempts_total", "Peer authentications by outcome.", "outcome",
+               {{"succeeded", stats.auth_succeeded}, {"failed", stats.auth_failed}});
+  out.counters("barrel_p2p_auth_failures_total", "Failed peer authentications by reason.", "reason",
+               from_map(stats.auth_failed_by_reason));
+  out.counter("barrel_p2p_datagrams_received_total", "UDP datagrams received.",
+              stats.datagrams_received);
+  out.counters("barrel_p2p_datagrams_dropped_total",
+               "Datagrams dropped: garbage (not QUIC) or for no known connection.", "reason",
+               {{"garbage", stats.datagrams_dropped_garbage},
+                {"unknown_connection", stats.datagrams_unknown_connection}});
+  out.counter("barrel_p2p_stateless_resets_sent_total", "QUIC stateless resets sent.",
+              stats.stateless_resets_sent);
+  out.counters(
+      "barrel_p2p_connections_opened_total",
+      "QUIC connections opened: dialled by this node or accepted from peers.", "direction",
+      {{"initiated", stats.connections_initiated}, {"accepted", stats.connections_accepted}});
+  out.counter("barrel_p2p_connections_refused_total",
+              "Connections refused at transport.max_connections or max_handshakes.",
+              stats.connections_refused_limit);
+  out.counter("barrel_p2p_connections_reaped_total", "Idle connections closed by the reaper.",
+              stats.connections_reaped);
+  out.counters("barrel_p2p_on_demand_connects_total",
+               "Connections opened because a process sent, by outcome.", "outcome",
+               {{"started", stats.on_demand_connects}, {"failed", stats.connects_failed}});
+  out.counter("barrel_p2p_dials_backed_off_total",
+              "Dials not made because authentication with the address just failed.",
+              stats.dials_backed_off);
+  out.counter("barrel_p2p_pins_not_persisted_total",
+              "First-contact pins whose file could not be written.", stats.pins_not_persisted);
+  out.counters("barrel_p2p_link_messages_total", "Messages on peer links by direction.",
+               "direction", {{"sent", stats.messages_sent}, {"received", stats.messages_received}});
+  out.counter("barrel_p2p_events_dropped_total", "Events dropped because the event queue was full.",
+              stats.events_dropped);
+  out.counter("barrel_p2p_sends_dropped_total",
+              "Sends queued off the loop whose peer went away first.", stats.sends_dropped);
+}
+
+void write_processes(PrometheusWriter& out, const NodeStats& stats) {
+  out.gauge("barrel_p2p_processes", "Processes running now.", stats.processes);
+  out.gauge("barrel_p2p_pending_calls", "Calls waiting for a reply now.", stats.pending_calls);
+  out.counters("barrel_p2p_process_messages_total",
+               "Process messages: between local processes, received from and sent to peers.",
+               "direction",
+               {{"local", stats.process_messages_local},
+                {"in", stats.process_messages_in},
+                {"out", stats.process_messages_out}});
+  out.counters("barrel_p2p_process_messages_dropped_total", "Process messages dropped by reason.",
+               "reason",
+               {{"noproc", stats.dropped_noproc},
+                {"mailbox_full", stats.dropped_mailbox_full},
+                {"connection_lost", stats.dropped_connection_lost}});
+  out.counter("barrel_p2p_calls_timed_out_total", "Calls that timed out.", stats.calls_timed_out);
+  out.counters("barrel_p2p_refused_total",
+               "Work refused at its bound: worker-pool jobs, remote monitors, remote links.",
+               "type",
+               {{"worker_job", stats.worker_jobs_refused},
+                {"remote_monitor", stats.remote_monitors_refused},
+                {"remote_link", stats.remote_links_refused}});
+}
+
+void write_membership(PrometheusWriter& out, const Node& node, const NodeStats& stats,
+                      const std::map<std::string, std::uint64_t>& event_counts) {
+  out.gauge("barrel_p2p_membership_active_view_size", "Nodes in the active view now.",
+            node.active_view().size());
+  out.gauge("barrel_p2p_membership_passive_view_size", "Nodes in the passive view now.",
+            node.passive_view().size());
+  out.counters("barrel_p2p_membership_events_total",
+               "Membership events since the admin endpoint started, by type.", "type",
+               from_map(event_counts));
+  out.counters("barrel_p2p_membership_messages_sent_total", "HyParView messages sent, by type.",
+               "type", from_map(stats.membership_messages_out));
+  out.counters("barrel_p2p_membership_neighbor_requests_total",
+               "NEIGHBOR requests sent, by outcome (refused: the peer was full).", "outcome",
+               {{"sent", stats.membership_neighbor_requests},
+                {"refused", stats.membership_neighbor_refused}});
+  out.counter("barrel_p2p_membership_evictions_total",
+              "Active peers dropped to make room for another.", stats.membership_evictions);
+  out.counter("barrel_p2p_membership_failures_total",
+              "Lost active links, failed sends and unanswered NEIGHBOR requests.",
+              stats.membership_failures);
+  out.counter("barrel_p2p_membership_shuffles_total", "SHUFFLEs this node started.",
+              stats.membership_shuffles);
+}
+
+}  // namespace
+
+void PrometheusWriter::header(std::string_view name, std::string_view help, std::string_view type) {
+  text_.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  text_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void PrometheusWriter::sample(std::string_view name, std::string_view help, std::string_view type,
+                              std::uint64_t value) {
+  header(name, help, type);
+  text_.append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+void PrometheusWriter::counter(std::string_view name, std::string_view help, std::uint64_t value) {
+  sample(name, help, "counter", value);
+}
+
+void PrometheusWriter::gauge(std::string_view name, std::string_view help, std::uint64_t value) {
+  sample(name, help, "gauge", value);
+}
+
+void PrometheusWriter::counters(std::string_view name, std::string_view help,
+                                std::string_view label, const Samples& samples) {
+  header(name, help, "counter");
+  for (const auto& [label_value, value] : samples) {
+    text_.append(name).append("{").append(label).append("=\"");
+    text_.append(escape_label(label_value)).append("\"} ");
+    text_.append(std::to_string(value)).append("\n");
+  }
+}
+
+void PrometheusWriter::info(std::string_view name, std::string_view help,
+                            const std::vector<std::pair<std::string, std::string>>& labels) {
+  header(name, help, "gauge");
+  text_.append(name).append("{");
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) text_.append(",");
+    text_.append(labels[i].first).append("=\"").append(escape_label(labels[i].second));
+    text_.append("\"");
+  }
+  text_.append("} 1\n");
+}
+
+std::string PrometheusWriter::escape_label(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string metrics_text(const Node& node, const NodeStats& stats,
+                         const std::map<std::string, std::uint64_t>& event_counts) {
+  PrometheusWriter out;
+  out.info("barrel_p2p_info", "The node and the library version it runs.",
+           {{"node", node.name()}, {"version", std::string(version())}});
+  write_links(out, stats);
+  write_processes(out, stats);
+  write_membership(out, node, stats, event_counts);
+  return out.text();
+}
+
+}  // namespace barrel_p2p::cli
