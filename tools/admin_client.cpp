@@ -46,7 +46,74 @@ Result<AdminReply> reply_of(const httplib::Result& result, const AdminTarget& ta
   return AdminReply{result->status, result->body};
 }
 
+/// One event from its block of lines (without the blank line that ended it).
+StreamEvent parse_event(std::string_view block) {
+  StreamEvent event{{}, "message", {}};
+  bool has_data = false;
+  while (!block.empty()) {
+    const auto end = block.find('\n');
+    std::string_view line = block.substr(0, end);
+    block = end == std::string_view::npos ? std::string_view{} : block.substr(end + 1);
+    if (line.empty() || line.front() == ':') continue;  // a comment (keep-alive)
+    const auto colon = line.find(':');
+    const std::string_view field = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (field == "id") event.id = value;
+    if (field == "event") event.type = value;
+    if (field == "data") {
+      if (has_data) event.data += '\n';
+      event.data += value;
+      has_data = true;
+    }
+  }
+  return event;
+}
+
 }  // namespace
+
+bool take_stream_events(std::string& buffer,
+                        const std::function<bool(const StreamEvent&)>& on_event) {
+  for (auto end = buffer.find("\n\n"); end != std::string::npos; end = buffer.find("\n\n")) {
+    const std::string block = buffer.substr(0, end);
+    buffer.erase(0, end + 2);
+    const bool comment_only =
+        block.find_first_not_of('\n') == std::string::npos || parse_event(block).data.empty();
+    if (!comment_only && !on_event(parse_event(block))) return false;
+  }
+  return true;
+}
+
+Result<void> admin_stream(const AdminTarget& target, const std::string& path,
+                          std::chrono::seconds idle_limit,
+                          const std::function<bool(const StreamEvent&)>& on_event) {
+  auto client = client_for(target);
+  if (!client) return Unexpected(client.error());
+  (*client)->set_read_timeout(idle_limit);
+  std::string buffer;
+  int status = 0;
+  bool stopped = false;
+  auto result = (*client)->Get(
+      path,
+      [&](const httplib::Response& response) {
+        status = response.status;
+        return status == 200;
+      },
+      [&](const char* data, std::size_t length) {
+        buffer.append(data, length);
+        stopped = !take_stream_events(buffer, on_event);
+        return !stopped;
+      });
+  if (stopped) return {};
+  if (status != 0 && status != 200) {
+    return fail(Errc::io, "HTTP status " + std::to_string(status));
+  }
+  if (!result) {
+    return fail(Errc::io, "the event stream from " + target.address + " broke (" +
+                              httplib::to_string(result.error()) + ")");
+  }
+  return {};
+}
 
 Result<AdminReply> admin_get(const AdminTarget& target, const std::string& path) {
   auto client = client_for(target);

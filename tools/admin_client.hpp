@@ -2,7 +2,10 @@
 // one HTTP request, its status and body.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "barrel_p2p/result.hpp"
 
@@ -26,5 +29,26 @@ Result<AdminReply> admin_get(const AdminTarget& target, const std::string& path)
 /// POST `path` with the JSON text `body`. Errors: as admin_get().
 Result<AdminReply> admin_post(const AdminTarget& target, const std::string& path,
                               const std::string& body);
+
+/// One Server-Sent Event.
+struct StreamEvent {
+  std::string id;
+  std::string type;  ///< the `event:` field ("message" when absent)
+  std::string data;  ///< the `data:` lines, joined by newlines
+};
+
+/// GETs the event stream at `path` and calls `on_event` for each event until it returns
+/// false, the server ends the stream (returns true), or nothing arrives for `idle_limit`.
+/// Errors: as admin_get(); io "HTTP status N" when the server refuses the stream, and io when
+/// the connection is lost or idle beyond `idle_limit`.
+Result<void> admin_stream(const AdminTarget& target, const std::string& path,
+                          std::chrono::seconds idle_limit,
+                          const std::function<bool(const StreamEvent&)>& on_event);
+
+/// Splits complete events (blocks ending in a blank line) off the front of `buffer` and calls
+/// `on_event` for each, leaving an incomplete block in `buffer`. Comment lines are skipped.
+/// Returns false as soon as `on_event` does.
+bool take_stream_events(std::string& buffer,
+                        const std::function<bool(const StreamEvent&)>& on_event);
 
 }  // namespace barrel_p2p::cli

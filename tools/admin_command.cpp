@@ -6,17 +6,16 @@
 #include <string>
 
 #include "admin_client.hpp"
+#include "admin_target_options.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
-#include "http_admin.hpp"
 
 namespace barrel_p2p::cli {
 
 namespace {
 
 struct AdminOptions {
-  std::string address;
-  std::string token_file;
+  AdminTargetOptions target;
   std::string resource;
 };
 
@@ -31,19 +30,15 @@ const std::map<std::string, std::string>& resource_paths() {
 }
 
 int run_admin(const AdminOptions& options) {
-  AdminTarget target{options.address, {}};
-  if (!options.token_file.empty()) {
-    // The client reads the token the node reads; modes are the node's concern.
-    auto token = read_admin_token(options.token_file, true);
-    if (!token) return report("admin", token.error());
-    target.token = std::move(*token);
-  }
-  auto answer = admin_get(target, resource_paths().at(options.resource));
+  auto target = resolve_admin_target(options.target);
+  if (!target) return report("admin", target.error());
+  auto answer = admin_get(*target, resource_paths().at(options.resource));
   if (!answer) return report("admin", answer.error());
   std::fputs(answer->body.c_str(), stdout);
-  if (answer->status / 100 == 2) return kExitOk;
-  std::fprintf(stderr, "barrel-p2p admin: HTTP status %d\n", answer->status);
-  return kExitFailure;
+  if (answer->status / 100 != 2) {
+    std::fprintf(stderr, "barrel-p2p admin: HTTP status %d\n", answer->status);
+  }
+  return exit_status_for(answer->status);
 }
 
 }  // namespace
@@ -54,10 +49,7 @@ void add_admin_command(CLI::App& app, int& exit_code) {
       "read one resource of a running node's HTTP admin endpoint (node --admin) and print it: "
       "members, connections, stats, health (JSON) or metrics (Prometheus text)");
   auto options = std::make_shared<AdminOptions>();
-  admin->add_option("--connect", options->address, "the admin endpoint, e.g. 127.0.0.1:7000")
-      ->required();
-  admin->add_option("--token-file", options->token_file,
-                    "file holding the bearer token (the node's admin.token_file)");
+  add_admin_target_options(*admin, options->target);
   admin->add_option("resource", options->resource, "members, connections, stats, health, metrics")
       ->required()
       ->check(CLI::IsMember({"members", "connections", "stats", "health", "metrics"}));

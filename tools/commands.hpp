@@ -16,8 +16,11 @@ void add_keys_command(CLI::App& app, int& exit_code);
 void add_trust_command(CLI::App& keys, int& exit_code);
 /// `barrel-p2p node --config FILE`: runs a node until SIGINT or SIGTERM.
 void add_node_command(CLI::App& app, int& exit_code);
-/// `barrel-p2p admin --connect ADDRESS views|connections|stats`: queries a node's admin endpoint.
+/// `barrel-p2p admin --connect ADDRESS RESOURCE`: reads one resource of a node's admin endpoint.
 void add_admin_command(CLI::App& app, int& exit_code);
+/// `barrel-p2p members|join|leave|info|broadcast|monitor`: operate a running node through its
+/// admin endpoint, in Serf's manner.
+void add_cluster_commands(CLI::App& app, int& exit_code);
 /// `barrel-p2p config ...`: check a configuration file, print the key reference.
 void add_config_command(CLI::App& app, int& exit_code);
 

@@ -351,6 +351,27 @@ TEST(PrometheusWriter, WritesFamiliesWithEscapedLabels) {
             "# HELP y Gauge.\n# TYPE y gauge\ny 7\n");
 }
 
+TEST(AdminClient, StreamEventsAreSplitAtBlankLinesAndCommentsSkipped) {
+  std::string buffer =
+      ": membership events\n\nid: 1\nevent: joined\ndata: {\"a\":1}\n\n: keep-alive\n\n"
+      "id: 2\nevent: left\ndata: x\ndata: y\n\nid: 3\nevent: par";
+  std::vector<StreamEvent> events;
+  EXPECT_TRUE(take_stream_events(buffer, [&](const StreamEvent& event) {
+    events.push_back(event);
+    return true;
+  }));
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].id, "1");
+  EXPECT_EQ(events[0].type, "joined");
+  EXPECT_EQ(events[0].data, "{\"a\":1}");
+  EXPECT_EQ(events[1].type, "left");
+  EXPECT_EQ(events[1].data, "x\ny");
+  EXPECT_EQ(buffer, "id: 3\nevent: par");  // incomplete: kept for the next read
+  buffer += "tition_healed\ndata: {}\n\nid: 4\ndata: z\n\n";
+  EXPECT_FALSE(take_stream_events(buffer, [](const StreamEvent&) { return false; }));
+  EXPECT_EQ(buffer, "id: 4\ndata: z\n\n");  // stopped after the first
+}
+
 TEST(AdminJson, TextNeverThrowsOnBytesThatAreNotUtf8) {
   EXPECT_EQ(json_text(json{{"tag", std::string("a\xff")}}), "{\"tag\":\"a\xEF\xBF\xBD\"}");
 }

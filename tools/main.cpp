@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   barrel_p2p::cli::add_keys_command(app, exit_code);
   barrel_p2p::cli::add_config_command(app, exit_code);
   barrel_p2p::cli::add_admin_command(app, exit_code);
+  barrel_p2p::cli::add_cluster_commands(app, exit_code);
   barrel_p2p::cli::add_demo_command(app);
   barrel_p2p::cli::add_demo_link_command(app);
   try {
