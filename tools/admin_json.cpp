@@ -8,10 +8,10 @@ namespace barrel_p2p::cli {
 
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
-json nodes_json(const std::vector<NodeInfo>& nodes) {
-  json out = json::array();
+Json nodes_json(const std::vector<NodeInfo>& nodes) {
+  Json out = Json::array();
   for (const auto& node : nodes) out.push_back({{"name", node.name}, {"address", node.address}});
   return out;
 }
@@ -70,7 +70,7 @@ const MapField kMapFields[] = {
 
 }  // namespace
 
-json members_json(const Node& node) {
+Json members_json(const Node& node) {
   return {
       {"node",
        {{"name", node.name()}, {"address", node.address()}, {"fingerprint", node.fingerprint()}}},
@@ -79,9 +79,9 @@ json members_json(const Node& node) {
       {"connected", node.peers()}};
 }
 
-json connections_json(const Node& node, const NodeStats& stats) {
+Json connections_json(const Node& node, const NodeStats& stats) {
   const auto active = node.active_view();
-  json peers = json::array();
+  Json peers = Json::array();
   for (const auto& name : node.peers()) {
     const bool in_active_view = std::any_of(
         active.begin(), active.end(), [&](const NodeInfo& info) { return info.name == name; });
@@ -90,17 +90,17 @@ json connections_json(const Node& node, const NodeStats& stats) {
   return {{"node", node.name()}, {"connections", stats.connections}, {"peers", std::move(peers)}};
 }
 
-json stats_json(const std::string& node_name, const NodeStats& stats) {
-  json out = {{"node", node_name}};
+Json stats_json(const std::string& node_name, const NodeStats& stats) {
+  Json out = {{"node", node_name}};
   for (const auto& [name, member] : kScalarFields) out[name] = stats.*member;
-  for (const auto& [name, member] : kMapFields) out[name] = json(stats.*member);
+  for (const auto& [name, member] : kMapFields) out[name] = Json(stats.*member);
   return out;
 }
 
 std::size_t stats_json_field_count() { return std::size(kScalarFields) + std::size(kMapFields); }
 
-json event_json(const FeedEvent& event) {
-  json out = {
+Json event_json(const FeedEvent& event) {
+  Json out = {
       {"id", event.id}, {"time_ms", event.unix_time_ms}, {"type", event_type_name(event.event)}};
   if (const auto* up = std::get_if<NeighborUp>(&event.event)) {
     out["node"] = up->node.name;
@@ -116,10 +116,10 @@ json event_json(const FeedEvent& event) {
   return out;
 }
 
-std::string json_text(const json& document) {
-  return document.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string json_text(const Json& document) {
+  return document.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-json error_json(const std::string& message) { return {{"error", message}}; }
+Json error_json(const std::string& message) { return {{"error", message}}; }
 
 }  // namespace barrel_p2p::cli

@@ -19,7 +19,7 @@ namespace barrel_p2p::cli {
 
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 /// An event stream with nothing, not even the endpoint's 10 s keep-alive, for this long is
 /// taken for a lost connection.
@@ -34,7 +34,7 @@ struct ClusterOptions {
 /// Prints "barrel-p2p COMMAND: HTTP status N: reason", the reason being the answer's "error"
 /// member, or its body when it has none.
 void print_refusal(std::string_view command, const AdminReply& reply) {
-  const json answer = json::parse(reply.body, nullptr, false);
+  const Json answer = Json::parse(reply.body, nullptr, false);
   const std::string why =
       answer.is_object() && answer.contains("error") && answer["error"].is_string()
           ? answer["error"].get<std::string>()
@@ -45,7 +45,7 @@ void print_refusal(std::string_view command, const AdminReply& reply) {
 
 /// The JSON body of a 2xx answer to GET `path`, or an exit status (printed reason).
 struct Fetched {
-  json body;
+  Json body;
   int exit_status = kExitOk;
 };
 
@@ -56,7 +56,7 @@ Fetched fetch(std::string_view command, const AdminTarget& target, const std::st
     print_refusal(command, *reply);
     return {{}, exit_status_for(reply->status)};
   }
-  json body = json::parse(reply->body, nullptr, false);
+  Json body = Json::parse(reply->body, nullptr, false);
   if (!body.is_object()) {
     std::fprintf(stderr, "barrel-p2p %.*s: no JSON object in the answer\n",
                  static_cast<int>(command.size()), command.data());
@@ -67,10 +67,10 @@ Fetched fetch(std::string_view command, const AdminTarget& target, const std::st
 
 /// POSTs `body` to `path` and prints `done` (with the answer) on success.
 int act(std::string_view command, const AdminTargetOptions& options, const std::string& path,
-        const json& body, const std::string& done) {
+        const Json& body, const std::string& done) {
   auto target = resolve_admin_target(options);
   if (!target) return report(command, target.error());
-  auto reply = admin_post(*target, path, body.dump(-1, ' ', false, json::error_handler_t::replace));
+  auto reply = admin_post(*target, path, body.dump(-1, ' ', false, Json::error_handler_t::replace));
   if (!reply) return report(command, reply.error());
   if (reply->status / 100 == 2) {
     std::printf("%s\n", done.c_str());
@@ -86,14 +86,14 @@ template <typename Run>
 int guarded(std::string_view command, Run run) {
   try {
     return run();
-  } catch (const json::exception& error) {
+  } catch (const Json::exception& error) {
     std::fprintf(stderr, "barrel-p2p %.*s: unexpected answer from the node: %s\n",
                  static_cast<int>(command.size()), command.data(), error.what());
     return kExitFailure;
   }
 }
 
-std::string text_of(const json& value) {
+std::string text_of(const Json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
@@ -104,7 +104,7 @@ struct MemberRow {
   std::string status;  // self, active, passive, linked
 };
 
-std::vector<MemberRow> member_rows(const json& members) {
+std::vector<MemberRow> member_rows(const Json& members) {
   std::vector<MemberRow> rows = {
       {text_of(members["node"]["name"]), text_of(members["node"]["address"]), "self"}};
   const auto listed = [&rows](const std::string& name) {
@@ -130,7 +130,7 @@ int run_members(const ClusterOptions& options) {
   const Fetched members = fetch("members", *target, "/v1/members");
   if (members.exit_status != kExitOk) return members.exit_status;
   if (options.format == "json") {
-    std::printf("%s\n", members.body.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    std::printf("%s\n", members.body.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
     return kExitOk;
   }
   const auto rows = member_rows(members.body);
@@ -153,17 +153,17 @@ int run_members(const ClusterOptions& options) {
 int run_info(const ClusterOptions& options) {
   auto target = resolve_admin_target(options.target);
   if (!target) return report("info", target.error());
-  json info;
+  Json info;
   for (const char* resource : {"members", "health", "stats"}) {
     Fetched fetched = fetch("info", *target, std::string("/v1/") + resource);
     if (fetched.exit_status != kExitOk) return fetched.exit_status;
     info[resource] = std::move(fetched.body);
   }
   if (options.format == "json") {
-    std::printf("%s\n", info.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    std::printf("%s\n", info.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
     return kExitOk;
   }
-  const json& node = info["members"]["node"];
+  const Json& node = info["members"]["node"];
   std::printf("node:\n  name = %s\n  address = %s\n  fingerprint = %s\n",
               text_of(node["name"]).c_str(), text_of(node["address"]).c_str(),
               text_of(node["fingerprint"]).c_str());
@@ -179,7 +179,7 @@ int run_info(const ClusterOptions& options) {
 
 /// "2026-12-05T17:00:00.123Z" for a Unix time in milliseconds.
 std::string utc_text(std::int64_t unix_time_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_time_ms / 1000);
+  const auto seconds = static_cast<std::time_t>(unix_time_ms / 1000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char text[40];
@@ -190,7 +190,7 @@ std::string utc_text(std::int64_t unix_time_ms) {
 }
 
 /// One line of `monitor`: time, type and what the event names.
-std::string monitor_line(const json& event) {
+std::string monitor_line(const Json& event) {
   std::string line = utc_text(event.value("time_ms", std::int64_t{0})) + " " +
                      event.value("type", std::string("?"));
   for (const char* field : {"node", "address", "reason"}) {
@@ -217,16 +217,16 @@ int run_monitor(const MonitorOptions& options) {
       "/v1/events" + (options.since_given ? "?since=" + std::to_string(options.since) : "");
   std::uint64_t printed = 0;
   auto streamed = admin_stream(*target, path, kMonitorIdleLimit, [&](const StreamEvent& event) {
-    json data = json::parse(event.data, nullptr, false);
+    Json data = Json::parse(event.data, nullptr, false);
     if (!data.is_object()) return true;  // not ours: skip it
     if (event.type == "missed") data["type"] = "missed";
     std::string line;
     try {  // a field of an unexpected type: print the event as JSON instead
       line = options.cluster.format == "json" ? std::string() : monitor_line(data);
-    } catch (const json::exception&) {
+    } catch (const Json::exception&) {
       line.clear();
     }
-    if (line.empty()) line = data.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (line.empty()) line = data.dump(-1, ' ', false, Json::error_handler_t::replace);
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
     return options.count == 0 || ++printed < options.count;
@@ -267,7 +267,7 @@ void add_actions(CLI::App& app, int& exit_code) {
   add_cluster_command(app, "leave", "make a running node leave the cluster (it keeps running)",
                       *leave, false)
       ->callback([&exit_code, leave] {
-        exit_code = act("leave", leave->target, "/v1/leave", json::object(), "left the cluster");
+        exit_code = act("leave", leave->target, "/v1/leave", Json::object(), "left the cluster");
       });
 
   struct BroadcastOptions {

@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
-#include <signal.h>
 #include <strings.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -21,7 +21,7 @@ namespace barrel_p2p::cli {
 
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 /// A listen address split into what httplib binds: host and port, and whether it is loopback.
 struct ListenAddress {
@@ -104,7 +104,7 @@ int status_for(Errc code) {
   }
 }
 
-void reply(httplib::Response& response, int status, const json& document) {
+void reply(httplib::Response& response, int status, const Json& document) {
   response.status = status;
   response.set_content(json_text(document) + "\n", "application/json");
 }
@@ -173,6 +173,9 @@ class HttpAdmin::Server {
   Result<void> subscribe();
   void stop();
 
+ private:
+  friend class HttpAdmin;  // binds and runs http_
+
   httplib::Server http_;
   Node& node_;  // outlives the server (HttpAdmin::start's contract)
   std::string token_;
@@ -180,13 +183,12 @@ class HttpAdmin::Server {
   Subscription subscription_;
   std::atomic<std::size_t> streams_open_{0};
 
- private:
   bool admit(const httplib::Request& request, httplib::Response& response) const;
   void add_resources();
   void add_actions();
   void serve_events(const httplib::Request& request, httplib::Response& response);
   /// The JSON object of a POST body. Errors: invalid_argument (not JSON, not an object).
-  static Result<json> body_object(const httplib::Request& request);
+  static Result<Json> body_object(const httplib::Request& request);
 };
 
 void HttpAdmin::Server::configure() {
@@ -211,7 +213,7 @@ void HttpAdmin::Server::configure() {
     reply(response, response.status, error_json(why));
   });
   http_.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+      [](const httplib::Request&, httplib::Response& response, const std::exception_ptr&) {
         reply(response, 500, error_json("internal error"));
       });
   add_resources();
@@ -272,8 +274,8 @@ void HttpAdmin::Server::add_resources() {
   });
 }
 
-Result<json> HttpAdmin::Server::body_object(const httplib::Request& request) {
-  json body = json::parse(request.body, nullptr, false);
+Result<Json> HttpAdmin::Server::body_object(const httplib::Request& request) {
+  Json body = Json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return fail(Errc::invalid_argument, "the body must be a JSON object");
   }
@@ -284,7 +286,7 @@ void HttpAdmin::Server::add_actions() {
   http_.Post("/v1/join", [this](const httplib::Request& request, httplib::Response& response) {
     auto body = body_object(request);
     if (!body || !body->contains("address") || !(*body)["address"].is_string()) {
-      return reply(response, 400, error_json("expected {\"address\": \"host:port\"}"));
+      return reply(response, 400, error_json(R"(expected {"address": "host:port"})"));
     }
     const std::string address = (*body)["address"].get<std::string>();
     auto joined = node_.join(address);
@@ -302,7 +304,7 @@ void HttpAdmin::Server::add_actions() {
     auto body = body_object(request);
     if (!body || !body->contains("tag") || !(*body)["tag"].is_string() ||
         !body->contains("payload") || !(*body)["payload"].is_string()) {
-      return reply(response, 400, error_json("expected {\"tag\": \"...\", \"payload\": \"...\"}"));
+      return reply(response, 400, error_json(R"(expected {"tag": "...", "payload": "..."})"));
     }
     const std::string tag = (*body)["tag"].get<std::string>();
     const std::string payload = (*body)["payload"].get<std::string>();

@@ -22,7 +22,7 @@
 namespace barrel_p2p::cli {
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
 /// Converts to any field type: counts an aggregate's fields by brace-initialising it.
@@ -84,12 +84,12 @@ class HttpAdminTest : public ::testing::Test {
     return beta;
   }
 
-  static json get_json(const AdminTarget& target, const std::string& path, int status = 200) {
+  static Json get_json(const AdminTarget& target, const std::string& path, int status = 200) {
     auto reply = admin_get(target, path);
     EXPECT_TRUE(reply) << (reply ? "" : reply.error().to_string());
     if (!reply) return {};
     EXPECT_EQ(reply->status, status) << path << ": " << reply->body;
-    return json::parse(reply->body, nullptr, false);
+    return Json::parse(reply->body, nullptr, false);
   }
 
   static int post_status(const AdminTarget& target, const std::string& path,
@@ -111,33 +111,33 @@ TEST_F(HttpAdminTest, ResourcesAnswerJsonOfTheirDocumentedShape) {
   EXPECT_EQ(admin->address().rfind("127.0.0.1:", 0), 0U);
   const AdminTarget target{admin->address(), {}};
 
-  const json members = get_json(target, "/v1/members");
+  const Json members = get_json(target, "/v1/members");
   EXPECT_EQ(members["node"]["name"], "alpha");
   EXPECT_EQ(members["node"]["address"], node_->address());
   EXPECT_EQ(members["node"]["fingerprint"], node_->fingerprint());
   EXPECT_EQ(members["active"],
-            json::parse(R"([{"name":"beta","address":")" + beta->address() + R"("}])"));
+            Json::parse(R"([{"name":"beta","address":")" + beta->address() + R"("}])"));
   EXPECT_TRUE(members["passive"].is_array());
-  EXPECT_EQ(members["connected"], json::parse(R"(["beta"])"));
+  EXPECT_EQ(members["connected"], Json::parse(R"(["beta"])"));
 
-  const json connections = get_json(target, "/v1/connections");
+  const Json connections = get_json(target, "/v1/connections");
   EXPECT_EQ(connections["node"], "alpha");
   EXPECT_EQ(connections["connections"], 1);
-  EXPECT_EQ(connections["peers"], json::parse(R"([{"name":"beta","active":true}])"));
+  EXPECT_EQ(connections["peers"], Json::parse(R"([{"name":"beta","active":true}])"));
 
-  const json stats = get_json(target, "/v1/stats");
+  const Json stats = get_json(target, "/v1/stats");
   EXPECT_EQ(stats["node"], "alpha");
   EXPECT_EQ(stats["peers"], 1);
   EXPECT_GT(stats["auth_succeeded"].get<int>(), 0);
   EXPECT_TRUE(stats["membership_messages_out"].is_object());
   EXPECT_TRUE(stats["auth_failed_by_reason"].is_object());
 
-  const json health = get_json(target, "/v1/health");
+  const Json health = get_json(target, "/v1/health");
   EXPECT_EQ(health["status"], "ok");
   EXPECT_EQ(health["joined"], true);
   EXPECT_EQ(get_json(target, "/v1/health?ready")["status"], "ok");
 
-  const json missing = get_json(target, "/v1/nothing", 404);
+  const Json missing = get_json(target, "/v1/nothing", 404);
   EXPECT_EQ(missing["error"], "no resource /v1/nothing");
 }
 
@@ -145,7 +145,7 @@ TEST_F(HttpAdminTest, StatsCarryEveryNodeStatsField) {
   ASSERT_TRUE(node_);
   // A new NodeStats field fails here until admin_json.cpp writes it.
   EXPECT_EQ(stats_json_field_count(), field_count<NodeStats>());
-  const json stats = stats_json("alpha", node_->stats());
+  const Json stats = stats_json("alpha", node_->stats());
   EXPECT_EQ(stats.size(), field_count<NodeStats>() + 1);  // and "node"
 }
 
@@ -217,7 +217,7 @@ TEST_F(HttpAdminTest, ATokenIsRequiredOfEveryRequestOnceSet) {
     auto none = admin_get(AdminTarget{admin->address(), {}}, path);
     ASSERT_TRUE(none);
     EXPECT_EQ(none->status, 401) << path;
-    EXPECT_EQ(json::parse(none->body)["error"], "missing or wrong bearer token");
+    EXPECT_EQ(Json::parse(none->body)["error"], "missing or wrong bearer token");
     auto wrong = admin_get(AdminTarget{admin->address(), token + "x"}, path);
     ASSERT_TRUE(wrong);
     EXPECT_EQ(wrong->status, 401) << path;
@@ -289,7 +289,7 @@ TEST_F(HttpAdminTest, EventsStreamMembershipEventsAsServerSentEvents) {
   EXPECT_EQ(content_type, "text/event-stream");
   ASSERT_NE(stream.find("event: neighbor_up\ndata: "), std::string::npos) << stream;
   const auto data = stream.find("data: ", stream.find("event: neighbor_up"));
-  const json up = json::parse(stream.substr(data + 6, stream.find('\n', data) - data - 6));
+  const Json up = Json::parse(stream.substr(data + 6, stream.find('\n', data) - data - 6));
   EXPECT_EQ(up["type"], "neighbor_up");
   EXPECT_EQ(up["node"], "beta");
   EXPECT_EQ(up["address"], beta->address());
@@ -335,7 +335,7 @@ TEST(MembershipFeed, KeepsTheLatestEventsAndCountsWhatAReaderMissed) {
   EXPECT_EQ(feed.counts().at("joined"), kMembershipFeedCapacity + 10);
   EXPECT_EQ(feed.counts().at("neighbor_down"), 1U);
   EXPECT_EQ(event_json(late.events.back()),
-            json::parse(R"({"id":)" + std::to_string(kMembershipFeedCapacity + 11) +
+            Json::parse(R"({"id":)" + std::to_string(kMembershipFeedCapacity + 11) +
                         R"(,"time_ms":)" + std::to_string(late.events.back().unix_time_ms) +
                         R"(,"type":"neighbor_down","node":"b","reason":"failed"})"));
   feed.close();
@@ -373,7 +373,7 @@ TEST(AdminClient, StreamEventsAreSplitAtBlankLinesAndCommentsSkipped) {
 }
 
 TEST(AdminJson, TextNeverThrowsOnBytesThatAreNotUtf8) {
-  EXPECT_EQ(json_text(json{{"tag", std::string("a\xff")}}), "{\"tag\":\"a\xEF\xBF\xBD\"}");
+  EXPECT_EQ(json_text(Json{{"tag", std::string("a\xff")}}), "{\"tag\":\"a\xEF\xBF\xBD\"}");
 }
 
 }  // namespace
