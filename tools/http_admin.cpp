@@ -206,10 +206,10 @@ void HttpAdmin::Server::configure() {
       });
   http_.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (!response.body.empty()) return;
-    const std::string why = response.status == 404 ? "no resource " + request.path
-                            : response.status == 413
-                                ? "request body over " + std::to_string(kAdminBodyMax) + " bytes"
-                                : "request refused";
+    const std::string why =
+        response.status == 404   ? "no resource " + request.method + " " + request.path
+        : response.status == 413 ? "request body over " + std::to_string(kAdminBodyMax) + " bytes"
+                                 : "request refused";
     reply(response, response.status, error_json(why));
   });
   http_.set_exception_handler(

@@ -138,7 +138,7 @@ TEST_F(HttpAdminTest, ResourcesAnswerJsonOfTheirDocumentedShape) {
   EXPECT_EQ(get_json(target, "/v1/health?ready")["status"], "ok");
 
   const Json missing = get_json(target, "/v1/nothing", 404);
-  EXPECT_EQ(missing["error"], "no resource /v1/nothing");
+  EXPECT_EQ(missing["error"], "no resource GET /v1/nothing");
 }
 
 TEST_F(HttpAdminTest, StatsCarryEveryNodeStatsField) {

@@ -216,7 +216,7 @@ def main():
         stats = get_json(a, "/v1/stats")
         assert stats["peers"] == 1 and stats["auth_succeeded"] >= 1, stats
         assert get_json(a, "/v1/health?ready")["joined"] is True
-        assert get_json(a, "/v1/nope", 404)["error"] == "no resource /v1/nope"
+        assert get_json(a, "/v1/nope", 404)["error"] == "no resource GET /v1/nope"
         check_events(a, 0)
 
         before = check_metrics(a)
