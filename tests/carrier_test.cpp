@@ -116,19 +116,16 @@ TEST(Carrier, GarbageDatagramsAreDroppedWhileAPeerKeepsTalking) {
 // only sends closes its own busy link, and the messages still queued are dropped. Here alice
 // sends one-way messages across several sweep periods; every one must arrive and the link
 // must stay up. The Engine now counts Node::send frames and application frames received, so
-// such a link is reaped only as an on-demand link (reaper_min_age); fails without that fix.
+// such a link is reaped only as an on-demand link (reaper_min_age); failed without that fix.
+// Since issue 13 a link opened with connect() is never reaped at all, so this test now holds
+// that rule too (Link.QuietLinkOpenedWithConnectIsKeptUntilDisconnect); the counting still
+// decides for links the Engine dialed itself.
 TEST(Carrier, PlainLinkCarryingOneWayTrafficIsNotReaped) {
-  TempDir dir;
-  auto quick_reaper = [&](const std::string& name) {
-    Config config = test_config(name, dir.sub(name));
-    config.reaper_interval = 100ms;  // sweeps every 100 ms; reaper_min_age stays 300 s
-    return config;
-  };
-  auto a = start_node(quick_reaper("alice"));
-  auto b = start_node(quick_reaper("bob"));
-  ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->connect_and_wait(b->address(), 10s));
-  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  // Sweeps every 100 ms; reaper_min_age stays 300 s.
+  LinkedPair pair([](Config& config) { config.reaper_interval = 100ms; });
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
   constexpr int kMessages = 60;  // one every 20 ms: about 12 sweep periods
   for (int i = 0; i < kMessages; ++i) {
     ASSERT_TRUE(a->send("bob", Channel::data, bytes_of(std::to_string(i))))

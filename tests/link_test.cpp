@@ -135,6 +135,32 @@ TEST(Link, DisconnectSendsTheReasonBeforeClosing) {
   EXPECT_FALSE(a->send("bob", Channel::data, bytes_of("late")));
 }
 
+// Issue 13: in getting-started's first program both sides printed `down: ... (peer left: idle)`
+// 5 s after connecting. The idle reaper took a quiet link opened with connect() for a
+// membership link (closed once quiet for a sweep period, min(reaper_interval, 5 s)), and
+// either end closed it. A link the application opened is kept until disconnect(). The reaper
+// sweeps every 100 ms here with no minimum age, so without that rule the link goes within a
+// few sweeps, from either side.
+TEST(Link, QuietLinkOpenedWithConnectIsKeptUntilDisconnect) {
+  LinkedPair pair([](Config& config) {
+    config.reaper_interval = 100ms;
+    config.reaper_min_age = 0ms;
+  });
+  ASSERT_TRUE(pair.linked);
+  auto& a = pair.a;
+  auto& b = pair.b;
+  // About 20 sweeps without a frame on the link.
+  EXPECT_FALSE(wait_for<PeerDown>(*a, 2s)) << "a link opened with connect() was closed";
+  EXPECT_FALSE(wait_for<PeerDown>(*b, 100ms)) << "a link opened with connect() was closed";
+  EXPECT_EQ(a->peers(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(b->peers(), std::vector<std::string>{"alice"});
+  EXPECT_EQ(a->stats().connections_reaped + b->stats().connections_reaped, 0U);
+  ASSERT_TRUE(a->disconnect("bob", "done"));
+  auto down = wait_for<PeerDown>(*b);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, "peer left: done");
+}
+
 TEST(Link, StoppingANodeTellsItsPeers) {
   LinkedPair pair;
   ASSERT_TRUE(pair.linked);

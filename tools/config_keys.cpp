@@ -373,13 +373,19 @@ const std::vector<ConfigKey>& key_table() {
        .field = "reaper_min_age",
        .rule = duration_or_zero_rule,
        .access = duration_field<&Config::reaper_min_age>(),
-       .doc = "The idle reaper never closes a connection younger than this many milliseconds."},
+       .doc = "A connection that carried application traffic (process messages, `Node::send`) "
+              "is not closed for being idle while younger than this many milliseconds. A link "
+              "that only carried membership or broadcast messages closes after 5 s without a "
+              "frame whatever its age, and one opened with `connect()` is never reaped (see "
+              "[fixed settings](#fixed-settings))."},
       {.table = "connections",
        .name = "reaper_interval_ms",
        .field = "reaper_interval",
        .rule = duration_or_zero_rule,
        .access = duration_field<&Config::reaper_interval>(),
-       .doc = "Milliseconds between idle-reaper sweeps; 0 disables the reaper."},
+       .doc = "Milliseconds between idle-reaper sweeps of connections that carried application "
+              "traffic (links that only carried membership messages are checked every 5 s, or "
+              "this often if shorter); 0 disables the reaper."},
       // [membership]
       {.table = "membership",
        .name = "contacts",

@@ -103,9 +103,14 @@ struct Config {
   /// Shared endpoint directory (empty: unused). At start the node writes its address to
   /// <dir>/<node_name>.endpoint; names missing from node_addresses are looked up there.
   std::filesystem::path endpoint_dir;
-  /// Idle reaper: a connection younger than this is never closed by the reaper.
+  /// Idle reaper: a connection that carried application traffic (process messages, send())
+  /// is not closed for being idle while younger than this. A link that only ever carried
+  /// membership or broadcast messages is closed after 5 s without a frame whatever its age;
+  /// one opened with Node::connect() is never reaped (docs/reference/configuration.md).
   std::chrono::milliseconds reaper_min_age{300'000};
-  /// Idle reaper sweep interval; 0 disables the reaper.
+  /// Idle reaper sweep interval for connections that carried application traffic (links that
+  /// only carried membership messages are checked every 5 s, or this often if shorter); 0
+  /// disables the reaper.
   std::chrono::milliseconds reaper_interval{60'000};
 
   /// Membership (HyParView) and broadcast (Plumtree); docs/concepts/membership.md.

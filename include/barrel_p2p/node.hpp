@@ -116,12 +116,14 @@ class Node {
   [[nodiscard]] std::string fingerprint() const;
 
   /// Starts connecting to a node at `address` ("host:port"). Completion is reported as a
-  /// PeerUp or AuthFailure event (or PeerDown for a failed connection). Errors:
-  /// invalid_argument (address), limit_reached (connection caps), closed (node stopped).
+  /// PeerUp or AuthFailure event (or PeerDown for a failed connection). The link is kept until
+  /// disconnect() or stop(), or until the peer closes it or the connection fails: the idle
+  /// reaper never closes a link opened here (on either side). Errors: invalid_argument
+  /// (address), limit_reached (connection caps), closed (node stopped).
   Result<void> connect(std::string_view address);
-  /// Connects and waits until the peer is authenticated; returns its name. Errors: as
-  /// connect(), plus auth_failed (with the reason) and timeout. Must not be called from the
-  /// event handler.
+  /// Connects and waits until the peer is authenticated; returns its name. The link is kept as
+  /// connect()'s is. Errors: as connect(), plus auth_failed (with the reason) and timeout. Must not
+  /// be called from the event handler.
   Result<std::string> connect_and_wait(std::string_view address, std::chrono::milliseconds timeout);
 
   /// Queues `payload` for `peer` on `channel`. Messages on one channel arrive in order.

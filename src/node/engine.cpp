@@ -66,6 +66,7 @@ void Engine::handle_closed(core::Instant now, std::uint64_t connection, const st
   now_ = now;
   links_.on_closed(connection, reason);
   connection_closed(connection);
+  user_connections_.erase(connection);
   commands_.emplace_back(ConnectionOutcome{
       connection, fail(Errc::closed, "connection closed before authentication (" + reason + ")")});
   settle(now);
@@ -182,6 +183,8 @@ Result<void> Engine::disconnect(std::string_view peer, std::string_view reason) 
   settle(now_);
   return done;
 }
+
+void Engine::handle_user_connect(std::uint64_t connection) { user_connections_.insert(connection); }
 
 // ---- processes -----------------------------------------------------------------------------
 
@@ -403,6 +406,10 @@ void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
   if (auto* authenticated = std::get_if<LinkAuthenticated>(&event)) {
     commands_.emplace_back(ConnectionOutcome{authenticated->connection, authenticated->peer});
     dials_.erase(authenticated->connection);
+    // Also when this link then loses a simultaneous-dial race: the peer is what was asked for.
+    if (user_connections_.erase(authenticated->connection) > 0) {
+      state_of(authenticated->peer).kept = true;
+    }
     join_linked(now, authenticated->connection, authenticated->peer);
   } else if (auto* up = std::get_if<PeerUp>(&event)) {
     peer_up(now, std::move(*up));

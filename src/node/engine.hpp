@@ -144,6 +144,10 @@ class Engine final : private ProcessHost, private FrameSink {
   Result<void> send_peer_frame(std::string_view peer, Channel channel, core::Bytes& frame);
   /// Says goodbye and closes the link to `peer`. Errors: not_found.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// The application opened `connection` itself (Node::connect), just now: the link it
+  /// authenticates is kept. The idle reaper never closes it; it lasts until disconnect(),
+  /// shutdown(), the peer closing it or the connection failing.
+  void handle_user_connect(std::uint64_t connection);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const { return links_.peers(); }
   /// The trust store (pins); changes apply to authentications that start afterwards.
@@ -226,6 +230,7 @@ class Engine final : private ProcessHost, private FrameSink {
     std::uint64_t activity = 0;           // frames in and out while up
     std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
     std::uint64_t process_frames = 0;     // application frames in and out while up
+    bool kept = false;  // linked by the application (handle_user_connect): never reaped
   };
   struct PendingTransmit {
     std::uint64_t connection;
@@ -329,6 +334,9 @@ class Engine final : private ProcessHost, private FrameSink {
   std::unordered_map<std::uint64_t, DialPurpose> dial_purposes_;  // Dial commands in flight
   std::unordered_map<std::uint64_t, std::string> dials_;          // connection -> node dialed
   std::unordered_map<std::uint64_t, std::string> joins_;          // connection -> contact address
+  // Connections the application opened, until they authenticate or close (at most the
+  // transport's connection cap).
+  std::set<std::uint64_t> user_connections_;
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
   std::set<std::string, std::less<>> functions_;

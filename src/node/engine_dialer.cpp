@@ -307,6 +307,10 @@ void Engine::sweep_idle(core::Instant now) {
   if (full) next_full_sweep_ = now + config_.reaper_interval;
   std::vector<std::string> idle;
   for (auto& [node, state] : peer_states_) {
+    // Only the node that dialed a connection reaps it, and never one the application opened
+    // (Node::connect): the peer at the other end cannot tell what the dialer needs the link
+    // for, and a user's quiet link must outlive the sweeps (issue 13).
+    if (state->kept || !links_.dialed(node)) continue;
     // A link that never carried process traffic exists for membership or broadcast messages
     // (a NEIGHBOR probe, a SHUFFLE_REPLY, a GRAFT, a JOIN): once its peer is not an active
     // peer and it has been quiet for a whole sweep period, nothing needs it. A link that

@@ -26,6 +26,7 @@ Result<void> NodeImpl::connect(std::string_view address) {
     if (stopping_) return fail(Errc::closed, "node is stopping");
     auto id = endpoint_->connect(now(), *remote);
     if (!id) return Unexpected(id.error());
+    engine_->handle_user_connect(id->value);  // kept until disconnect(): never reaped
     return {};
   });
 }
@@ -39,6 +40,7 @@ Result<std::string> NodeImpl::connect_and_wait(std::string_view address,
     if (stopping_) return fail(Errc::closed, "node is stopping");
     auto id = endpoint_->connect(now(), *remote);
     if (!id) return Unexpected(id.error());
+    engine_->handle_user_connect(id->value);  // kept until disconnect(): never reaped
     outcome = waiters_[id->value].get_future();
     return id->value;
   });

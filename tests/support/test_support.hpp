@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,10 +85,16 @@ std::optional<T> wait_for(Node& node, std::chrono::milliseconds timeout = 10s) {
 
 /// Two nodes, alice (a) and bob (b), authenticated to each other: alice dialed, and bob has
 /// reported PeerUp. Tests check `linked` first.
+/// `configure` adjusts both test configs before the nodes start.
 struct LinkedPair {
-  LinkedPair() {
-    a = start_node(test_config("alice", dir.sub("a")));
-    b = start_node(test_config("bob", dir.sub("b")));
+  explicit LinkedPair(const std::function<void(Config&)>& configure = {}) {
+    auto config = [&](const std::string& name, const char* sub) {
+      Config out = test_config(name, dir.sub(sub));
+      if (configure) configure(out);
+      return out;
+    };
+    a = start_node(config("alice", "a"));
+    b = start_node(config("bob", "b"));
     linked = a && b && a->connect_and_wait(b->address(), 10s).has_value() &&
              wait_for<PeerUp>(*b).has_value();
   }
