@@ -59,6 +59,12 @@ constexpr Field kScalarFields[] = {
     {"membership_evictions", &NodeStats::membership_evictions},
     {"membership_failures", &NodeStats::membership_failures},
     {"membership_shuffles", &NodeStats::membership_shuffles},
+    {"broadcasts", &NodeStats::broadcasts},
+    {"broadcast_deliveries", &NodeStats::broadcast_deliveries},
+    {"broadcast_duplicates", &NodeStats::broadcast_duplicates},
+    {"broadcast_rejected", &NodeStats::broadcast_rejected},
+    {"broadcast_announcements_sent", &NodeStats::broadcast_announcements_sent},
+    {"broadcast_announcements_received", &NodeStats::broadcast_announcements_received},
 };
 
 /// The map fields (counts by reason or type).
@@ -66,6 +72,8 @@ using MapField = std::pair<const char*, std::map<std::string, std::uint64_t> Nod
 const MapField kMapFields[] = {
     {"auth_failed_by_reason", &NodeStats::auth_failed_by_reason},
     {"membership_messages_out", &NodeStats::membership_messages_out},
+    {"broadcast_frames_out", &NodeStats::broadcast_frames_out},
+    {"broadcast_frames_in", &NodeStats::broadcast_frames_in},
 };
 
 }  // namespace

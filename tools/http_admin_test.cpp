@@ -175,6 +175,13 @@ TEST_F(HttpAdminTest, JoinBroadcastAndLeaveAct) {
   ASSERT_TRUE(eventually([&] { return node_->active_view().size() == 1; }));
   EXPECT_EQ(post_status(target, "/v1/broadcast", R"({"tag":"news","payload":"hi"})"), 202);
   EXPECT_TRUE(eventually([&] { return delivered == 1; }));
+  const NodeStats sent = node_->stats();  // Plumtree's counters, as /v1/stats shows them
+  EXPECT_EQ(sent.broadcasts, 1U);
+  EXPECT_EQ(sent.broadcast_deliveries, 1U);  // its own
+  EXPECT_GE(sent.broadcast_frames_out.at("gossip"), 1U);
+  const NodeStats received = beta->stats();
+  EXPECT_EQ(received.broadcast_deliveries, 1U);
+  EXPECT_GE(received.broadcast_frames_in.at("gossip"), 1U);
   EXPECT_EQ(post_status(target, "/v1/leave", "{}"), 200);
   EXPECT_TRUE(eventually([&] { return node_->active_view().empty(); }));
   subscription->cancel();

@@ -98,6 +98,26 @@ void write_membership(PrometheusWriter& out, const Node& node, const NodeStats& 
               stats.membership_shuffles);
 }
 
+void write_broadcast(PrometheusWriter& out, const NodeStats& stats) {
+  out.counter("barrel_p2p_broadcasts_total", "Broadcasts this node started.", stats.broadcasts);
+  out.counter("barrel_p2p_broadcast_deliveries_total",
+              "Broadcasts delivered on this node, its own included.", stats.broadcast_deliveries);
+  out.counter("barrel_p2p_broadcast_duplicates_total",
+              "GOSSIP copies of a broadcast already delivered (redundancy).",
+              stats.broadcast_duplicates);
+  out.counter("barrel_p2p_broadcast_rejected_total",
+              "GOSSIP over this node's tag or payload limits, dropped.", stats.broadcast_rejected);
+  out.counters("barrel_p2p_broadcast_frames_sent_total", "Plumtree frames sent, by type.", "type",
+               from_map(stats.broadcast_frames_out));
+  out.counters("barrel_p2p_broadcast_frames_received_total",
+               "Plumtree frames received, by type (IHAVE: see announcements).", "type",
+               from_map(stats.broadcast_frames_in));
+  out.counters("barrel_p2p_broadcast_announcements_total",
+               "Broadcast ids announced in IHAVE frames, by direction.", "direction",
+               {{"sent", stats.broadcast_announcements_sent},
+                {"received", stats.broadcast_announcements_received}});
+}
+
 }  // namespace
 
 void PrometheusWriter::header(std::string_view name, std::string_view help, std::string_view type) {
@@ -166,6 +186,7 @@ std::string metrics_text(const Node& node, const NodeStats& stats,
   write_links(out, stats);
   write_processes(out, stats);
   write_membership(out, node, stats, event_counts);
+  write_broadcast(out, stats);
   return out.text();
 }
 

@@ -72,6 +72,18 @@ struct NodeStats {
   /// Membership messages sent, by type: join, forward_join, join_reply, neighbor,
   /// neighbor_reply, disconnect, shuffle, shuffle_reply.
   std::map<std::string, std::uint64_t> membership_messages_out;
+  // Broadcast (Plumtree), counted since start.
+  std::uint64_t broadcasts = 0;            ///< broadcast() calls that succeeded
+  std::uint64_t broadcast_deliveries = 0;  ///< broadcasts delivered here, our own included
+  std::uint64_t broadcast_duplicates = 0;  ///< GOSSIP copies of a broadcast already delivered
+  std::uint64_t broadcast_rejected = 0;    ///< GOSSIP over this node's tag or payload limits
+  std::uint64_t broadcast_announcements_sent = 0;      ///< IHAVE entries sent (ids announced)
+  std::uint64_t broadcast_announcements_received = 0;  ///< IHAVE entries received
+  /// Plumtree frames sent, by type: gossip, ihave, graft, prune.
+  std::map<std::string, std::uint64_t> broadcast_frames_out;
+  /// Plumtree frames received, by type: gossip, graft, prune (IHAVE frames are not counted
+  /// as frames: see broadcast_announcements_received).
+  std::map<std::string, std::uint64_t> broadcast_frames_in;
 };
 
 /// A pinned peer key.

@@ -183,6 +183,7 @@ class Engine final : private ProcessHost, private FrameSink {
   /// Errors: invalid_argument (tag or payload too large).
   Result<void> broadcast(core::Instant now, std::string_view tag, core::ByteView payload);
   [[nodiscard]] const hyparview::Membership& membership() const { return membership_; }
+  [[nodiscard]] const plumtree::BroadcastTree& broadcast_tree() const { return broadcast_; }
 
   // ---- lifecycle and timers ----------------------------------------------------------------
   /// Starts the graceful stop: processes end (shutdown), calls fail (closed), the active view

@@ -17,6 +17,22 @@ void add_membership(const hyparview::Membership& membership, NodeStats& out) {
   }
 }
 
+void add_broadcast(const plumtree::BroadcastStats& stats, NodeStats& out) {
+  out.broadcasts = stats.broadcasts;
+  out.broadcast_deliveries = stats.deliveries;
+  out.broadcast_duplicates = stats.duplicates;
+  out.broadcast_rejected = stats.rejected;
+  out.broadcast_announcements_sent = stats.ihave_sent;
+  out.broadcast_announcements_received = stats.ihave_received;
+  out.broadcast_frames_out = {{"gossip", stats.gossip_sent},
+                              {"ihave", stats.ihave_messages_sent},
+                              {"graft", stats.grafts_sent},
+                              {"prune", stats.prunes_sent}};
+  out.broadcast_frames_in = {{"gossip", stats.gossip_received},
+                             {"graft", stats.grafts_received},
+                             {"prune", stats.prunes_received}};
+}
+
 void add_transport(const transport::EndpointStats& transport, NodeStats& out) {
   out.datagrams_received = transport.datagrams_received;
   out.datagrams_dropped_garbage = transport.datagrams_dropped_garbage;
@@ -51,6 +67,7 @@ NodeStats NodeImpl::stats() const {
     add_transport(endpoint_->stats(), out);
     add_processes(engine_->processes().stats(), out);
     add_membership(engine_->membership(), out);
+    add_broadcast(engine_->broadcast_tree().stats(), out);
     const node::EngineStats engine = engine_->stats();
     out.messages_sent = engine.messages_sent;
     out.messages_received = engine.messages_received;

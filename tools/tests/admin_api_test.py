@@ -232,8 +232,10 @@ def main():
         wait_for(lambda: delivered.search(cluster.log("b")), "b logging the broadcasts")
         after = check_metrics(a)
         for name, labels in [("barrel_p2p_datagrams_received_total", {}),
-                             ("barrel_p2p_link_messages_total", {"direction": "sent"})]:
+                             ("barrel_p2p_link_messages_total", {"direction": "sent"}),
+                             ("barrel_p2p_broadcast_frames_sent_total", {"type": "gossip"})]:
             assert value(after, name, **labels) > value(before, name, **labels), name
+        assert value(after, "barrel_p2p_broadcasts_total") == 5
 
         status, _, body = request(a, "POST", "/v1/broadcast", "{", None)
         assert status == 400 and json.loads(body)["error"], body
