@@ -11,7 +11,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,9 +134,11 @@ class ClusterDemo {
     const std::string name = children_[victim].name();
     std::vector<std::size_t> neighbours;
     std::map<std::size_t, std::size_t> size_before;
+    std::map<std::size_t, std::set<std::string>> view_before;
     for (std::size_t i = 0; i < children_.size(); ++i) {
       if (children_[i].active().count(name)) neighbours.push_back(i);
       size_before[i] = children_[i].active().size();
+      view_before[i] = children_[i].active();
     }
     std::printf("killing %s with SIGKILL (no goodbye); its neighbours:", name.c_str());
     for (auto i : neighbours) std::printf(" %s", children_[i].name().c_str());
@@ -155,9 +160,18 @@ class ClusterDemo {
     for (auto i : neighbours) {
       const DemoChild& child = children_[i];
       const auto down = child.downs().at(name);
-      std::string replacement = "(no replacement needed)";
-      for (const auto& [peer, at] : child.ups()) {
-        if (at >= down) replacement = "replaced by " + peer;
+      // The replacement: the first of the node's neighbours now that was not one before the
+      // kill. (Naming the last peer, by name, that came up after the down line was read
+      // named the wrong node when the node took a new neighbour before it noticed the loss,
+      // or took more than one.)
+      std::string replacement = "no replacement needed";
+      std::optional<Clock::time_point> first_up;
+      for (const auto& peer : child.active()) {
+        if (view_before[i].count(peer) || !child.ups().count(peer)) continue;
+        const auto at = child.ups().at(peer);
+        if (first_up && at >= *first_up) continue;
+        first_up = at;
+        replacement = "replaced by " + peer;
       }
       std::printf("  %s: %s down after %.1f s, %s\n", child.name().c_str(), name.c_str(),
                   std::chrono::duration<double>(down - killed).count(), replacement.c_str());
