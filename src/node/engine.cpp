@@ -475,6 +475,9 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
         type == wire::FrameType::data) {
       ++state->second->process_frames;
     }
+    if (type != wire::FrameType::control && type != wire::FrameType::data) {
+      ++state->second->engine_frames;
+    }
   }
   switch (type) {
     case wire::FrameType::process:

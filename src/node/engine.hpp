@@ -231,6 +231,9 @@ class Engine final : private ProcessHost, private FrameSink {
     std::uint64_t activity = 0;           // frames in and out while up
     std::uint64_t activity_at_sweep = 0;  // `activity` at the previous reaper sweep
     std::uint64_t process_frames = 0;     // application frames in and out while up
+    // Membership, broadcast and process frames in and out (not Node::send's): a link that
+    // carried none is the application's alone, and the reaper leaves it.
+    std::uint64_t engine_frames = 0;
     bool kept = false;  // linked by the application (handle_user_connect): never reaped
   };
   struct PendingTransmit {

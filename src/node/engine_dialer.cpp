@@ -64,6 +64,7 @@ Result<void> Engine::send_link_frame(const std::string& node, wire::FrameType ty
     return fail(Errc::invalid_argument, "not a remote node name: '" + node + "'");
   }
   PeerState& state = state_of(node);
+  ++state.engine_frames;
   const auto channel = wire::is_control_stream_frame(type) ? Channel::control : Channel::data;
   const auto index = static_cast<std::size_t>(channel);
   auto& queue = state.queues[index];
@@ -307,10 +308,11 @@ void Engine::sweep_idle(core::Instant now) {
   if (full) next_full_sweep_ = now + config_.reaper_interval;
   std::vector<std::string> idle;
   for (auto& [node, state] : peer_states_) {
-    // Only the node that dialed a connection reaps it, and never one the application opened
-    // (Node::connect): the peer at the other end cannot tell what the dialer needs the link
-    // for, and a user's quiet link must outlive the sweeps (issue 13).
-    if (state->kept || !links_.dialed(node)) continue;
+    // A link the application opened (Node::connect) is never reaped by the node that opened
+    // it, nor, while only Node::send messages used it, by the other end (issue 13). Both ends
+    // still reap membership and process links: the end that did not dial them closing a link
+    // to a peer it does not hold is how a one-sided active view gets noticed.
+    if (state->kept || state->engine_frames == 0) continue;
     // A link that never carried process traffic exists for membership or broadcast messages
     // (a NEIGHBOR probe, a SHUFFLE_REPLY, a GRAFT, a JOIN): once its peer is not an active
     // peer and it has been quiet for a whole sweep period, nothing needs it. A link that

@@ -247,11 +247,6 @@ std::vector<std::string> PeerLinks::peers() const {
   return names;
 }
 
-bool PeerLinks::dialed(std::string_view peer) const {
-  auto route = routes_.find(peer);
-  return route != routes_.end() && links_.at(route->second)->is_client;
-}
-
 void PeerLinks::send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,
                            core::ByteView payload) {
   SendBytes command{connection, channel, {}};

@@ -154,9 +154,6 @@ class PeerLinks {
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
-  /// True when the authenticated link to `peer` runs on a connection this node dialed; false
-  /// when the peer dialed it, or when no authenticated link to `peer` exists.
-  [[nodiscard]] bool dialed(std::string_view peer) const;
 
   [[nodiscard]] core::Instant next_deadline() const;
   void on_timeout(core::Instant now);
