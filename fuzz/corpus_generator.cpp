@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "barrel_p2p/pid.hpp"
+#include "proto/auth/contact.hpp"
 #include "proto/hyparview/hyparview_message.hpp"
 #include "proto/plumtree/plumtree_message.hpp"
 #include "proto/registry/service_registry.hpp"
@@ -201,6 +202,24 @@ bool write_pids(const std::filesystem::path& dir) {
   return ok;
 }
 
+// Contact strings (auth::parse_contact_or_address): contacts made by format_contact(), a plain
+// address, and near misses.
+std::vector<Bytes> contact_strings() {
+  barrel_p2p::auth::PublicKey key;
+  key.bytes.fill(0x5a);
+  const std::string texts[] = {
+      barrel_p2p::auth::format_contact("bob", "127.0.0.1:4000", key),
+      barrel_p2p::auth::format_contact(std::string(64, 'n'), "[::1]:65535", key),
+      barrel_p2p::auth::format_contact("node-1.eu_west", "localhost:1", key),
+      "10.0.0.1:4000",
+      "bob@127.0.0.1:4000",
+      "bob@127.0.0.1:4000#SHA256:",
+  };
+  std::vector<Bytes> out;
+  for (const std::string& text : texts) out.emplace_back(text.begin(), text.end());
+  return out;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s <fuzz/corpus directory>\n", argv[0]);
@@ -210,15 +229,16 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  for (const char* family :
-       {"process_message", "hyparview_message", "plumtree_message", "pid", "registry_delta"}) {
+  for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid",
+                             "registry_delta", "contact"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
       !write_seeds(root / "process_message", process_messages()) ||
       !write_seeds(root / "hyparview_message", hyparview_messages()) ||
       !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid") ||
-      !write_seeds(root / "registry_delta", registry_deltas())) {
+      !write_seeds(root / "registry_delta", registry_deltas()) ||
+      !write_seeds(root / "contact", contact_strings())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

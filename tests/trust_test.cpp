@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "support/test_support.hpp"
 
@@ -149,6 +150,100 @@ TEST(Trust, InvalidConfigIsRefusedWithTheFieldName) {
   refused = Node::start(config);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("keep_alive"), std::string::npos);
+}
+
+// Issue 13, deliverable 3: a contact string names the peer's name and key. Dialing through
+// one, a node that presents another name, or the right name with another key, is refused even
+// in TOFU mode on first contact, and nothing is pinned; the node it names is accepted and
+// pinned.
+TEST(Trust, ContactStringRefusesAnotherNameOrKeyAndPinsTheRightOne) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  auto c = start_node(test_config("carol", dir.sub("c")));
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(b->contact(), "bob@" + b->address() + "#" + b->fingerprint());
+  const std::string wrong_name = "carol@" + b->address() + "#" + b->fingerprint();
+  const std::string wrong_key = "bob@" + b->address() + "#" + c->fingerprint();
+  for (const std::string& contact : {wrong_name, wrong_key}) {
+    auto refused = a->connect_and_wait(contact, 5s);
+    ASSERT_FALSE(refused) << contact;
+    EXPECT_EQ(refused.error().code, Errc::auth_failed);
+    EXPECT_NE(refused.error().message.find("contact_mismatch"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_TRUE(a->pins().empty());
+  EXPECT_TRUE(a->peers().empty());
+
+  auto peer = a->connect_and_wait(b->contact(), 5s);
+  ASSERT_TRUE(peer) << peer.error().to_string();
+  EXPECT_EQ(*peer, "bob");
+  auto up = wait_for<PeerUp>(*a);
+  ASSERT_TRUE(up);
+  EXPECT_TRUE(up->newly_trusted);
+  auto pin = a->lookup_pin("bob");
+  ASSERT_TRUE(pin);
+  EXPECT_EQ(pin->public_key, b->public_key());
+  a.reset();  // the pin is on disk once the node has stopped
+  EXPECT_EQ(read_all(dir.sub("a") / "keys" / "trusted" / "bob.pub").size(), 32U);
+}
+
+// Contact strings in Config::membership.contacts and join(), in strict mode: a wrong one is
+// refused (contact_mismatch), the right one joins and pins although no pin was provisioned.
+TEST(Trust, ContactStringsFromConfigAndJoinAreCheckedInStrictMode) {
+  TempDir dir;
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  auto c = start_node(test_config("carol", dir.sub("c")));
+  ASSERT_TRUE(b && c);
+  auto config = test_config("alice", dir.sub("a"));
+  config.trust_mode = TrustMode::strict;
+  config.membership.contacts = {"bob@" + b->address() + "#" + c->fingerprint()};
+  auto a = start_node(config);
+  ASSERT_TRUE(a);
+  auto failure = wait_for<AuthFailure>(*a, 10s);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->reason, "contact_mismatch");
+  EXPECT_EQ(failure->peer, "bob");
+  EXPECT_TRUE(failure->local);
+  EXPECT_FALSE(a->lookup_pin("bob"));
+
+  ASSERT_TRUE(a->join(b->contact()));
+  auto up = wait_for<PeerUp>(
+      *a, [](const PeerUp& event) { return event.peer == "bob"; }, 10s);
+  ASSERT_TRUE(up);
+  auto pin = a->lookup_pin("bob");
+  ASSERT_TRUE(pin);
+  EXPECT_EQ(pin->public_key, b->public_key());
+  bool joined = false;
+  for (int i = 0; i < 100 && !joined; ++i) {
+    const auto view = a->active_view();
+    joined = !view.empty() && view.front().name == "bob";
+    if (!joined) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(joined) << "alice did not join through bob's contact string";
+}
+
+TEST(Trust, MalformedContactStringsAreRefusedNamingThePart) {
+  TempDir dir;
+  auto config = test_config("alice", dir.sub("a"));
+  config.membership.contacts = {"bob@127.0.0.1:4000#SHA256:abc"};
+  auto refused = Node::start(config);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_NE(refused.error().message.find("membership.contacts"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("64 hex digits"), std::string::npos)
+      << refused.error().message;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  ASSERT_TRUE(a);
+  for (const char* bad : {"bob@127.0.0.1:4000", "b/ob@127.0.0.1:4000#SHA256:00", "bob@nowhere#x"}) {
+    auto connected = a->connect(bad);
+    ASSERT_FALSE(connected) << bad;
+    EXPECT_EQ(connected.error().code, Errc::invalid_argument) << bad;
+    EXPECT_NE(connected.error().message.find("contact '"), std::string::npos)
+        << connected.error().message;
+    EXPECT_FALSE(a->join(bad)) << bad;
+  }
 }
 
 }  // namespace

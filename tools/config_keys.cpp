@@ -393,9 +393,12 @@ const std::vector<ConfigKey>& key_table() {
        .rule = list_rule,
        .access = string_list_field<&Config::membership, &MembershipConfig::contacts>(),
        .doc = "Nodes to join through at start, `\"ip:port\"` each (a numeric IP or `localhost`), "
-              "e.g. `contacts = [\"10.0.0.1:4000\"]`. Tried in turn until one answers, again "
-              "every `membership.contact_retry_ms` while no peer is active. Empty: this node "
-              "waits for others to join it. Override: `10.0.0.1:4000,10.0.0.2:4000`."},
+              "e.g. `contacts = [\"10.0.0.1:4000\"]`, or contact strings "
+              "`\"name@ip:port#SHA256:<hex>\"` (printed by `barrel-p2p keys show`): the node "
+              "there must then prove that name and key, even on first contact. Tried in turn "
+              "until one answers, again every `membership.contact_retry_ms` while no peer is "
+              "active. Empty: this node waits for others to join it. Override: "
+              "`10.0.0.1:4000,10.0.0.2:4000`."},
       {.table = "membership",
        .name = "contact_retry_ms",
        .field = "membership.contact_retry",

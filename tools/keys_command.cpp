@@ -6,7 +6,7 @@
 #include <string>
 
 #include "barrel_p2p/identity.hpp"
-#include "barrel_p2p/node.hpp"  // fingerprint()
+#include "barrel_p2p/node.hpp"  // fingerprint(), make_contact()
 #include "cli_support.hpp"
 #include "commands.hpp"
 
@@ -57,13 +57,52 @@ Result<PublicIdentity> load_public_identity(const std::filesystem::path& data_di
   return identity;
 }
 
-int show(const DataDirOptions& where) {
-  auto data_dir = resolve_data_dir(where);
+struct ShowOptions {
+  DataDirOptions where;
+  std::string name;     // for the contact string; else --config's node.name
+  std::string address;  // for the contact string; else --config's advertise or listen address
+};
+
+/// The node's contact string, from --name/--address or the configuration. Errors:
+/// invalid_argument when an explicit --name or --address is not valid (those of
+/// make_contact()); the configuration's own values instead give an explanation in `unknown`.
+Result<std::string> own_contact(const ShowOptions& options, const PublicIdentity& identity,
+                                std::string& unknown) {
+  std::string name = options.name;
+  std::string address = options.address;
+  if (!options.where.config.config_path.empty()) {
+    auto config = load_config(options.where.config);
+    if (!config) return Unexpected(config.error());
+    if (name.empty()) name = config->node_name;
+    if (address.empty()) {
+      address = config->membership.advertise_address.empty() ? config->listen_address
+                                                             : config->membership.advertise_address;
+    }
+  }
+  if (name.empty() || address.empty()) {
+    unknown = "unknown: give --config, or --name and --address";
+    return std::string();
+  }
+  auto contact = make_contact(name, address, identity.public_key);
+  if (!contact && options.name.empty() && options.address.empty()) {
+    unknown = "unknown: " + contact.error().message + "; give --address";
+    return std::string();
+  }
+  return contact;
+}
+
+int show(const ShowOptions& options) {
+  auto data_dir = resolve_data_dir(options.where);
   if (!data_dir) return report("keys show", data_dir.error());
   auto identity = load_public_identity(*data_dir);
   if (!identity) return report("keys show", identity.error());
-  std::printf("fingerprint: %s\npublic key:  %s\nkey files:   %s\n", identity->fingerprint.c_str(),
-              to_hex(identity->public_key).c_str(), keys_directory(*data_dir).c_str());
+  std::string unknown;
+  auto contact = own_contact(options, *identity, unknown);
+  if (!contact) return report("keys show", contact.error());
+  std::printf("fingerprint: %s\npublic key:  %s\nkey files:   %s\ncontact:     %s\n",
+              identity->fingerprint.c_str(), to_hex(identity->public_key).c_str(),
+              keys_directory(*data_dir).c_str(),
+              unknown.empty() ? contact->c_str() : unknown.c_str());
   return kExitOk;
 }
 
@@ -103,10 +142,15 @@ void add_keys_command(CLI::App& app, int& exit_code) {
   generate_command->callback(
       [&exit_code, generate_options] { exit_code = generate(*generate_options); });
 
-  auto* show_command =
-      keys->add_subcommand("show", "print the fingerprint, public key and key directory");
-  auto show_options = std::make_shared<DataDirOptions>();
-  add_data_dir_options(*show_command, *show_options);
+  auto* show_command = keys->add_subcommand(
+      "show", "print the fingerprint, public key, key directory and contact string");
+  auto show_options = std::make_shared<ShowOptions>();
+  add_data_dir_options(*show_command, show_options->where);
+  show_command->add_option("--name", show_options->name,
+                           "node name for the contact string (default: --config's node.name)");
+  show_command->add_option("--address", show_options->address,
+                           "host:port peers dial, for the contact string (default: --config's "
+                           "membership.advertise_address, else node.listen)");
   show_command->callback([&exit_code, show_options] { exit_code = show(*show_options); });
 
   auto* fingerprint_command = keys->add_subcommand(

@@ -158,6 +158,7 @@ int run_node(const NodeOptions& options) {
   logger->info("node {} started: cluster {}, listening on {}, fingerprint {}, trust mode {}",
                (*node)->name(), config->cluster_name, (*node)->address(), (*node)->fingerprint(),
                trust_mode_name((*node)->trust_mode()));
+  logger->info("contact {}", (*node)->contact());  // to give peers: name, address and key
 
   // The node joins through membership.contacts by itself (retried while no peer is active);
   // the log shows how the active view changes.

@@ -58,8 +58,9 @@ struct BroadcastMessage {
 
 /// Membership and broadcast settings (Config::membership). Defaults are the paper's.
 struct MembershipConfig {
-  /// Contacts tried at start, "host:port" each, until one answers (retried every
-  /// contact_retry while the active view is empty).
+  /// Contacts tried at start, until one answers (retried every contact_retry while the active
+  /// view is empty): "host:port" each, or a contact string "name@host:port#SHA256:<hex>"
+  /// whose name and key the node there must prove (Node::connect()).
   std::vector<std::string> contacts;
   /// Between join attempts while the active view is empty; each wait is jittered to 0.5-1.5
   /// times this, so nodes started together do not retry in step.

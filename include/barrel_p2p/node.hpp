@@ -126,8 +126,15 @@ class Node {
   [[nodiscard]] std::array<std::uint8_t, 32> public_key() const;
   /// "SHA256:<hex>" of our public key.
   [[nodiscard]] std::string fingerprint() const;
+  /// Our contact string, "name@host:port#SHA256:<hex>", with the address peers should dial
+  /// (membership.advertise_address, else the bound address). A peer that connects or joins
+  /// through it refuses any node that does not prove this name and key
+  /// (docs/concepts/authentication.md#contact-strings).
+  [[nodiscard]] std::string contact() const;
 
-  /// Starts connecting to a node at `address` ("host:port"). Completion is reported as a
+  /// Starts connecting to a node at `address`: "host:port", or a contact string
+  /// "name@host:port#SHA256:<hex>" (the peer must then prove that name and key, else the
+  /// connection fails with auth failure contact_mismatch). Completion is reported as a
   /// PeerUp or AuthFailure event (or PeerDown for a failed connection). The link is kept until
   /// disconnect() or stop(), or until the peer closes it or the connection fails: the idle
   /// reaper never closes a link opened here (on either side). Errors: invalid_argument
@@ -202,11 +209,12 @@ class Node {
   /// Errors: not_found, closed.
   Result<void> unregister_function(std::string_view name);
   // Membership and broadcast (docs/concepts/membership.md). Thread-safe.
-  /// Joins the cluster through the node at `contact` ("host:port"): connects, authenticates
-  /// and sends JOIN. Connecting and JOIN are retried every membership.contact_retry until the
-  /// active view is non-empty (also when the first connection fails or is refused, e.g. by a
-  /// contact busy with many joins, or our own connection caps are reached). Errors:
-  /// invalid_argument (not an address), closed.
+  /// Joins the cluster through the node at `contact` ("host:port", or a contact string
+  /// "name@host:port#SHA256:<hex>" whose name and key the node must prove, as connect()'s):
+  /// connects, authenticates and sends JOIN. Connecting and JOIN are retried every
+  /// membership.contact_retry until the active view is non-empty (also when the first connection
+  /// fails or is refused, e.g. by a contact busy with many joins, or our own connection caps are
+  /// reached). Errors: invalid_argument (not an address or contact string), closed.
   Result<void> join(std::string_view contact);
   /// Leaves the cluster: every active peer is told (it drops us at once), views are emptied.
   Result<void> leave();
@@ -242,5 +250,11 @@ class Node {
 
 /// "SHA256:<hex>" of a raw Ed25519 public key.
 std::string fingerprint(const std::array<std::uint8_t, 32>& public_key);
+
+/// The contact string "name@address#SHA256:<hex>" of a node named `name`, dialed at `address`
+/// ("host:port": a numeric IP or localhost, not a wildcard, not port 0), whose public key is
+/// `public_key`. Errors: invalid_argument naming the bad name or address.
+Result<std::string> make_contact(std::string_view name, std::string_view address,
+                                 const std::array<std::uint8_t, 32>& public_key);
 
 }  // namespace barrel_p2p

@@ -51,7 +51,13 @@ void Engine::handle_connected(core::Instant now, core::WallTime wall, std::uint6
                               const std::array<std::uint8_t, 32>& server_cert_sha256,
                               const std::string& address) {
   now_ = now;
-  links_.on_connected(now, wall, rng_, connection, is_client, server_cert_sha256, address);
+  std::optional<auth::ExpectedPeer> expected;
+  if (auto it = expected_peers_.find(connection); it != expected_peers_.end()) {
+    expected = std::move(it->second);
+    expected_peers_.erase(it);
+  }
+  links_.on_connected(now, wall, rng_, connection, is_client, server_cert_sha256, address,
+                      std::move(expected));
   settle(now);
 }
 
@@ -67,6 +73,7 @@ void Engine::handle_closed(core::Instant now, std::uint64_t connection, const st
   links_.on_closed(connection, reason);
   connection_closed(connection);
   user_connections_.erase(connection);
+  expected_peers_.erase(connection);
   commands_.emplace_back(ConnectionOutcome{
       connection, fail(Errc::closed, "connection closed before authentication (" + reason + ")")});
   settle(now);
@@ -184,7 +191,11 @@ Result<void> Engine::disconnect(std::string_view peer, std::string_view reason) 
   return done;
 }
 
-void Engine::handle_user_connect(std::uint64_t connection) { user_connections_.insert(connection); }
+void Engine::handle_user_connect(std::uint64_t connection,
+                                 std::optional<auth::ExpectedPeer> expected) {
+  user_connections_.insert(connection);
+  if (expected) expected_peers_[connection] = std::move(*expected);
+}
 
 // ---- processes -----------------------------------------------------------------------------
 

@@ -146,8 +146,10 @@ class Engine final : private ProcessHost, private FrameSink {
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   /// The application opened `connection` itself (Node::connect), just now: the link it
   /// authenticates is kept. The idle reaper never closes it; it lasts until disconnect(),
-  /// shutdown(), the peer closing it or the connection failing.
-  void handle_user_connect(std::uint64_t connection);
+  /// shutdown(), the peer closing it or the connection failing. With `expected` (the
+  /// application dialed a contact string) the peer must prove that identity (AuthSession).
+  void handle_user_connect(std::uint64_t connection,
+                           std::optional<auth::ExpectedPeer> expected = std::nullopt);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const { return links_.peers(); }
   /// The trust store (pins); changes apply to authentications that start afterwards.
@@ -174,8 +176,9 @@ class Engine final : private ProcessHost, private FrameSink {
   void add_address(std::string_view node, std::string_view address);
 
   // ---- membership and broadcast ------------------------------------------------------------
-  /// Joins through `contact` (host:port), retried every contact_retry while no peer is active.
-  /// Errors: invalid_argument (not an address).
+  /// Joins through `contact` (host:port, or a contact string name@host:port#SHA256:<hex>
+  /// whose identity the contact must prove), retried every contact_retry while no peer is
+  /// active. Errors: invalid_argument (neither an address nor a contact string).
   Result<void> join(core::Instant now, std::string_view contact);
   void leave(core::Instant now);
   [[nodiscard]] std::vector<NodeInfo> active_view() const;
@@ -250,6 +253,7 @@ class Engine final : private ProcessHost, private FrameSink {
   struct DialPurpose {
     std::string node;     // on-demand dial of a node (empty for a join contact)
     std::string contact;  // join contact address (empty for an on-demand dial)
+    std::optional<auth::ExpectedPeer> expected;  // the identity a contact string names
   };
 
   // ProcessHost (the router's side)
@@ -341,6 +345,9 @@ class Engine final : private ProcessHost, private FrameSink {
   // Connections the application opened, until they authenticate or close (at most the
   // transport's connection cap).
   std::set<std::uint64_t> user_connections_;
+  // Identities that dialed contact strings name, by connection, until the connection's TLS
+  // handshake is done or it closes (at most the transport's connection cap).
+  std::unordered_map<std::uint64_t, auth::ExpectedPeer> expected_peers_;
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
   std::set<std::string, std::less<>> functions_;

@@ -168,7 +168,7 @@ void Engine::dial_address(const std::string& node, const core::SocketAddress& ad
     return;
   }
   const std::uint64_t dial = next_dial_++;
-  dial_purposes_[dial] = DialPurpose{node, {}};
+  dial_purposes_[dial] = DialPurpose{node, {}, std::nullopt};
   commands_.emplace_back(Dial{dial, address});
   log(1, "dialing " + node + " at " + address.to_string());
 }
@@ -185,6 +185,7 @@ void Engine::handle_dial_started(core::Instant now, std::uint64_t dial,
       log(1, "contact " + purpose.contact + ": " + connection.error().message);
     } else {
       joins_[*connection] = purpose.contact;
+      if (purpose.expected) expected_peers_[*connection] = std::move(*purpose.expected);
     }
     return;
   }
@@ -309,10 +310,12 @@ void Engine::sweep_idle(core::Instant now) {
   std::vector<std::string> idle;
   for (auto& [node, state] : peer_states_) {
     // A link the application opened (Node::connect) is never reaped by the node that opened
-    // it, nor, while only Node::send messages used it, by the other end (issue 13). Both ends
-    // still reap membership and process links: the end that did not dial them closing a link
-    // to a peer it does not hold is how a one-sided active view gets noticed.
-    if (state->kept || state->engine_frames == 0) continue;
+    // it (issue 13). The other end cannot tell it from a link the peer's Engine dialed and
+    // then lost its frames on: a link that carried no membership, broadcast or process frame
+    // is left to the end that dialed it, which keeps the first and reaps the second. Both
+    // ends still reap membership and process links: the end that did not dial one closing a
+    // link to a peer it does not hold is how a one-sided active view gets noticed.
+    if (state->kept || (state->engine_frames == 0 && !links_.dialed(node))) continue;
     // A link that never carried process traffic exists for membership or broadcast messages
     // (a NEIGHBOR probe, a SHUFFLE_REPLY, a GRAFT, a JOIN): once its peer is not an active
     // peer and it has been quiet for a whole sweep period, nothing needs it. A link that

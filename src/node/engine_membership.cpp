@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/engine.hpp"
+#include "proto/auth/contact.hpp"
 
 namespace barrel_p2p::node {
 
@@ -35,8 +36,8 @@ void Engine::try_contacts(core::Instant now) {
   // Jittered: nodes that joined one contact together do not retry its handshakes in step.
   next_contact_try_ = now + core::jittered(rng_, config_.contact_retry);
   for (const auto& contact : pending_contacts_) {
-    const auto address = core::SocketAddress::parse(contact);
-    const std::string normal = address ? address->to_string() : contact;
+    const auto parsed = auth::parse_contact_or_address(contact);
+    const std::string normal = parsed ? parsed->address.to_string() : contact;
     const bool dialing =
         std::any_of(joins_.begin(), joins_.end(),
                     [&](const auto& join) { return join.second == normal; }) ||
@@ -51,19 +52,25 @@ void Engine::try_contacts(core::Instant now) {
 }
 
 Result<void> Engine::start_join(core::Instant now, const std::string& address) {
-  auto remote = core::SocketAddress::parse(address);
-  if (!remote) return Unexpected(remote.error());
-  const std::string normal = remote->to_string();
+  auto contact = auth::parse_contact_or_address(address);
+  if (!contact) return Unexpected(contact.error());
+  const std::string normal = contact->address.to_string();
   for (const auto& peer : links_.peers()) {
     auto known = learned_addresses_.find(peer);
-    if (known != learned_addresses_.end() && known->second == normal) {
-      membership_.join(now, hyparview::PeerInfo{peer, known->second});
-      return {};
+    if (known == learned_addresses_.end() || known->second != normal) continue;
+    // Through a contact string, only a link to the identity it names will do (its key is
+    // pinned: the link authenticated with it); otherwise the dial below checks it.
+    const auto& expected = contact->peer;
+    const auto pinned = trust_.lookup(peer);
+    if (expected && (peer != expected->name || !pinned || !auth::key_matches(*expected, *pinned))) {
+      continue;
     }
+    membership_.join(now, hyparview::PeerInfo{peer, known->second});
+    return {};
   }
   const std::uint64_t dial = next_dial_++;
-  dial_purposes_[dial] = DialPurpose{{}, normal};
-  commands_.emplace_back(Dial{dial, *remote});
+  dial_purposes_[dial] = DialPurpose{{}, normal, contact->peer};
+  commands_.emplace_back(Dial{dial, contact->address});
   return {};
 }
 
@@ -78,7 +85,7 @@ void Engine::join_linked(core::Instant now, std::uint64_t connection, const std:
 
 Result<void> Engine::join(core::Instant now, std::string_view contact) {
   now_ = now;
-  auto remote = core::SocketAddress::parse(contact);
+  auto remote = auth::parse_contact_or_address(contact);
   if (!remote) return fail(Errc::invalid_argument, "join: " + remote.error().message);
   if (stopping_) return fail(Errc::closed, "node is stopping");
   left_ = false;

@@ -35,14 +35,14 @@ PeerLinks::~PeerLinks() = default;
 void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
                              std::uint64_t connection, bool is_client,
                              const std::array<std::uint8_t, 32>& server_cert_sha256,
-                             std::string address) {
+                             std::string address, std::optional<auth::ExpectedPeer> expected) {
   auto link = std::make_unique<Link>(config_.max_frame_size);
   link->connection = connection;
   link->is_client = is_client;
   link->address = std::move(address);
   link->session = std::make_unique<auth::AuthSession>(
       config_.auth, local_name_, keys_, trust_, is_client ? auth::Role::client : auth::Role::server,
-      server_cert_sha256);
+      server_cert_sha256, std::move(expected));
   link->session->start(now, wall, rng);
   Link& ref = *link;
   links_[connection] = std::move(link);
@@ -245,6 +245,11 @@ std::vector<std::string> PeerLinks::peers() const {
   names.reserve(routes_.size());
   for (const auto& [name, connection] : routes_) names.push_back(name);
   return names;
+}
+
+bool PeerLinks::dialed(std::string_view peer) const {
+  auto route = routes_.find(peer);
+  return route != routes_.end() && links_.at(route->second)->is_client;
 }
 
 void PeerLinks::send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,

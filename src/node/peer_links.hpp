@@ -133,10 +133,12 @@ class PeerLinks {
             const auth::TrustStore& trust);
   ~PeerLinks();
 
-  /// A QUIC connection finished its TLS handshake: starts authentication on it.
+  /// A QUIC connection finished its TLS handshake: starts authentication on it. `expected`:
+  /// the identity the peer must prove, when we dialed a contact string (AuthSession).
   void on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
                     std::uint64_t connection, bool is_client,
-                    const std::array<std::uint8_t, 32>& server_cert_sha256, std::string address);
+                    const std::array<std::uint8_t, 32>& server_cert_sha256, std::string address,
+                    std::optional<auth::ExpectedPeer> expected = std::nullopt);
   /// Bytes arrived on the peer's stream of `channel`.
   void on_stream_data(core::Instant now, core::WallTime wall, core::Rng& rng,
                       std::uint64_t connection, Channel channel, core::ByteView data);
@@ -154,6 +156,9 @@ class PeerLinks {
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
+  /// True when the authenticated link to `peer` runs on a connection this node dialed; false
+  /// when the peer dialed it, or when no authenticated link to `peer` exists.
+  [[nodiscard]] bool dialed(std::string_view peer) const;
 
   [[nodiscard]] core::Instant next_deadline() const;
   void on_timeout(core::Instant now);

@@ -2,6 +2,7 @@
 #include "barrel_p2p/config.hpp"
 
 #include "core/socket_address.hpp"
+#include "proto/auth/contact.hpp"
 #include "wire/auth_message.hpp"
 
 namespace barrel_p2p {
@@ -97,8 +98,11 @@ Result<void> Config::validate() const {
   if (reaper_min_age.count() < 0) return invalid("reaper_min_age", "must not be negative");
   if (reaper_interval.count() < 0) return invalid("reaper_interval", "must not be negative");
   for (const auto& contact : membership.contacts) {
-    if (auto address = core::SocketAddress::parse(contact); !address) {
-      return invalid("membership.contacts", "'" + contact + "': " + address.error().message);
+    // A contact string's error quotes it (bounded, printable); a plain address is quoted here.
+    if (auto address = auth::parse_contact_or_address(contact); !address) {
+      const std::string& why = address.error().message;
+      return invalid("membership.contacts",
+                     auth::is_contact_string(contact) ? why : "'" + contact + "': " + why);
     }
   }
   if (membership.contact_retry.count() <= 0) {

@@ -1,6 +1,7 @@
 // barrel_p2p::Node: the public face of NodeImpl.
 #include "barrel_p2p/node.hpp"
 
+#include "proto/auth/contact.hpp"
 #include "proto/auth/identity.hpp"
 #include "runtime/loop_thread.hpp"
 #include "runtime/node_driver.hpp"
@@ -25,6 +26,10 @@ const std::string& Node::name() const { return impl_->name(); }
 std::string Node::address() const { return impl_->address(); }
 std::array<std::uint8_t, 32> Node::public_key() const { return impl_->keys().public_key().bytes; }
 std::string Node::fingerprint() const { return auth::fingerprint(impl_->keys().public_key()); }
+std::string Node::contact() const {
+  return auth::format_contact(impl_->name(), impl_->advertise_address(),
+                              impl_->keys().public_key());
+}
 Result<void> Node::connect(std::string_view address) { return impl_->connect(address); }
 
 Result<std::string> Node::connect_and_wait(std::string_view address,
@@ -131,6 +136,18 @@ Result<void> Node::add_address(std::string_view node, std::string_view address) 
 
 std::string fingerprint(const std::array<std::uint8_t, 32>& public_key) {
   return auth::fingerprint(auth::PublicKey{public_key});
+}
+
+Result<std::string> make_contact(std::string_view name, std::string_view address,
+                                 const std::array<std::uint8_t, 32>& public_key) {
+  const std::string text = auth::format_contact(name, address, auth::PublicKey{public_key});
+  auto parsed = auth::parse_contact(text);  // checks the name and the address, bounded
+  if (!parsed) return Unexpected(parsed.error());
+  if (parsed->address.is_unspecified() || parsed->address.port() == 0) {
+    return fail(Errc::invalid_argument, "contact address '" + parsed->address.to_string() +
+                                            "' cannot be dialed (a wildcard or port 0)");
+  }
+  return text;
 }
 
 }  // namespace barrel_p2p

@@ -61,6 +61,10 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void abort();
   [[nodiscard]] const std::string& name() const { return config_.node_name; }
   [[nodiscard]] std::string address() const { return local_.to_string(); }
+  /// What peers should dial (the Engine's configuration is fixed once the node runs).
+  [[nodiscard]] const std::string& advertise_address() const {
+    return engine_->config().advertise_address;
+  }
   [[nodiscard]] const auth::KeyPair& keys() const { return *keys_; }
   [[nodiscard]] std::uint64_t incarnation() const { return incarnation_; }
   [[nodiscard]] Pid anonymous_pid() const { return Pid{config_.node_name, 0, incarnation_}; }

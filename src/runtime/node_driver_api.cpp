@@ -2,6 +2,7 @@
 // on the loop thread (inline when already there) or hands its work to the loop.
 #include <spdlog/spdlog.h>
 
+#include "proto/auth/contact.hpp"
 #include "runtime/node_driver.hpp"
 #include "runtime/pin_files.hpp"
 #include "wire/auth_message.hpp"
@@ -20,27 +21,28 @@ std::vector<Pin> to_pins(const auth::TrustStore& trust) {
 }  // namespace
 
 Result<void> NodeImpl::connect(std::string_view address) {
-  auto remote = core::SocketAddress::parse(address);
+  auto remote = auth::parse_contact_or_address(address);
   if (!remote) return Unexpected(remote.error());
   return call_on_loop([&]() -> Result<void> {
     if (stopping_) return fail(Errc::closed, "node is stopping");
-    auto id = endpoint_->connect(now(), *remote);
+    auto id = endpoint_->connect(now(), remote->address);
     if (!id) return Unexpected(id.error());
-    engine_->handle_user_connect(id->value);  // kept until disconnect(): never reaped
+    // Kept until disconnect() (never reaped); a contact string's identity is checked.
+    engine_->handle_user_connect(id->value, remote->peer);
     return {};
   });
 }
 
 Result<std::string> NodeImpl::connect_and_wait(std::string_view address,
                                                std::chrono::milliseconds timeout) {
-  auto remote = core::SocketAddress::parse(address);
+  auto remote = auth::parse_contact_or_address(address);
   if (!remote) return Unexpected(remote.error());
   std::future<Result<std::string>> outcome;
   auto started = call_on_loop([&]() -> Result<std::uint64_t> {
     if (stopping_) return fail(Errc::closed, "node is stopping");
-    auto id = endpoint_->connect(now(), *remote);
+    auto id = endpoint_->connect(now(), remote->address);
     if (!id) return Unexpected(id.error());
-    engine_->handle_user_connect(id->value);  // kept until disconnect(): never reaped
+    engine_->handle_user_connect(id->value, remote->peer);  // as connect()
     outcome = waiters_[id->value].get_future();
     return id->value;
   });
@@ -195,7 +197,7 @@ Result<void> NodeImpl::add_address(std::string_view node, std::string_view addre
 // ---- membership and broadcast --------------------------------------------------------------
 
 Result<void> NodeImpl::join(std::string_view contact) {
-  if (auto remote = core::SocketAddress::parse(contact); !remote) {
+  if (auto remote = auth::parse_contact_or_address(contact); !remote) {
     return fail(Errc::invalid_argument, "join: " + remote.error().message);
   }
   return call_on_loop([&] { return engine_->join(now(), contact); });

@@ -23,7 +23,7 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, AuthMessage>, Hello> 
                   std::is_same_v<std::variant_alternative_t<4, AuthMessage>, Reject>,
               "encode() derives the message type from the variant index");
 
-constexpr std::uint8_t kLastFailureCode = static_cast<std::uint8_t>(AuthFailure::rejected_by_peer);
+constexpr std::uint8_t kLastFailureCode = static_cast<std::uint8_t>(AuthFailure::contact_mismatch);
 
 bool is_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -132,6 +132,7 @@ std::string_view auth_failure_name(AuthFailure reason) {
     case AuthFailure::protocol_violation: return "protocol_violation";
     case AuthFailure::duplicate_name_self: return "duplicate_name_self";
     case AuthFailure::rejected_by_peer: return "rejected_by_peer";
+    case AuthFailure::contact_mismatch: return "contact_mismatch";
   }
   return "unknown";
 }

@@ -38,6 +38,7 @@ enum class AuthFailure : std::uint8_t {
   protocol_violation = 9,       ///< Malformed, out-of-order or premature message.
   duplicate_name_self = 10,     ///< The peer claims our own node name.
   rejected_by_peer = 11,        ///< The peer sent REJECT.
+  contact_mismatch = 12,        ///< We dialed a contact string; the peer's name or key is not its.
 };
 
 /// snake_case name of a failure reason ("bad_signature"), for logs, metrics and errors.

@@ -90,7 +90,8 @@ TEST(AuthMessage, HostileBytesAreProtocolErrors) {
 
 TEST(AuthMessage, RejectLimits) {
   EXPECT_NE(decode_error({5, 0, 0}).find("unknown reject reason"), std::string::npos);
-  EXPECT_NE(decode_error({5, 12, 0}).find("unknown reject reason"), std::string::npos);
+  EXPECT_NE(decode_error({5, 13, 0}).find("unknown reject reason"), std::string::npos);
+  EXPECT_TRUE(decode_auth_message(core::Bytes{5, 12, 0}).has_value());  // contact_mismatch
   EXPECT_NE(decode_error({5, 9, 1, '\n'}).find("control character"), std::string::npos);
   core::Bytes at_limit = encode(Reject{AuthFailure::bad_signature, std::string(256, 'd')});
   EXPECT_TRUE(decode_auth_message(at_limit).has_value());
@@ -101,13 +102,14 @@ TEST(AuthMessage, RejectLimits) {
 
 TEST(AuthMessage, FailureNamesAreDistinctSnakeCase) {
   std::vector<std::string_view> names;
-  for (std::uint8_t code = 1; code <= 11; ++code) {
+  for (std::uint8_t code = 1; code <= 12; ++code) {
     names.push_back(auth_failure_name(static_cast<AuthFailure>(code)));
     EXPECT_NE(names.back(), "unknown");
   }
   std::sort(names.begin(), names.end());
   EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
   EXPECT_EQ(auth_failure_name(AuthFailure::duplicate_name_self), "duplicate_name_self");
+  EXPECT_EQ(auth_failure_name(AuthFailure::contact_mismatch), "contact_mismatch");
 }
 
 template <std::size_t N>
@@ -136,7 +138,7 @@ AuthMessage gen_message() {
     case 2: return Response{gen_array<64>(), gen_array<32>()};
     case 3: return Ok{};
     default: {
-      const auto reason = *rc::gen::inRange<std::uint8_t>(1, 12);
+      const auto reason = *rc::gen::inRange<std::uint8_t>(1, 13);
       const auto size = *rc::gen::inRange<std::size_t>(0, kMaxRejectDetailSize + 1);
       auto detail = *rc::gen::container<std::string>(size, rc::gen::inRange<char>(0x20, 0x7f));
       return Reject{static_cast<AuthFailure>(reason), detail};

@@ -18,4 +18,20 @@ listed=$("$cli" keys trust list --data-dir "$dir/a")
 [[ "$listed" == *"bob $("$cli" keys fingerprint --data-dir "$dir/b")"* ]] || { echo "list: $listed"; exit 1; }
 "$cli" keys trust unpin bob --data-dir "$dir/a"
 [ -z "$("$cli" keys trust list --data-dir "$dir/a")" ] || { echo "unpin left the pin"; exit 1; }
+# keys show prints the node's own contact string, from --config or from --name/--address.
+cat > "$dir/a.toml" <<EOF
+[node]
+name = "alice"
+data_dir = "$dir/a"
+listen = "127.0.0.1:4000"
+EOF
+shown=$("$cli" keys show --config "$dir/a.toml")
+[[ "$shown" == *"contact:     alice@127.0.0.1:4000#$fingerprint"* ]] || { echo "show: $shown"; exit 1; }
+shown=$("$cli" keys show --data-dir "$dir/a" --name a1 --address "[::1]:4400")
+[[ "$shown" == *"contact:     a1@[::1]:4400#$fingerprint"* ]] || { echo "show: $shown"; exit 1; }
+shown=$("$cli" keys show --data-dir "$dir/a")
+[[ "$shown" == *"contact:     unknown"* ]] || { echo "show without a name: $shown"; exit 1; }
+status=0
+"$cli" keys show --data-dir "$dir/a" --name a1 --address 0.0.0.0:4000 >/dev/null 2>&1 || status=$?
+[ "$status" = 2 ] || { echo "a wildcard --address exited $status, not 2"; exit 1; }
 echo "cli keys: ok"

@@ -35,7 +35,8 @@ std::string bounded_detail(std::string detail) {
 }  // namespace
 
 AuthSession::AuthSession(const AuthConfig& config, std::string local_name, const KeyPair& keys,
-                         const TrustStore& trust, Role role, const Sha256& server_cert_sha256)
+                         const TrustStore& trust, Role role, const Sha256& server_cert_sha256,
+                         std::optional<ExpectedPeer> expected)
     : cluster_name_(config.cluster_name),
       handshake_budget_(config.handshake_budget),
       timestamp_skew_(config.timestamp_skew),
@@ -43,7 +44,8 @@ AuthSession::AuthSession(const AuthConfig& config, std::string local_name, const
       keys_(keys),
       trust_(trust),
       role_(role),
-      server_cert_sha256_(server_cert_sha256) {
+      server_cert_sha256_(server_cert_sha256),
+      expected_(std::move(expected)) {
   BARREL_ASSERT(wire::is_valid_name(cluster_name_), "cluster name must be a valid name");
   BARREL_ASSERT(wire::is_valid_name(local_name_), "node name must be a valid name");
   if (config.cluster_secret) mac_key_ = cluster_mac_key(*config.cluster_secret);
@@ -144,6 +146,7 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
     fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented our own public key");
     return;
   }
+  if (!matches_contact(hello, presented)) return;
   const std::optional<PublicKey> pinned = trust_.lookup(hello.node_name);
   if (pinned && *pinned != presented) {
     fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented " +
@@ -151,13 +154,30 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
                                         " is pinned");
     return;
   }
-  if (!pinned && trust_.mode() == TrustMode::strict) {
+  if (!pinned && trust_.mode() == TrustMode::strict && !expected_) {
     fail(AuthFailure::unknown_key,
          "no key pinned for peer '" + hello.node_name + "' (strict trust mode)");
     return;
   }
   newly_trusted_ = !pinned;
   peer_key_ = presented;
+}
+
+bool AuthSession::matches_contact(const wire::Hello& hello, const PublicKey& presented) {
+  if (!expected_) return true;
+  // The detail goes to the peer too: it says what the peer presented, not what we expected.
+  if (hello.node_name != expected_->name) {
+    fail(AuthFailure::contact_mismatch,
+         "peer presented the name '" + hello.node_name + "', not the one the contact names");
+    return false;
+  }
+  if (!key_matches(*expected_, presented)) {
+    fail(AuthFailure::contact_mismatch, "peer '" + hello.node_name + "' presented " +
+                                            fingerprint(presented) +
+                                            ", not the key the contact names");
+    return false;
+  }
+  return true;
 }
 
 void AuthSession::on_challenge(const wire::Challenge& challenge, core::WallTime wall) {

@@ -21,6 +21,7 @@
 #include "core/rng.hpp"
 #include "core/time.hpp"
 #include "proto/auth/auth_transcript.hpp"
+#include "proto/auth/contact.hpp"
 #include "proto/auth/identity.hpp"
 #include "proto/auth/trust_store.hpp"
 #include "wire/auth_message.hpp"
@@ -74,8 +75,14 @@ class AuthSession {
   /// `keys` and `trust` must outlive the session. `server_cert_sha256`: SHA-256 of the TLS
   /// certificate the server presented — the client passes the hash of the certificate it
   /// received, the server the hash of its own. `local_name` must be a valid name.
+  /// `expected`: the identity a contact string we dialed names (SPEC §3). The peer's HELLO
+  /// must then carry that name and a key with that SHA-256, or the session fails with
+  /// contact_mismatch, in either trust mode; a match counts as a pin in strict mode (the
+  /// operator wrote the key down), and as a first contact when no pin exists
+  /// (newly_trusted). A pin that differs from the key still fails with key_mismatch.
   AuthSession(const AuthConfig& config, std::string local_name, const KeyPair& keys,
-              const TrustStore& trust, Role role, const Sha256& server_cert_sha256);
+              const TrustStore& trust, Role role, const Sha256& server_cert_sha256,
+              std::optional<ExpectedPeer> expected = std::nullopt);
   AuthSession(const AuthSession&) = delete;
   AuthSession& operator=(const AuthSession&) = delete;
   /// Wipes the cluster MAC key.
@@ -132,6 +139,7 @@ class AuthSession {
   void dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng);
   void on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng);
   void check_peer_key(const wire::Hello& hello);
+  [[nodiscard]] bool matches_contact(const wire::Hello& hello, const PublicKey& presented);
   void on_challenge(const wire::Challenge& challenge, core::WallTime wall);
   void on_response(const wire::Response& response);
   void on_ok();
@@ -150,6 +158,7 @@ class AuthSession {
   const TrustStore& trust_;  // outlives the session (constructor contract)
   Role role_;
   Sha256 server_cert_sha256_;
+  std::optional<ExpectedPeer> expected_;  // from a contact string we dialed
 
   // Progress.
   Phase phase_ = Phase::idle;

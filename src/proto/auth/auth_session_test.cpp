@@ -38,10 +38,12 @@ Node make_node(std::string name, std::uint64_t seed) {
 // Two sessions wired back to back over in-memory streams, on simulated time.
 class Pair {
  public:
-  Pair(Node& a, Node& b)
+  /// `expected`: the identity a contact string names, checked by a (the dialer).
+  Pair(Node& a, Node& b, std::optional<ExpectedPeer> expected = std::nullopt)
       : a_(a),
         b_(b),
-        session_a_(a.config, a.name, a.keys, a.trust, Role::client, a.cert_sha256),
+        session_a_(a.config, a.name, a.keys, a.trust, Role::client, a.cert_sha256,
+                   std::move(expected)),
         session_b_(b.config, b.name, b.keys, b.trust, Role::server, b.cert_sha256) {}
 
   void start() {
@@ -215,6 +217,61 @@ TEST_F(AuthSessionTest, PinMismatchFailsInBothModes) {
     expect_local(at_a, AuthFailure::key_mismatch);
     expect_rejected(at_b, AuthFailure::key_mismatch);
   }
+}
+
+// SPEC §3, contact strings: dialing "beta@...#SHA256:<hex>", a peer that presents another
+// name, or the right name with another key, is refused in both trust modes, even with no pin
+// (a first contact), and nothing is trusted.
+TEST_F(AuthSessionTest, ContactMismatchOfNameOrKeyFailsInBothModes) {
+  core::SeededRng rng(98);
+  const PublicKey other = KeyPair::generate(rng).public_key();
+  const ExpectedPeer wrong_name{"gamma", sha256(b_.keys.public_key().view())};
+  const ExpectedPeer wrong_key{"beta", sha256(other.view())};
+  for (TrustMode mode : {TrustMode::tofu, TrustMode::strict}) {
+    a_.trust.set_mode(mode);
+    for (const ExpectedPeer& expected : {wrong_name, wrong_key}) {
+      Pair pair(a_, b_, expected);
+      pair.start();
+      pair.run();
+      const auto at_a = failure_of(pair.a());
+      expect_local(at_a, AuthFailure::contact_mismatch);
+      expect_rejected(failure_of(pair.b()), AuthFailure::contact_mismatch);
+      ASSERT_TRUE(at_a);
+      const std::string names =
+          expected.name == "gamma" ? "name 'beta'" : fingerprint(b_.keys.public_key());
+      EXPECT_NE(at_a->detail.find(names), std::string::npos) << at_a->detail;
+      EXPECT_FALSE(pair.a().peer_key().has_value());
+      // Refused at the HELLO: no CHALLENGE, so no signature is ever made for this peer.
+      EXPECT_EQ(pair.trace(), (std::vector<std::string>{"a>b HELLO", "b>a HELLO", "b>a CHALLENGE",
+                                                        "a>b REJECT"}));
+    }
+  }
+}
+
+TEST_F(AuthSessionTest, MatchingContactIsAFirstContactInTofuAndAPinInStrictMode) {
+  const ExpectedPeer beta{"beta", sha256(b_.keys.public_key().view())};
+  for (TrustMode mode : {TrustMode::tofu, TrustMode::strict}) {
+    a_.trust.set_mode(mode);
+    Pair pair(a_, b_, beta);
+    pair.start();
+    pair.run();
+    auto at_a = success_of(pair.a());
+    ASSERT_TRUE(at_a) << "mode " << static_cast<int>(mode);
+    EXPECT_EQ(at_a->peer_name, "beta");
+    EXPECT_EQ(at_a->peer_key, b_.keys.public_key());
+    EXPECT_TRUE(at_a->newly_trusted);  // the runtime pins it, as any first contact
+    EXPECT_TRUE(success_of(pair.b()));
+  }
+}
+
+TEST_F(AuthSessionTest, APinThatDiffersFromAMatchingContactStillWins) {
+  core::SeededRng rng(97);
+  ASSERT_TRUE(a_.trust.pin("beta", KeyPair::generate(rng).public_key()).has_value());
+  const ExpectedPeer beta{"beta", sha256(b_.keys.public_key().view())};
+  Pair pair(a_, b_, beta);
+  pair.start();
+  pair.run();
+  expect_local(failure_of(pair.a()), AuthFailure::key_mismatch);
 }
 
 TEST_F(AuthSessionTest, RelayWithDifferentCertificatesFailsSignature) {
