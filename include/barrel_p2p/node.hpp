@@ -137,8 +137,10 @@ class Node {
   /// connection fails with auth failure contact_mismatch). Completion is reported as a
   /// PeerUp or AuthFailure event (or PeerDown for a failed connection). The link is kept until
   /// disconnect() or stop(), or until the peer closes it or the connection fails: the idle
-  /// reaper never closes a link opened here (on either side). Errors: invalid_argument
-  /// (address), limit_reached (connection caps), closed (node stopped).
+  /// reaper here never closes a link opened here, and the peer's leaves it to us while only
+  /// send() messages use it (membership or process traffic on it makes it the peer's to
+  /// close when idle, as any such link). Errors: invalid_argument (address), limit_reached
+  /// (connection caps), closed (node stopped).
   Result<void> connect(std::string_view address);
   /// Connects and waits until the peer is authenticated; returns its name. The link is kept as
   /// connect()'s is. Errors: as connect(), plus auth_failed (with the reason) and timeout. Must not
