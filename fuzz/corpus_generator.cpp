@@ -1,7 +1,7 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
-// hyparview_message, plumtree_message, pid, registry_delta) from the real encoders, so seeds stay
-// valid when formats change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the
-// output after a wire format change.
+// hyparview_message, plumtree_message, pid, registry_delta, registry_message) from the real
+// encoders, so seeds stay valid when formats change. Usage: fuzz_corpus_generator <fuzz/corpus>
+// Regenerate and commit the output after a wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include "proto/auth/contact.hpp"
 #include "proto/hyparview/hyparview_message.hpp"
 #include "proto/plumtree/plumtree_message.hpp"
+#include "proto/registry/registry_message.hpp"
 #include "proto/registry/service_registry.hpp"
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
@@ -172,6 +173,19 @@ std::vector<Bytes> registry_deltas() {
   return out;
 }
 
+// Registry messages: a DELTA of each cause, a DIGEST, and STATEs (empty and not) each way.
+std::vector<Bytes> registry_messages() {
+  namespace reg = barrel_p2p::registry;
+  const std::vector<Bytes> deltas = registry_deltas();
+  std::vector<Bytes> out;
+  out.push_back(reg::encode_delta_message(deltas.front()));
+  out.push_back(reg::encode_delta_message(deltas[4], reg::ExitCause{5, "crashed"}));
+  out.push_back(reg::encode_digest_message(reg::digest_of(deltas.back())));
+  out.push_back(reg::encode_state_message(deltas.back(), true));
+  out.push_back(reg::encode_state_message(deltas[deltas.size() - 2], false));
+  return out;
+}
+
 }  // namespace
 
 // Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
@@ -230,7 +244,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
   for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid",
-                             "registry_delta", "contact"}) {
+                             "registry_delta", "contact", "registry_message"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||

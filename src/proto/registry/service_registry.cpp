@@ -127,6 +127,7 @@ Result<Delta> ServiceRegistry::add(core::WallTime now, std::string_view name, co
   const hlc::Timestamp stamp = clock_.now(now);
   own_last_ = stamp;
   NodeState& own = nodes_[self_];
+  own.carry = true;
   for (const hlc::Timestamp& old : superseded) kill(own, self_, old);
   raise_floor(own, stamp);  // F(self) is always the latest own stamp (header, "Floors")
   Delta delta;
@@ -197,6 +198,7 @@ Result<Delta> ServiceRegistry::remove_node(std::string_view node) {
   if (!state.removed.empty()) floor = std::max(floor, *state.removed.rbegin());
   while (!state.live.empty()) kill(state, it->first, state.live.begin()->first);
   raise_floor(state, floor);
+  state.carry = true;
   ++stats_.local_removes;
   Delta delta;
   delta.nodes.push_back(NodeSlice{it->first, floor, {}, {}});
@@ -283,6 +285,8 @@ void ServiceRegistry::apply_slice(const NodeSlice& slice, const Plan& plan, std:
                                   MergeReport& report) {
   const Plan::SlicePlan& slice_plan = plan.slices[index];
   NodeState& state = nodes_[slice.node];
+  // A floor from a peer, or a peer's word on this node's own dots, is worth passing on.
+  if (!slice.floor.is_zero() || slice.node == self_) state.carry = true;
   for (const hlc::Timestamp& stamp : slice_plan.kills) kill(state, slice.node, stamp);
   raise_floor(state, slice.floor);
   for (const hlc::Timestamp& stamp : slice.removed) {
@@ -337,6 +341,7 @@ Result<MergeReport> ServiceRegistry::merge_encoded(core::WallTime now, core::Byt
 Delta ServiceRegistry::export_state() const {
   Delta delta;
   for (const auto& [node, state] : nodes_) {
+    if (!state.carry && state.live.empty() && state.removed.empty()) continue;
     NodeSlice slice{node, state.floor, {state.removed.begin(), state.removed.end()}, {}};
     for (const auto& [stamp, value] : state.live) {
       slice.entries.push_back(DeltaEntry{stamp, value.name, value.pid, value.metadata});

@@ -38,6 +38,13 @@
 // holding removed entries of N, brings them back (node pruning by the caller removes them
 // again). See docs/internals/decisions/0009-registry-crdt.md.
 //
+// Bare floors. A node's context with no live entries and no tombstones is exported (its floor
+// alone) only when the floor says something a peer may need: this node made adds (F(self)),
+// remove_node() raised it, it came from a peer's slice with a floor, or a peer sent a slice of
+// this node's own dots (a restart: the old run's entries are out there, and F(self) retires
+// them). Otherwise a node that never registers anything would spread one context per node to
+// every replica: 1,000 contexts on each of 1,000 nodes with an empty registry.
+//
 // Events. Every entry that becomes live emits `registered`, every live entry removed emits
 // `unregistered` (a re-registration of the same pid under a name is an unregistered of the
 // old entry followed by a registered of the new one). Entries of this node removed by a peer
@@ -155,7 +162,8 @@ class ServiceRegistry {
   Result<MergeReport> merge_encoded(core::WallTime now, core::ByteView bytes, Kind kind);
 
   /// The whole state as one delta (for anti-entropy and a new link): merging it into any
-  /// replica makes that replica include everything this one knows.
+  /// replica makes that replica include everything this one knows. Bare floors nobody needs
+  /// are left out ("Bare floors" above), so an empty registry exports an empty delta.
   [[nodiscard]] Delta export_state() const;
 
   /// Drops contexts of nodes with no entries and no tombstones whose floor is older than
@@ -197,6 +205,8 @@ class ServiceRegistry {
     hlc::Timestamp floor;
     std::set<hlc::Timestamp> removed;      // tombstones, all > floor
     std::map<hlc::Timestamp, Value> live;  // live dots of this node
+    // The floor is exported even when live and removed are empty ("Bare floors" above).
+    bool carry = false;
   };
   struct Dot {
     std::string node;

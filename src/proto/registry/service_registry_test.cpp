@@ -202,7 +202,26 @@ TEST(ServiceRegistry, FullStateRaisesFloorsAndCollectsTombstones) {
   EXPECT_TRUE(a.lookup("db").empty());
   merge_ok(b, c.export_state());
   EXPECT_EQ(b.tombstones(), 0U);
-  EXPECT_EQ(b.export_state().nodes.size(), 3U);
+  // Only a's floor travels: b and c never registered anything (bare floors nobody needs).
+  ASSERT_EQ(b.export_state().nodes.size(), 1U);
+  EXPECT_EQ(b.export_state().nodes[0].node, "a");
+}
+
+TEST(ServiceRegistry, NodesThatNeverRegisterSpreadNoContexts) {
+  ServiceRegistry a = make("a");
+  ServiceRegistry b = make("b");
+  EXPECT_TRUE(a.export_state().empty());
+  merge_ok(a, b.export_state());
+  merge_ok(b, a.export_state());
+  EXPECT_EQ(a.nodes(), 1U);
+  EXPECT_EQ(b.nodes(), 1U);
+  // Once a registers, its floor travels, and stays exported after the entry is gone.
+  merge_ok(b, must(a.add(at(1000), "db", bytes_of("p"), {})));
+  merge_ok(b, must(a.remove("db")));
+  merge_ok(b, a.export_state());
+  EXPECT_EQ(b.tombstones(), 0U);
+  ASSERT_EQ(b.export_state().nodes.size(), 1U);
+  EXPECT_EQ(b.export_state().nodes[0].floor, a.floor_of("a"));
 }
 
 TEST(ServiceRegistry, RestartedNodeRetiresTheEntriesOfItsPreviousRun) {

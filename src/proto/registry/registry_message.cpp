@@ -1,0 +1,101 @@
+#include "proto/registry/registry_message.hpp"
+
+#include <algorithm>
+
+#include "wire/canonical_varint.hpp"
+
+namespace barrel_p2p::registry {
+
+namespace {
+constexpr std::uint8_t kCauseOperation = 0;
+constexpr std::uint8_t kCauseProcessEnded = 1;
+
+Unexpected malformed(const std::string& what) {
+  return {Errc::protocol, "registry message: " + what};
+}
+}  // namespace
+
+core::Bytes encode_delta_message(const core::Bytes& delta, const std::optional<ExitCause>& exit) {
+  core::Bytes out;
+  out.reserve(delta.size() + 8 + (exit ? exit->text.size() : 0));
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::delta));
+  if (exit) {
+    w.u8(kCauseProcessEnded);
+    w.u8(exit->code);
+    w.string(std::string_view(exit->text).substr(0, kMaxExitText));
+  } else {
+    w.u8(kCauseOperation);
+  }
+  w.bytes(delta);
+  return out;
+}
+
+core::Bytes encode_digest_message(std::uint64_t digest) {
+  core::Bytes out;
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::digest));
+  w.u64(digest);
+  return out;
+}
+
+core::Bytes encode_state_message(const core::Bytes& state, bool reply) {
+  core::Bytes out;
+  out.reserve(state.size() + 2);
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::state));
+  w.u8(reply ? 1 : 0);
+  w.bytes(state);
+  return out;
+}
+
+Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
+  if (bytes.empty()) return malformed("empty");
+  if (bytes.size() > max_size) return malformed("larger than max_state_size");
+  core::ByteReader r(bytes);
+  Message message;
+  const std::uint8_t type = r.u8();
+  switch (type) {
+    case static_cast<std::uint8_t>(Message::Type::delta): {
+      message.type = Message::Type::delta;
+      const std::uint8_t cause = r.u8();
+      if (cause == kCauseProcessEnded) {
+        ExitCause exit;
+        exit.code = r.u8();
+        exit.text = wire::read_canonical_string(r, kMaxExitText);
+        message.exit = std::move(exit);
+      } else if (cause != kCauseOperation) {
+        return malformed("unknown delta cause");
+      }
+      break;
+    }
+    case static_cast<std::uint8_t>(Message::Type::digest):
+      message.type = Message::Type::digest;
+      message.digest = r.u64();
+      if (!r.finished()) return malformed(r.ok() ? "trailing bytes" : r.error());
+      return message;
+    case static_cast<std::uint8_t>(Message::Type::state): {
+      message.type = Message::Type::state;
+      const std::uint8_t reply = r.u8();
+      if (reply > 1) return malformed("reply flag is neither 0 nor 1");
+      message.reply = reply == 1;
+      break;
+    }
+    default: return malformed("unknown type " + std::to_string(type));
+  }
+  if (!r.ok()) return malformed(r.error());
+  if (r.remaining() == 0) return malformed("no delta or state");
+  message.body = bytes.subspan(r.offset());
+  return message;
+}
+
+std::uint64_t digest_of(core::ByteView encoded_state) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  for (const std::uint8_t byte : encoded_state) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
+  }
+  return hash;
+}
+
+}  // namespace barrel_p2p::registry
