@@ -95,6 +95,7 @@ std::unique_ptr<node::Engine> Simulation::make_engine(std::size_t index) {
   config.broadcast = config_.broadcast;
   config.advertise_address = network_.address(index);
   config.log_level = 6;  // above critical: no Log commands
+  config.wall_at_start = wall();
   auto engine = std::make_unique<node::Engine>(std::move(config), n.keys, auth::TrustStore());
   // Every simulated node runs "echo" for rpc (answered by the driver, see carry_out).
   (void)engine->add_function("echo");
@@ -200,6 +201,9 @@ void Simulation::drain(std::size_t index) {
   for (int round = 0; round < kDrainRounds; ++round) {
     while (auto command = node.engine->poll_command()) {
       carry_out(index, std::move(*command), calls, rpcs);
+    }
+    while (node.engine->poll_service_event()) {
+      // The registry's state is read from the Engine itself (convergence checks).
     }
     if (calls.empty() && rpcs.empty()) break;
     // After the Engine's turn, as a driver runs user code: a simulated process answers a call

@@ -13,6 +13,7 @@
 
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/membership.hpp"
+#include "barrel_p2p/services.hpp"
 #include "barrel_p2p/result.hpp"
 
 namespace barrel_p2p {
@@ -115,6 +116,8 @@ struct Config {
 
   /// Membership (HyParView) and broadcast (Plumtree); docs/concepts/membership.md.
   MembershipConfig membership;
+  /// The cluster-wide service registry; docs/concepts/services.md.
+  RegistryConfig registry;
 
   /// The admin endpoint of `barrel-p2p node`; unused by Node.
   AdminConfig admin;

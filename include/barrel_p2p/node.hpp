@@ -19,6 +19,7 @@
 #include "barrel_p2p/pid.hpp"
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
+#include "barrel_p2p/services.hpp"
 #include "barrel_p2p/subscription.hpp"
 
 namespace barrel_p2p {
@@ -84,6 +85,25 @@ struct NodeStats {
   /// Plumtree frames received, by type: gossip, graft, prune (IHAVE frames are not counted
   /// as frames: see broadcast_announcements_received).
   std::map<std::string, std::uint64_t> broadcast_frames_in;
+  // Service registry.
+  std::size_t registry_names = 0;                  ///< current: names with an instance
+  std::size_t registry_entries = 0;                ///< current: instances, on all nodes
+  std::size_t registry_tombstones = 0;             ///< current: removed entries remembered
+  std::uint64_t registry_deltas_out = 0;           ///< changes made here, broadcast
+  std::uint64_t registry_deltas_in = 0;            ///< changes from peers
+  std::uint64_t registry_digests_out = 0;          ///< digest comparisons sent
+  std::uint64_t registry_digests_in = 0;           ///< digest comparisons received
+  std::uint64_t registry_states_out = 0;           ///< full states sent (digests differed)
+  std::uint64_t registry_states_in = 0;            ///< full states received
+  std::uint64_t registry_anti_entropy_rounds = 0;  ///< periodic comparisons started
+  std::uint64_t registry_malformed = 0;            ///< undecodable registry messages from peers
+  std::uint64_t registry_clock_skew_rejections = 0;  ///< remote stamps too far ahead
+  /// Deltas, states and local operations refused, by reason: malformed, too_large, name_size,
+  /// pid_size, metadata_size, names, entries_per_name, entries, tombstones, nodes, foreign_dot.
+  std::map<std::string, std::uint64_t> registry_refused;
+  /// Changes not broadcast (too large) or states not sent (above max_state_size or
+  /// max_frame_size); anti-entropy or a larger limit is needed.
+  std::uint64_t registry_dropped_too_large = 0;
 };
 
 /// A pinned peer key.
@@ -237,6 +257,41 @@ class Node {
   /// Calls `handler` (on the loop thread) for NeighborUp / NeighborDown / Joined / Left,
   /// until the returned handle's cancel(). Errors: as subscribe().
   Result<Subscription> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+
+  // Service registry (docs/concepts/services.md). Thread-safe. Names are cluster-wide: a
+  // registration replicates to every node (Plumtree deltas, digest comparison with peers), and
+  // each node reads its own replica, so lookups never wait for the network.
+  /// Registers local process `pid` under `name` with `metadata`, on every node. A process can
+  /// hold many names and a name many processes (one per process and node); registering the
+  /// same pid under the same name again replaces its metadata. The entry goes when the process
+  /// ends (a `down` event with its exit reason) or its node stops. Errors: invalid_argument
+  /// (name 1-registry.max_name_size bytes, metadata over registry.max_metadata_size, a pid of
+  /// another node), noproc (no such live process), limit_reached (a registry bound), closed.
+  Result<void> register_service(std::string_view name, const Pid& pid, BytesView metadata = {});
+  /// Removes this node's instances under `name` everywhere (other nodes' instances stay).
+  /// Errors: not_found (none on this node), closed.
+  Result<void> unregister_service(std::string_view name);
+  /// Every instance under `name` known here, ordered by node name; empty when none.
+  [[nodiscard]] std::vector<ServiceInstance> lookup_service(std::string_view name) const;
+  /// The instances under `name` whose process runs on this node.
+  [[nodiscard]] std::vector<ServiceInstance> lookup_local_service(std::string_view name) const;
+  /// Names with at least one instance that start with `prefix` ("" lists all), ascending.
+  [[nodiscard]] std::vector<std::string> list_services(std::string_view prefix = {}) const;
+  /// One instance of `name` to talk to: an instance on this node when there is one, otherwise
+  /// one of the others chosen at random per call (which spreads callers over instances).
+  /// Errors: not_found (no instance known here yet).
+  [[nodiscard]] Result<ServiceInstance> whereis_service(std::string_view name) const;
+  /// Calls `handler` (on the loop thread: do not block) for every service event whose name
+  /// passes `filter`, until the returned handle's cancel(). Errors: invalid_argument (no
+  /// handler), limit_reached (65,536 callbacks on this node), closed.
+  Result<Subscription> subscribe_services(ServiceFilter filter,
+                                          std::function<void(const ServiceEvent&)> handler);
+  /// Sends to the instance whereis_service(name) picks (Erlang's `via`): no proxy process.
+  /// Errors: not_found (no instance), then as send(const Pid&, ...).
+  Result<void> send_service(std::string_view name, BytesView payload);
+  /// Calls the instance whereis_service(name) picks. Errors: not_found, then as call().
+  Future<Bytes> call_service(std::string_view name, BytesView request,
+                             std::chrono::milliseconds timeout);
 
   /// Adds or replaces the address of `node` in the address book used by on-demand
   /// connections ("host:port"; host may be a DNS name). Errors: invalid_argument, closed.

@@ -38,7 +38,9 @@ Engine::Engine(EngineConfig config, const auth::KeyPair& keys, auth::TrustStore 
       membership_(config_.membership,
                   hyparview::PeerInfo{config_.node_name, config_.advertise_address}, rng_),
       broadcast_(config_.broadcast, config_.node_name, rng_),
-      pending_contacts_(config_.contacts) {
+      pending_contacts_(config_.contacts),
+      wall_(config_.wall_at_start),
+      registry_(config_.registry, config_.node_name, config_.wall_at_start) {
   links_.set_frame_sink(this);
 }
 
@@ -51,6 +53,7 @@ void Engine::handle_connected(core::Instant now, core::WallTime wall, std::uint6
                               const std::array<std::uint8_t, 32>& server_cert_sha256,
                               const std::string& address) {
   now_ = now;
+  wall_ = std::max(wall_, wall);
   std::optional<auth::ExpectedPeer> expected;
   if (auto it = expected_peers_.find(connection); it != expected_peers_.end()) {
     expected = std::move(it->second);
@@ -64,6 +67,7 @@ void Engine::handle_connected(core::Instant now, core::WallTime wall, std::uint6
 void Engine::handle_stream_data(core::Instant now, core::WallTime wall, std::uint64_t connection,
                                 Channel channel, core::ByteView data) {
   now_ = now;
+  wall_ = std::max(wall_, wall);
   links_.on_stream_data(now, wall, rng_, connection, channel, data);
   settle(now);
 }
@@ -249,6 +253,7 @@ bool Engine::deliver(std::uint64_t id, Envelope&& envelope) {
 
 void Engine::process_ended(std::uint64_t id, const ExitReason& reason) {
   commands_.emplace_back(ProcessEnded{id, reason});
+  registered_process_ended(Pid{config_.node_name, id, config_.incarnation}, reason);
 }
 
 Result<void> Engine::send_frame(const std::string& node, core::ByteView frame) {
@@ -270,7 +275,8 @@ void Engine::call_done(std::uint64_t ref, Result<core::Bytes> result) {
 void Engine::shutdown(core::Instant now) {
   now_ = now;
   router_.shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
-  membership_.leave(now);  // DISCONNECT(leaving) to the active view first
+  pump_membership(now);    // the registry deltas of ended processes go out first
+  membership_.leave(now);  // then DISCONNECT(leaving) to the active view
   pump_membership(now);
   stopping_ = true;
   for (const std::string& peer : links_.peers()) (void)links_.disconnect(peer, "node stopping");
@@ -285,7 +291,8 @@ void Engine::abort() {
 core::Instant Engine::next_deadline() const {
   core::Instant deadline =
       std::min({links_.next_deadline(), router_.next_deadline(), dialer_deadline(),
-                membership_.next_deadline(), broadcast_.next_deadline(), contacts_deadline()});
+                membership_.next_deadline(), broadcast_.next_deadline(), contacts_deadline(),
+                registry_deadline()});
   if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
     deadline = std::min(deadline, now_);  // the first sweep is scheduled on the first timeout
   }
@@ -301,6 +308,7 @@ void Engine::on_timeout(core::Instant now) {
   if (membership_.next_deadline() <= now) membership_.on_timeout(now);
   if (broadcast_.next_deadline() <= now) broadcast_.on_timeout(now);
   try_contacts(now);
+  registry_on_timeout(now);
   settle(now);
 }
 
@@ -507,6 +515,7 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
       return;
     case wire::FrameType::membership: on_membership_frame(peer, payload); return;
     case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;
+    case wire::FrameType::registry: on_registry_frame(peer, payload); return;
     default:
       log(1, "ignoring a " + std::string(wire::frame_type_name(type)) + " frame from " + peer);
       return;

@@ -28,6 +28,7 @@
 #include "barrel_p2p/membership.hpp"
 #include "barrel_p2p/pid.hpp"
 #include "barrel_p2p/result.hpp"
+#include "barrel_p2p/services.hpp"
 #include "core/bytes.hpp"
 #include "core/rng.hpp"
 #include "core/time.hpp"
@@ -38,9 +39,21 @@
 #include "proto/auth/trust_store.hpp"
 #include "proto/hyparview/membership.hpp"
 #include "proto/plumtree/broadcast_tree.hpp"
+#include "proto/registry/registry_message.hpp"
+#include "proto/registry/service_registry.hpp"
 #include "wire/link_frame.hpp"
 
 namespace barrel_p2p::node {
+
+/// Broadcast tags starting with this are the system's own: Node::broadcast refuses them, and
+/// gossip under one the Engine does not know is delivered to no subscriber.
+inline constexpr std::string_view kReservedTagPrefix = "barrel_p2p:";
+/// The Plumtree tag registry deltas travel under.
+inline constexpr std::string_view kRegistryTag = "barrel_p2p:registry";
+/// True for a tag under kReservedTagPrefix.
+bool is_reserved_tag(std::string_view tag);
+/// The registry core's settings for the public ones (pid size, event bound and clock added).
+registry::Config registry_core_config(const RegistryConfig& config);
 
 /// Everything an Engine is configured with; validated by the driver (Config::validate).
 struct EngineConfig {
@@ -71,6 +84,33 @@ struct EngineConfig {
   /// Registered rpc functions at most.
   std::size_t function_limit = 4096;
   int log_level = 2;  ///< Log commands below this level are not produced (spdlog levels).
+  /// The service registry's core settings (registry_core_config()).
+  registry::Config registry = registry_core_config({});
+  /// How often a random active peer compares registry digests; 0: never (new links still do).
+  core::Duration anti_entropy_interval = std::chrono::seconds(5);
+  /// Wall-clock time at start: the registry's first stamp, which retires the entries a
+  /// previous run of this node left behind.
+  core::WallTime wall_at_start;
+};
+
+/// Counters and sizes of the Engine's service registry.
+struct EngineRegistryStats {
+  std::size_t names = 0;       ///< current: names with an instance
+  std::size_t entries = 0;     ///< current: instances
+  std::size_t tombstones = 0;  ///< current
+  std::uint64_t deltas_out = 0;            ///< deltas broadcast (local changes)
+  std::uint64_t deltas_in = 0;             ///< deltas from peers, merged or refused
+  std::uint64_t deltas_not_broadcast = 0;  ///< too large for a broadcast: left to anti-entropy
+  std::uint64_t digests_out = 0;
+  std::uint64_t digests_in = 0;
+  std::uint64_t states_out = 0;
+  std::uint64_t states_in = 0;
+  std::uint64_t states_too_large = 0;     ///< states not sent: above max_state_size or a frame
+  std::uint64_t anti_entropy_rounds = 0;  ///< periodic digest comparisons started
+  std::uint64_t malformed = 0;            ///< undecodable registry messages from peers
+  std::uint64_t unusable_entries = 0;     ///< entries whose pid is not a process of their node
+  std::uint64_t clock_skew_rejections = 0;  ///< remote stamps too far ahead (not adopted)
+  std::map<std::string, std::uint64_t> refused;  ///< deltas and states refused, by reason
 };
 
 /// Counters of the parts the Engine owns (the driver adds transport and mailbox figures).
@@ -187,6 +227,24 @@ class Engine final : private ProcessHost, private FrameSink {
   Result<void> broadcast(core::Instant now, std::string_view tag, core::ByteView payload);
   [[nodiscard]] const hyparview::Membership& membership() const { return membership_; }
   [[nodiscard]] const plumtree::BroadcastTree& broadcast_tree() const { return broadcast_; }
+
+  // ---- service registry (engine_registry.cpp) -----------------------------------------------
+  /// Registers local process `pid` under `name` cluster-wide; replaces its earlier entry under
+  /// the same name. Errors: invalid_argument (name size, metadata size, not a local pid), noproc
+  /// (not alive), limit_reached (a registry bound), closed.
+  Result<void> register_service(core::Instant now, core::WallTime wall, std::string_view name,
+                                const Pid& pid, core::ByteView metadata);
+  /// Removes this node's instances under `name`. Errors: not_found, closed.
+  Result<void> unregister_service(core::Instant now, std::string_view name);
+  /// Every instance under `name` this node knows, ordered by (node, registration time).
+  [[nodiscard]] std::vector<ServiceInstance> lookup_service(std::string_view name) const;
+  /// Names with an instance that start with `prefix`, ascending.
+  [[nodiscard]] std::vector<std::string> list_services(std::string_view prefix) const;
+  /// The next change of the registry (registered, unregistered, down), oldest first. Drain
+  /// after every input, as poll_command(): each is the result of an input already handled.
+  std::optional<ServiceEvent> poll_service_event();
+  [[nodiscard]] EngineRegistryStats registry_stats() const;
+  [[nodiscard]] const registry::ServiceRegistry& registry() const { return registry_; }
 
   // ---- lifecycle and timers ----------------------------------------------------------------
   /// Starts the graceful stop: processes end (shutdown), calls fail (closed), the active view
@@ -317,6 +375,24 @@ class Engine final : private ProcessHost, private FrameSink {
   bool pump_membership(core::Instant now);
   void drop_membership_link(const std::string& peer);
   [[nodiscard]] core::Instant contacts_deadline() const;
+  // engine_registry.cpp
+  /// The pid of a registry entry of `node` (learning its node's address), or nothing when the
+  /// entry is not a contact of a process of `node`.
+  std::optional<Pid> instance_pid(const std::string& node, core::ByteView bytes);
+  void publish_delta(const registry::Delta& delta, const std::optional<registry::ExitCause>& exit);
+  void on_registry_delta(const std::string& origin, core::ByteView payload);
+  void on_registry_frame(const std::string& peer, core::ByteView payload);
+  /// Turns the registry core's events into service events; unregistered entries of
+  /// `exited_node` become `down` with `exit`'s reason when it is set.
+  void drain_registry_events(const std::string& exited_node,
+                             const std::optional<registry::ExitCause>& exit);
+  void registered_process_ended(const Pid& pid, const ExitReason& reason);
+  std::uint64_t registry_digest();
+  void send_registry_digest(const std::string& peer);
+  void send_registry_state(const std::string& peer, bool reply);
+  void registry_neighbor_up(const std::string& peer);
+  [[nodiscard]] core::Instant registry_deadline() const;
+  void registry_on_timeout(core::Instant now);
 
   EngineConfig config_;
   core::SeededRng rng_;
@@ -358,6 +434,18 @@ class Engine final : private ProcessHost, private FrameSink {
   core::Instant next_contact_try_;
   bool contacts_started_ = false;
   EngineStats stats_;
+
+  // Service registry.
+  core::WallTime wall_;  // the latest wall time an input carried
+  registry::ServiceRegistry registry_;
+  core::Instant next_anti_entropy_ = core::Instant::never();
+  std::uint64_t registry_version_ = 0;  // bumped by every change (digest cache key)
+  std::uint64_t digest_version_ = 0;
+  bool digest_valid_ = false;
+  std::uint64_t digest_ = 0;
+  core::Bytes state_bytes_;  // the encoded state digest_ was taken of
+  EngineRegistryStats registry_counters_;
+  std::deque<ServiceEvent> service_events_;  // drained by the driver after every input
 };
 
 }  // namespace barrel_p2p::node

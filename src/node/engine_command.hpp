@@ -13,6 +13,7 @@
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/membership.hpp"
 #include "barrel_p2p/result.hpp"
+#include "barrel_p2p/services.hpp"
 #include "core/bytes.hpp"
 #include "core/socket_address.hpp"
 #include "node/peer_links.hpp"
@@ -111,8 +112,16 @@ struct EmitBroadcast {
   BroadcastMessage message;
 };
 
-using Command =
-    std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded, CallDone,
-                 RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership, EmitBroadcast>;
+/// A change of the service registry, for subscribers. The Engine never returns it from
+/// poll_command(): it queues service events apart (Engine::poll_service_event), so a driver
+/// can apply a local registration to what readers see before the call returns, ahead of the
+/// turn's other commands. Drivers wrap them in this command to run with their other user work.
+struct EmitService {
+  ServiceEvent event;
+};
+
+using Command = std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded,
+                             CallDone, RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership,
+                             EmitBroadcast, EmitService>;
 
 }  // namespace barrel_p2p::node

@@ -124,6 +124,10 @@ std::vector<NodeInfo> Engine::passive_view() const {
 Result<void> Engine::broadcast(core::Instant now, std::string_view tag, core::ByteView payload) {
   now_ = now;
   if (stopping_) return fail(Errc::closed, "node is stopping");
+  if (is_reserved_tag(tag)) {
+    return fail(Errc::invalid_argument, "broadcast: tags starting with '" +
+                                            std::string(kReservedTagPrefix) + "' are reserved");
+  }
   auto sent =
       broadcast_.broadcast(now, std::string(tag), core::Bytes(payload.begin(), payload.end()));
   settle(now);
@@ -165,6 +169,7 @@ bool Engine::pump_membership(core::Instant now) {
       moved = true;
       if (auto* up = std::get_if<hyparview::PeerUp>(&*event)) {
         broadcast_.on_neighbor_up(now, up->peer.name);
+        registry_neighbor_up(up->peer.name);
         commands_.emplace_back(
             EmitMembership{NeighborUp{NodeInfo{up->peer.name, up->peer.address}}});
       } else if (auto* down = std::get_if<hyparview::PeerDown>(&*event)) {
@@ -193,6 +198,10 @@ bool Engine::pump_membership(core::Instant now) {
     }
     while (auto delivery = broadcast_.poll_delivery()) {
       moved = true;
+      if (is_reserved_tag(delivery->tag)) {
+        if (delivery->tag == kRegistryTag) on_registry_delta(delivery->origin, delivery->payload);
+        continue;  // the system's own: never for subscribers
+      }
       commands_.emplace_back(EmitBroadcast{BroadcastMessage{
           delivery->origin, delivery->tag, std::move(delivery->payload), delivery->hops}});
     }

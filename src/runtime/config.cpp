@@ -2,6 +2,7 @@
 #include "barrel_p2p/config.hpp"
 
 #include "core/socket_address.hpp"
+#include "node/engine.hpp"
 #include "proto/auth/contact.hpp"
 #include "wire/auth_message.hpp"
 
@@ -131,6 +132,13 @@ Result<void> Config::validate() const {
   }
   if (membership.max_broadcast_size == 0 || membership.max_broadcast_size > (64u << 20)) {
     return invalid("membership.max_broadcast_size", "must be between 1 byte and 64 MiB");
+  }
+  if (registry.anti_entropy_interval.count() < 0) {
+    return invalid("registry.anti_entropy_interval", "must not be negative (0 turns it off)");
+  }
+  // The registry core checks the rest (sizes and bounds) with the same "registry.<key>" names.
+  if (auto valid = node::registry_core_config(registry).validate(); !valid) {
+    return fail(Errc::invalid_argument, "registry." + valid.error().message);
   }
   return {};
 }

@@ -125,6 +125,53 @@ Result<Subscription> Node::subscribe(std::string_view tag,
   return impl_->subscribe(tag, std::move(handler));
 }
 
+Result<void> Node::register_service(std::string_view name, const Pid& pid, BytesView metadata) {
+  return impl_->register_service(name, pid, metadata);
+}
+
+Result<void> Node::unregister_service(std::string_view name) {
+  return impl_->unregister_service(name);
+}
+
+std::vector<ServiceInstance> Node::lookup_service(std::string_view name) const {
+  return impl_->lookup_service(name);
+}
+
+std::vector<ServiceInstance> Node::lookup_local_service(std::string_view name) const {
+  return impl_->lookup_local_service(name);
+}
+
+std::vector<std::string> Node::list_services(std::string_view prefix) const {
+  return impl_->list_services(prefix);
+}
+
+Result<ServiceInstance> Node::whereis_service(std::string_view name) const {
+  return impl_->whereis_service(name);
+}
+
+Result<Subscription> Node::subscribe_services(ServiceFilter filter,
+                                              std::function<void(const ServiceEvent&)> handler) {
+  return impl_->subscribe_services(std::move(filter), std::move(handler));
+}
+
+Result<void> Node::send_service(std::string_view name, BytesView payload) {
+  return impl_->send_service(impl_->anonymous_pid(), name, payload);
+}
+
+Future<Bytes> Node::call_service(std::string_view name, BytesView request,
+                                 std::chrono::milliseconds timeout) {
+  return impl_->call_service(impl_->anonymous_pid(), name, request, timeout);
+}
+
+std::string_view service_event_name(ServiceEvent::Kind kind) {
+  switch (kind) {
+    case ServiceEvent::Kind::registered: return "registered";
+    case ServiceEvent::Kind::unregistered: return "unregistered";
+    case ServiceEvent::Kind::down: return "down";
+  }
+  return "unknown";
+}
+
 Result<Subscription> Node::on_membership_event(
     std::function<void(const MembershipEvent&)> handler) {
   return impl_->on_membership_event(std::move(handler));

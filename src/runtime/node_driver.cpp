@@ -132,6 +132,12 @@ Result<node::EngineConfig> NodeImpl::engine_config() const {
   out.node_addresses.insert(config_.node_addresses.begin(), config_.node_addresses.end());
   out.endpoint_directory = !config_.endpoint_dir.empty();
   out.log_level = engine_log_level(config_.log_level);
+  out.registry = node::registry_core_config(config_.registry);
+  if (auto valid = out.registry.validate(); !valid) {
+    return fail(Errc::invalid_argument, "registry." + valid.error().message);
+  }
+  out.anti_entropy_interval = nanos(config_.registry.anti_entropy_interval);
+  out.wall_at_start = clock_.wall_now();
   return out;
 }
 
@@ -277,6 +283,8 @@ bool NodeImpl::run_user_work() {
       subscriptions_->deliver(membership->event);
     } else if (auto* broadcast = std::get_if<node::EmitBroadcast>(&work)) {
       subscriptions_->deliver(broadcast->message);
+    } else if (auto* service = std::get_if<node::EmitService>(&work)) {
+      subscriptions_->deliver(service->event);
     }
   }
   return run_processes() || ran;

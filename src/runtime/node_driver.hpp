@@ -33,6 +33,7 @@
 #include "runtime/loop_thread.hpp"
 #include "runtime/os_rng.hpp"
 #include "runtime/send_inbox.hpp"
+#include "runtime/service_table.hpp"
 #include "runtime/subscriptions.hpp"
 #include "runtime/system_clock.hpp"
 #include "runtime/udp_socket.hpp"
@@ -93,6 +94,18 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<Subscription> subscribe(std::string_view tag,
                                  std::function<void(const BroadcastMessage&)> handler);
   Result<Subscription> on_membership_event(std::function<void(const MembershipEvent&)> handler);
+  // Service registry (node_driver_services.cpp).
+  Result<void> register_service(std::string_view name, const Pid& pid, BytesView metadata);
+  Result<void> unregister_service(std::string_view name);
+  std::vector<ServiceInstance> lookup_service(std::string_view name) const;
+  std::vector<ServiceInstance> lookup_local_service(std::string_view name) const;
+  std::vector<std::string> list_services(std::string_view prefix) const;
+  Result<ServiceInstance> whereis_service(std::string_view name) const;
+  Result<Subscription> subscribe_services(ServiceFilter filter,
+                                          std::function<void(const ServiceEvent&)> handler);
+  Result<void> send_service(const Pid& from, std::string_view name, BytesView payload);
+  Future<Bytes> call_service(const Pid& from, std::string_view name, BytesView request,
+                             std::chrono::milliseconds timeout);
 
   // Processes (node_driver_processes.cpp). `from` is a local pid or anonymous.
   Result<Pid> spawn(Node& node, Handler handler, SpawnOptions options);
@@ -202,6 +215,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void finish_handler(LocalProcess& process);
   void run_rpc(node::RpcRequest&& request);
   void complete_call(std::uint64_t ref, Result<Bytes> result);
+  /// Applies the Engine's registry changes to services_ and queues them for subscribers.
+  void drain_service_events();
 
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
@@ -261,6 +276,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::uint64_t events_dropped_ = 0;
   std::shared_ptr<runtime::Subscriptions> subscriptions_ =
       std::make_shared<runtime::Subscriptions>();
+  runtime::ServiceTable services_;  // written on the loop, read from any thread
 };
 
 template <typename F>

@@ -25,6 +25,7 @@ transport::StreamKind to_stream(node::Channel channel) {
 
 void NodeImpl::drain_commands() {
   blocked_.clear();
+  drain_service_events();
   while (auto command = engine_->poll_command()) execute(std::move(*command));
 }
 

@@ -55,6 +55,23 @@ void add_processes(const node::ProcessStats& processes, NodeStats& out) {
   out.remote_monitors_refused = processes.remote_monitors_refused;
   out.remote_links_refused = processes.remote_links_refused;
 }
+
+void add_registry(const node::EngineRegistryStats& registry, NodeStats& out) {
+  out.registry_names = registry.names;
+  out.registry_entries = registry.entries;
+  out.registry_tombstones = registry.tombstones;
+  out.registry_deltas_out = registry.deltas_out;
+  out.registry_deltas_in = registry.deltas_in;
+  out.registry_digests_out = registry.digests_out;
+  out.registry_digests_in = registry.digests_in;
+  out.registry_states_out = registry.states_out;
+  out.registry_states_in = registry.states_in;
+  out.registry_anti_entropy_rounds = registry.anti_entropy_rounds;
+  out.registry_malformed = registry.malformed;
+  out.registry_clock_skew_rejections = registry.clock_skew_rejections;
+  out.registry_refused = registry.refused;
+  out.registry_dropped_too_large = registry.deltas_not_broadcast + registry.states_too_large;
+}
 }  // namespace
 
 NodeStats NodeImpl::stats() const {
@@ -68,6 +85,7 @@ NodeStats NodeImpl::stats() const {
     add_processes(engine_->processes().stats(), out);
     add_membership(engine_->membership(), out);
     add_broadcast(engine_->broadcast_tree().stats(), out);
+    add_registry(engine_->registry_stats(), out);
     const node::EngineStats engine = engine_->stats();
     out.messages_sent = engine.messages_sent;
     out.messages_received = engine.messages_received;

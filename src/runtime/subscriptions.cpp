@@ -4,7 +4,7 @@ namespace barrel_p2p::runtime {
 
 std::uint64_t Subscriptions::add_broadcast(const std::string& tag, BroadcastHandler handler) {
   std::lock_guard lock(mutex_);
-  if (broadcast_.size() + membership_.size() >= kLimit) return 0;
+  if (count() >= kLimit) return 0;
   const std::uint64_t id = next_id_++;
   auto entry = std::make_shared<Entry<BroadcastHandler>>();
   entry->tag = tag;
@@ -15,11 +15,22 @@ std::uint64_t Subscriptions::add_broadcast(const std::string& tag, BroadcastHand
 
 std::uint64_t Subscriptions::add_membership(MembershipHandler handler) {
   std::lock_guard lock(mutex_);
-  if (broadcast_.size() + membership_.size() >= kLimit) return 0;
+  if (count() >= kLimit) return 0;
   const std::uint64_t id = next_id_++;
   auto entry = std::make_shared<Entry<MembershipHandler>>();
   entry->handler = std::move(handler);
   membership_.emplace(id, std::move(entry));
+  return id;
+}
+
+std::uint64_t Subscriptions::add_services(ServiceFilter filter, ServiceHandler handler) {
+  std::lock_guard lock(mutex_);
+  if (count() >= kLimit) return 0;
+  const std::uint64_t id = next_id_++;
+  auto entry = std::make_shared<Entry<ServiceHandler>>();
+  entry->filter = std::move(filter);
+  entry->handler = std::move(handler);
+  services_.emplace(id, std::move(entry));
   return id;
 }
 
@@ -32,6 +43,10 @@ void Subscriptions::unsubscribe(std::uint64_t id) {
   if (auto it = membership_.find(id); it != membership_.end()) {
     it->second->active = false;
     membership_.erase(it);
+  }
+  if (auto it = services_.find(id); it != services_.end()) {
+    it->second->active = false;
+    services_.erase(it);
   }
 }
 
@@ -59,9 +74,22 @@ void Subscriptions::deliver(const MembershipEvent& event) const {
   }
 }
 
+void Subscriptions::deliver(const ServiceEvent& event) const {
+  std::vector<std::shared_ptr<Entry<ServiceHandler>>> entries;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : services_) {
+      if (entry->filter.matches(event.instance.name)) entries.push_back(entry);
+    }
+  }
+  for (const auto& entry : entries) {
+    if (entry->active) entry->handler(event);
+  }
+}
+
 std::size_t Subscriptions::size() const {
   std::lock_guard lock(mutex_);
-  return broadcast_.size() + membership_.size();
+  return count();
 }
 
 }  // namespace barrel_p2p::runtime

@@ -47,7 +47,7 @@ TEST(LinkFrame, OneShotRejectsTruncatedTrailingUnknownOversizeNonMinimal) {
       {{}, "truncated"},
       {truncated, "truncated"},
       {trailing, "trailing bytes"},
-      {{0x08, 0x00}, "unknown frame type 8"},
+      {{0x09, 0x00}, "unknown frame type 9"},
       {{0x00, 0x00}, "unknown frame type 0"},
       {{0x40, 0x01, 0x00}, "non-minimal varint in frame type"},
       {{0x01, 0x40, 0x00}, "non-minimal varint in payload length"},

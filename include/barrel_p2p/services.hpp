@@ -1,0 +1,73 @@
+// The cluster-wide service registry as the application sees it (SPEC §2.6): instances, events
+// and settings. See docs/concepts/services.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "barrel_p2p/pid.hpp"
+
+namespace barrel_p2p {
+
+/// One registered instance of a service: a process on some node, with its metadata.
+struct ServiceInstance {
+  std::string name;                   ///< The service name it is registered under.
+  Pid pid;                            ///< The process; pid.node is the node that registered it.
+  std::vector<std::uint8_t> metadata;  ///< Opaque bytes given at registration.
+  friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
+};
+
+/// A change of the registry as seen on this node.
+struct ServiceEvent {
+  enum class Kind : std::uint8_t {
+    registered,    ///< An instance appeared (here or on another node).
+    unregistered,  ///< An instance was unregistered, replaced, or its node left or was pruned.
+    down,          ///< The registered process ended; `reason` says why.
+  };
+  Kind kind = Kind::registered;
+  ServiceInstance instance;
+  ExitReason reason;  ///< For down; normal otherwise.
+};
+
+/// Which services a subscription sees: one exact name, or every name starting with a prefix.
+struct ServiceFilter {
+  std::string name;     ///< The exact name, or the prefix when `prefix` is true.
+  bool prefix = false;  ///< True: `name` is a prefix ("" with prefix = true: every service).
+  /// Every service whose name is exactly `name`.
+  static ServiceFilter exact(std::string name) { return {std::move(name), false}; }
+  /// Every service whose name starts with `prefix`.
+  static ServiceFilter starting_with(std::string prefix) { return {std::move(prefix), true}; }
+  /// True when `service` passes the filter.
+  [[nodiscard]] bool matches(std::string_view service) const {
+    return prefix ? service.substr(0, name.size()) == name : service == name;
+  }
+};
+
+/// "registered", "unregistered" or "down".
+std::string_view service_event_name(ServiceEvent::Kind kind);
+
+/// Registry settings (Config::registry). Every bound is enforced on local operations and on
+/// what peers send (a delta or state over a bound is refused whole and counted).
+struct RegistryConfig {
+  std::size_t max_names = 65'536;             ///< Names with at least one instance.
+  std::size_t max_entries_per_name = 1'024;   ///< Instances under one name.
+  std::size_t max_entries = 262'144;          ///< Instances in all.
+  std::size_t max_name_size = 255;            ///< Longest name, bytes.
+  std::size_t max_metadata_size = 1'024;      ///< Longest metadata, bytes.
+  std::size_t max_tombstones = 65'536;        ///< Removed entries remembered until collected.
+  /// Largest full state exchanged with a peer (anti-entropy, new links). It travels in one
+  /// link frame, so it is also bounded by Config::max_frame_size.
+  std::size_t max_state_size = 16 * 1024 * 1024;
+  /// How often a random active peer is asked whether its registry differs (a 9-byte digest;
+  /// the states follow only when they differ). 0 turns periodic anti-entropy off; new links
+  /// still compare digests.
+  std::chrono::milliseconds anti_entropy_interval{5'000};
+  /// A remote stamp further ahead of our wall clock than this is not adopted by our hybrid
+  /// clock (counted in NodeStats::registry_clock_skew_rejections).
+  std::chrono::milliseconds max_clock_skew{30'000};
+};
+
+}  // namespace barrel_p2p
