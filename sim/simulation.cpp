@@ -401,6 +401,26 @@ std::string Simulation::check_saturated() const {
   return "";
 }
 
+std::string Simulation::check_registries(std::size_t entries) const {
+  const registry::Delta* reference = nullptr;
+  registry::Delta first;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!alive(i)) continue;
+    const registry::ServiceRegistry& replica = nodes_[i]->engine->registry();
+    if (replica.entries() != entries) {
+      return nodes_[i]->name + " holds " + std::to_string(replica.entries()) + " entries, not " +
+             std::to_string(entries);
+    }
+    if (reference == nullptr) {
+      first = replica.export_state();
+      reference = &first;
+    } else if (replica.export_state() != *reference) {
+      return nodes_[i]->name + "'s registry differs from the first live node's";
+    }
+  }
+  return "";
+}
+
 std::string Simulation::check_connected() const {
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < nodes_.size(); ++i) {

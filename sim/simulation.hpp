@@ -110,6 +110,8 @@ class Simulation final : private NetworkHost {
   [[nodiscard]] const SimNetwork& network() const { return network_; }
   [[nodiscard]] std::uint64_t trace_hash() const { return trace_hash_; }
   [[nodiscard]] std::uint64_t seed() const { return config_.seed; }
+  /// The simulated wall clock (protocol timestamps: the registry's hybrid clock).
+  [[nodiscard]] core::WallTime wall() const;
 
   // Invariant checks: empty string when they hold, else a description. Symmetry is checked
   // for pairs with nothing under way between them (no dial, frame or close: "once quiet").
@@ -119,6 +121,9 @@ class Simulation final : private NetworkHost {
   /// Saturated: no two live nodes that both have room in their active views are left
   /// unlinked (every link membership could still make is made).
   [[nodiscard]] std::string check_saturated() const;
+  /// Every live node's registry holds the same state (its exported state) as the first live
+  /// node's, and that state has `entries` instances.
+  [[nodiscard]] std::string check_registries(std::size_t entries) const;
 
  private:
   struct Node;
@@ -140,7 +145,6 @@ class Simulation final : private NetworkHost {
   void delivered_broadcast(std::size_t index, const BroadcastMessage& message);
   void count_gossip(const core::Bytes& frame);
   void arm_timer(std::size_t index);
-  [[nodiscard]] core::WallTime wall() const;
   [[nodiscard]] std::size_t index_of(const std::string& name) const;
   void mix(std::uint64_t value);
 

@@ -134,6 +134,40 @@ TEST(Simulation, PartitionThenHealReconnects) {
   EXPECT_EQ(s.record(record).delivered, s.live_count()) << "seed " << s.seed();
 }
 
+// The service registry on whole Engines (decision 0014): a registration reaches every node
+// through Plumtree, and registries changed on both sides of a cut are identical again soon
+// after the heal (anti-entropy and the re-merged overlay's new links). CTest sim_registry
+// runs it (sim_test leaves it out, to stay well within its time under the sanitizers).
+TEST(SimulationRegistry, RegistrationsReachEveryNodeAndRegistriesConvergeAfterAHeal) {
+  Simulation s(config(21));
+  s.grow(60, 2ms);
+  s.run_for(30s);
+  auto register_on = [&](std::size_t index, const std::string& name) {
+    node::Engine& engine = s.engine(index);
+    const Pid pid = engine.processes().spawn(false);
+    ASSERT_TRUE(engine.register_service(s.now(), s.wall(), name, pid, {}));
+    s.drain(index);
+  };
+  register_on(3, "first");
+  s.run_for(2s);
+  EXPECT_EQ(s.check_registries(1), "") << "seed " << s.seed();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    ASSERT_EQ(s.engine(i).lookup_service("first").size(), 1U) << s.name(i);
+  }
+  std::vector<int> halves(s.size());
+  for (std::size_t i = 0; i < halves.size(); ++i) halves[i] = i < 30 ? 0 : 1;
+  s.partition(halves);
+  s.run_for(10s);
+  register_on(10, "left");
+  register_on(50, "right");
+  s.run_for(10s);
+  EXPECT_NE(s.check_registries(3), "");  // each side holds two entries
+  s.partition({});
+  s.run_for(30s);
+  EXPECT_EQ(s.check_connected(), "") << "seed " << s.seed();
+  EXPECT_EQ(s.check_registries(3), "") << "seed " << s.seed();
+}
+
 // Re-merge (decision 0012): an overlay cut into equal groups for 60 s is one component again
 // within 30 s of the heal, for every seed. 6 | 6 and 16 | 16 with active view 5 are the
 // measured cases of issue 12 (each side fills its views into a clique, so the published

@@ -65,6 +65,19 @@ constexpr Field kScalarFields[] = {
     {"broadcast_rejected", &NodeStats::broadcast_rejected},
     {"broadcast_announcements_sent", &NodeStats::broadcast_announcements_sent},
     {"broadcast_announcements_received", &NodeStats::broadcast_announcements_received},
+    {"registry_names", &NodeStats::registry_names},
+    {"registry_entries", &NodeStats::registry_entries},
+    {"registry_tombstones", &NodeStats::registry_tombstones},
+    {"registry_deltas_out", &NodeStats::registry_deltas_out},
+    {"registry_deltas_in", &NodeStats::registry_deltas_in},
+    {"registry_digests_out", &NodeStats::registry_digests_out},
+    {"registry_digests_in", &NodeStats::registry_digests_in},
+    {"registry_states_out", &NodeStats::registry_states_out},
+    {"registry_states_in", &NodeStats::registry_states_in},
+    {"registry_anti_entropy_rounds", &NodeStats::registry_anti_entropy_rounds},
+    {"registry_malformed", &NodeStats::registry_malformed},
+    {"registry_clock_skew_rejections", &NodeStats::registry_clock_skew_rejections},
+    {"registry_dropped_too_large", &NodeStats::registry_dropped_too_large},
 };
 
 /// The map fields (counts by reason or type).
@@ -74,6 +87,7 @@ const MapField kMapFields[] = {
     {"membership_messages_out", &NodeStats::membership_messages_out},
     {"broadcast_frames_out", &NodeStats::broadcast_frames_out},
     {"broadcast_frames_in", &NodeStats::broadcast_frames_in},
+    {"registry_refused", &NodeStats::registry_refused},
 };
 
 }  // namespace
@@ -103,6 +117,26 @@ Json stats_json(const std::string& node_name, const NodeStats& stats) {
   for (const auto& [name, member] : kScalarFields) out[name] = stats.*member;
   for (const auto& [name, member] : kMapFields) out[name] = Json(stats.*member);
   return out;
+}
+
+json services_json(const Node& node, const std::string& prefix) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  json services = json::array();
+  for (const std::string& name : node.list_services(prefix)) {
+    json instances = json::array();
+    for (const ServiceInstance& instance : node.lookup_service(name)) {
+      std::string hex;
+      for (const std::uint8_t byte : instance.metadata) {
+        hex.push_back(kHex[byte >> 4U]);
+        hex.push_back(kHex[byte & 0xfU]);
+      }
+      instances.push_back({{"node", instance.pid.node},
+                           {"pid", instance.pid.to_string()},
+                           {"metadata_hex", std::move(hex)}});
+    }
+    services.push_back({{"name", name}, {"instances", std::move(instances)}});
+  }
+  return {{"node", node.name()}, {"services", std::move(services)}};
 }
 
 std::size_t stats_json_field_count() { return std::size(kScalarFields) + std::size(kMapFields); }

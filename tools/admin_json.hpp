@@ -24,6 +24,9 @@ nlohmann::json connections_json(const Node& node, const NodeStats& stats);
 /// GET /v1/stats: {"node":N, one member per NodeStats field under the field's name}; the
 /// by-reason and by-type maps are objects.
 nlohmann::json stats_json(const std::string& node_name, const NodeStats& stats);
+/// GET /v1/services: the names starting with `prefix` this node's registry replica holds, each
+/// with its instances (node, pid, metadata as lower-case hex).
+nlohmann::json services_json(const Node& node, const std::string& prefix);
 
 /// The number of members stats_json() writes for NodeStats (every field once).
 std::size_t stats_json_field_count();

@@ -63,6 +63,15 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"membership.max_broadcast_size", "4096"},
       {"admin.listen", "\"10.0.0.1:9464\""},
       {"admin.token_file", "\"/etc/barrel/admin.token\""},
+      {"registry.anti_entropy_interval_ms", "2000"},
+      {"registry.max_names", "100"},
+      {"registry.max_entries_per_name", "8"},
+      {"registry.max_entries", "500"},
+      {"registry.max_name_size", "64"},
+      {"registry.max_metadata_size", "512"},
+      {"registry.max_tombstones", "300"},
+      {"registry.max_state_size", "32768"},
+      {"registry.max_clock_skew_ms", "10000"},
       {"log.level", "\"debug\""},
   };
 }
@@ -140,6 +149,16 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(m.max_broadcast_size, 4096u);
   EXPECT_EQ(config->admin.listen, "10.0.0.1:9464");
   EXPECT_EQ(config->admin.token_file, "/etc/barrel/admin.token");
+  const RegistryConfig& r = config->registry;
+  EXPECT_EQ(r.anti_entropy_interval, 2000ms);
+  EXPECT_EQ(r.max_names, 100u);
+  EXPECT_EQ(r.max_entries_per_name, 8u);
+  EXPECT_EQ(r.max_entries, 500u);
+  EXPECT_EQ(r.max_name_size, 64u);
+  EXPECT_EQ(r.max_metadata_size, 512u);
+  EXPECT_EQ(r.max_tombstones, 300u);
+  EXPECT_EQ(r.max_state_size, 32768u);
+  EXPECT_EQ(r.max_clock_skew, 10000ms);
   EXPECT_EQ(config->log_level, "debug");
 }
 

@@ -254,6 +254,9 @@ void HttpAdmin::Server::add_resources() {
   http_.Get("/v1/stats", [this](const httplib::Request&, httplib::Response& response) {
     reply(response, 200, stats_json(node_.name(), node_.stats()));
   });
+  http_.Get("/v1/services", [this](const httplib::Request& request, httplib::Response& response) {
+    reply(response, 200, services_json(node_, request.get_param_value("prefix")));
+  });
   http_.Get("/v1/health", [this](const httplib::Request& request, httplib::Response& response) {
     const auto stats = node_.stats();
     const bool joined = !node_.active_view().empty();

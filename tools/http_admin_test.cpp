@@ -132,6 +132,22 @@ TEST_F(HttpAdminTest, ResourcesAnswerJsonOfTheirDocumentedShape) {
   EXPECT_TRUE(stats["membership_messages_out"].is_object());
   EXPECT_TRUE(stats["auth_failed_by_reason"].is_object());
 
+  auto pid = beta->spawn([](Process&, Envelope&&) {});
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(beta->register_service("db.primary", *pid, std::vector<std::uint8_t>{'v', '1'}));
+  Json services;
+  for (int i = 0; i < 500; ++i) {  // until the registration reaches alpha (bounded: 10 s)
+    services = get_json(target, "/v1/services?prefix=db.");
+    if (!services["services"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(services["node"], "alpha");
+  EXPECT_EQ(services["services"],
+            Json::parse(R"([{"name":"db.primary","instances":[{"node":"beta","pid":")" +
+                        pid->to_string() + R"(","metadata_hex":"7631"}]}])"));
+  EXPECT_EQ(get_json(target, "/v1/services?prefix=x.")["services"], Json::array());
+  EXPECT_EQ(get_json(target, "/v1/stats")["registry_entries"], 1);
+
   const Json health = get_json(target, "/v1/health");
   EXPECT_EQ(health["status"], "ok");
   EXPECT_EQ(health["joined"], true);

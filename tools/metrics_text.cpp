@@ -118,6 +118,34 @@ void write_broadcast(PrometheusWriter& out, const NodeStats& stats) {
                 {"received", stats.broadcast_announcements_received}});
 }
 
+void write_registry(PrometheusWriter& out, const NodeStats& stats) {
+  out.gauge("barrel_p2p_registry_names", "Service names with an instance now.",
+            stats.registry_names);
+  out.gauge("barrel_p2p_registry_entries", "Service instances now, on all nodes.",
+            stats.registry_entries);
+  out.gauge("barrel_p2p_registry_tombstones", "Removed registry entries remembered now.",
+            stats.registry_tombstones);
+  out.counters("barrel_p2p_registry_deltas_total", "Registry changes by direction.", "direction",
+               {{"out", stats.registry_deltas_out}, {"in", stats.registry_deltas_in}});
+  out.counters("barrel_p2p_registry_exchanges_total",
+               "Registry digests and full states exchanged with peers, by type.", "type",
+               {{"digest_out", stats.registry_digests_out},
+                {"digest_in", stats.registry_digests_in},
+                {"state_out", stats.registry_states_out},
+                {"state_in", stats.registry_states_in}});
+  out.counter("barrel_p2p_registry_anti_entropy_rounds_total",
+              "Periodic registry digest comparisons started.", stats.registry_anti_entropy_rounds);
+  out.counters("barrel_p2p_registry_refused_total",
+               "Registry deltas, states and operations refused, by reason.", "reason",
+               from_map(stats.registry_refused));
+  out.counters("barrel_p2p_registry_dropped_total",
+               "Registry messages dropped: undecodable, too large, or stamps too far ahead.",
+               "reason",
+               {{"malformed", stats.registry_malformed},
+                {"too_large", stats.registry_dropped_too_large},
+                {"clock_skew", stats.registry_clock_skew_rejections}});
+}
+
 }  // namespace
 
 void PrometheusWriter::header(std::string_view name, std::string_view help, std::string_view type) {
@@ -187,6 +215,7 @@ std::string metrics_text(const Node& node, const NodeStats& stats,
   write_processes(out, stats);
   write_membership(out, node, stats, event_counts);
   write_broadcast(out, stats);
+  write_registry(out, stats);
   return out.text();
 }
 

@@ -319,7 +319,7 @@ void Engine::registry_on_timeout(core::Instant now) {
   const auto index = static_cast<std::size_t>(rng_.uniform(active.size()));
   ++registry_counters_.anti_entropy_rounds;
   send_registry_digest(active[index].name);
-  (void)registry_.collect(wall_);
+  if (registry_.collect(wall_) > 0) ++registry_version_;  // a dropped floor changes the state
 }
 
 }  // namespace barrel_p2p::node
