@@ -119,11 +119,11 @@ Json stats_json(const std::string& node_name, const NodeStats& stats) {
   return out;
 }
 
-json services_json(const Node& node, const std::string& prefix) {
+Json services_json(const Node& node, const std::string& prefix) {
   static constexpr char kHex[] = "0123456789abcdef";
-  json services = json::array();
+  Json services = Json::array();
   for (const std::string& name : node.list_services(prefix)) {
-    json instances = json::array();
+    Json instances = Json::array();
     for (const ServiceInstance& instance : node.lookup_service(name)) {
       std::string hex;
       for (const std::uint8_t byte : instance.metadata) {
