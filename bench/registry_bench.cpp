@@ -136,8 +136,8 @@ int run_pair(int runs) {
     wait_until([&] { return arrivals.count() == 1; }, 10s, name + " on b");
     us.push_back(us_between(start, arrivals.times()[0]));
   }
-  std::printf("pair_visible_p50 %.1f us\npair_visible_p99 %.1f us\nruns %d\n",
-              percentile(us, 0.5), percentile(us, 0.99), runs);
+  std::printf("pair_visible_p50 %.1f us\npair_visible_p99 %.1f us\nruns %d\n", percentile(us, 0.5),
+              percentile(us, 0.99), runs);
   sub->cancel();
   (*b)->stop();
   (*a)->stop();

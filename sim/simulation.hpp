@@ -121,8 +121,8 @@ class Simulation final : private NetworkHost {
   /// Saturated: no two live nodes that both have room in their active views are left
   /// unlinked (every link membership could still make is made).
   [[nodiscard]] std::string check_saturated() const;
-  /// Every live node's registry holds the same state (its exported state) as the first live
-  /// node's, and that state has `entries` instances.
+  /// Every live node's registry holds the same `entries` live entries as the first live
+  /// node's (floors and tombstones may differ until anti-entropy has run).
   [[nodiscard]] std::string check_registries(std::size_t entries) const;
 
  private:

@@ -124,7 +124,8 @@ TEST_F(RegistryCluster, ARegistrationIsVisibleOnAllThirtyTwoNodes) {
     EXPECT_EQ(text_of(instances[0].metadata), "primary");
     EXPECT_EQ(node->list_services("svc.d"), std::vector<std::string>{"svc.db"});
   }
-  EXPECT_TRUE(eventually([] { return (*logs_)["r20"].has(ServiceEvent::Kind::registered, "svc.db"); }));
+  EXPECT_TRUE(
+      eventually([] { return (*logs_)["r20"].has(ServiceEvent::Kind::registered, "svc.db"); }));
   EXPECT_TRUE(nodes_[20]->lookup_local_service("svc.db").empty());
   EXPECT_GT(owner.stats().registry_deltas_out, 0U);
   EXPECT_EQ(nodes_[20]->stats().registry_entries, nodes_[5]->stats().registry_entries);
@@ -157,13 +158,15 @@ TEST_F(RegistryCluster, UnregisterAndProcessDeathPropagateWithServiceDown) {
   ASSERT_TRUE(nodes_[1]->unregister_service("svc.gone"));
   EXPECT_EQ(nodes_[1]->unregister_service("svc.gone").error().code, Errc::not_found);
   EXPECT_TRUE(everywhere("svc.gone", 0));
-  EXPECT_TRUE(eventually([] { return (*logs_)["r30"].has(ServiceEvent::Kind::unregistered, "svc.gone"); }));
+  EXPECT_TRUE(
+      eventually([] { return (*logs_)["r30"].has(ServiceEvent::Kind::unregistered, "svc.gone"); }));
 
   ASSERT_TRUE(nodes_[2]->send(*dying, bytes_of("crash")));
   EXPECT_TRUE(everywhere("svc.dies", 0));
   for (const std::string name : {"r2", "r30", "r11"}) {
-    ASSERT_TRUE(eventually([&] { return (*logs_)[name].has(ServiceEvent::Kind::down, "svc.dies"); }))
-        << name;
+    ASSERT_TRUE(eventually([&] {
+      return (*logs_)[name].has(ServiceEvent::Kind::down, "svc.dies");
+    })) << name;
     for (const ServiceEvent& event : (*logs_)[name].snapshot()) {
       if (event.kind != ServiceEvent::Kind::down || event.instance.name != "svc.dies") continue;
       EXPECT_EQ(event.reason, ExitReason::user("crashed on purpose")) << name;
@@ -234,7 +237,8 @@ TEST_F(RegistryCluster, ZStoppingANodeTakesItsServicesWithIt) {
   nodes_[31]->stop();
   nodes_.pop_back();
   EXPECT_TRUE(everywhere("svc.leaving", 0));
-  ASSERT_TRUE(eventually([] { return (*logs_)["r12"].has(ServiceEvent::Kind::down, "svc.leaving"); }));
+  ASSERT_TRUE(
+      eventually([] { return (*logs_)["r12"].has(ServiceEvent::Kind::down, "svc.leaving"); }));
   for (const ServiceEvent& event : (*logs_)["r12"].snapshot()) {
     if (event.kind == ServiceEvent::Kind::down && event.instance.name == "svc.leaving") {
       EXPECT_EQ(event.reason.code, ExitCode::shutdown);

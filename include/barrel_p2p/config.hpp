@@ -13,8 +13,8 @@
 
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/membership.hpp"
-#include "barrel_p2p/services.hpp"
 #include "barrel_p2p/result.hpp"
+#include "barrel_p2p/services.hpp"
 
 namespace barrel_p2p {
 

@@ -86,17 +86,17 @@ struct NodeStats {
   /// as frames: see broadcast_announcements_received).
   std::map<std::string, std::uint64_t> broadcast_frames_in;
   // Service registry.
-  std::size_t registry_names = 0;                  ///< current: names with an instance
-  std::size_t registry_entries = 0;                ///< current: instances, on all nodes
-  std::size_t registry_tombstones = 0;             ///< current: removed entries remembered
-  std::uint64_t registry_deltas_out = 0;           ///< changes made here, broadcast
-  std::uint64_t registry_deltas_in = 0;            ///< changes from peers
-  std::uint64_t registry_digests_out = 0;          ///< digest comparisons sent
-  std::uint64_t registry_digests_in = 0;           ///< digest comparisons received
-  std::uint64_t registry_states_out = 0;           ///< full states sent (digests differed)
-  std::uint64_t registry_states_in = 0;            ///< full states received
-  std::uint64_t registry_anti_entropy_rounds = 0;  ///< periodic comparisons started
-  std::uint64_t registry_malformed = 0;            ///< undecodable registry messages from peers
+  std::size_t registry_names = 0;                    ///< current: names with an instance
+  std::size_t registry_entries = 0;                  ///< current: instances, on all nodes
+  std::size_t registry_tombstones = 0;               ///< current: removed entries remembered
+  std::uint64_t registry_deltas_out = 0;             ///< changes made here, broadcast
+  std::uint64_t registry_deltas_in = 0;              ///< changes from peers
+  std::uint64_t registry_digests_out = 0;            ///< digest comparisons sent
+  std::uint64_t registry_digests_in = 0;             ///< digest comparisons received
+  std::uint64_t registry_states_out = 0;             ///< full states sent (digests differed)
+  std::uint64_t registry_states_in = 0;              ///< full states received
+  std::uint64_t registry_anti_entropy_rounds = 0;    ///< periodic comparisons started
+  std::uint64_t registry_malformed = 0;              ///< undecodable registry messages from peers
   std::uint64_t registry_clock_skew_rejections = 0;  ///< remote stamps too far ahead
   /// Deltas, states and local operations refused, by reason: malformed, too_large, name_size,
   /// pid_size, metadata_size, names, entries_per_name, entries, tombstones, nodes, foreign_dot.

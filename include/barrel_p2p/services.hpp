@@ -14,8 +14,8 @@ namespace barrel_p2p {
 
 /// One registered instance of a service: a process on some node, with its metadata.
 struct ServiceInstance {
-  std::string name;                   ///< The service name it is registered under.
-  Pid pid;                            ///< The process; pid.node is the node that registered it.
+  std::string name;                    ///< The service name it is registered under.
+  Pid pid;                             ///< The process; pid.node is the node that registered it.
   std::vector<std::uint8_t> metadata;  ///< Opaque bytes given at registration.
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
 };
@@ -52,12 +52,12 @@ std::string_view service_event_name(ServiceEvent::Kind kind);
 /// Registry settings (Config::registry). Every bound is enforced on local operations and on
 /// what peers send (a delta or state over a bound is refused whole and counted).
 struct RegistryConfig {
-  std::size_t max_names = 65'536;             ///< Names with at least one instance.
-  std::size_t max_entries_per_name = 1'024;   ///< Instances under one name.
-  std::size_t max_entries = 262'144;          ///< Instances in all.
-  std::size_t max_name_size = 255;            ///< Longest name, bytes.
-  std::size_t max_metadata_size = 1'024;      ///< Longest metadata, bytes.
-  std::size_t max_tombstones = 65'536;        ///< Removed entries remembered until collected.
+  std::size_t max_names = 65'536;            ///< Names with at least one instance.
+  std::size_t max_entries_per_name = 1'024;  ///< Instances under one name.
+  std::size_t max_entries = 262'144;         ///< Instances in all.
+  std::size_t max_name_size = 255;           ///< Longest name, bytes.
+  std::size_t max_metadata_size = 1'024;     ///< Longest metadata, bytes.
+  std::size_t max_tombstones = 65'536;       ///< Removed entries remembered until collected.
   /// Largest full state exchanged with a peer (anti-entropy, new links). It travels in one
   /// link frame, so it is also bounded by Config::max_frame_size.
   std::size_t max_state_size = 16 * 1024 * 1024;

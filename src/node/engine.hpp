@@ -95,9 +95,9 @@ struct EngineConfig {
 
 /// Counters and sizes of the Engine's service registry.
 struct EngineRegistryStats {
-  std::size_t names = 0;       ///< current: names with an instance
-  std::size_t entries = 0;     ///< current: instances
-  std::size_t tombstones = 0;  ///< current
+  std::size_t names = 0;                   ///< current: names with an instance
+  std::size_t entries = 0;                 ///< current: instances
+  std::size_t tombstones = 0;              ///< current
   std::uint64_t deltas_out = 0;            ///< deltas broadcast (local changes)
   std::uint64_t deltas_in = 0;             ///< deltas from peers, merged or refused
   std::uint64_t deltas_not_broadcast = 0;  ///< too large for a broadcast: left to anti-entropy
@@ -105,10 +105,10 @@ struct EngineRegistryStats {
   std::uint64_t digests_in = 0;
   std::uint64_t states_out = 0;
   std::uint64_t states_in = 0;
-  std::uint64_t states_too_large = 0;     ///< states not sent: above max_state_size or a frame
-  std::uint64_t anti_entropy_rounds = 0;  ///< periodic digest comparisons started
-  std::uint64_t malformed = 0;            ///< undecodable registry messages from peers
-  std::uint64_t unusable_entries = 0;     ///< entries whose pid is not a process of their node
+  std::uint64_t states_too_large = 0;       ///< states not sent: above max_state_size or a frame
+  std::uint64_t anti_entropy_rounds = 0;    ///< periodic digest comparisons started
+  std::uint64_t malformed = 0;              ///< undecodable registry messages from peers
+  std::uint64_t unusable_entries = 0;       ///< entries whose pid is not a process of their node
   std::uint64_t clock_skew_rejections = 0;  ///< remote stamps too far ahead (not adopted)
   std::map<std::string, std::uint64_t> refused;  ///< deltas and states refused, by reason
 };

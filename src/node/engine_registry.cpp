@@ -7,8 +7,8 @@
 // - a new active link, and every anti_entropy_interval a random active peer, compare
 //   digests; when they differ, both full states cross (registry_message.hpp);
 // - shutdown() ends every process before the DISCONNECTs, so a node that stops takes its
-//   services with it (down, reason shutdown). A node that crashes keeps its entries until it restarts: its
-//   new run's floor retires the old run's dots (service_registry.hpp, "Floors").
+//   services with it (down, reason shutdown). A node that crashes keeps its entries until it
+//   restarts: its new run's floor retires the old run's dots (service_registry.hpp, "Floors").
 #include <algorithm>
 
 #include "node/engine.hpp"
@@ -183,8 +183,8 @@ void Engine::on_registry_delta(const std::string& origin, core::ByteView payload
   auto message = registry::decode_message(payload, registry_.config().max_delta_size + 512);
   if (!message || message->type != registry::Message::Type::delta) {
     ++registry_counters_.malformed;
-    log(3, "registry delta from " + origin + " dropped: " +
-               (message ? std::string("not a delta") : message.error().message));
+    log(3, "registry delta from " + origin +
+               " dropped: " + (message ? std::string("not a delta") : message.error().message));
     return;
   }
   ++registry_counters_.deltas_in;
@@ -213,8 +213,8 @@ void Engine::drain_registry_events(const std::string& exited_node,
       out.kind = ServiceEvent::Kind::registered;
     } else if (exit && out.instance.pid.node == exited_node) {
       out.kind = ServiceEvent::Kind::down;
-      out.reason = ExitReason{static_cast<ExitCode>(std::min<std::uint8_t>(exit->code, 5)),
-                              exit->text};
+      out.reason =
+          ExitReason{static_cast<ExitCode>(std::min<std::uint8_t>(exit->code, 5)), exit->text};
     } else {
       out.kind = ServiceEvent::Kind::unregistered;
     }

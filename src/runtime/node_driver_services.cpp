@@ -17,8 +17,7 @@ std::uint64_t next_pick() {
 }
 }  // namespace
 
-Result<void> NodeImpl::register_service(std::string_view name, const Pid& pid,
-                                        BytesView metadata) {
+Result<void> NodeImpl::register_service(std::string_view name, const Pid& pid, BytesView metadata) {
   return call_on_loop([&] {
     auto done = engine_->register_service(now(), clock_.wall_now(), name, pid, metadata);
     drain_service_events();  // read-your-writes: lookups see it once this returns
@@ -53,8 +52,8 @@ Result<ServiceInstance> NodeImpl::whereis_service(std::string_view name) const {
   return fail(Errc::not_found, "no instance of service '" + std::string(name) + "' is known");
 }
 
-Result<Subscription> NodeImpl::subscribe_services(ServiceFilter filter,
-                                                  std::function<void(const ServiceEvent&)> handler) {
+Result<Subscription> NodeImpl::subscribe_services(
+    ServiceFilter filter, std::function<void(const ServiceEvent&)> handler) {
   if (!handler) return fail(Errc::invalid_argument, "subscribe_services: no handler");
   if (stopped_.load()) return fail(Errc::closed, "node stopped");
   const std::uint64_t id = subscriptions_->add_services(std::move(filter), std::move(handler));

@@ -10,10 +10,9 @@ void ServiceTable::apply(const ServiceEvent& event) {
   std::unique_lock lock(mutex_);
   if (event.kind == ServiceEvent::Kind::registered) {
     auto& list = names_[instance.name];
-    auto at = std::upper_bound(list.begin(), list.end(), instance,
-                               [](const ServiceInstance& a, const ServiceInstance& b) {
-                                 return a.pid.node < b.pid.node;
-                               });
+    auto at = std::upper_bound(
+        list.begin(), list.end(), instance,
+        [](const ServiceInstance& a, const ServiceInstance& b) { return a.pid.node < b.pid.node; });
     list.insert(at, instance);
     return;
   }

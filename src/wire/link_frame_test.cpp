@@ -137,7 +137,7 @@ TEST(LinkFrame, ManySmallFramesInOddChunksAreLinear) {
 
 TEST(LinkFrame, UndrainedFramesBehindABadHeaderStillFailThePush) {
   core::Bytes stream = frame_bytes(FrameType::data, {1});
-  stream.push_back(0x08);  // not a frame type
+  stream.push_back(0x09);  // not a frame type
   FrameDecoder decoder(16);
   EXPECT_FALSE(decoder.push(stream).has_value());
 }
