@@ -18,14 +18,10 @@ namespace {
 
 constexpr auto kWait = 20s;
 
+// Registrations arrive in milliseconds; the bound leaves room for loaded sanitizer runs.
 template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = kWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
+bool eventually(Condition condition) {
+  return testing::eventually(condition, kWait);
 }
 
 // Service events seen by one node's subscriber, in order.

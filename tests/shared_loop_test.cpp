@@ -38,16 +38,6 @@ Handler echo() {
   };
 }
 
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = kWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
-
 TEST(Runtime, RefusesNoLoopsAndTooMany) {
   RuntimeOptions none;
   none.loop_threads = 0;

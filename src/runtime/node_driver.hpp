@@ -215,6 +215,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void finish_handler(LocalProcess& process);
   void run_rpc(node::RpcRequest&& request);
   void complete_call(std::uint64_t ref, Result<Bytes> result);
+  /// The handle of subscription `id`, or limit_reached when Subscriptions refused it (id 0).
+  Result<Subscription> subscription_of(std::uint64_t id);
   /// Applies the Engine's registry changes to services_ and queues them for subscribers.
   void drain_service_events();
 

@@ -231,11 +231,7 @@ Result<Subscription> NodeImpl::subscribe(std::string_view tag,
   if (!handler) return fail(Errc::invalid_argument, "subscribe: no handler");
   if (stopped_.load()) return fail(Errc::closed, "node stopped");
   const std::uint64_t id = subscriptions_->add_broadcast(std::string(tag), std::move(handler));
-  if (id == 0) {
-    return fail(Errc::limit_reached, "at most " + std::to_string(runtime::Subscriptions::kLimit) +
-                                         " subscriptions per node");
-  }
-  return Subscription(subscriptions_, id);
+  return subscription_of(id);
 }
 
 Result<Subscription> NodeImpl::on_membership_event(
@@ -243,6 +239,10 @@ Result<Subscription> NodeImpl::on_membership_event(
   if (!handler) return fail(Errc::invalid_argument, "on_membership_event: no handler");
   if (stopped_.load()) return fail(Errc::closed, "node stopped");
   const std::uint64_t id = subscriptions_->add_membership(std::move(handler));
+  return subscription_of(id);
+}
+
+Result<Subscription> NodeImpl::subscription_of(std::uint64_t id) {
   if (id == 0) {
     return fail(Errc::limit_reached, "at most " + std::to_string(runtime::Subscriptions::kLimit) +
                                          " subscriptions per node");

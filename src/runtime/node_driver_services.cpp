@@ -57,11 +57,7 @@ Result<Subscription> NodeImpl::subscribe_services(
   if (!handler) return fail(Errc::invalid_argument, "subscribe_services: no handler");
   if (stopped_.load()) return fail(Errc::closed, "node stopped");
   const std::uint64_t id = subscriptions_->add_services(std::move(filter), std::move(handler));
-  if (id == 0) {
-    return fail(Errc::limit_reached, "at most " + std::to_string(runtime::Subscriptions::kLimit) +
-                                         " subscriptions per node");
-  }
-  return Subscription(subscriptions_, id);
+  return subscription_of(id);
 }
 
 Result<void> NodeImpl::send_service(const Pid& from, std::string_view name, BytesView payload) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -103,6 +104,17 @@ struct LinkedPair {
   std::unique_ptr<Node> b;
   bool linked = false;
 };
+
+/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns its last value.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
 
 inline std::vector<std::uint8_t> bytes_of(const std::string& text) {
   return {text.begin(), text.end()};
