@@ -252,7 +252,8 @@ int main(int argc, char** argv) {
       !write_seeds(root / "hyparview_message", hyparview_messages()) ||
       !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid") ||
       !write_seeds(root / "registry_delta", registry_deltas()) ||
-      !write_seeds(root / "contact", contact_strings())) {
+      !write_seeds(root / "contact", contact_strings()) ||
+      !write_seeds(root / "registry_message", registry_messages())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }
