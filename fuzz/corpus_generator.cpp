@@ -173,7 +173,8 @@ std::vector<Bytes> registry_deltas() {
   return out;
 }
 
-// Registry messages: a DELTA of each cause, a DIGEST, and STATEs (empty and not) each way.
+// Registry messages: a DELTA of each cause, a DIGEST, STATEs (empty and not) each way, two
+// ROUTE_REQUESTs and a ROUTE_REPLY.
 std::vector<Bytes> registry_messages() {
   namespace reg = barrel_p2p::registry;
   const std::vector<Bytes> deltas = registry_deltas();
@@ -183,6 +184,19 @@ std::vector<Bytes> registry_messages() {
   out.push_back(reg::encode_digest_message(reg::digest_of(deltas.back())));
   out.push_back(reg::encode_state_message(deltas.back(), true));
   out.push_back(reg::encode_state_message(deltas[deltas.size() - 2], false));
+  out.push_back(
+      reg::encode_route_request({0x0102030405060708ULL, 6, "alpha", "10.0.0.1:7000", "svc.web"}));
+  out.push_back(reg::encode_route_request({9, 0, "node-2", "", "db"}));
+  // A reply holds entries only: a slice per node without floor or removed dots.
+  reg::ServiceRegistry answer(reg::Config{}, "beta", barrel_p2p::core::WallTime{1'700'000'000'000});
+  (void)answer.add(barrel_p2p::core::WallTime{1'700'000'000'000}, "svc.web", Bytes{1, 2, 3},
+                   Bytes{'m'});
+  reg::Delta reply;
+  for (const reg::Instance& instance : answer.lookup("svc.web")) {
+    reply.nodes.push_back(reg::NodeSlice{
+        instance.node, {}, {}, {{instance.stamp, "svc.web", instance.pid, instance.metadata}}});
+  }
+  out.push_back(reg::encode_route_reply(0x0102030405060708ULL, reg::encode(reply)));
   return out;
 }
 

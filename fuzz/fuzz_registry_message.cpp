@@ -1,13 +1,47 @@
 // libFuzzer target: registry::decode_message on hostile bytes. An accepted envelope re-encodes
 // to the same bytes, and its body (DELTA or STATE) goes through registry::decode() and a
-// merge into a registry with small bounds, as the Engine does with peer frames.
+// merge into a registry with small bounds, as the Engine does with peer frames; a ROUTE_REPLY's
+// instances go through decode() and a RouteTable waiting for that walk, a ROUTE_REQUEST
+// through the forwarding decision.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include "core/assert.hpp"
 #include "proto/registry/registry_message.hpp"
+#include "proto/registry/route_table.hpp"
 #include "proto/registry/service_registry.hpp"
+
+namespace {
+// A route message meets a RouteTable as the Engine's: a request the forwarding decision, a
+// reply's instances (decoded with the delta limits) the walk waiting for its id.
+void fuzz_route(const barrel_p2p::registry::Message& message) {
+  namespace registry = barrel_p2p::registry;
+  const auto now = barrel_p2p::core::Instant::from_nanos(1'000'000'000);
+  registry::RouteConfig config;
+  config.max_in_flight = 1;
+  registry::RouteTable table(config, message.request_id);
+  if (message.type == registry::Message::Type::route_request) {
+    (void)table.on_request(now, message.origin, message.request_id, message.ttl, false);
+    BARREL_ASSERT(table.on_request(now, message.origin, message.request_id, message.ttl, true) ==
+                      registry::RouteDecision::drop,
+                  "a duplicate request was not dropped");
+    return;
+  }
+  auto delta = registry::decode(message.body, registry::Config{}.delta_limits());
+  if (!delta) return;
+  auto started = table.start(now, "svc", 0);
+  BARREL_ASSERT(started.has_value(), "the first query was refused");
+  std::vector<registry::RoutedInstance> instances;
+  for (const registry::NodeSlice& slice : delta->nodes) {
+    for (const registry::DeltaEntry& entry : slice.entries) {
+      instances.push_back(registry::RoutedInstance{slice.node, entry});
+    }
+  }
+  (void)table.on_reply(now, started->second.request_id, std::move(instances));
+  BARREL_ASSERT(table.in_flight() <= 1, "the in-flight bound was exceeded");
+}
+}  // namespace
 
 // The entry point name is fixed by libFuzzer.
 extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
@@ -29,11 +63,23 @@ extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
     case registry::Message::Type::state:
       again = registry::encode_state_message(body, message->reply);
       break;
+    case registry::Message::Type::route_request:
+      again = registry::encode_route_request(
+          {message->request_id, message->ttl, message->origin, message->address, message->name});
+      break;
+    case registry::Message::Type::route_reply:
+      again = registry::encode_route_reply(message->request_id, body);
+      break;
   }
   // Non-canonical exit texts are refused, so every accepted envelope has one encoding.
   BARREL_ASSERT(again.size() == size && std::equal(again.begin(), again.end(), data),
                 "decode/encode round trip changed the bytes");
   if (message->type == registry::Message::Type::digest) return 0;
+  if (message->type == registry::Message::Type::route_request ||
+      message->type == registry::Message::Type::route_reply) {
+    fuzz_route(*message);
+    return 0;
+  }
   registry::Config config;
   config.max_names = 8;
   config.max_entries_per_name = 4;

@@ -70,9 +70,12 @@ class RegistryCluster : public ::testing::Test {
     delete dir_;
   }
 
-  static Node& add_node(const std::string& name) {
+  // `deaf`: the test hook that makes the node ignore registry deltas, digests and states.
+  static Node& add_node(const std::string& name, bool deaf = false) {
     Config config = test_config(name, dir_->sub(name));
     config.registry.anti_entropy_interval = 1s;
+    config.registry.ignore_replication_for_testing = deaf;
+    config.registry.route_timeout = 500ms;
     auto node = runtime_->start_node(std::move(config));
     EXPECT_TRUE(node) << (node ? "" : node.error().to_string());
     EventLog* log = &(*logs_)[name];
@@ -202,6 +205,47 @@ TEST_F(RegistryCluster, SendAndCallByServiceNameAcrossNodes) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::not_found);
   EXPECT_EQ(nodes_[28]->send_service("svc.none", bytes_of("x")).error().code, Errc::not_found);
+}
+
+TEST_F(RegistryCluster, WhereisFindsAServiceByOverlayRouteWhenGossipToTheAskerIsSuppressed) {
+  auto pid = nodes_[12]->spawn(echo_handler());
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(nodes_[12]->register_service("svc.routed", *pid, bytes_of("far")));
+  ASSERT_TRUE(everywhere("svc.routed", 1));
+  Node& deaf = add_node("deaf", true);
+  ASSERT_TRUE(deaf.join(nodes_[20]->address()));
+  ASSERT_TRUE(eventually([&] { return !deaf.active_view().empty(); }));
+  // Neither a local instance nor the replica: the registry never reached it.
+  EXPECT_TRUE(deaf.lookup_service("svc.routed").empty());
+  EXPECT_EQ(deaf.whereis_service("svc.routed").error().code, Errc::not_found);
+
+  auto found = deaf.whereis_service("svc.routed", 3).get();
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_EQ(found->pid, *pid);
+  EXPECT_EQ(text_of(found->metadata), "far");
+  EXPECT_GE(deaf.stats().registry_route_requests_sent, 1U);
+  std::uint64_t answered = 0;
+  for (const auto& node : nodes_) answered += node->stats().registry_route_requests_answered;
+  EXPECT_GE(answered, 1U);
+  // The answer is cached: the next whereis does not walk again.
+  const std::uint64_t sent = deaf.stats().registry_route_requests_sent;
+  auto again = deaf.whereis_service("svc.routed", 0).get();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->pid, *pid);
+  EXPECT_EQ(deaf.stats().registry_route_requests_sent, sent);
+  EXPECT_EQ(deaf.stats().registry_route_cache_hits, 1U);
+  // The instance found is usable as a normal pid.
+  auto reply = deaf.call(found->pid, bytes_of("hi"), 10s).get();
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(text_of(*reply), "pong:hi");
+
+  // A name nobody knows: every walk times out (one retry), then not_found.
+  auto missing = deaf.whereis_service("svc.nobody", 1).get();
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  EXPECT_GE(deaf.stats().registry_route_requests_timed_out, 2U);
+  nodes_.back()->stop();
+  nodes_.pop_back();
 }
 
 TEST_F(RegistryCluster, RegisterRefusesBadInput) {

@@ -78,6 +78,11 @@ constexpr Field kScalarFields[] = {
     {"registry_malformed", &NodeStats::registry_malformed},
     {"registry_clock_skew_rejections", &NodeStats::registry_clock_skew_rejections},
     {"registry_dropped_too_large", &NodeStats::registry_dropped_too_large},
+    {"registry_route_requests_sent", &NodeStats::registry_route_requests_sent},
+    {"registry_route_requests_answered", &NodeStats::registry_route_requests_answered},
+    {"registry_route_requests_forwarded", &NodeStats::registry_route_requests_forwarded},
+    {"registry_route_requests_timed_out", &NodeStats::registry_route_requests_timed_out},
+    {"registry_route_cache_hits", &NodeStats::registry_route_cache_hits},
 };
 
 /// The map fields (counts by reason or type).
@@ -88,6 +93,7 @@ const MapField kMapFields[] = {
     {"broadcast_frames_out", &NodeStats::broadcast_frames_out},
     {"broadcast_frames_in", &NodeStats::broadcast_frames_in},
     {"registry_refused", &NodeStats::registry_refused},
+    {"registry_route_dropped", &NodeStats::registry_route_dropped},
 };
 
 }  // namespace

@@ -72,6 +72,11 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"registry.max_tombstones", "300"},
       {"registry.max_state_size", "32768"},
       {"registry.max_clock_skew_ms", "10000"},
+      {"registry.route_ttl", "4"},
+      {"registry.route_fanout", "3"},
+      {"registry.route_timeout_ms", "700"},
+      {"registry.route_cache_ttl_ms", "9000"},
+      {"registry.route_max_in_flight", "16"},
       {"log.level", "\"debug\""},
   };
 }
@@ -159,6 +164,11 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(r.max_tombstones, 300u);
   EXPECT_EQ(r.max_state_size, 32768u);
   EXPECT_EQ(r.max_clock_skew, 10000ms);
+  EXPECT_EQ(r.route_ttl, 4u);
+  EXPECT_EQ(r.route_fanout, 3u);
+  EXPECT_EQ(r.route_timeout, 700ms);
+  EXPECT_EQ(r.route_cache_ttl, 9000ms);
+  EXPECT_EQ(r.route_max_in_flight, 16u);
   EXPECT_EQ(config->log_level, "debug");
 }
 

@@ -144,6 +144,16 @@ void write_registry(PrometheusWriter& out, const NodeStats& stats) {
                {{"malformed", stats.registry_malformed},
                 {"too_large", stats.registry_dropped_too_large},
                 {"clock_skew", stats.registry_clock_skew_rejections}});
+  out.counters("barrel_p2p_registry_route_requests_total",
+               "Overlay route requests (whereis_service step 3) by outcome.", "outcome",
+               {{"sent", stats.registry_route_requests_sent},
+                {"answered", stats.registry_route_requests_answered},
+                {"forwarded", stats.registry_route_requests_forwarded},
+                {"timed_out", stats.registry_route_requests_timed_out},
+                {"cache_hit", stats.registry_route_cache_hits}});
+  out.counters("barrel_p2p_registry_route_dropped_total",
+               "Overlay route requests and replies dropped, by reason.", "reason",
+               from_map(stats.registry_route_dropped));
 }
 
 }  // namespace

@@ -104,6 +104,14 @@ struct NodeStats {
   /// Changes not broadcast (too large) or states not sent (above max_state_size or
   /// max_frame_size); anti-entropy or a larger limit is needed.
   std::uint64_t registry_dropped_too_large = 0;
+  std::uint64_t registry_route_requests_sent = 0;       ///< overlay walks started (whereis)
+  std::uint64_t registry_route_requests_answered = 0;   ///< walks answered from our table
+  std::uint64_t registry_route_requests_forwarded = 0;  ///< walks passed on to a peer
+  std::uint64_t registry_route_requests_timed_out = 0;  ///< our walks that got no answer
+  std::uint64_t registry_route_cache_hits = 0;          ///< whereis answered from the cache
+  /// Route requests and replies dropped, by reason: duplicate, ttl_expired, no_peer,
+  /// unknown_reply, bad_reply, overloaded (a whereis refused at route_max_in_flight).
+  std::map<std::string, std::uint64_t> registry_route_dropped;
 };
 
 /// A pinned peer key.
@@ -281,6 +289,15 @@ class Node {
   /// one of the others chosen at random per call (which spreads callers over instances).
   /// Errors: not_found (no instance known here yet).
   [[nodiscard]] Result<ServiceInstance> whereis_service(std::string_view name) const;
+  /// Like whereis_service(name), and when neither this node nor its replica knows `name`,
+  /// asks the overlay: a walk of at most registry.route_ttl hops over active views, answered
+  /// by the first node that knows the name; the answer is cached for registry.route_cache_ttl.
+  /// A walk unanswered after registry.route_timeout is tried again, `retries` times. Completes
+  /// on the loop thread (or at once when the answer is known here). Thread-safe.
+  /// Errors: not_found (no answer after every walk), overloaded (registry.route_max_in_flight
+  /// walks already wait on this node: try later), invalid_argument (name size), closed.
+  [[nodiscard]] Future<ServiceInstance> whereis_service(std::string_view name,
+                                                        std::uint32_t retries);
   /// Calls `handler` (on the loop thread: do not block) for every service event whose name
   /// passes `filter`, until the returned handle's cancel(). Errors: invalid_argument (no
   /// handler), limit_reached (65,536 callbacks on this node), closed.

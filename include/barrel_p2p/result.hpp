@@ -33,6 +33,8 @@ enum class Errc : std::uint8_t {
   /// Another process holds something this one needs for itself (the data_dir lock); the
   /// message names it and the holder's pid.
   busy,
+  /// Too many requests of this kind are in flight here (a configured cap); try again later.
+  overloaded,
 };
 
 /// Human-readable name of an error class, e.g. "auth_failed".

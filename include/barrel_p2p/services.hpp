@@ -68,6 +68,21 @@ struct RegistryConfig {
   /// A remote stamp further ahead of our wall clock than this is not adopted by our hybrid
   /// clock (counted in NodeStats::registry_clock_skew_rejections).
   std::chrono::milliseconds max_clock_skew{30'000};
+  /// whereis_service(name, retries), when neither this node nor its replica knows `name`,
+  /// walks the overlay (docs/concepts/services.md, "Overlay route requests"). Hops a walk
+  /// makes after the first, 0-32.
+  std::size_t route_ttl = 6;
+  /// Active peers each walk starts from, 1-16.
+  std::size_t route_fanout = 2;
+  /// How long one walk waits for an answer before the next attempt, or not_found.
+  std::chrono::milliseconds route_timeout{1'000};
+  /// How long a walk's answer stays cached here (0: not cached).
+  std::chrono::milliseconds route_cache_ttl{5'000};
+  /// Walks waiting at once on this node; beyond, whereis_service fails with overloaded.
+  std::size_t route_max_in_flight = 64;
+  /// Test hook, not for production: this node ignores registry deltas, digests and states
+  /// from peers (its table holds only its own services; route requests still work).
+  bool ignore_replication_for_testing = false;
 };
 
 }  // namespace barrel_p2p

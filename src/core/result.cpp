@@ -20,6 +20,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::remote: return "remote";
     case Errc::unsafe_file: return "unsafe_file";
     case Errc::busy: return "busy";
+    case Errc::overloaded: return "overloaded";
   }
   return "unknown";
 }

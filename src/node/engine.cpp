@@ -40,7 +40,12 @@ Engine::Engine(EngineConfig config, const auth::KeyPair& keys, auth::TrustStore 
       broadcast_(config_.broadcast, config_.node_name, rng_),
       pending_contacts_(config_.contacts),
       wall_(config_.wall_at_start),
-      registry_(config_.registry, config_.node_name, config_.wall_at_start) {
+      registry_(config_.registry, config_.node_name, config_.wall_at_start),
+      // Request ids differ between runs (the start time) and nodes (the seed), so a restarted
+      // node's walks are not taken for duplicates its peers remember.
+      route_(config_.route,
+             (config_.seed * 0x9e3779b97f4a7c15ULL) ^
+                 (static_cast<std::uint64_t>(config_.wall_at_start.unix_millis) << 20U)) {
   links_.set_frame_sink(this);
 }
 
@@ -275,6 +280,7 @@ void Engine::call_done(std::uint64_t ref, Result<core::Bytes> result) {
 void Engine::shutdown(core::Instant now) {
   now_ = now;
   router_.shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
+  route_shutdown();
   pump_membership(now);    // the registry deltas of ended processes go out first
   membership_.leave(now);  // then DISCONNECT(leaving) to the active view
   pump_membership(now);
@@ -286,6 +292,7 @@ void Engine::shutdown(core::Instant now) {
 void Engine::abort() {
   stopping_ = true;
   router_.shutdown(ExitReason{ExitCode::shutdown, "node aborted"});
+  route_shutdown();
 }
 
 core::Instant Engine::next_deadline() const {

@@ -40,6 +40,7 @@
 #include "proto/hyparview/membership.hpp"
 #include "proto/plumtree/broadcast_tree.hpp"
 #include "proto/registry/registry_message.hpp"
+#include "proto/registry/route_table.hpp"
 #include "proto/registry/service_registry.hpp"
 #include "wire/link_frame.hpp"
 
@@ -54,6 +55,8 @@ inline constexpr std::string_view kRegistryTag = "barrel_p2p:registry";
 bool is_reserved_tag(std::string_view tag);
 /// The registry core's settings for the public ones (pid size, event bound and clock added).
 registry::Config registry_core_config(const RegistryConfig& config);
+/// The route requests' settings (whereis_service step 3) for the public ones.
+registry::RouteConfig registry_route_config(const RegistryConfig& config);
 
 /// Everything an Engine is configured with; validated by the driver (Config::validate).
 struct EngineConfig {
@@ -91,6 +94,11 @@ struct EngineConfig {
   /// Wall-clock time at start: the registry's first stamp, which retires the entries a
   /// previous run of this node left behind.
   core::WallTime wall_at_start;
+  /// Overlay route requests (whereis_service step 3; registry_route_config()).
+  registry::RouteConfig route;
+  /// Test hook: registry deltas, digests and states from peers are ignored (route requests
+  /// still work), so tests can make a node whose table misses what its peers know.
+  bool ignore_registry_replication = false;
 };
 
 /// Counters and sizes of the Engine's service registry.
@@ -111,6 +119,19 @@ struct EngineRegistryStats {
   std::uint64_t unusable_entries = 0;       ///< entries whose pid is not a process of their node
   std::uint64_t clock_skew_rejections = 0;  ///< remote stamps too far ahead (not adopted)
   std::map<std::string, std::uint64_t> refused;  ///< deltas and states refused, by reason
+  std::uint64_t route_requests_sent = 0;         ///< overlay walks started here (with retries)
+  std::uint64_t route_requests_answered = 0;     ///< requests answered from this node's table
+  std::uint64_t route_requests_forwarded = 0;    ///< requests passed on to an active peer
+  std::uint64_t route_requests_timed_out = 0;    ///< walks of this node that got no answer
+  std::uint64_t route_cache_hits = 0;            ///< whereis answered from the route cache
+  std::map<std::string, std::uint64_t> route_dropped;  ///< route messages dropped, by reason
+};
+
+/// A query of find_service() that needed the overlay: its instances, or not_found (no answer
+/// after every attempt) or closed (shutdown).
+struct ServiceFound {
+  std::uint64_t query = 0;
+  Result<std::vector<ServiceInstance>> found;
 };
 
 /// Counters of the parts the Engine owns (the driver adds transport and mailbox figures).
@@ -245,6 +266,20 @@ class Engine final : private ProcessHost, private FrameSink {
   std::optional<ServiceEvent> poll_service_event();
   [[nodiscard]] EngineRegistryStats registry_stats() const;
   [[nodiscard]] const registry::ServiceRegistry& registry() const { return registry_; }
+  /// What find_service() knows at once: instances (from the table or the route cache), or
+  /// the id of a query whose answer comes later from poll_service_found().
+  struct ServiceQuery {
+    std::vector<ServiceInstance> found;  ///< non-empty: answered now
+    std::uint64_t query = 0;             ///< otherwise: the overlay query started
+  };
+  /// whereis_service steps 2 and 3 (engine_registry_route.cpp): the replicated table, then
+  /// the route cache, then an overlay route request walked `retries` more times after a
+  /// timeout. Errors: overloaded (route max_in_flight queries wait), invalid_argument (name
+  /// empty or over max_name_size), closed.
+  Result<ServiceQuery> find_service(core::Instant now, std::string_view name,
+                                    std::uint32_t retries);
+  /// The next finished overlay query. Drain after every input, as poll_service_event().
+  std::optional<ServiceFound> poll_service_found();
 
   // ---- lifecycle and timers ----------------------------------------------------------------
   /// Starts the graceful stop: processes end (shutdown), calls fail (closed), the active view
@@ -393,6 +428,16 @@ class Engine final : private ProcessHost, private FrameSink {
   void registry_neighbor_up(const std::string& peer);
   [[nodiscard]] core::Instant registry_deadline() const;
   void registry_on_timeout(core::Instant now);
+  // engine_registry_route.cpp
+  void send_walk(const registry::RouteWalk& walk);
+  void on_route_request(const std::string& peer, registry::Message&& request);
+  void answer_route_request(const registry::Message& request);
+  void on_route_reply(const std::string& peer, const registry::Message& reply);
+  std::vector<ServiceInstance> service_instances(
+      const std::vector<registry::RoutedInstance>& instances);
+  void finish_route(registry::RouteResult&& result);
+  void route_on_timeout(core::Instant now);
+  void route_shutdown();
 
   EngineConfig config_;
   core::SeededRng rng_;
@@ -446,6 +491,10 @@ class Engine final : private ProcessHost, private FrameSink {
   core::Bytes state_bytes_;  // the encoded state digest_ was taken of
   EngineRegistryStats registry_counters_;
   std::deque<ServiceEvent> service_events_;  // drained by the driver after every input
+  registry::RouteTable route_;
+  // Finished overlay queries, drained by the driver after every input (≤ max_in_flight: one
+  // per query, and a query finishes once).
+  std::deque<ServiceFound> service_found_;
 };
 
 }  // namespace barrel_p2p::node

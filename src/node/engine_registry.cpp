@@ -10,6 +10,8 @@
 //   services with it (down, reason shutdown). A node that crashes keeps its entries until it
 //   restarts: its new run's floor retires the old run's dots (service_registry.hpp, "Floors").
 #include <algorithm>
+#include <array>
+#include <map>
 
 #include "node/engine.hpp"
 #include "proto/registry/registry_message.hpp"
@@ -45,6 +47,17 @@ std::optional<Contact> decode_contact(core::ByteView bytes) {
   auto pid = Pid::deserialize(pid_bytes);
   if (!pid) return std::nullopt;
   return Contact{std::move(*pid), std::move(address)};
+}
+
+// The non-zero counters of `counts` (indexed by Reason) by their reason's name.
+template <typename Reason, std::size_t N, typename NameOf>
+std::map<std::string, std::uint64_t> by_reason(const std::array<std::uint64_t, N>& counts,
+                                               NameOf name_of) {
+  std::map<std::string, std::uint64_t> out;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (counts[i] > 0) out[std::string(name_of(static_cast<Reason>(i)))] = counts[i];
+  }
+  return out;
 }
 
 std::string cut(std::string text) {
@@ -142,12 +155,14 @@ EngineRegistryStats Engine::registry_stats() const {
   out.entries = registry_.entries();
   out.tombstones = registry_.tombstones();
   out.clock_skew_rejections = registry_.clock().stats().skew_rejections;
-  for (std::size_t i = 0; i < registry::kRefusalCount; ++i) {
-    if (core.refused[i] > 0) {
-      out.refused[std::string(registry::refusal_name(static_cast<registry::Refusal>(i)))] =
-          core.refused[i];
-    }
-  }
+  const registry::RouteStats& route = route_.stats();
+  out.route_requests_sent = route.sent;
+  out.route_requests_answered = route.answered;
+  out.route_requests_forwarded = route.forwarded;
+  out.route_requests_timed_out = route.timed_out;
+  out.route_cache_hits = route.cache_hits;
+  out.route_dropped = by_reason<registry::RouteDrop>(route.dropped, registry::route_drop_name);
+  out.refused = by_reason<registry::Refusal>(core.refused, registry::refusal_name);
   return out;
 }
 
@@ -179,7 +194,8 @@ void Engine::publish_delta(const registry::Delta& delta,
 }
 
 void Engine::on_registry_delta(const std::string& origin, core::ByteView payload) {
-  if (origin == config_.node_name) return;  // applied when it was made
+  if (origin == config_.node_name) return;          // applied when it was made
+  if (config_.ignore_registry_replication) return;  // test hook
   auto message = registry::decode_message(payload, registry_.config().max_delta_size + 512);
   if (!message || message->type != registry::Message::Type::delta) {
     ++registry_counters_.malformed;
@@ -272,6 +288,14 @@ void Engine::send_registry_state(const std::string& peer, bool reply) {
 
 void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) {
   auto message = registry::decode_message(payload, registry_.config().max_state_size + 2);
+  if (message && message->type == registry::Message::Type::route_request) {
+    on_route_request(peer, std::move(*message));
+    return;
+  }
+  if (message && message->type == registry::Message::Type::route_reply) {
+    on_route_reply(peer, *message);
+    return;
+  }
   if (!message || message->type == registry::Message::Type::delta) {
     const std::string why = message ? "a delta outside a broadcast" : message.error().message;
     ++registry_counters_.malformed;
@@ -279,6 +303,7 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
     (void)links_.disconnect(peer, "protocol violation: registry frame: " + why);
     return;
   }
+  if (config_.ignore_registry_replication) return;  // test hook
   if (message->type == registry::Message::Type::digest) {
     ++registry_counters_.digests_in;
     if (message->digest != registry_digest()) send_registry_state(peer, true);
@@ -301,12 +326,15 @@ void Engine::registry_neighbor_up(const std::string& peer) {
 }
 
 core::Instant Engine::registry_deadline() const {
-  if (config_.anti_entropy_interval.count() <= 0 || stopping_) return core::Instant::never();
+  if (stopping_) return core::Instant::never();
+  if (config_.anti_entropy_interval.count() <= 0) return route_.next_deadline();
   // The first round is scheduled on the first timeout (as the reaper's first sweep).
-  return next_anti_entropy_.is_never() ? now_ : next_anti_entropy_;
+  return std::min(route_.next_deadline(),
+                  next_anti_entropy_.is_never() ? now_ : next_anti_entropy_);
 }
 
 void Engine::registry_on_timeout(core::Instant now) {
+  if (!stopping_) route_on_timeout(now);
   if (config_.anti_entropy_interval.count() <= 0 || stopping_) return;
   if (next_anti_entropy_.is_never()) {
     next_anti_entropy_ = now + core::jittered(rng_, config_.anti_entropy_interval);

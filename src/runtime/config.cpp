@@ -140,6 +140,9 @@ Result<void> Config::validate() const {
   if (auto valid = node::registry_core_config(registry).validate(); !valid) {
     return fail(Errc::invalid_argument, "registry." + valid.error().message);
   }
+  if (auto valid = node::registry_route_config(registry).validate(); !valid) {
+    return fail(Errc::invalid_argument, "registry." + valid.error().message);
+  }
   return {};
 }
 

@@ -149,6 +149,10 @@ Result<ServiceInstance> Node::whereis_service(std::string_view name) const {
   return impl_->whereis_service(name);
 }
 
+Future<ServiceInstance> Node::whereis_service(std::string_view name, std::uint32_t retries) {
+  return impl_->whereis_service(name, retries);
+}
+
 Result<Subscription> Node::subscribe_services(ServiceFilter filter,
                                               std::function<void(const ServiceEvent&)> handler) {
   return impl_->subscribe_services(std::move(filter), std::move(handler));

@@ -137,6 +137,8 @@ Result<node::EngineConfig> NodeImpl::engine_config() const {
     return fail(Errc::invalid_argument, "registry." + valid.error().message);
   }
   out.anti_entropy_interval = nanos(config_.registry.anti_entropy_interval);
+  out.route = node::registry_route_config(config_.registry);
+  out.ignore_registry_replication = config_.registry.ignore_replication_for_testing;
   out.wall_at_start = clock_.wall_now();
   return out;
 }
@@ -266,7 +268,7 @@ void NodeImpl::turn() {
 }
 
 bool NodeImpl::run_user_work() {
-  bool ran = false;
+  bool ran = complete_service_queries();
   // Only what is queued now: work queued by these callbacks waits for the next round, after
   // its commands were carried out.
   for (std::size_t count = user_work_.size(); count > 0 && !user_work_.empty(); --count) {
@@ -367,6 +369,8 @@ void NodeImpl::finish(const std::string& why) {
   waiters_.clear();
   for (auto& [ref, promise] : call_promises_) promise.set(fail(Errc::closed, why));
   call_promises_.clear();
+  for (auto& [query, promise] : service_promises_) promise.set(fail(Errc::closed, why));
+  service_promises_.clear();
   finished_promise_.set_value();
 }
 

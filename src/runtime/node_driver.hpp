@@ -101,6 +101,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::vector<ServiceInstance> lookup_local_service(std::string_view name) const;
   std::vector<std::string> list_services(std::string_view prefix) const;
   Result<ServiceInstance> whereis_service(std::string_view name) const;
+  Future<ServiceInstance> whereis_service(std::string_view name, std::uint32_t retries);
   Result<Subscription> subscribe_services(ServiceFilter filter,
                                           std::function<void(const ServiceEvent&)> handler);
   Result<void> send_service(const Pid& from, std::string_view name, BytesView payload);
@@ -219,6 +220,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<Subscription> subscription_of(std::uint64_t id);
   /// Applies the Engine's registry changes to services_ and queues them for subscribers.
   void drain_service_events();
+  /// Completes the whereis_service futures whose overlay queries finished; true when any ran.
+  bool complete_service_queries();
 
   Config config_;
   std::shared_ptr<spdlog::logger> log_;
@@ -250,6 +253,11 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   // Calls and rpcs in flight, by ref. Their CallDone is carried out after the turn that
   // started them, so the promise is always registered first.
   std::unordered_map<std::uint64_t, Promise<Bytes>> call_promises_;
+  // whereis_service queries waiting for the overlay, by the Engine's query id (≤ its
+  // route_max_in_flight), and their answers drained from the Engine, completed in the user
+  // phase of the turn (a continuation may call back into the node).
+  std::unordered_map<std::uint64_t, Promise<ServiceInstance>> service_promises_;
+  std::deque<node::ServiceFound> service_found_;
   std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
   std::deque<std::uint64_t> run_queue_;
   std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;

@@ -52,6 +52,47 @@ Result<ServiceInstance> NodeImpl::whereis_service(std::string_view name) const {
   return fail(Errc::not_found, "no instance of service '" + std::string(name) + "' is known");
 }
 
+Future<ServiceInstance> NodeImpl::whereis_service(std::string_view name, std::uint32_t retries) {
+  if (auto instance = services_.choose(name, config_.node_name, next_pick())) {
+    return Future<ServiceInstance>::ready(std::move(*instance));
+  }
+  Promise<ServiceInstance> promise;
+  auto future = promise.future();
+  auto started = on_loop([this, promise, name = std::string(name), retries] {
+    auto query = engine_->find_service(now(), name, retries);
+    if (!query) {
+      promise.set(Unexpected(std::move(query).error()));
+    } else if (!query->found.empty()) {
+      promise.set(std::move(query->found[next_pick() % query->found.size()]));
+    } else {
+      service_promises_.emplace(query->query, promise);
+    }
+  });
+  if (!started) promise.set(Unexpected(std::move(started).error()));
+  return future;
+}
+
+bool NodeImpl::complete_service_queries() {
+  bool ran = false;
+  while (!service_found_.empty()) {
+    node::ServiceFound found = std::move(service_found_.front());
+    service_found_.pop_front();
+    auto it = service_promises_.find(found.query);
+    if (it == service_promises_.end()) continue;
+    Promise<ServiceInstance> promise = std::move(it->second);
+    service_promises_.erase(it);
+    ran = true;
+    if (!found.found) {
+      promise.set(Unexpected(std::move(found.found).error()));
+    } else if (found.found->empty()) {
+      promise.set(fail(Errc::not_found, "the overlay's answer holds no usable instance"));
+    } else {
+      promise.set(std::move((*found.found)[next_pick() % found.found->size()]));
+    }
+  }
+  return ran;
+}
+
 Result<Subscription> NodeImpl::subscribe_services(
     ServiceFilter filter, std::function<void(const ServiceEvent&)> handler) {
   if (!handler) return fail(Errc::invalid_argument, "subscribe_services: no handler");
@@ -78,6 +119,7 @@ void NodeImpl::drain_service_events() {
     services_.apply(*event);  // before any user code of this turn runs
     user_work_.emplace_back(node::EmitService{std::move(*event)});
   }
+  while (auto found = engine_->poll_service_found()) service_found_.push_back(std::move(*found));
 }
 
 }  // namespace barrel_p2p

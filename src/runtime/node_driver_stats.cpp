@@ -71,6 +71,12 @@ void add_registry(const node::EngineRegistryStats& registry, NodeStats& out) {
   out.registry_clock_skew_rejections = registry.clock_skew_rejections;
   out.registry_refused = registry.refused;
   out.registry_dropped_too_large = registry.deltas_not_broadcast + registry.states_too_large;
+  out.registry_route_requests_sent = registry.route_requests_sent;
+  out.registry_route_requests_answered = registry.route_requests_answered;
+  out.registry_route_requests_forwarded = registry.route_requests_forwarded;
+  out.registry_route_requests_timed_out = registry.route_requests_timed_out;
+  out.registry_route_cache_hits = registry.route_cache_hits;
+  out.registry_route_dropped = registry.route_dropped;
 }
 }  // namespace
 

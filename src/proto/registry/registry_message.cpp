@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/assert.hpp"
 #include "wire/canonical_varint.hpp"
 
 namespace barrel_p2p::registry {
@@ -49,6 +50,50 @@ core::Bytes encode_state_message(const core::Bytes& state, bool reply) {
   return out;
 }
 
+core::Bytes encode_route_request(const RouteRequest& request) {
+  BARREL_ASSERT(!request.origin.empty() && request.origin.size() <= kMaxRouteOriginSize &&
+                    request.address.size() <= kMaxRouteOriginSize && !request.name.empty() &&
+                    request.name.size() <= kMaxRouteNameSize,
+                "route request field sizes");
+  core::Bytes out;
+  out.reserve(request.name.size() + request.origin.size() + request.address.size() + 16);
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::route_request));
+  w.u64(request.request_id);
+  w.u8(request.ttl);
+  w.string(request.origin);
+  w.string(request.address);
+  w.string(request.name);
+  return out;
+}
+
+core::Bytes encode_route_reply(std::uint64_t request_id, const core::Bytes& instances) {
+  core::Bytes out;
+  out.reserve(instances.size() + 9);
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::route_reply));
+  w.u64(request_id);
+  w.bytes(instances);
+  return out;
+}
+
+namespace {
+Result<Message> decode_route_request(core::ByteReader& r) {
+  Message message;
+  message.type = Message::Type::route_request;
+  message.request_id = r.u64();
+  message.ttl = r.u8();
+  message.origin = wire::read_canonical_string(r, kMaxRouteOriginSize);
+  message.address = wire::read_canonical_string(r, kMaxRouteOriginSize);
+  message.name = wire::read_canonical_string(r, kMaxRouteNameSize);
+  if (!r.finished()) return malformed(r.ok() ? "trailing bytes" : r.error());
+  if (message.origin.empty() || message.name.empty()) {
+    return malformed("route request without origin or name");
+  }
+  return message;
+}
+}  // namespace
+
 Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
   if (bytes.empty()) return malformed("empty");
   if (bytes.size() > max_size) return malformed("larger than max_state_size");
@@ -81,6 +126,11 @@ Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
       message.reply = reply == 1;
       break;
     }
+    case static_cast<std::uint8_t>(Message::Type::route_request): return decode_route_request(r);
+    case static_cast<std::uint8_t>(Message::Type::route_reply):
+      message.type = Message::Type::route_reply;
+      message.request_id = r.u64();
+      break;
     default: return malformed("unknown type " + std::to_string(type));
   }
   if (!r.ok()) return malformed(r.error());

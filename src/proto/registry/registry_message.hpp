@@ -10,6 +10,13 @@
 //                | [cause 1: u8 exit code | string reason ≤ 255 bytes] | delta (rest)
 //   DIGEST (2) = u64 digest of the sender's exported state (big-endian)
 //   STATE  (3) = u8 reply (0 or 1: the receiver answers with its own STATE) | state (rest)
+//   ROUTE_REQUEST (4) = u64 request id | u8 ttl | string origin node (1-64 bytes)
+//                | string origin address (≤ 64 bytes) | string name (1-kMaxRouteNameSize)
+//   ROUTE_REPLY   (5) = u64 request id | delta (rest: the instances, each with its stamp)
+//
+// Route requests (whereis_service step 3, route_table.hpp) walk the active views, one hop per
+// link frame; the first node whose table has the name sends ROUTE_REPLY straight to the
+// origin (an on-demand link to the origin address). Strings are canonical varint lengths.
 //
 // Anti-entropy and new links: a node sends DIGEST; a receiver whose own digest differs
 // answers STATE with reply = 1, merged on the other side, which answers STATE with reply = 0.
@@ -28,6 +35,10 @@ namespace barrel_p2p::registry {
 
 /// Longest process-exit reason text a DELTA carries (longer texts are cut by the encoder).
 inline constexpr std::size_t kMaxExitText = 255;
+/// Longest service name a ROUTE_REQUEST carries (the registry's own max_name_size bound).
+inline constexpr std::size_t kMaxRouteNameSize = 4096;
+/// Longest node name and origin address in a ROUTE_REQUEST.
+inline constexpr std::size_t kMaxRouteOriginSize = 64;
 
 /// Why a DELTA's entries were removed, when their process ended (drives service_down events).
 struct ExitCause {
@@ -38,12 +49,32 @@ struct ExitCause {
 
 /// One decoded message. `body` views the input: the encoded delta (DELTA) or state (STATE).
 struct Message {
-  enum class Type : std::uint8_t { delta = 1, digest = 2, state = 3 };
+  enum class Type : std::uint8_t {
+    delta = 1,
+    digest = 2,
+    state = 3,
+    route_request = 4,
+    route_reply = 5
+  };
   Type type = Type::delta;
   std::optional<ExitCause> exit;  ///< DELTA only: set when cause is 1.
   std::uint64_t digest = 0;       ///< DIGEST only.
   bool reply = false;             ///< STATE only.
-  core::ByteView body;            ///< DELTA and STATE: the registry_delta bytes (not decoded).
+  core::ByteView body;  ///< DELTA, STATE and ROUTE_REPLY: the registry_delta bytes (not decoded).
+  std::uint64_t request_id = 0;  ///< ROUTE_REQUEST and ROUTE_REPLY.
+  std::uint8_t ttl = 0;          ///< ROUTE_REQUEST: hops left after the receiver.
+  std::string origin;            ///< ROUTE_REQUEST: the asking node (1-64 bytes).
+  std::string address;           ///< ROUTE_REQUEST: where the asking node listens (may be "").
+  std::string name;              ///< ROUTE_REQUEST: the service name (1-kMaxRouteNameSize).
+};
+
+/// What a ROUTE_REQUEST asks (the fields of Message it uses).
+struct RouteRequest {
+  std::uint64_t request_id = 0;
+  std::uint8_t ttl = 0;
+  std::string origin;   ///< 1-kMaxRouteOriginSize bytes.
+  std::string address;  ///< ≤ kMaxRouteOriginSize bytes.
+  std::string name;     ///< 1-kMaxRouteNameSize bytes.
 };
 
 /// A DELTA around `delta` (already encoded). A text over kMaxExitText is cut.
@@ -54,10 +85,17 @@ struct Message {
 /// A STATE around `state` (already encoded).
 [[nodiscard]] core::Bytes encode_state_message(const core::Bytes& state, bool reply);
 
+/// A ROUTE_REQUEST. Precondition: the field sizes RouteRequest states (asserted).
+[[nodiscard]] core::Bytes encode_route_request(const RouteRequest& request);
+/// A ROUTE_REPLY around `instances` (an encoded delta holding only entries).
+[[nodiscard]] core::Bytes encode_route_reply(std::uint64_t request_id,
+                                             const core::Bytes& instances);
+
 /// Decodes the envelope of one whole message of at most `max_size` bytes (take the
 /// registry's max_state_size). The body is not decoded.
 /// Errors: protocol, "registry message: <what>" (empty, too large, unknown type, bad cause or
-/// reply flag, truncated, trailing bytes after a DIGEST, empty body).
+/// reply flag, truncated, trailing bytes after a DIGEST or ROUTE_REQUEST, empty body, a
+/// ROUTE_REQUEST string empty or over its limit).
 [[nodiscard]] Result<Message> decode_message(core::ByteView bytes, std::size_t max_size);
 
 /// 64-bit digest of an encoded state (FNV-1a): equal states have equal digests, since each

@@ -82,5 +82,49 @@ TEST(RegistryMessage, DigestTellsStatesApart) {
   EXPECT_NE(digest_of({}), digest_of(core::Bytes{0}));
 }
 
+TEST(RegistryMessage, RouteRequestAndReplyRoundTrip) {
+  const RouteRequest request{0x0102030405060708ULL, 6, "origin", "127.0.0.1:4000", "svc.a"};
+  const core::Bytes bytes = encode_route_request(request);
+  Message message = must_decode(bytes);
+  EXPECT_EQ(message.type, Message::Type::route_request);
+  EXPECT_EQ(message.request_id, request.request_id);
+  EXPECT_EQ(message.ttl, 6);
+  EXPECT_EQ(message.origin, "origin");
+  EXPECT_EQ(message.address, "127.0.0.1:4000");
+  EXPECT_EQ(message.name, "svc.a");
+
+  const core::Bytes reply = encode_route_reply(42, body());
+  message = must_decode(reply);
+  EXPECT_EQ(message.type, Message::Type::route_reply);
+  EXPECT_EQ(message.request_id, 42U);
+  EXPECT_TRUE(same(message.body, body()));
+}
+
+TEST(RegistryMessage, MalformedRouteMessagesAreRefused) {
+  const core::Bytes request = encode_route_request({7, 1, "o", "", "n"});
+  for (std::size_t size = 1; size < request.size(); ++size) {  // every truncation
+    EXPECT_FALSE(decode_message(core::ByteView(request).first(size), kMax)) << size;
+  }
+  core::Bytes trailing = request;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_message(trailing, kMax));
+  // An empty origin or name.
+  core::Bytes no_name = encode_route_request({7, 1, "o", "", "n"});
+  no_name[no_name.size() - 2] = 0;
+  no_name.pop_back();
+  EXPECT_FALSE(decode_message(no_name, kMax));
+  // A reply without instances.
+  EXPECT_FALSE(decode_message(encode_route_reply(1, {}), kMax));
+  // A name over its limit.
+  core::Bytes long_name =
+      encode_route_request({7, 1, "o", "", std::string(kMaxRouteNameSize, 'x')});
+  EXPECT_TRUE(decode_message(long_name, 1 << 20));
+  long_name = encode_route_request({7, 1, "o", "", "n"});
+  long_name.resize(long_name.size() - 2);  // cut the name's length and byte
+  core::ByteWriter w(long_name);
+  w.string(std::string(kMaxRouteNameSize + 1, 'x'));
+  EXPECT_FALSE(decode_message(long_name, 1 << 20));
+}
+
 }  // namespace
 }  // namespace barrel_p2p::registry
