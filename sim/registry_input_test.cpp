@@ -125,15 +125,18 @@ TEST(SimulationRegistry, MalformedDeltasCauseNoCrashAndLaterRegistrationsStillAp
 
   std::uint64_t malformed = 0;
   std::uint64_t refused = 0;
+  std::uint64_t unusable = 0;
   for (std::size_t i = 1; i < s.size(); ++i) {
     const node::EngineRegistryStats stats = s.engine(i).registry_stats();
     malformed += stats.malformed;
+    unusable += stats.unusable_entries;
     for (const auto& [reason, count] : stats.refused) refused += count;
     EXPECT_TRUE(s.engine(i).lookup_service("svc.forged").empty()) << s.name(i);
     EXPECT_TRUE(s.engine(i).lookup_service("svc.ghost").empty()) << s.name(i);
   }
   EXPECT_GT(malformed, 0U);
   EXPECT_GT(refused, 0U);
+  EXPECT_GT(unusable, 0U);  // svc.ghost: accepted by the CRDT, never shown
   EXPECT_GT(s.engine(1).registry_stats().refused.count("foreign_dot"), 0U);
 
   // A registration made afterwards reaches every node.

@@ -98,6 +98,8 @@ std::unique_ptr<node::Engine> Simulation::make_engine(std::size_t index) {
   config.advertise_address = network_.address(index);
   config.log_level = 6;  // above critical: no Log commands
   config.wall_at_start = wall();
+  config.route = config_.route;
+  config.ignore_registry_replication = config_.ignore_registry_replication;
   auto engine = std::make_unique<node::Engine>(std::move(config), n.keys, auth::TrustStore());
   // Every simulated node runs "echo" for rpc (answered by the driver, see carry_out).
   (void)engine->add_function("echo");

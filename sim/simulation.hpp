@@ -35,6 +35,11 @@ struct SimConfig {
   core::Duration dial_timeout = std::chrono::seconds(3);
   hyparview::Config membership;
   plumtree::Config broadcast;
+  /// Overlay route requests of every Engine (whereis_service step 3).
+  registry::RouteConfig route;
+  /// Every Engine ignores registry deltas, digests and states (EngineConfig's test hook), so
+  /// a name is known only where it was registered: route tests.
+  bool ignore_registry_replication = false;
 };
 
 /// Per-broadcast outcome.

@@ -78,6 +78,7 @@ constexpr Field kScalarFields[] = {
     {"registry_malformed", &NodeStats::registry_malformed},
     {"registry_clock_skew_rejections", &NodeStats::registry_clock_skew_rejections},
     {"registry_dropped_too_large", &NodeStats::registry_dropped_too_large},
+    {"registry_unusable_entries", &NodeStats::registry_unusable_entries},
     {"registry_route_requests_sent", &NodeStats::registry_route_requests_sent},
     {"registry_route_requests_answered", &NodeStats::registry_route_requests_answered},
     {"registry_route_requests_forwarded", &NodeStats::registry_route_requests_forwarded},

@@ -139,11 +139,13 @@ void write_registry(PrometheusWriter& out, const NodeStats& stats) {
                "Registry deltas, states and operations refused, by reason.", "reason",
                from_map(stats.registry_refused));
   out.counters("barrel_p2p_registry_dropped_total",
-               "Registry messages dropped: undecodable, too large, or stamps too far ahead.",
+               "Registry messages and entries dropped: undecodable, too large, stamps too far "
+               "ahead, or entries whose pid no application can use.",
                "reason",
                {{"malformed", stats.registry_malformed},
                 {"too_large", stats.registry_dropped_too_large},
-                {"clock_skew", stats.registry_clock_skew_rejections}});
+                {"clock_skew", stats.registry_clock_skew_rejections},
+                {"unusable_entry", stats.registry_unusable_entries}});
   out.counters("barrel_p2p_registry_route_requests_total",
                "Overlay route requests (whereis_service step 3) by outcome.", "outcome",
                {{"sent", stats.registry_route_requests_sent},

@@ -104,6 +104,9 @@ struct NodeStats {
   /// Changes not broadcast (too large) or states not sent (above max_state_size or
   /// max_frame_size); anti-entropy or a larger limit is needed.
   std::uint64_t registry_dropped_too_large = 0;
+  /// Replicated entries no application can use (their pid is not a contact of a process of
+  /// the node that registered them): kept by the CRDT, left out of lookups and events.
+  std::uint64_t registry_unusable_entries = 0;
   std::uint64_t registry_route_requests_sent = 0;       ///< overlay walks started (whereis)
   std::uint64_t registry_route_requests_answered = 0;   ///< walks answered from our table
   std::uint64_t registry_route_requests_forwarded = 0;  ///< walks passed on to a peer

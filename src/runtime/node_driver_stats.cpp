@@ -71,6 +71,7 @@ void add_registry(const node::EngineRegistryStats& registry, NodeStats& out) {
   out.registry_clock_skew_rejections = registry.clock_skew_rejections;
   out.registry_refused = registry.refused;
   out.registry_dropped_too_large = registry.deltas_not_broadcast + registry.states_too_large;
+  out.registry_unusable_entries = registry.unusable_entries;
   out.registry_route_requests_sent = registry.route_requests_sent;
   out.registry_route_requests_answered = registry.route_requests_answered;
   out.registry_route_requests_forwarded = registry.route_requests_forwarded;
