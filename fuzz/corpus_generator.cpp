@@ -1,7 +1,7 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
-// hyparview_message, plumtree_message, pid, registry_delta, registry_message) from the real
-// encoders, so seeds stay valid when formats change. Usage: fuzz_corpus_generator <fuzz/corpus>
-// Regenerate and commit the output after a wire format change.
+// hyparview_message, plumtree_message, pid, registry_delta, registry_message, views_message)
+// from the real encoders, so seeds stay valid when formats change. Usage: fuzz_corpus_generator
+// <fuzz/corpus> Regenerate and commit the output after a wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +17,7 @@
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
 #include "wire/process_message.hpp"
+#include "wire/views_message.hpp"
 
 namespace {
 
@@ -200,6 +201,24 @@ std::vector<Bytes> registry_messages() {
   return out;
 }
 
+// Views messages: a REQUEST, REPLYs empty, typical and at every bound.
+std::vector<Bytes> views_messages() {
+  wire::ViewsReply typical;
+  typical.request = 42;
+  typical.address = "127.0.0.1:4000";
+  typical.active = {{"bravo", "127.0.0.1:4001"}, {"charlie", "[::1]:4002"}};
+  typical.passive_size = 17;
+  typical.on_demand = {"delta"};
+  wire::ViewsReply full;
+  full.request = (std::uint64_t{1} << 62U) - 1;
+  full.address = std::string(255, 'a');
+  full.active.assign(wire::kMaxViewsActive, {std::string(64, 'n'), std::string(255, 'b')});
+  full.passive_size = wire::kMaxViewsCount;
+  full.on_demand.assign(wire::kMaxViewsOnDemand, std::string(64, 'o'));
+  return {wire::encode_views(wire::ViewsRequest{1}), wire::encode_views(wire::ViewsReply{}),
+          wire::encode_views(typical), wire::encode_views(full)};
+}
+
 }  // namespace
 
 // Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
@@ -258,7 +277,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
   for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid",
-                             "registry_delta", "contact", "registry_message"}) {
+                             "registry_delta", "contact", "registry_message", "views_message"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
@@ -267,7 +286,8 @@ int main(int argc, char** argv) {
       !write_seeds(root / "plumtree_message", plumtree_messages()) || !write_pids(root / "pid") ||
       !write_seeds(root / "registry_delta", registry_deltas()) ||
       !write_seeds(root / "contact", contact_strings()) ||
-      !write_seeds(root / "registry_message", registry_messages())) {
+      !write_seeds(root / "registry_message", registry_messages()) ||
+      !write_seeds(root / "views_message", views_messages())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

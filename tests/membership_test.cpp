@@ -252,6 +252,87 @@ TEST(Membership, LeaveMakesPeersDropTheNodePromptly) {
   EXPECT_EQ(cluster.wait_for_views(20s), "");
 }
 
+std::set<std::string> names_of(const std::vector<NodeInfo>& nodes) {
+  std::set<std::string> out;
+  for (const auto& node : nodes) out.insert(node.name);
+  return out;
+}
+
+// What node.cluster_view() should hold: every active peer's report matches that peer's own
+// active view and passive size. Returns the first difference, or "".
+std::string check_cluster_view(Cluster& cluster, Node& node) {
+  auto view = node.cluster_view(5s);
+  if (!view) return "cluster_view failed: " + view.error().to_string();
+  if (view->self.name != node.name()) return "self is " + view->self.name;
+  if (names_of(view->self.active_view) != names_of(node.active_view())) return "self differs";
+  if (view->self.address != node.address()) return "self address " + view->self.address;
+  std::set<std::string> reported;
+  for (const NodeViews& peer : view->peers) {
+    reported.insert(peer.name);
+    for (Node* other : cluster.live()) {
+      if (other->name() != peer.name) continue;
+      if (names_of(peer.active_view) != names_of(other->active_view())) {
+        return peer.name + " reported a different active view";
+      }
+      if (peer.passive_view_size != other->passive_view().size()) {
+        return peer.name + " reported a different passive size";
+      }
+      if (peer.address != other->address()) return peer.name + " address " + peer.address;
+    }
+  }
+  if (reported != names_of(view->self.active_view) || !view->unanswered.empty()) {
+    return "not every active peer answered";
+  }
+  return "";
+}
+
+// check_cluster_view() until it passes (at most 20 tries, 100 ms apart): views move while a
+// SHUFFLE or repair runs. Returns the last difference.
+std::string settled_cluster_view(Cluster& cluster, Node& node) {
+  std::string problem;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    problem = check_cluster_view(cluster, node);
+    if (problem.empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return problem;
+}
+
+// Node::cluster_view: the member list the admin endpoint gathers from active peers (views
+// frames, docs/reference/wire-format.md).
+TEST(Membership, ClusterViewGathersTheViewsOfEveryActivePeer) {
+  Cluster cluster(6);
+  ASSERT_TRUE(cluster.ok);
+  for (std::size_t i = 1; i < cluster.nodes.size(); ++i) {
+    ASSERT_TRUE(cluster.nodes[i]->join(cluster.nodes[0]->address()));
+  }
+  ASSERT_EQ(cluster.wait_for_views(20s), "");
+  for (Node* node : {cluster.nodes[0].get(), cluster.nodes[4].get()}) {
+    EXPECT_EQ(settled_cluster_view(cluster, *node), "") << node->name();
+  }
+
+  // A stopped node: its peers stop asking it once it left their active views, and the ones
+  // still waiting for it list it as unanswered rather than hang.
+  cluster.nodes[5]->abort();
+  cluster.dead.insert(5);
+  auto during = cluster.nodes[0]->cluster_view(2s);
+  ASSERT_TRUE(during) << during.error().to_string();
+  for (const NodeViews& peer : during->peers) EXPECT_NE(peer.name, "m5");
+  ASSERT_EQ(cluster.wait_for_views(30s), "");
+  EXPECT_EQ(settled_cluster_view(cluster, *cluster.nodes[0]), "");
+}
+
+TEST(Membership, ClusterViewOfALoneNodeIsItsOwnViews) {
+  TempDir dir;
+  auto node = start_node(test_config("lone", dir.sub("lone")));
+  ASSERT_TRUE(node);
+  auto view = node->cluster_view(1s);
+  ASSERT_TRUE(view) << view.error().to_string();
+  EXPECT_EQ(view->self.name, "lone");
+  EXPECT_TRUE(view->peers.empty());
+  EXPECT_TRUE(view->unanswered.empty());
+}
+
 TEST(Membership, ContactsFromConfigAreTriedAtStart) {
   TempDir dir;
   auto seed = start_node(test_config("seed", dir.sub("seed")));

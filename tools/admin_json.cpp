@@ -1,6 +1,8 @@
 #include "admin_json.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -106,6 +108,71 @@ Json members_json(const Node& node) {
       {"active", nodes_json(node.active_view())},
       {"passive", nodes_json(node.passive_view())},
       {"connected", node.peers()}};
+}
+
+namespace {
+using Link = std::pair<std::string, std::string>;
+
+Link link_of(const std::string& a, const std::string& b) { return a < b ? Link{a, b} : Link{b, a}; }
+
+Json reported_json(const NodeViews& views, const char* source) {
+  Json active = Json::array();
+  for (const auto& peer : views.active_view) active.push_back(peer.name);
+  return {{"name", views.name},
+          {"address", views.address},
+          {"source", source},
+          {"health", "ok"},
+          {"active", std::move(active)},
+          {"passive_size", views.passive_view_size},
+          {"on_demand", views.on_demand}};
+}
+
+Json unknown_json(const std::string& name, const char* health) {
+  return {{"name", name},
+          {"address", ""},
+          {"source", "seen"},
+          {"health", health},
+          {"active", Json::array()},
+          {"passive_size", nullptr},
+          {"on_demand", Json::array()}};
+}
+}  // namespace
+
+Json cluster_json(const ClusterView& view) {
+  std::map<std::string, Json> nodes;
+  std::set<Link> active_links;
+  std::set<Link> on_demand_links;
+  std::set<std::string> named;
+  auto add_reported = [&](const NodeViews& views, const char* source) {
+    nodes[views.name] = reported_json(views, source);
+    for (const auto& peer : views.active_view) {
+      active_links.insert(link_of(views.name, peer.name));
+      named.insert(peer.name);
+    }
+    for (const auto& peer : views.on_demand) {
+      on_demand_links.insert(link_of(views.name, peer));
+      named.insert(peer);
+    }
+  };
+  add_reported(view.self, "self");
+  for (const auto& peer : view.peers) add_reported(peer, "peer");
+  for (const auto& name : view.unanswered) {
+    nodes[name] = unknown_json(name, "no_answer");
+    nodes[name]["source"] = "peer";
+  }
+  for (const auto& name : named) {
+    if (!nodes.contains(name)) nodes[name] = unknown_json(name, "unknown");
+  }
+  // A pair linked both ways is an active link, whatever one side's list says meanwhile.
+  for (const auto& link : active_links) on_demand_links.erase(link);
+  Json out = {{"nodes", Json::array()},
+              {"active_links", Json::array()},
+              {"on_demand_links", Json::array()},
+              {"unanswered", view.unanswered}};
+  for (auto& [name, node] : nodes) out["nodes"].push_back(std::move(node));
+  for (const auto& [a, b] : active_links) out["active_links"].push_back({a, b});
+  for (const auto& [a, b] : on_demand_links) out["on_demand_links"].push_back({a, b});
+  return out;
 }
 
 Json connections_json(const Node& node, const NodeStats& stats) {

@@ -16,6 +16,17 @@ namespace barrel_p2p::cli {
 /// "passive":[...],"connected":[names]}.
 nlohmann::json members_json(const Node& node);
 
+/// The "cluster" member of GET /v1/members: the overlay as `view` shows it.
+/// {"nodes":[{"name","address","source","health","active":[names],"passive_size",
+/// "on_demand":[names]}], "active_links":[[a,b]], "on_demand_links":[[a,b]],
+/// "unanswered":[names]}, nodes ordered by name. `source` is "self", "peer" (an active peer)
+/// or "seen" (named in a report only); `health` is "ok" (self, or a peer that answered),
+/// "no_answer" (an active peer that did not answer in time) or "unknown" (seen only). Nodes
+/// without a report have an empty address and views and a null passive_size.
+/// Links are unordered pairs [a, b] with a < b, each once, sorted; an active link appears when
+/// either end reported it, an on-demand link when either end listed the other as on-demand.
+nlohmann::json cluster_json(const ClusterView& view);
+
 /// GET /v1/connections: {"node":N,"connections":count,"peers":[{"name":..,"active":bool}]}
 /// where `active` says whether the peer is in the active view (a gossip link) or not (an
 /// on-demand or plain link).

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "admin_json.hpp"
+#include "admin_page.hpp"
 #include "barrel_p2p/files.hpp"
 #include "membership_feed.hpp"
 #include "metrics_text.hpp"
@@ -122,6 +123,27 @@ std::string event_stream_text(const FeedBatch& batch) {
   return text;
 }
 
+/// True for "/" and "/<name>" of an embedded page file.
+bool is_page_path(const std::string& path) {
+  if (path == "/") return true;
+  const auto files = admin_page_files();
+  return std::any_of(files.begin(), files.end(), [&](const AdminPageFile& file) {
+    return path.size() == file.name.size() + 1 && path.substr(1) == file.name;
+  });
+}
+
+/// How long GET /v1/members waits for active peers' views: ?timeout_ms=N (1 to
+/// kAdminClusterTimeoutMax ms), else kAdminClusterTimeout.
+std::chrono::milliseconds cluster_timeout(const httplib::Request& request) {
+  const std::string text = request.get_param_value("timeout_ms");
+  std::int64_t ms = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ms < 1) {
+    return kAdminClusterTimeout;
+  }
+  return std::min(std::chrono::milliseconds(ms), kAdminClusterTimeoutMax);
+}
+
 /// The id after which a stream starts: Last-Event-ID (a reconnecting client), else ?since=N,
 /// else the last event published (new events only). An id beyond the last one (from before a
 /// restart: ids start at 1 again) counts as the last one.
@@ -186,6 +208,7 @@ class HttpAdmin::Server {
   bool admit(const httplib::Request& request, httplib::Response& response) const;
   void add_resources();
   void add_actions();
+  void add_page();
   void serve_events(const httplib::Request& request, httplib::Response& response);
   /// The JSON object of a POST body. Errors: invalid_argument (not JSON, not an object).
   static Result<Json> body_object(const httplib::Request& request);
@@ -218,9 +241,13 @@ void HttpAdmin::Server::configure() {
       });
   add_resources();
   add_actions();
+  add_page();
 }
 
 bool HttpAdmin::Server::admit(const httplib::Request& request, httplib::Response& response) const {
+  // The page's own files hold no node data: a browser loads them without a token (it cannot
+  // send one on navigation); the page then sends the token from its address's fragment.
+  if (request.method == "GET" && is_page_path(request.path)) return true;
   if (!token_.empty()) {
     const std::string header = request.get_header_value("Authorization");
     constexpr std::string_view kScheme = "Bearer ";
@@ -245,8 +272,13 @@ bool HttpAdmin::Server::admit(const httplib::Request& request, httplib::Response
 }
 
 void HttpAdmin::Server::add_resources() {
-  http_.Get("/v1/members", [this](const httplib::Request&, httplib::Response& response) {
-    reply(response, 200, members_json(node_));
+  http_.Get("/v1/members", [this](const httplib::Request& request, httplib::Response& response) {
+    Json members = members_json(node_);
+    if (request.get_param_value("cluster") != "0") {
+      auto cluster = node_.cluster_view(cluster_timeout(request));
+      members["cluster"] = cluster ? cluster_json(*cluster) : error_json(cluster.error().message);
+    }
+    reply(response, 200, members);
   });
   http_.Get("/v1/connections", [this](const httplib::Request&, httplib::Response& response) {
     reply(response, 200, connections_json(node_, node_.stats()));
@@ -275,6 +307,17 @@ void HttpAdmin::Server::add_resources() {
     response.set_content(metrics_text(node_, node_.stats(), feed_->counts()),
                          kPrometheusContentType);
   });
+}
+
+void HttpAdmin::Server::add_page() {
+  for (const AdminPageFile& file : admin_page_files()) {
+    const std::string path = file.name == "index.html" ? "/" : "/" + std::string(file.name);
+    http_.Get(path, [file](const httplib::Request&, httplib::Response& response) {
+      response.set_header("Cache-Control", "no-cache");
+      response.set_content(file.body.data(), file.body.size(),
+                           std::string(admin_page_content_type(file.name)).c_str());
+    });
+  }
 }
 
 Result<Json> HttpAdmin::Server::body_object(const httplib::Request& request) {

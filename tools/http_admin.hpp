@@ -39,6 +39,11 @@ inline constexpr std::size_t kAdminTokenFileMax = 4096;
 /// clients see a live connection and a closed client is noticed.
 inline constexpr std::chrono::milliseconds kAdminEventHeartbeat{10'000};
 
+/// How long GET /v1/members waits for the views of active peers, unless ?timeout_ms= says.
+inline constexpr std::chrono::milliseconds kAdminClusterTimeout{1'000};
+/// Longest wait ?timeout_ms= may ask for.
+inline constexpr std::chrono::milliseconds kAdminClusterTimeoutMax{10'000};
+
 /// How the endpoint is served.
 struct AdminSettings {
   /// "IP:PORT", "[IPv6]:PORT" or "localhost:PORT"; port 0 picks one.

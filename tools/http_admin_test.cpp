@@ -15,6 +15,7 @@
 
 #include "admin_client.hpp"
 #include "admin_json.hpp"
+#include "admin_page.hpp"
 #include "barrel_p2p/files.hpp"
 #include "membership_feed.hpp"
 #include "metrics_text.hpp"
@@ -119,6 +120,22 @@ TEST_F(HttpAdminTest, ResourcesAnswerJsonOfTheirDocumentedShape) {
             Json::parse(R"([{"name":"beta","address":")" + beta->address() + R"("}])"));
   EXPECT_TRUE(members["passive"].is_array());
   EXPECT_EQ(members["connected"], Json::parse(R"(["beta"])"));
+  // The cluster as gathered from active peers: beta answered with its own views.
+  const Json& cluster = members["cluster"];
+  ASSERT_TRUE(cluster.is_object()) << members.dump();
+  EXPECT_EQ(cluster["active_links"], Json::parse(R"([["alpha","beta"]])"));
+  EXPECT_EQ(cluster["on_demand_links"], Json::array());
+  EXPECT_EQ(cluster["unanswered"], Json::array());
+  ASSERT_EQ(cluster["nodes"].size(), 2U);
+  EXPECT_EQ(cluster["nodes"][0]["name"], "alpha");
+  EXPECT_EQ(cluster["nodes"][0]["source"], "self");
+  EXPECT_EQ(cluster["nodes"][1]["name"], "beta");
+  EXPECT_EQ(cluster["nodes"][1]["source"], "peer");
+  EXPECT_EQ(cluster["nodes"][1]["health"], "ok");
+  EXPECT_EQ(cluster["nodes"][1]["address"], beta->address());
+  EXPECT_EQ(cluster["nodes"][1]["active"], Json::parse(R"(["alpha"])"));
+  EXPECT_EQ(cluster["nodes"][1]["passive_size"], beta->passive_view().size());
+  EXPECT_FALSE(get_json(target, "/v1/members?cluster=0").contains("cluster"));
 
   const Json connections = get_json(target, "/v1/connections");
   EXPECT_EQ(connections["node"], "alpha");
@@ -249,6 +266,57 @@ TEST_F(HttpAdminTest, ATokenIsRequiredOfEveryRequestOnceSet) {
   auto right = admin_get(AdminTarget{admin->address(), token}, "/v1/members");
   ASSERT_TRUE(right);
   EXPECT_EQ(right->status, 200);
+  // The page's own files carry no node data: a browser loads them without a token.
+  for (const char* path : {"/", "/page.js", "/page.css"}) {
+    auto page = admin_get(AdminTarget{admin->address(), {}}, path);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200) << path;
+  }
+}
+
+TEST_F(HttpAdminTest, TheLivePageIsServedFromEmbeddedFiles) {
+  ASSERT_TRUE(node_);
+  auto admin = serve();
+  ASSERT_TRUE(admin);
+  httplib::Client client(admin->address());
+  auto index = client.Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(index->body.find("data-active-links"), std::string::npos);
+  EXPECT_NE(index->body.find("<script src=\"/page.js\">"), std::string::npos);
+  auto script = client.Get("/page.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(script->body.find("/v1/members"), std::string::npos);
+  auto style = client.Get("/page.css");
+  ASSERT_TRUE(style);
+  EXPECT_EQ(style->get_header_value("Content-Type"), "text/css; charset=utf-8");
+  // Nothing loads from elsewhere: no absolute URL in any file.
+  for (const AdminPageFile& file : admin_page_files()) {
+    EXPECT_EQ(file.body.find("http://"), std::string_view::npos) << file.name;
+    EXPECT_EQ(file.body.find("https://"), std::string_view::npos) << file.name;
+  }
+}
+
+TEST(AdminJson, ClusterListsReportedSeenAndSilentNodesAndEachLinkOnce) {
+  ClusterView view;
+  view.self = {"a", "127.0.0.1:1", {{"b", "127.0.0.1:2"}, {"c", ""}}, 3, {"e"}};
+  view.peers = {{"b", "127.0.0.1:2", {{"a", ""}, {"d", ""}}, 4, {}}};
+  view.unanswered = {"c"};
+  const Json cluster = cluster_json(view);
+  EXPECT_EQ(cluster["active_links"], Json::parse(R"([["a","b"],["a","c"],["b","d"]])"));
+  EXPECT_EQ(cluster["on_demand_links"], Json::parse(R"([["a","e"]])"));
+  EXPECT_EQ(cluster["unanswered"], Json::parse(R"(["c"])"));
+  std::vector<std::string> names;
+  std::vector<std::string> health;
+  for (const Json& node : cluster["nodes"]) {
+    names.push_back(node["name"]);
+    health.push_back(node["health"]);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(health, (std::vector<std::string>{"ok", "ok", "no_answer", "unknown", "unknown"}));
+  EXPECT_EQ(cluster["nodes"][3]["passive_size"], nullptr);
 }
 
 TEST_F(HttpAdminTest, AddressesOffLoopbackNeedAToken) {

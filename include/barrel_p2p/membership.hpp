@@ -18,6 +18,28 @@ struct NodeInfo {
   friend bool operator==(const NodeInfo&, const NodeInfo&) = default;
 };
 
+/// One node's views as it reports them (Node::cluster_view()).
+struct NodeViews {
+  std::string name;
+  std::string address;  ///< The address it advertises; empty when not known.
+  std::vector<NodeInfo> active_view;
+  std::size_t passive_view_size = 0;
+  /// Nodes it holds an authenticated link to outside its active view (on-demand links); a
+  /// peer's report lists at most 64.
+  std::vector<std::string> on_demand;
+  friend bool operator==(const NodeViews&, const NodeViews&) = default;
+};
+
+/// The cluster as one node sees it and as its active peers report it (Node::cluster_view()).
+/// No node sees the whole overlay: links between two nodes that are neither this node nor one
+/// of its active peers do not appear.
+struct ClusterView {
+  NodeViews self;                ///< This node's own views.
+  std::vector<NodeViews> peers;  ///< One per active peer that answered, ordered by name.
+  /// Active peers that did not answer in time or whose link was lost first, ordered by name.
+  std::vector<std::string> unanswered;
+};
+
 /// A node entered our active view (we gossip with it over a kept link).
 struct NeighborUp {
   NodeInfo node;

@@ -256,6 +256,16 @@ class Node {
   [[nodiscard]] std::vector<NodeInfo> active_view() const;
   /// The passive view: known nodes kept for repairs.
   [[nodiscard]] std::vector<NodeInfo> passive_view() const;
+  /// The cluster as this node sees it and as its active peers report it: asks every active
+  /// peer for its views (a views request on the link; peers answer without the application)
+  /// and returns this node's views plus every answer that came within `timeout`. Peers that
+  /// did not answer in time, or whose link was lost, are listed in ClusterView::unanswered.
+  /// Blocks the calling thread up to `timeout` (plus a turn of the loop): not for the loop
+  /// thread or a loop-placed handler. Thread-safe. Errors: invalid_argument (called on the
+  /// loop thread), limit_reached (64 requests already in flight), timeout (the loop did not
+  /// answer in time), closed.
+  [[nodiscard]] Result<ClusterView> cluster_view(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(2'000)) const;
   /// Broadcasts `payload` under `tag` to every node of the cluster (Plumtree), including this
   /// one's subscribers. Errors: invalid_argument (tag over 255 bytes, payload over
   /// membership.max_broadcast_size), closed.

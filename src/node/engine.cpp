@@ -285,6 +285,7 @@ void Engine::shutdown(core::Instant now) {
   membership_.leave(now);  // then DISCONNECT(leaving) to the active view
   pump_membership(now);
   stopping_ = true;
+  views_on_timeout(now);  // gathers in flight finish with what they have
   for (const std::string& peer : links_.peers()) (void)links_.disconnect(peer, "node stopping");
   settle(now);
 }
@@ -299,7 +300,7 @@ core::Instant Engine::next_deadline() const {
   core::Instant deadline =
       std::min({links_.next_deadline(), router_.next_deadline(), dialer_deadline(),
                 membership_.next_deadline(), broadcast_.next_deadline(), contacts_deadline(),
-                registry_deadline()});
+                registry_deadline(), views_deadline()});
   if (next_sweep_.is_never() && config_.reaper_interval.count() > 0) {
     deadline = std::min(deadline, now_);  // the first sweep is scheduled on the first timeout
   }
@@ -316,6 +317,7 @@ void Engine::on_timeout(core::Instant now) {
   if (broadcast_.next_deadline() <= now) broadcast_.on_timeout(now);
   try_contacts(now);
   registry_on_timeout(now);
+  views_on_timeout(now);
   settle(now);
 }
 
@@ -487,6 +489,7 @@ void Engine::peer_up(core::Instant /*now*/, PeerUp&& up) {
 void Engine::peer_down(core::Instant now, PeerDown&& down) {
   log(2, "peer " + down.peer + " down: " + down.reason);
   peer_lost(down.peer);
+  views_peer_lost(down.peer);
   membership_.on_link_down(now, down.peer);
   commands_.emplace_back(EmitEvent{barrel_p2p::PeerDown{down.peer, std::move(down.reason)}});
 }
@@ -523,6 +526,7 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
     case wire::FrameType::membership: on_membership_frame(peer, payload); return;
     case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;
     case wire::FrameType::registry: on_registry_frame(peer, payload); return;
+    case wire::FrameType::views: on_views_frame(peer, payload); return;
     default:
       log(1, "ignoring a " + std::string(wire::frame_type_name(type)) + " frame from " + peer);
       return;

@@ -43,6 +43,7 @@
 #include "proto/registry/route_table.hpp"
 #include "proto/registry/service_registry.hpp"
 #include "wire/link_frame.hpp"
+#include "wire/views_message.hpp"
 
 namespace barrel_p2p::node {
 
@@ -249,6 +250,18 @@ class Engine final : private ProcessHost, private FrameSink {
   [[nodiscard]] const hyparview::Membership& membership() const { return membership_; }
   [[nodiscard]] const plumtree::BroadcastTree& broadcast_tree() const { return broadcast_; }
 
+  // ---- cluster views (engine_views.cpp) ----------------------------------------------------
+  /// Asks every active peer for its views (a views REQUEST each, wire/views_message.hpp). The
+  /// answer comes as ViewsGathered{ref} once every peer answered, lost its link, or `timeout`
+  /// passed, whichever is first; it carries this node's own views, taken then. With an empty
+  /// active view it is queued at once. Peers answer REQUESTs from their Engine, without the
+  /// application. Errors: limit_reached (kMaxViewGathers gathers in flight), closed (stopping).
+  Result<std::uint64_t> gather_views(core::Instant now, core::Duration timeout);
+  /// This node's own views, as a views REPLY reports them.
+  [[nodiscard]] NodeViews own_views() const;
+  /// Gathers in flight at most; a gather beyond it is refused with limit_reached.
+  static constexpr std::size_t kMaxViewGathers = 64;
+
   // ---- service registry (engine_registry.cpp) -----------------------------------------------
   /// Registers local process `pid` under `name` cluster-wide; replaces its earlier entry under
   /// the same name. Errors: invalid_argument (name size, metadata size, not a local pid), noproc
@@ -410,6 +423,18 @@ class Engine final : private ProcessHost, private FrameSink {
   bool pump_membership(core::Instant now);
   void drop_membership_link(const std::string& peer);
   [[nodiscard]] core::Instant contacts_deadline() const;
+  // engine_views.cpp
+  struct ViewGather {
+    core::Instant deadline;
+    std::set<std::string> waiting;  // active peers asked that have not answered
+    ClusterView view;
+  };
+  void on_views_frame(const std::string& peer, core::ByteView payload);
+  void on_views_reply(const std::string& peer, wire::ViewsReply&& reply);
+  void views_peer_lost(const std::string& peer);
+  void finish_gather(std::uint64_t ref);
+  void views_on_timeout(core::Instant now);
+  [[nodiscard]] core::Instant views_deadline() const;
   // engine_registry.cpp
   /// The pid of a registry entry of `node` (learning its node's address), or nothing when the
   /// entry is not a contact of a process of `node`.
@@ -495,6 +520,10 @@ class Engine final : private ProcessHost, private FrameSink {
   // Finished overlay queries, drained by the driver after every input (≤ max_in_flight: one
   // per query, and a query finishes once).
   std::deque<ServiceFound> service_found_;
+
+  // Cluster views: gathers in flight, by ref (at most kMaxViewGathers).
+  std::map<std::uint64_t, ViewGather> view_gathers_;
+  std::uint64_t next_view_gather_ = 1;
 };
 
 }  // namespace barrel_p2p::node

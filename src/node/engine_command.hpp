@@ -120,8 +120,14 @@ struct EmitService {
   ServiceEvent event;
 };
 
+/// The gather `ref` (returned by Engine::gather_views) completed. Exactly once.
+struct ViewsGathered {
+  std::uint64_t ref = 0;
+  ClusterView view;
+};
+
 using Command = std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded,
                              CallDone, RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership,
-                             EmitBroadcast, EmitService>;
+                             EmitBroadcast, EmitService, ViewsGathered>;
 
 }  // namespace barrel_p2p::node

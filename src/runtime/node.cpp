@@ -114,6 +114,9 @@ Result<void> Node::unregister_function(std::string_view name) {
 Result<void> Node::join(std::string_view contact) { return impl_->join(contact); }
 Result<void> Node::leave() { return impl_->leave(); }
 std::vector<NodeInfo> Node::active_view() const { return impl_->active_view(); }
+Result<ClusterView> Node::cluster_view(std::chrono::milliseconds timeout) const {
+  return impl_->cluster_view(timeout);
+}
 std::vector<NodeInfo> Node::passive_view() const { return impl_->passive_view(); }
 
 Result<void> Node::broadcast(std::string_view tag, BytesView payload) {

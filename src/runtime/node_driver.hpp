@@ -89,6 +89,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<void> join(std::string_view contact);
   Result<void> leave();
   std::vector<NodeInfo> active_view() const;
+  Result<ClusterView> cluster_view(std::chrono::milliseconds timeout) const;
   std::vector<NodeInfo> passive_view() const;
   Result<void> broadcast(std::string_view tag, BytesView payload);
   Result<Subscription> subscribe(std::string_view tag,
@@ -250,6 +251,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   bool finished_ = false;
   std::deque<node::Command> user_work_;  // CallDone, RunRpc and Emit*: run after the I/O
   std::unordered_map<std::uint64_t, std::promise<Result<std::string>>> waiters_;
+  // cluster_view() callers, by gather ref (at most Engine::kMaxViewGathers); loop thread only.
+  std::unordered_map<std::uint64_t, std::promise<ClusterView>> view_waiters_;
   // Calls and rpcs in flight, by ref. Their CallDone is carried out after the turn that
   // started them, so the promise is always registered first.
   std::unordered_map<std::uint64_t, Promise<Bytes>> call_promises_;

@@ -210,6 +210,28 @@ Result<void> NodeImpl::leave() {
   });
 }
 
+Result<ClusterView> NodeImpl::cluster_view(std::chrono::milliseconds timeout) const {
+  if (on_loop_thread()) {
+    return fail(Errc::invalid_argument, "cluster_view() would block the loop thread");
+  }
+  auto* self = const_cast<NodeImpl*>(this);
+  std::future<ClusterView> gathered;
+  auto started = call_on_loop([&]() -> Result<std::uint64_t> {
+    if (stopping_) return fail(Errc::closed, "node is stopping");
+    auto ref = engine_->gather_views(now(), timeout);
+    if (ref) gathered = self->view_waiters_[*ref].get_future();
+    return ref;
+  });
+  if (!started) return Unexpected(started.error());
+  // The Engine finishes the gather at its deadline; the margin covers the loop's turn.
+  if (gathered.wait_for(timeout + std::chrono::seconds(1)) != std::future_status::ready) {
+    const std::uint64_t ref = *started;
+    (void)loop_->post([self, ref] { self->view_waiters_.erase(ref); });
+    return fail(Errc::timeout, "the node's loop did not answer a cluster view request");
+  }
+  return gathered.get();
+}
+
 std::vector<NodeInfo> NodeImpl::active_view() const {
   auto view =
       call_on_loop([&]() -> Result<std::vector<NodeInfo>> { return engine_->active_view(); });

@@ -61,6 +61,11 @@ void NodeImpl::execute(node::Command&& command) {
             it->second.set_value(std::move(c.peer));
             waiters_.erase(it);
           }
+        } else if constexpr (std::is_same_v<C, node::ViewsGathered>) {
+          if (auto it = view_waiters_.find(c.ref); it != view_waiters_.end()) {
+            it->second.set_value(std::move(c.view));
+            view_waiters_.erase(it);
+          }
         } else if constexpr (std::is_same_v<C, node::Log>) {
           log_->log(static_cast<spdlog::level::level_enum>(c.level), c.text);
         } else if constexpr (std::is_same_v<C, node::EmitEvent>) {

@@ -26,13 +26,14 @@ enum class FrameType : std::uint8_t {
   membership = 6,  ///< A membership (HyParView) message, control stream only.
   broadcast = 7,   ///< A broadcast (Plumtree) message, control stream only.
   registry = 8,    ///< A registry digest or state (proto/registry), control stream only.
+  views = 9,       ///< A views request or reply (wire/views_message.hpp), control stream only.
 };
 
 /// True for frame types that travel on the control stream (auth, control, membership,
-/// broadcast, registry); goodbye may travel on either.
+/// broadcast, registry, views); goodbye may travel on either.
 constexpr bool is_control_stream_frame(FrameType type) {
   return type == FrameType::auth || type == FrameType::control || type == FrameType::membership ||
-         type == FrameType::broadcast || type == FrameType::registry;
+         type == FrameType::broadcast || type == FrameType::registry || type == FrameType::views;
 }
 
 /// Lower-case name of a frame type ("auth", "control", ...), for logs.

@@ -210,7 +210,8 @@ def main():
 
         members = get_json(a, "/v1/members")
         assert members["active"][0]["name"] == "b" and members["connected"] == ["b"], members
-        assert set(members) == {"node", "active", "passive", "connected"}, members
+        assert set(members) == {"node", "active", "passive", "connected", "cluster"}, members
+        assert members["cluster"]["active_links"] == [["a", "b"]], members
         connections = get_json(a, "/v1/connections")
         assert connections["peers"] == [{"name": "b", "active": True}], connections
         stats = get_json(a, "/v1/stats")
