@@ -27,6 +27,7 @@ void Membership::start_timers(core::Instant now) {
   next_shuffle_ = now + core::Duration(jitter) + config_.shuffle_interval / 20;
   next_repair_ = now + config_.repair_interval;
   next_age_check_ = now + config_.passive_max_age;
+  next_world_probe_ = now + config_.shuffle_interval * kSmallWorldIntervals;
 }
 
 bool Membership::is_active(const std::string& name) const {
@@ -85,7 +86,17 @@ void Membership::remove_active(const std::string& name, DownReason reason) {
 std::optional<PeerInfo> Membership::drop_random_active(core::Instant now,
                                                        std::vector<PeerInfo> room) {
   if (active_.empty()) return std::nullopt;
-  PeerInfo victim = active_[random_index(active_.size())];
+  // Never the peer we hand over: it must keep its link to us (and it has room for the victim).
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    if (std::none_of(room.begin(), room.end(),
+                     [&](const PeerInfo& hint) { return hint.name == active_[i].name; })) {
+      candidates.push_back(i);
+    }
+  }
+  arm_world_check(now);
+  PeerInfo victim = candidates.empty() ? active_[random_index(active_.size())]
+                                       : active_[candidates[random_index(candidates.size())]];
   ++stats_.evictions;
   if (disconnected_at_.size() >= kMaxRecentDisconnects && !disconnected_at_.contains(victim.name)) {
     disconnected_at_.erase(
@@ -108,6 +119,7 @@ core::Duration Membership::jittered(core::Duration delay) {
 
 void Membership::remember_lost(core::Instant now, const PeerInfo& peer) {
   if (config_.remerge_contacts == 0) return;
+  arm_world_check(now);
   std::erase_if(lost_, [&](const LostPeer& lost) { return lost.info.name == peer.name; });
   if (lost_.size() >= config_.remerge_contacts) lost_.erase(lost_.begin());
   lost_.push_back(LostPeer{peer, now, now + jittered(config_.remerge_interval),
@@ -123,16 +135,25 @@ void Membership::remember_lost(core::Instant now, const PeerInfo& peer) {
   }
 }
 
-void Membership::found_lost(const std::string& name) {
-  if (pending_rejoin_ && pending_rejoin_->name == name) pending_rejoin_.reset();
+bool Membership::forget_lost(const std::string& name) {
   if (std::erase_if(lost_, [&](const LostPeer& lost) { return lost.info.name == name; }) == 0) {
-    return;
+    return false;
   }
-  ++stats_.rejoins;
   if (suspected_) {
     suspected_ = false;
     emit(PartitionHealed{name});
   }
+  return true;
+}
+
+void Membership::found_lost(const std::string& name) {
+  if (pending_rejoin_ && pending_rejoin_->name == name) pending_rejoin_.reset();
+  if (forget_lost(name)) ++stats_.rejoins;
+}
+
+void Membership::heard_lost(const std::string& name) {
+  if (pending_rejoin_ && pending_rejoin_->name == name) return;  // its answer settles it
+  if (forget_lost(name)) ++stats_.lost_heard;
 }
 
 std::vector<std::string> Membership::lost_peers() const {
@@ -158,6 +179,54 @@ void Membership::probe_lost(core::Instant now) {
     send(lost.info, Neighbor{self_, false, true});
     return;
   }
+}
+
+void Membership::sighted(core::Instant now, const std::string& name) {
+  if (name == self_.name || config_.remerge_contacts == 0) return;
+  heard_lost(name);  // probing it would only swap links inside our own component
+  sighted_[name] = now;
+  if (sighted_.size() > kMaxSighted) {
+    sighted_.erase(
+        std::min_element(sighted_.begin(), sighted_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; }));
+  }
+}
+
+void Membership::arm_world_check(core::Instant now) {
+  world_check_until_ = now + config_.shuffle_interval * kWorldCheckIntervals;
+}
+
+void Membership::probe_if_small_world(core::Instant now) {
+  // Swapping links (a rejoin's evictions) can close off a small group, for instance a clique of
+  // active_size + 1 full nodes that hold only each other. Nobody in it lost a link to a
+  // failure, so no lost peer is probed, and NEIGHBORs from outside are refused. Walks inside
+  // such a group only ever meet its members, so it hears of few nodes; a large overlay's walks
+  // bring new names all the time. Only links moved (an eviction, a loss) close a group off, so
+  // the check runs for a while after one and costs nothing in a stable overlay. In an overlay
+  // of at most active_size + 2 nodes in all, every live node is heard of, and the passive
+  // peers not heard of are departed ones: those probes fail and count as failures of the entry.
+  if (config_.remerge_contacts == 0 || left_ || pending_rejoin_ || now >= world_check_until_) {
+    return;
+  }
+  const core::Duration window = config_.shuffle_interval * kSmallWorldIntervals;
+  std::erase_if(sighted_, [&](const auto& item) { return now - item.second >= window; });
+  if (sighted_.size() > config_.active_size + 1 || now < next_world_probe_) return;
+  next_world_probe_ = now + window;
+  std::vector<const PassiveEntry*> ready;
+  for (const auto& entry : passive_) {
+    // Not one we just evicted (our DISCONNECT may still be on its way), nor one that failed
+    // lately. One that refused us lately is asked: a rejoin is accepted even by a full node.
+    const bool ready_now = entry.failures == 0 || entry.retry_at <= now;
+    if (ready_now && !sighted_.contains(entry.info.name) &&
+        !disconnected_at_.contains(entry.info.name)) {
+      ready.push_back(&entry);
+    }
+  }
+  if (ready.empty()) return;
+  const PeerInfo& target = ready[random_index(ready.size())]->info;
+  ++stats_.world_probes;
+  pending_rejoin_ = PendingNeighbor{target.name, now + config_.neighbor_timeout, true};
+  send(target, Neighbor{self_, false, true});
 }
 
 void Membership::add_passive(core::Instant now, const PeerInfo& peer) {
@@ -336,9 +405,11 @@ void Membership::on_unreachable(core::Instant now, const std::string& peer) {
   if (left_) return;
   if (pending_rejoin_ && pending_rejoin_->name == peer) {
     // Our probe failed: still cut off. Its next probe is scheduled; it is not a failure of
-    // the passive entry (that one keeps the repair schedule of the paper).
+    // the passive entry (that one keeps the repair schedule of the paper). A small-world
+    // probe went to a passive peer, whose failure it is.
+    const bool world = pending_rejoin_->world;
     pending_rejoin_.reset();
-    if (!(pending_neighbor_ && pending_neighbor_->name == peer)) return;
+    if (!world && !(pending_neighbor_ && pending_neighbor_->name == peer)) return;
   }
   if (is_active(peer) || is_passive(peer)) peer_failed(now, peer);
 }
@@ -363,10 +434,15 @@ void Membership::on_timeout(core::Instant now) {
     peer_failed(now, pending_neighbor_->name);
   }
   // An unanswered rejoin probe is not a failure of anything we hold: the lost peer's next
-  // probe is already scheduled (with a doubled delay).
-  if (pending_rejoin_ && pending_rejoin_->deadline <= now) pending_rejoin_.reset();
+  // probe is already scheduled (with a doubled delay). A small-world probe's is.
+  if (pending_rejoin_ && pending_rejoin_->deadline <= now) {
+    const PendingNeighbor probe = *pending_rejoin_;
+    pending_rejoin_.reset();
+    if (probe.world && is_passive(probe.name)) peer_failed(now, probe.name);
+  }
   probe_lost(now);
   if (now >= next_shuffle_) {
+    probe_if_small_world(now);
     do_shuffle(now);
     next_shuffle_ = now + config_.shuffle_interval;
   }
@@ -471,6 +547,7 @@ bool Membership::repair_asymmetry(const std::string& from) {
 void Membership::handle(core::Instant now, const std::string& from, const ForwardJoin& m) {
   if (from != m.joiner.name) repair_asymmetry(from);
   const PeerInfo& joiner = m.joiner;
+  sighted(now, joiner.name);
   if (joiner.name == self_.name || is_active(joiner.name)) return;
   const std::uint8_t ttl = capped_ttl(m.ttl);
   // Paper §4.2: accept at the end of the walk, or when we are the only way on.
@@ -561,10 +638,10 @@ void Membership::handle(core::Instant now, const std::string& from, const Neighb
     // other side evicted, which has room now.
     if (active_.size() >= config_.active_size) {
       std::vector<PeerInfo> room;
+      // The peer it evicted may be one of ours too: then we keep it and evict another, so the
+      // swap still moves two links (evicting it as well would leave it two short).
       for (const PeerInfo& hint : m.room) {
-        if (hint.name != self_.name && hint.name != from && !is_active(hint.name)) {
-          room.push_back(hint);
-        }
+        if (hint.name != self_.name && hint.name != from) room.push_back(hint);
       }
       drop_random_active(now, std::move(room));
       ++stats_.rejoin_evictions;
@@ -616,6 +693,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
   remove_active(from, m.leaving ? DownReason::peer_left : DownReason::disconnected_by_peer);
   commands_.push_back(DropLink{from});
   if (!m.leaving) {
+    arm_world_check(now);
     // It dropped us to make room: it is full, so asking it back at once would be refused.
     add_passive(now, info);
     if (PassiveEntry* entry = find_passive(from))
@@ -635,6 +713,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Discon
 
 void Membership::handle(core::Instant now, const std::string& from, const Shuffle& m) {
   if (m.origin.name == self_.name) return;
+  sighted(now, m.origin.name);
   repair_asymmetry(from);
   const std::uint8_t ttl = capped_ttl(m.ttl);
   if (ttl > 1 && active_.size() > 1) {
@@ -663,6 +742,7 @@ void Membership::handle(core::Instant now, const std::string& from, const Shuffl
 }
 
 void Membership::handle(core::Instant now, const std::string& from, const ShuffleReply& m) {
+  sighted(now, from);  // the end of our walk
   integrate(now, m.peers);
   // The reply came over a temporary link (paper: a short-lived connection): close it.
   if (!is_active(from)) commands_.push_back(DropLink{from});

@@ -73,8 +73,9 @@ struct PartitionSuspected {
   std::vector<std::string> lost;
 };
 /// After PartitionSuspected: a peer lost then is linked again (a rejoin probe was accepted, or
-/// it probed us). It says that the cut between us and `peer` is gone, not that every group
-/// re-merged (no node can see the whole overlay).
+/// it probed us), or its name reached us through a walk (a shuffle it started, or one that
+/// ended at it): either way it is in our component. It says that the cut between us and `peer` is
+/// gone, not that every group re-merged (no node can see the whole overlay).
 struct PartitionHealed {
   std::string peer;
 };
@@ -99,6 +100,8 @@ struct MembershipStats {
   std::uint64_t rejoin_probes = 0;      ///< rejoin NEIGHBORs we sent to lost peers
   std::uint64_t rejoins = 0;            ///< links to lost peers made again (either side asked)
   std::uint64_t rejoin_evictions = 0;   ///< of evictions, made to accept a rejoin
+  std::uint64_t lost_heard = 0;         ///< lost peers forgotten: heard of through a walk
+  std::uint64_t world_probes = 0;       ///< rejoin NEIGHBORs sent from a small world
 };
 
 /// One node's HyParView state. Not thread-safe: one owner calls every member. Every input may
@@ -158,6 +161,15 @@ class Membership {
   /// PartitionSuspected: this many active links failed within kSuspectWindow.
   static constexpr std::size_t kSuspectLosses = 2;
   static constexpr core::Duration kSuspectWindow = std::chrono::seconds(10);
+  /// Small-world check (decision 0012): at a shuffle, a node that heard of at most
+  /// active_size + 1 distinct live nodes (shuffle origins and ends, joiners) in the last
+  /// kSmallWorldIntervals shuffle intervals probes a passive peer it did not hear of with a
+  /// rejoin NEIGHBOR, at most once per that window. The check runs for kWorldCheckIntervals
+  /// shuffle intervals after this node evicted a peer, was evicted or lost a link. A failed
+  /// probe counts as a failure of the passive entry (its retry delay doubles, and it is
+  /// dropped after max_failures).
+  static constexpr int kSmallWorldIntervals = 6;
+  static constexpr int kWorldCheckIntervals = 60;
 
   /// Peers lost to a link failure and not linked since (the re-merge probe targets).
   [[nodiscard]] std::vector<std::string> lost_peers() const;
@@ -176,6 +188,7 @@ class Membership {
   struct PendingNeighbor {
     std::string name;
     core::Instant deadline;
+    bool world = false;  // a small-world probe: no answer is a failure of the passive entry
   };
   // A peer whose active link failed (decision 0012): probed with a rejoin NEIGHBOR until it is
   // linked again or remerge_max_age passes.
@@ -191,12 +204,24 @@ class Membership {
   void start_timers(core::Instant now);
   void add_active(core::Instant now, const PeerInfo& peer);
   void remove_active(const std::string& name, DownReason reason);
-  /// Evicts a random active peer (DISCONNECT carrying `room`); returns it.
+  /// Evicts a random active peer other than those named in `room` (unless no other is left),
+  /// sending it a DISCONNECT that carries `room`; returns it.
   std::optional<PeerInfo> drop_random_active(core::Instant now, std::vector<PeerInfo> room = {});
   void remember_lost(core::Instant now, const PeerInfo& peer);
+  /// Forgets a lost peer and ends a suspicion with PartitionHealed; false if it was not lost.
+  bool forget_lost(const std::string& name);
   /// A lost peer is linked again: forget it, and end a suspicion with PartitionHealed.
   void found_lost(const std::string& name);
+  /// A lost peer is in our component again (heard of through a walk): forget it, without
+  /// touching a probe to it that is under way.
+  void heard_lost(const std::string& name);
   void probe_lost(core::Instant now);
+  /// A live node's name reached us through a walk (shuffle origin or terminal, joiner).
+  void sighted(core::Instant now, const std::string& name);
+  /// Links moved here: run the small-world check for a while.
+  void arm_world_check(core::Instant now);
+  /// When the nodes we heard of lately are few, ask a passive peer we did not hear of.
+  void probe_if_small_world(core::Instant now);
   [[nodiscard]] core::Duration jittered(core::Duration delay);
   void add_passive(core::Instant now, const PeerInfo& peer);
   void remove_passive(const std::string& name);
@@ -242,6 +267,12 @@ class Membership {
   std::vector<LostPeer> lost_;                     // at most remerge_contacts, oldest loss first
   std::optional<PendingNeighbor> pending_rejoin_;  // the one rejoin probe under way
   bool suspected_ = false;                         // PartitionSuspected emitted, not healed
+  // Small-world check: live nodes heard of within the window (at most kMaxSighted, newest
+  // kept), and the earliest next probe.
+  static constexpr std::size_t kMaxSighted = 256;
+  std::map<std::string, core::Instant> sighted_;
+  core::Instant next_world_probe_ = core::Instant::never();
+  core::Instant world_check_until_ = core::Instant();  // armed by evictions and losses
   // Peers we sent DISCONNECT to within the last neighbor_timeout, so a JOIN_REPLY that crossed
   // it is refused. Bound: kMaxRecentDisconnects entries; past it the oldest is forgotten (a
   // stale JOIN_REPLY from it is then accepted, and the link heals through repair_asymmetry).

@@ -25,7 +25,8 @@ inline Config quiet_config(std::size_t active_size) {
 // A core under test plus helpers that drain its outputs after each input.
 class Core {
  public:
-  explicit Core(Config config = {}) : rng_(42), core_(config, peer("me"), rng_) {}
+  explicit Core(Config config = {}, std::uint64_t seed = 42)
+      : rng_(seed), core_(config, peer("me"), rng_) {}
 
   Membership& operator*() { return core_; }
   Membership* operator->() { return &core_; }

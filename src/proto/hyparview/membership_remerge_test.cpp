@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,6 +160,119 @@ TEST(MembershipRemerge, AnAcceptedProbeHandsThePeerTheOtherSideEvictedToOurVicti
   EXPECT_EQ(core->stats().rejoins, 1U);
 }
 
+// The peer the other side evicted may be one of ours too. Evicting it as well would leave it two
+// links short and the swap undone (a property run found a split overlay that way): we keep it
+// and evict another peer, handing it over.
+TEST(MembershipRemerge, AProberKeepsThePeerTheOtherSideEvictedWhenItIsOursToo) {
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    Core core(quiet_config(3), seed);
+    core.make_active({"a", "b", "x"});
+    core->on_link_down(core.now, "x");
+    core.make_active({"c"});
+    for (int i = 0; i < 200 && rejoins_to(core.fire_next()).empty(); ++i) {
+    }
+    core->on_message(core.now, "x", NeighborReply{peer("x"), true, {peer("a")}});
+    const auto commands = core.commands();
+    const Send* disconnect = find_send(commands, kDisconnect);
+    ASSERT_NE(disconnect, nullptr) << "seed " << seed;
+    EXPECT_NE(disconnect->to.name, "a") << "seed " << seed;
+    const auto& room = std::get<Disconnect>(disconnect->message).room;
+    ASSERT_EQ(room.size(), 1U);
+    EXPECT_EQ(room[0].name, "a");
+    EXPECT_TRUE(core->is_active("a"));
+    EXPECT_TRUE(core->is_active("x"));
+    EXPECT_EQ(core->active_view().size(), 3U);
+  }
+}
+
+// A lost peer whose walk reaches us is in our component again: probing it would only swap links
+// inside one component (a property run found an overlay split that way).
+TEST(MembershipRemerge, ALostPeerHeardOfThroughAWalkIsForgottenNotProbed) {
+  Core core(quiet_config(3));
+  core.make_active({"a", "b", "x"});
+  core->on_link_down(core.now, "x");
+  core.make_active({"c"});
+  core.events();
+  ASSERT_EQ(core->lost_peers(), std::vector<std::string>{"x"});
+  core->on_message(core.now, "a", Shuffle{peer("x"), 3, {peer("x")}});  // a forwards x's walk
+  core.commands();
+  EXPECT_TRUE(core->lost_peers().empty());
+  EXPECT_EQ(core->stats().lost_heard, 1U);
+  const core::Instant start = core.now;
+  for (int i = 0; i < 100 && core.now - start < 5min; ++i) {
+    if (core->next_deadline() == core::Instant::never()) break;
+    EXPECT_TRUE(rejoins_to(core.fire_next()).empty());
+  }
+  EXPECT_EQ(core->stats().rejoin_probes, 0U);
+}
+
+// Shuffle walks through us from `origins` (each ends here, so we answer it).
+void walks_from(Core& core, const std::vector<std::string>& origins) {
+  for (const auto& origin : origins) {
+    core->on_message(core.now, "a", Shuffle{peer(origin), 1, {peer(origin)}});
+  }
+  core.commands();
+}
+
+Config small_world_config() {
+  Config config = quiet_config(3);
+  config.shuffle_interval = 10s;
+  return config;
+}
+
+// A clique of active_size + 1 full nodes that hold only each other, closed off by swaps: its
+// walks meet only its members. A node in it probes a passive peer it did not hear of.
+TEST(MembershipRemerge, ANodeThatHearsOfFewNodesProbesAPassivePeerItDidNotHearOf) {
+  Core core(small_world_config());
+  core.make_active({"a", "b", "c"});
+  core->on_message(core.now, "d", Disconnect{false, {}});  // not ours: arms nothing
+  core->on_message(core.now, "c", Disconnect{false, {}});  // c evicted us: links moved here
+  core.make_active({"c"});
+  core->on_message(core.now, "a", ShuffleReply{{peer("z")}});  // z: from before the swaps
+  core.commands();
+  std::vector<std::string> probed;
+  for (int i = 0; i < 60 && probed.empty(); ++i) {
+    walks_from(core, {"a", "b", "c"});
+    probed = rejoins_to(core.fire_next());
+  }
+  EXPECT_EQ(probed, std::vector<std::string>{"z"});
+  EXPECT_EQ(core->stats().world_probes, 1U);
+  // Accepted by eviction on z's side: we evict one of ours and link z.
+  core->on_message(core.now, "z", NeighborReply{peer("z"), true, {peer("y")}});
+  EXPECT_NE(find_send(core.commands(), kDisconnect), nullptr);
+  EXPECT_TRUE(core->is_active("z"));
+  EXPECT_EQ(core->active_view().size(), 3U);
+}
+
+// Without an eviction or a loss nothing moved links here: a stable node never checks.
+TEST(MembershipRemerge, ANodeWhoseLinksNeverMovedNeverProbes) {
+  Core core(small_world_config());
+  core.make_active({"a", "b", "c"});
+  core->on_message(core.now, "a", ShuffleReply{{peer("z")}});
+  core.commands();
+  for (int i = 0; i < 60; ++i) {
+    walks_from(core, {"a", "b", "c"});
+    EXPECT_TRUE(rejoins_to(core.fire_next()).empty());
+  }
+  EXPECT_EQ(core->stats().world_probes, 0U);
+}
+
+// A node whose walks bring more than active_size + 1 names is in a large component: no probe,
+// however long it runs, although its passive view holds a peer it never hears of.
+TEST(MembershipRemerge, ANodeThatHearsOfManyNodesNeverProbes) {
+  Core core(small_world_config());
+  core.make_active({"a", "b", "c"});
+  core->on_message(core.now, "c", Disconnect{false, {}});
+  core.make_active({"c"});
+  core->on_message(core.now, "a", ShuffleReply{{peer("z")}});
+  core.commands();
+  for (int i = 0; i < 60; ++i) {
+    walks_from(core, {"a", "b", "c", "d", "e"});
+    EXPECT_TRUE(rejoins_to(core.fire_next()).empty());
+  }
+  EXPECT_EQ(core->stats().world_probes, 0U);
+}
+
 TEST(MembershipRemerge, AnEvictedPeerAsksTheNamedPeerFirst) {
   Core core(quiet_config(3));
   core.make_active({"a", "b", "c"});
@@ -261,36 +376,63 @@ TEST(MembershipRemerge, SixAndSixWithActiveViewFiveReMerge) {
   }
 }
 
+// One random word picks the overlay size, the number of groups and the cut's length; the overlay
+// is cut, healed, and left 120 s to re-merge. Returns the net afterwards, or nothing when the
+// random build did not make one component to begin with.
+std::optional<Net> cut_and_heal(std::uint64_t seed, std::uint32_t picks) {
+  const unsigned size_pick = picks & 0xffU;
+  const unsigned groups_pick = (picks >> 8U) & 0xffU;
+  const unsigned cut_pick = (picks >> 16U) & 0xffU;
+  Config config;
+  config.active_size = 3 + size_pick % 3;
+  config.passive_size = 12;
+  std::optional<Net> net(std::in_place, seed, config);
+  core::SeededRng pick(seed ^ 0xcafe);
+  const int size = 8 + static_cast<int>(size_pick % 25);
+  build(*net, size, pick);
+  if (net->components() != 1U) return std::nullopt;
+  const int groups = 2 + static_cast<int>(groups_pick % 3);
+  std::map<std::string, int> group_of;
+  for (int i = 0; i < size; ++i) {
+    group_of["n" + std::to_string(i)] =
+        static_cast<int>(pick.uniform(static_cast<std::uint64_t>(groups)));
+  }
+  net->partition(group_of);
+  net->run_for(std::chrono::seconds(5 + cut_pick % 120), 500ms);
+  net->partition({});
+  net->run_for(120s, 500ms);
+  return net;
+}
+
 // Any overlay cut into any number of groups of any sizes for a random time is one component
 // again after the heal, with bounded, symmetric views.
 TEST(MembershipRemerge, AnyPartitionHealsIntoOneComponent) {
-  // One random word picks the overlay size, the number of groups and the cut's length.
   EXPECT_TRUE(rc::check([](std::uint64_t seed, std::uint32_t picks) {
-    const unsigned size_pick = picks & 0xffU;
-    const unsigned groups_pick = (picks >> 8U) & 0xffU;
-    const unsigned cut_pick = (picks >> 16U) & 0xffU;
-    Config config;
-    config.active_size = 3 + size_pick % 3;
-    config.passive_size = 12;
-    Net net(seed, config);
-    core::SeededRng pick(seed ^ 0xcafe);
-    const int size = 8 + static_cast<int>(size_pick % 25);
-    build(net, size, pick);
-    RC_PRE(net.components() == 1U);
-    const int groups = 2 + static_cast<int>(groups_pick % 3);
-    std::map<std::string, int> group_of;
-    for (int i = 0; i < size; ++i) {
-      group_of["n" + std::to_string(i)] =
-          static_cast<int>(pick.uniform(static_cast<std::uint64_t>(groups)));
-    }
-    net.partition(group_of);
-    net.run_for(std::chrono::seconds(5 + cut_pick % 120), 500ms);
-    net.partition({});
-    net.run_for(120s, 500ms);
-    RC_ASSERT(net.bounded());
-    RC_ASSERT(net.symmetric());
-    RC_ASSERT(net.components() == 1U);
+    auto net = cut_and_heal(seed, picks);
+    RC_PRE(net.has_value());
+    RC_ASSERT(net->bounded());
+    RC_ASSERT(net->symmetric());
+    RC_ASSERT(net->components() == 1U);
   }));
+}
+
+// Cases the property found once (CI, 2026-12-05), kept as fixed inputs. Each split the overlay
+// again after it had re-merged: a rejoin swap whose two sides evicted the same peer; a clique
+// of active_size + 1 closed off by swaps; a late probe of a lost peer already back in our
+// component, whose swap cut it in two.
+TEST(MembershipRemerge, CasesThePropertyFoundHealToo) {
+  const std::vector<std::pair<std::uint64_t, std::uint32_t>> cases{
+      {48008105512U, 50483U},
+      {2183526721011729640U, 925236398U},
+      {2980908895426007925U, 358010316U},
+  };
+  for (const auto& [seed, picks] : cases) {
+    auto net = cut_and_heal(seed, picks);
+    ASSERT_TRUE(net.has_value());
+    EXPECT_TRUE(net->bounded()) << seed;
+    EXPECT_TRUE(net->symmetric()) << seed;
+    EXPECT_EQ(net->components(), 1U) << seed;
+  }
 }
 
 }  // namespace
