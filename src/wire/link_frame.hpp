@@ -25,7 +25,7 @@ enum class FrameType : std::uint8_t {
   process = 5,     ///< A process message (wire/process_message.hpp), data stream only.
   membership = 6,  ///< A membership (HyParView) message, control stream only.
   broadcast = 7,   ///< A broadcast (Plumtree) message, control stream only.
-  registry = 8,    ///< A registry digest or state (proto/registry), control stream only.
+  registry = 8,    ///< A registry message (digest, state, route request or reply), control only.
   views = 9,       ///< A views request or reply (wire/views_message.hpp), control stream only.
 };
 
