@@ -48,6 +48,7 @@ constexpr Field kScalarFields[] = {
     {"remote_monitors_refused", &NodeStats::remote_monitors_refused},
     {"remote_links_refused", &NodeStats::remote_links_refused},
     {"dropped_connection_lost", &NodeStats::dropped_connection_lost},
+    {"calls_started", &NodeStats::calls_started},
     {"calls_timed_out", &NodeStats::calls_timed_out},
     {"on_demand_connects", &NodeStats::on_demand_connects},
     {"connects_failed", &NodeStats::connects_failed},

@@ -65,6 +65,7 @@ void write_processes(PrometheusWriter& out, const NodeStats& stats) {
                {{"noproc", stats.dropped_noproc},
                 {"mailbox_full", stats.dropped_mailbox_full},
                 {"connection_lost", stats.dropped_connection_lost}});
+  out.counter("barrel_p2p_calls_total", "Calls and rpcs this node made.", stats.calls_started);
   out.counter("barrel_p2p_calls_timed_out_total", "Calls that timed out.", stats.calls_timed_out);
   out.counters("barrel_p2p_refused_total",
                "Work refused at its bound: worker-pool jobs, remote monitors, remote links.",

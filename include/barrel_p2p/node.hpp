@@ -52,6 +52,9 @@ struct NodeStats {
   std::uint64_t remote_monitors_refused = 0;  ///< monitors from peers over the per-process bound
   std::uint64_t remote_links_refused = 0;     ///< links from peers over the per-process bound
   std::uint64_t dropped_connection_lost = 0;  ///< queued frames lost with their connection
+  /// Calls and rpcs this node made (call, rpc, call_service), each ending in a reply, an
+  /// error or a timeout.
+  std::uint64_t calls_started = 0;
   std::uint64_t calls_timed_out = 0;
   std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
   std::uint64_t connects_failed = 0;     ///< on-demand connections that failed or timed out

@@ -133,6 +133,7 @@ Result<void> ProcessRouter::send_named(const Pid& from, std::string_view node,
 std::uint64_t ProcessRouter::start_call(core::Instant now, const std::string& node,
                                         core::Duration timeout) {
   const std::uint64_t ref = next_ref_++;
+  ++stats_.calls_started;
   PendingCall pending{node, now + timeout};
   call_deadlines_.emplace(pending.deadline, ref);
   calls_.emplace(ref, std::move(pending));

@@ -98,6 +98,8 @@ struct ProcessStats {
   std::uint64_t messages_remote_out = 0;
   std::uint64_t dropped_noproc = 0;        ///< messages to processes that do not exist
   std::uint64_t dropped_mailbox_full = 0;  ///< remote messages refused by a full mailbox
+  /// Calls and rpcs this router started (each completes once: reply, error or timeout).
+  std::uint64_t calls_started = 0;
   std::uint64_t calls_timed_out = 0;
   std::uint64_t protocol_errors = 0;  ///< undecodable or out-of-place frames from peers
   /// MONITORs from peers refused at ProcessRouterLimits::remote_monitors_per_process_max.

@@ -164,6 +164,8 @@ TEST(ProcessRouter, CallReplyAndNoprocAndTimeout) {
   ASSERT_TRUE(p.b.reply(*late, bytes("late")));
   p.pump();
   EXPECT_EQ(p.a.stats().pending_calls, 0u);
+  EXPECT_EQ(p.a.stats().calls_started, 3u);  // the reply, the noproc and the timeout
+  EXPECT_EQ(p.a.stats().calls_timed_out, 1u);
 }
 
 TEST(ProcessRouter, CalleeEndingWithoutReplyGivesNoprocAtOnce) {

@@ -51,6 +51,7 @@ void add_processes(const node::ProcessStats& processes, NodeStats& out) {
   out.process_messages_out = processes.messages_remote_out;
   out.dropped_noproc = processes.dropped_noproc;
   out.dropped_mailbox_full = processes.dropped_mailbox_full;
+  out.calls_started = processes.calls_started;
   out.calls_timed_out = processes.calls_timed_out;
   out.remote_monitors_refused = processes.remote_monitors_refused;
   out.remote_links_refused = processes.remote_links_refused;

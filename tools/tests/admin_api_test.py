@@ -225,6 +225,7 @@ def main():
         assert value(before, "barrel_p2p_membership_active_view_size") == 1
         assert value(before, "barrel_p2p_membership_events_total", type="neighbor_up") >= 1
         assert value(before, "barrel_p2p_auth_attempts_total", outcome="succeeded") >= 1
+        assert value(before, "barrel_p2p_calls_total") == 0  # no process called anything
         for i in range(5):
             status, _, body = request(a, "POST", "/v1/broadcast",
                                       json.dumps({"tag": "news", "payload": f"hello {i}"}))
