@@ -1,11 +1,13 @@
 // The commands that operate a running node through its admin endpoint, in Serf's manner:
-// `members`, `join ADDRESS`, `leave`, `info`, `broadcast TAG MESSAGE` and `monitor`.
+// `members`, `services`, `join ADDRESS`, `leave`, `info`, `broadcast TAG MESSAGE` and `monitor`.
 // Each is one HTTP request (monitor: one event stream); see docs/reference/cli.md.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -97,6 +99,38 @@ std::string text_of(const Json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
+/// `text` percent-encoded for a query string (RFC 3986 unreserved characters kept).
+std::string query_escaped(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out += {'%', kHex[byte >> 4U], kHex[byte & 0xfU]};
+    }
+  }
+  return out;
+}
+
+/// Prints rows as columns two spaces apart, each as wide as its widest cell.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
 /// One row of `members`.
 struct MemberRow {
   std::string name;
@@ -133,20 +167,34 @@ int run_members(const ClusterOptions& options) {
     std::printf("%s\n", members.body.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
     return kExitOk;
   }
-  const auto rows = member_rows(members.body);
-  std::size_t name_width = 4;
-  std::size_t address_width = 7;
-  for (const auto& row : rows) {
-    name_width = std::max(name_width, row.name.size());
-    address_width = std::max(address_width, row.address.size());
+  std::vector<std::vector<std::string>> table = {{"NAME", "ADDRESS", "STATUS"}};
+  for (auto& row : member_rows(members.body)) {
+    table.push_back({std::move(row.name), std::move(row.address), std::move(row.status)});
   }
-  const auto print_row = [&](const std::string& name, const std::string& address,
-                             const std::string& status) {
-    std::printf("%-*s  %-*s  %s\n", static_cast<int>(name_width), name.c_str(),
-                static_cast<int>(address_width), address.c_str(), status.c_str());
-  };
-  print_row("NAME", "ADDRESS", "STATUS");
-  for (const auto& row : rows) print_row(row.name, row.address, row.status);
+  print_table(table);
+  return kExitOk;
+}
+
+/// `services [--prefix P]`: every instance of every service name the node's registry holds.
+int run_services(const ClusterOptions& options, const std::string& prefix) {
+  auto target = resolve_admin_target(options.target);
+  if (!target) return report("services", target.error());
+  const Fetched services =
+      fetch("services", *target, "/v1/services?prefix=" + query_escaped(prefix));
+  if (services.exit_status != kExitOk) return services.exit_status;
+  if (options.format == "json") {
+    std::printf("%s\n", services.body.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "NODE", "PID", "METADATA"}};
+  for (const auto& service : services.body["services"]) {
+    for (const auto& instance : service["instances"]) {
+      const std::string metadata = text_of(instance["metadata_hex"]);
+      rows.push_back({text_of(service["name"]), text_of(instance["node"]), text_of(instance["pid"]),
+                      metadata.empty() ? "-" : metadata});
+    }
+  }
+  print_table(rows);
   return kExitOk;
 }
 
@@ -299,6 +347,21 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
       ->callback([&exit_code, members] {
         exit_code = guarded("members", [&] { return run_members(*members); });
       });
+
+  struct ServicesOptions {
+    ClusterOptions cluster;
+    std::string prefix;
+  };
+  auto services = std::make_shared<ServicesOptions>();
+  add_cluster_command(app, "services",
+                      "list the services a running node knows, cluster-wide: every instance "
+                      "(node, pid, metadata in hex)",
+                      services->cluster, true)
+      ->add_option("--prefix", services->prefix, "only names starting with this");
+  app.get_subcommand("services")->callback([&exit_code, services] {
+    exit_code =
+        guarded("services", [&] { return run_services(services->cluster, services->prefix); });
+  });
 
   auto info = std::make_shared<ClusterOptions>();
   add_cluster_command(app, "info", "show a running node's identity, membership and counters", *info,

@@ -80,11 +80,26 @@ sigset_t block_stop_signals() {
 struct NodeOptions {
   ConfigOptions config;
   std::vector<std::string> subscribe;      ///< broadcast tags whose deliveries are logged
+  std::vector<std::string> services;       ///< names an echo process is registered under
   bool exit_with_parent = false;           ///< SIGTERM when the parent process exits
   std::string admin;                       ///< admin endpoint address; overrides admin.listen
   std::string admin_file;                  ///< where to write the bound admin address
   bool allow_insecure_file_modes = false;  ///< start despite group/other-readable secrets
 };
+
+/// Spawns a process that answers every call with its request and registers it as `name` in the
+/// cluster-wide service registry: something to look up, call and watch in a demo or a test.
+Result<Pid> register_echo_service(Node& node, const std::string& name) {
+  auto pid = node.spawn([](Process& self, Envelope&& message) {
+    if (message.kind == EnvelopeKind::call) (void)self.reply(message, message.payload);
+  });
+  if (!pid) return Unexpected(pid.error());
+  if (auto registered = node.register_service(name, *pid, {}); !registered) {
+    (void)node.exit(*pid, ExitReason::killed());
+    return Unexpected(registered.error());
+  }
+  return pid;
+}
 
 /// Logs every broadcast under `tag` (on the loop thread). The payload is shown as text,
 /// non-printable bytes as '.', at most 200 bytes.
@@ -175,6 +190,16 @@ int run_node(const NodeOptions& options) {
       return report("node", subscribed.error());
     }
   }
+  for (const auto& name : options.services) {
+    auto pid = register_echo_service(**node, name);
+    if (!pid) {
+      if (*admin) (*admin)->stop();
+      (*node)->stop();
+      return report("node",
+                    Error{pid.error().code, "--service " + name + ": " + pid.error().message});
+    }
+    logger->info("service {} registered: echo process {}", name, pid->to_string());
+  }
   if (!config->membership.contacts.empty()) {
     logger->info("joining through {}", fmt::join(config->membership.contacts, ", "));
   }
@@ -200,6 +225,9 @@ void add_node_command(CLI::App& app, int& exit_code) {
   add_config_options(*node, options->config, true);
   node->add_option("--subscribe", options->subscribe,
                    "log every broadcast delivered under this tag (repeatable)");
+  node->add_option("--service", options->services,
+                   "register an echo process (it answers each call with its request) under this "
+                   "service name, cluster-wide (repeatable)");
   node->add_option("--admin", options->admin,
                    "serve the HTTP admin endpoint on this address (e.g. 127.0.0.1:0; sets "
                    "admin.listen; off by default; not loopback: needs admin.token_file)");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System test of the Serf-style commands against three node processes on loopback: `join`
-# forms the cluster, `members` (table and JSON) and `info` show it, `broadcast` reaches the
-# others, `monitor` prints the membership events, `leave` takes a node out; bad input exits 2,
+# forms the cluster, `members` (table and JSON) and `info` show it, `services` lists what
+# `node --service` registered on another node, `broadcast` reaches the others, `monitor` prints the membership events, `leave` takes a node out; bad input exits 2,
 # an unreachable or refusing endpoint 1, and a monitor whose node stops 1. Every wait is
 # bounded.
 set -uo pipefail
@@ -51,7 +51,7 @@ start() {  # start NAME [options...]
 
 start a
 start b --subscribe news
-start c --subscribe news
+start c --subscribe news --service demo.echo --service demo.other
 # The first events of a, from its first one on, for the checks after the joins.
 "$cli" monitor --admin-file "$dir/a.admin" --since 0 --count 2 >"$dir/monitor.txt" 2>&1 &
 monitor=$!
@@ -83,6 +83,23 @@ python3 -c 'import json, sys; i = json.load(open(sys.argv[1]));
 assert set(i) == {"members", "health", "stats"} and i["health"]["joined"], i' "$dir/last.txt" ||
   fail "info JSON: $(cat "$dir/last.txt")"
 
+# c's services replicate to a; `services` lists them, filtered by prefix.
+eventually "c's services on a" bash -c \
+  "'$cli' services --admin-file '$dir/a.admin' | grep -q '^demo.other  *c  *<.*>  *-$'"
+expect 0 "services" "$cli" services --admin-file "$dir/a.admin"
+head -1 "$dir/last.txt" | grep -q '^NAME  *NODE  *PID  *METADATA$' || fail "services: $(cat "$dir/last.txt")"
+grep -q '^demo.echo  *c  *<.*>  *-$' "$dir/last.txt" || fail "services: $(cat "$dir/last.txt")"
+expect 0 "services --prefix" "$cli" services --admin-file "$dir/a.admin" --prefix demo.e
+[ "$(wc -l <"$dir/last.txt")" = 2 ] && grep -q '^demo.echo ' "$dir/last.txt" ||
+  fail "services --prefix demo.e: $(cat "$dir/last.txt")"
+expect 0 "services --format json" "$cli" services --admin-file "$dir/a.admin" --format json
+python3 -c 'import json, sys; s = json.load(open(sys.argv[1]));
+assert [x["name"] for x in s["services"]] == ["demo.echo", "demo.other"], s
+assert all(i["node"] == "c" for x in s["services"] for i in x["instances"]), s' "$dir/last.txt" ||
+  fail "services JSON: $(cat "$dir/last.txt")"
+expect 0 "services --prefix (none)" "$cli" services --admin-file "$dir/a.admin" --prefix "zz z&"
+[ "$(wc -l <"$dir/last.txt")" = 1 ] || fail "services --prefix 'zz z&': $(cat "$dir/last.txt")"
+
 expect 0 "broadcast" "$cli" broadcast --admin-file "$dir/a.admin" news "hello from a"
 grep -qx "broadcast 12 bytes under news" "$dir/last.txt" || fail "broadcast said: $(cat "$dir/last.txt")"
 eventually "b and c logging the broadcast" bash -c \
@@ -105,6 +122,10 @@ expect 2 "join with a bad address" "$cli" join --admin-file "$dir/a.admin" nonse
 grep -q "HTTP status 400" "$dir/last.txt" || fail "join said: $(cat "$dir/last.txt")"
 expect 2 "members without an endpoint" "$cli" members
 expect 2 "members --format xml" "$cli" members --admin-file "$dir/a.admin" --format xml
+expect 2 "services --format xml" "$cli" services --admin-file "$dir/a.admin" --format xml
+printf '[node]\nname = "d"\ndata_dir = "%s/d"\n' "$dir" >"$dir/d.toml"
+expect 2 "node --service with an empty name" timeout 10 "$cli" node --config "$dir/d.toml" --service ""
+grep -q -- '--service : registry: name must be' "$dir/last.txt" || fail "node said: $(cat "$dir/last.txt")"
 expect 2 "broadcast without a message" "$cli" broadcast --admin-file "$dir/a.admin" news
 expect 1 "members from a missing admin file" "$cli" members --admin-file "$dir/none.admin"
 "$cli" monitor --admin-file "$dir/b.admin" >"$dir/monitor-b.txt" 2>&1 &
