@@ -76,8 +76,11 @@ done
 views() {  # views I: the node's active view as "name name ..." (empty when it cannot answer)
   [ -s "$dir/n$1.admin" ] || return 0
   ip netns exec "$prefix-$1" timeout 5 "$cli" admin --connect "$(cat "$dir/n$1.admin")" members \
-    2>/dev/null | sed -n 's/.*"active":\[\([^]]*\)\].*/\1/p' | grep -o '"name":"[^"]*"' |
-    sed 's/"name":"\(.*\)"/\1/' | tr '\n' ' '
+    2>/dev/null | python3 -c 'import json, sys
+try:
+    print(" ".join(peer["name"] for peer in json.load(sys.stdin)["active"]))
+except ValueError:
+    pass'
 }
 
 # components: connected components of the active-view graph (links taken both ways).
