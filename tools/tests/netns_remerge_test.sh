@@ -75,12 +75,14 @@ done
 
 views() {  # views I: the node's active view as "name name ..." (empty when it cannot answer)
   [ -s "$dir/n$1.admin" ] || return 0
-  ip netns exec "$prefix-$1" timeout 5 "$cli" admin --connect "$(cat "$dir/n$1.admin")" members \
-    2>/dev/null | python3 -c 'import json, sys
+  # ?cluster=0: this node's views only, without waiting for its peers' reports.
+  ip netns exec "$prefix-$1" python3 -c 'import json, sys, urllib.request
 try:
-    print(" ".join(peer["name"] for peer in json.load(sys.stdin)["active"]))
-except ValueError:
-    pass'
+    url = "http://" + sys.argv[1] + "/v1/members?cluster=0"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        print(" ".join(peer["name"] for peer in json.load(answer)["active"]))
+except (OSError, ValueError):
+    pass' "$(cat "$dir/n$1.admin")"
 }
 
 # components: connected components of the active-view graph (links taken both ways).
