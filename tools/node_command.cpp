@@ -29,23 +29,20 @@ std::shared_ptr<spdlog::logger> make_logger(const Config& config) {
   return logger;
 }
 
-/// Logs link events. Runs on the node's loop thread, so it only logs: it must not block.
+/// Logs what the node itself does not: each event is logged once. The node logs links up and
+/// down, failed authentications and joining; this adds dropped messages (debug). Runs on the
+/// node's loop thread, so it only logs: it must not block.
 std::function<void(Event&&)> event_logger(std::shared_ptr<spdlog::logger> logger) {
   return [logger = std::move(logger)](Event&& event) {
-    if (const auto* up = std::get_if<PeerUp>(&event)) {
-      logger->info("peer up: {} {}", up->peer, up->fingerprint);
-    } else if (const auto* down = std::get_if<PeerDown>(&event)) {
-      logger->info("peer down: {} ({})", down->peer, down->reason);
-    } else if (const auto* failure = std::get_if<AuthFailure>(&event)) {
-      logger->warn("authentication failed with {}: {}", failure->address, failure->reason);
-    } else if (const auto* message = std::get_if<Message>(&event)) {
+    if (const auto* message = std::get_if<Message>(&event)) {
       // No application runs in `barrel-p2p node`: link messages are dropped.
       logger->debug("dropped a {}-byte message from {}", message->payload.size(), message->peer);
     }
   };
 }
 
-/// Logs membership events (on the loop thread: it only logs).
+/// Logs membership events, except joining, which the node logs (on the loop thread: it only
+/// logs).
 std::function<void(const MembershipEvent&)> membership_logger(
     std::shared_ptr<spdlog::logger> logger) {
   return [logger = std::move(logger)](const MembershipEvent& event) {
@@ -53,8 +50,6 @@ std::function<void(const MembershipEvent&)> membership_logger(
       logger->info("neighbor up: {} {}", up->node.name, up->node.address);
     } else if (const auto* down = std::get_if<NeighborDown>(&event)) {
       logger->info("neighbor down: {} ({})", down->node, down->reason);
-    } else if (std::holds_alternative<Joined>(event)) {
-      logger->info("joined the cluster");
     } else if (std::holds_alternative<Left>(event)) {
       logger->info("left the cluster");
     } else if (const auto* suspected = std::get_if<PartitionSuspected>(&event)) {
