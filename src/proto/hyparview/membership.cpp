@@ -185,7 +185,15 @@ void Membership::sighted(core::Instant now, const std::string& name) {
   if (name == self_.name || config_.remerge_contacts == 0) return;
   heard_lost(name);  // probing it would only swap links inside our own component
   sighted_[name] = now;
-  if (sighted_.size() > kMaxSighted) {
+  // The check only asks whether more than active_size + 1 nodes were heard of in the window;
+  // past twice that, the oldest names are not needed. Without this bound every node of a large
+  // overlay would keep a name per node its walks ever met (memory per node, decision 0005).
+  const std::size_t bound = 2 * (config_.active_size + 1);
+  if (sighted_.size() > bound) {
+    const core::Duration window = config_.shuffle_interval * kSmallWorldIntervals;
+    std::erase_if(sighted_, [&](const auto& item) { return now - item.second >= window; });
+  }
+  if (sighted_.size() > bound) {
     sighted_.erase(
         std::min_element(sighted_.begin(), sighted_.end(),
                          [](const auto& a, const auto& b) { return a.second < b.second; }));

@@ -267,9 +267,8 @@ class Membership {
   std::vector<LostPeer> lost_;                     // at most remerge_contacts, oldest loss first
   std::optional<PendingNeighbor> pending_rejoin_;  // the one rejoin probe under way
   bool suspected_ = false;                         // PartitionSuspected emitted, not healed
-  // Small-world check: live nodes heard of within the window (at most kMaxSighted, newest
-  // kept), and the earliest next probe.
-  static constexpr std::size_t kMaxSighted = 256;
+  // Small-world check: live nodes heard of within the window (at most 2 * (active_size + 1),
+  // newest kept), and the earliest next probe.
   std::map<std::string, core::Instant> sighted_;
   core::Instant next_world_probe_ = core::Instant::never();
   core::Instant world_check_until_ = core::Instant();  // armed by evictions and losses
