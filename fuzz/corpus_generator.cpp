@@ -1,7 +1,7 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
-// hyparview_message, plumtree_message, pid, registry_delta, registry_message, views_message)
-// from the real encoders, so seeds stay valid when formats change. Usage: fuzz_corpus_generator
-// <fuzz/corpus> Regenerate and commit the output after a wire format change.
+// hyparview_message, plumtree_message, pid, registry_delta, registry_message, views_message,
+// stream_preamble) from the real encoders, so seeds stay valid when formats change. Usage:
+// fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after a wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +17,7 @@
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
 #include "wire/process_message.hpp"
+#include "wire/stream_preamble.hpp"
 #include "wire/views_message.hpp"
 
 namespace {
@@ -219,6 +220,21 @@ std::vector<Bytes> views_messages() {
           wire::encode_views(typical), wire::encode_views(full)};
 }
 
+// Stream preambles: shortest, longest one-byte length, two-byte lengths up to the bound, a
+// preamble followed by application data, and a reserved tag (refused later, not by the decoder).
+std::vector<Bytes> stream_preambles() {
+  std::vector<Bytes> out;
+  for (const std::string& tag :
+       {std::string("a"), std::string(63, 't'), std::string(64, 'u'),
+        std::string(wire::kMaxStreamTagSize, 'v'), std::string("barrel_p2p:internal")}) {
+    out.push_back(wire::encode_stream_preamble(tag));
+  }
+  Bytes with_data = wire::encode_stream_preamble("files");
+  with_data.insert(with_data.end(), {0x01, 0x02, 0x03});
+  out.push_back(with_data);
+  return out;
+}
+
 }  // namespace
 
 // Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
@@ -276,8 +292,9 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid",
-                             "registry_delta", "contact", "registry_message", "views_message"}) {
+  for (const char* family :
+       {"process_message", "hyparview_message", "plumtree_message", "pid", "registry_delta",
+        "contact", "registry_message", "views_message", "stream_preamble"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
@@ -287,7 +304,8 @@ int main(int argc, char** argv) {
       !write_seeds(root / "registry_delta", registry_deltas()) ||
       !write_seeds(root / "contact", contact_strings()) ||
       !write_seeds(root / "registry_message", registry_messages()) ||
-      !write_seeds(root / "views_message", views_messages())) {
+      !write_seeds(root / "views_message", views_messages()) ||
+      !write_seeds(root / "stream_preamble", stream_preambles())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

@@ -83,6 +83,9 @@ ngtcp2_callbacks Connection::make_callbacks(Role role) {
   cb.acked_stream_data_offset = on_acked_stream_data_offset;
   cb.extend_max_stream_data = on_extend_max_stream_data;
   cb.stream_open = on_stream_open;
+  cb.stream_close = on_stream_close;
+  cb.stream_reset = on_stream_reset;
+  cb.stream_stop_sending = on_stream_stop_sending;
   cb.recv_stateless_reset = on_recv_stateless_reset;
   return cb;
 }
@@ -102,8 +105,12 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
   }
   ngtcp2_transport_params_default(&params);
   params.initial_max_streams_uni = 2;  // control + data; a third peer stream is an error
-  params.initial_max_streams_bidi = 0;
+  // Tagged streams (decision 0019): the peer's bidirectional streams, credited back one by
+  // one as they close (on_stream_close).
+  params.initial_max_streams_bidi = config.max_app_streams_inbound;
   params.initial_max_stream_data_uni = config.initial_stream_window;
+  params.initial_max_stream_data_bidi_local = config.app_stream_window;
+  params.initial_max_stream_data_bidi_remote = config.app_stream_window;
   params.initial_max_data = config.initial_connection_window;
   params.max_idle_timeout = static_cast<ngtcp2_duration>(config.idle_timeout.count());
   params.active_connection_id_limit = 8;
@@ -302,22 +309,29 @@ int Connection::handshake_completed() {
 }
 
 int Connection::on_stream_open(ngtcp2_conn* /*conn*/, std::int64_t stream_id, void* user_data) {
-  // Peers open exactly two unidirectional streams (control, data); anything else is abuse.
+  // Peers open exactly two unidirectional streams (control, data) and bidirectional tagged
+  // streams (at most max_app_streams_inbound open, enforced by ngtcp2); nothing else.
+  Connection* connection = self(user_data);
+  if (connection->state_ != State::established) return NGTCP2_ERR_CALLBACK_FAILURE;
   const bool unidirectional = (stream_id & 0x2) != 0;
-  return unidirectional && (stream_id >> 2) < 2 && self(user_data)->state_ == State::established
-             ? 0
-             : NGTCP2_ERR_CALLBACK_FAILURE;
+  if (!unidirectional) {
+    connection->app_streams_.try_emplace(stream_id);
+    return 0;
+  }
+  return (stream_id >> 2) < 2 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
-int Connection::on_recv_stream_data(ngtcp2_conn* /*conn*/, std::uint32_t /*flags*/,
+int Connection::on_recv_stream_data(ngtcp2_conn* /*conn*/, std::uint32_t flags,
                                     std::int64_t stream_id, std::uint64_t /*offset*/,
                                     const std::uint8_t* data, std::size_t datalen, void* user_data,
                                     void* /*stream_user_data*/) {
-  return self(user_data)->stream_data(stream_id, core::ByteView(data, datalen));
+  return self(user_data)->stream_data(stream_id, core::ByteView(data, datalen),
+                                      (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
 }
 
-int Connection::stream_data(std::int64_t stream_id, core::ByteView data) {
+int Connection::stream_data(std::int64_t stream_id, core::ByteView data, bool fin) {
   const bool unidirectional = (stream_id & 0x2) != 0;
+  if (!unidirectional) return app_stream_data(stream_id, data, fin);
   const std::int64_t index = stream_id >> 2;
   if (!unidirectional || index > 1 || state_ != State::established) {
     return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -335,6 +349,16 @@ int Connection::on_acked_stream_data_offset(ngtcp2_conn* /*conn*/, std::int64_t 
                                             std::uint64_t offset, std::uint64_t datalen,
                                             void* user_data, void* /*stream_user_data*/) {
   Connection* connection = self(user_data);
+  if (auto app = connection->app_streams_.find(stream_id); app != connection->app_streams_.end()) {
+    AppStream& stream = app->second;
+    stream.queue.acknowledge(offset, datalen);
+    const auto limit = connection->endpoint_.config_.app_stream_send_buffer;
+    if (stream.writable_wanted && stream.queue.buffered() < limit / 2) {
+      stream.writable_wanted = false;
+      connection->endpoint_.handler_.on_app_stream_writable(connection->id_, stream_id);
+    }
+    return 0;
+  }
   for (std::size_t kind = 0; kind < 2; ++kind) {
     if (connection->stream_ids_[kind] != stream_id) continue;
     SendQueue& queue = connection->queues_[kind];
@@ -358,6 +382,9 @@ int Connection::on_extend_max_stream_data(ngtcp2_conn* /*conn*/, std::int64_t st
   Connection* connection = self(user_data);
   for (std::size_t kind = 0; kind < 2; ++kind) {
     if (connection->stream_ids_[kind] == stream_id) connection->stream_blocked_[kind] = false;
+  }
+  if (auto app = connection->app_streams_.find(stream_id); app != connection->app_streams_.end()) {
+    app->second.blocked = false;
   }
   return 0;
 }

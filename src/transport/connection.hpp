@@ -8,6 +8,7 @@
 
 #include <array>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,14 @@ class Connection {
   [[nodiscard]] ngtcp2_conn* native() const { return conn_; }
   [[nodiscard]] std::uint64_t buffered(StreamKind kind) const;
 
+  // Application (tagged) streams: bidirectional QUIC streams; see Endpoint.
+  Result<std::int64_t> open_app_stream();
+  Result<std::size_t> write_app_stream(std::int64_t stream, core::ByteView data, bool fin);
+  Result<void> reset_app_stream(std::int64_t stream, std::uint64_t code);
+  void consume_app_stream(std::int64_t stream, std::size_t count);
+  [[nodiscard]] std::uint64_t app_stream_buffered(std::int64_t stream) const;
+  [[nodiscard]] std::size_t app_stream_count() const { return app_streams_.size(); }
+
   // Bookkeeping used by the endpoint.
   bool dirty = false;
   std::int64_t scheduled_deadline = -1;
@@ -78,9 +87,19 @@ class Connection {
   /// Checks that `size` more bytes may be queued on `kind`. Errors: closed, limit_reached.
   Result<void> admit(StreamKind kind, std::size_t size);
   void write_streams(core::Instant now, PacketBatcher& out);
+  /// One stream with something to write: control, then data, then application streams in
+  /// turn (round robin after app_cursor_). `stream_id` < 0 when nothing is writable.
+  struct Pick {
+    std::int64_t stream_id = -1;
+    SendQueue* queue = nullptr;
+    bool* blocked = nullptr;
+    bool fin = false;  // an application stream whose FIN is queued
+  };
+  [[nodiscard]] Pick pick_next();
+  void wrote(const Pick& pick, bool with_fin, std::size_t total, ngtcp2_ssize accepted);
+  void apply_deferred_shutdowns();
   void report_closed(CloseReason reason, const std::string& detail);
   void enter_closing_wait(core::Instant now);
-  [[nodiscard]] int pick_stream() const;
   void write_close_packet(core::Instant now, PacketBatcher& out);
   void send_stored_close(PacketBatcher& out);
 
@@ -97,6 +116,13 @@ class Connection {
                                        std::uint64_t max_data, void* user_data,
                                        void* stream_user_data);
   static int on_stream_open(ngtcp2_conn* conn, std::int64_t stream_id, void* user_data);
+  static int on_stream_close(ngtcp2_conn* conn, std::uint32_t flags, std::int64_t stream_id,
+                             std::uint64_t app_error_code, void* user_data, void* stream_user_data);
+  static int on_stream_reset(ngtcp2_conn* conn, std::int64_t stream_id, std::uint64_t final_size,
+                             std::uint64_t app_error_code, void* user_data, void* stream_user_data);
+  static int on_stream_stop_sending(ngtcp2_conn* conn, std::int64_t stream_id,
+                                    std::uint64_t app_error_code, void* user_data,
+                                    void* stream_user_data);
   static int on_recv_stateless_reset(ngtcp2_conn* conn, const ngtcp2_pkt_stateless_reset* sr,
                                      void* user_data);
   static void on_rand(std::uint8_t* dest, std::size_t destlen, const ngtcp2_rand_ctx* rand_ctx);
@@ -108,7 +134,9 @@ class Connection {
   static ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref);
 
   int handshake_completed();
-  int stream_data(std::int64_t stream_id, core::ByteView data);
+  int stream_data(std::int64_t stream_id, core::ByteView data, bool fin);
+  int app_stream_data(std::int64_t stream_id, core::ByteView data, bool fin);
+  void peer_reset(std::int64_t stream_id, std::uint64_t code);
 
   Endpoint& endpoint_;  // owns this connection
   ConnectionId id_;
@@ -126,6 +154,21 @@ class Connection {
   // whole buffer it is given.
   bool handshake_confirmed_ = false;
   std::array<bool, 2> writable_wanted_{false, false};
+  // Application streams by QUIC stream ID (bidirectional), at most our own opens plus
+  // TransportConfig::max_app_streams_inbound of the peer's; erased on stream_close.
+  struct AppStream {
+    SendQueue queue;
+    bool blocked = false;
+    bool fin_queued = false;
+    bool fin_sent = false;
+    bool writable_wanted = false;
+    bool reset = false;  // reset by us or the peer: nothing more is written
+  };
+  std::map<std::int64_t, AppStream> app_streams_;
+  std::int64_t app_cursor_ = -1;  // the application stream served last (round robin)
+  // Streams the peer reset or stopped, shut down in both directions after the packet read
+  // (not from inside ngtcp2's callback); at most one entry per open stream.
+  std::vector<std::pair<std::int64_t, std::uint64_t>> deferred_shutdowns_;
   std::vector<CidKey> cids_;      // registered with the endpoint
   std::vector<TokenKey> tokens_;  // registered with the endpoint
   // Graceful close in progress.

@@ -188,13 +188,42 @@ core::Instant Connection::expiry() const {
   return deadline;
 }
 
-int Connection::pick_stream() const {
-  for (std::size_t kind = 0; kind < 2; ++kind) {  // control first, always
+Connection::Pick Connection::pick_next() {
+  for (std::size_t kind = 0; kind < 2; ++kind) {  // control first, always; then data
     if (stream_ids_[kind] >= 0 && queues_[kind].unsent() > 0 && !stream_blocked_[kind]) {
-      return static_cast<int>(kind);
+      return {stream_ids_[kind], &queues_[kind], &stream_blocked_[kind], false};
     }
   }
-  return -1;
+  // Then the application streams, in turn: the one after the stream served last first.
+  const auto writable = [](const AppStream& app) {
+    return !app.blocked && !app.reset &&
+           (app.queue.unsent() > 0 || (app.fin_queued && !app.fin_sent));
+  };
+  const auto start = app_streams_.upper_bound(app_cursor_);
+  for (auto it = start; it != app_streams_.end(); ++it) {
+    if (writable(it->second)) {
+      return {it->first, &it->second.queue, &it->second.blocked, it->second.fin_queued};
+    }
+  }
+  for (auto it = app_streams_.begin(); it != start; ++it) {
+    if (writable(it->second)) {
+      return {it->first, &it->second.queue, &it->second.blocked, it->second.fin_queued};
+    }
+  }
+  return {};
+}
+
+void Connection::wrote(const Pick& pick, bool with_fin, std::size_t total, ngtcp2_ssize accepted) {
+  if (pick.stream_id < 0) return;
+  if (accepted > 0) pick.queue->mark_sent(static_cast<std::size_t>(accepted));
+  if ((pick.stream_id & 0x2) != 0) return;  // a link stream
+  app_cursor_ = pick.stream_id;
+  // pdatalen >= 0 means a STREAM frame went out; with FIN, only when it took every byte.
+  if (with_fin && accepted >= 0 && static_cast<std::size_t>(accepted) == total) {
+    if (auto it = app_streams_.find(pick.stream_id); it != app_streams_.end()) {
+      it->second.fin_sent = true;
+    }
+  }
 }
 
 void Connection::write(core::Instant now, PacketBatcher& out) {
@@ -208,6 +237,7 @@ void Connection::write(core::Instant now, PacketBatcher& out) {
     }
     return;
   }
+  apply_deferred_shutdowns();
   if (!close_requested_ || state_ == State::established) write_streams(now, out);
   if (state_ != State::handshaking && state_ != State::established) return;
   const bool flushed = queues_[0].buffered() == 0 && queues_[1].buffered() == 0;
@@ -231,29 +261,30 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   for (;;) {
-    const int kind = pick_stream();
+    const Pick pick = pick_next();
     ngtcp2_vec vecs[kMaxVecs];
     std::size_t vec_count = 0;
-    std::int64_t stream_id = -1;
+    std::size_t total = 0;
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_NONE;
-    if (kind >= 0) {
-      vec_count = queues_[static_cast<std::size_t>(kind)].unsent_vecs(vecs, kMaxVecs);
-      stream_id = stream_ids_[static_cast<std::size_t>(kind)];
+    if (pick.stream_id >= 0) {
+      vec_count = pick.queue->unsent_vecs(vecs, kMaxVecs);
+      for (std::size_t i = 0; i < vec_count; ++i) total += vecs[i].len;
       flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+      // FIN goes with the last bytes (or alone): only when these vectors hold all of them.
+      if (pick.fin && total == pick.queue->unsent()) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
     }
     ngtcp2_pkt_info info{};
     ngtcp2_ssize accepted = -1;
     std::uint8_t* dest = out.reserve(max_size);
     const ngtcp2_ssize n =
         ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, max_size, &accepted, flags,
-                                  stream_id, vecs, vec_count, timestamp(now));
-    if (kind >= 0 && accepted > 0) {
-      queues_[static_cast<std::size_t>(kind)].mark_sent(static_cast<std::size_t>(accepted));
-    }
+                                  pick.stream_id, vecs, vec_count, timestamp(now));
+    wrote(pick, (flags & NGTCP2_WRITE_STREAM_FLAG_FIN) != 0, total, accepted);
     if (n < 0) {
       if (n == NGTCP2_ERR_WRITE_MORE) continue;
-      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
-        stream_blocked_[static_cast<std::size_t>(kind)] = true;
+      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
+          n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+        *pick.blocked = true;
         continue;
       }
       on_error(now, static_cast<int>(n));

@@ -80,6 +80,25 @@ class Endpoint {
   /// As send(), copying `data`.
   Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
 
+  // Application (tagged) streams: bidirectional QUIC streams, written after control and data
+  // (fair among themselves), with per-stream flow control (decision 0019).
+  /// Opens an application stream. Errors: not_found, closed (not established or closing),
+  /// limit_reached (the peer allows no more open streams now).
+  Result<std::int64_t> open_app_stream(ConnectionId id);
+  /// Queues a copy of as much of `data` as fits in the stream's send buffer
+  /// (app_stream_send_buffer) and returns how much; `fin` ends the stream once every byte was
+  /// taken. When not all fit, on_app_stream_writable follows. Errors: not_found (connection or
+  /// stream), closed (the stream was finished or reset, or the connection is closing).
+  Result<std::size_t> write_app_stream(ConnectionId id, std::int64_t stream, core::ByteView data,
+                                       bool fin);
+  /// Resets both directions of a stream with `code`. Errors: not_found.
+  Result<void> reset_app_stream(ConnectionId id, std::int64_t stream, std::uint64_t code);
+  /// The application consumed `count` bytes of the stream: gives that receive credit back.
+  /// Unknown ids are ignored.
+  void consume_app_stream(ConnectionId id, std::int64_t stream, std::size_t count);
+  /// Bytes queued but not yet acknowledged on an application stream (0 when unknown).
+  [[nodiscard]] std::uint64_t app_stream_buffered(ConnectionId id, std::int64_t stream) const;
+
   /// Closes a connection gracefully: bytes already queued are delivered first, then
   /// CONNECTION_CLOSE carries `app_code` and `reason`. The wait ends early only when the peer
   /// acknowledges nothing for max(idle_timeout, 3 PTO): a live peer gets every queued byte,

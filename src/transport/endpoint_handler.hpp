@@ -54,6 +54,23 @@ class EndpointHandler {
   /// The connection ended; `id` is invalid afterwards. Called exactly once per connection
   /// (including client connections that never completed the handshake).
   virtual void on_closed(ConnectionId id, CloseReason reason, const std::string& detail) = 0;
+
+  // Application (tagged) streams: bidirectional QUIC streams either side opens (decision
+  // 0019). A stream's events stop after on_app_stream_closed, or with its connection's
+  // on_closed. Default: ignored (a handler that never opens or accepts them).
+  /// Bytes (possibly none when `fin`) arrived in order on application stream `stream`; the
+  /// first call for a stream the peer opened is how it is announced. Receive credit for them
+  /// goes back only through Endpoint::consume_app_stream.
+  virtual void on_app_stream_data(ConnectionId /*id*/, std::int64_t /*stream*/,
+                                  core::ByteView /*data*/, bool /*fin*/) {}
+  /// The peer reset the stream (RESET_STREAM or STOP_SENDING) with `code`; the transport shuts
+  /// down both directions and reports on_app_stream_closed later.
+  virtual void on_app_stream_reset(ConnectionId /*id*/, std::int64_t /*stream*/,
+                                   std::uint64_t /*code*/) {}
+  /// The stream's send buffer fell below half of its bound after a write was cut short.
+  virtual void on_app_stream_writable(ConnectionId /*id*/, std::int64_t /*stream*/) {}
+  /// The stream is gone (both directions ended, or reset); its ID is invalid afterwards.
+  virtual void on_app_stream_closed(ConnectionId /*id*/, std::int64_t /*stream*/) {}
 };
 
 /// Receives outgoing datagrams. `data` holds one or more packets of `segment_size` bytes (the

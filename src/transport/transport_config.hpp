@@ -37,6 +37,16 @@ struct TransportConfig {
   /// cost (crypto setup, ngtcp2, syscalls) that bounds QUIC throughput. 0 keeps the usual
   /// 1,200-byte start and path MTU discovery, as for every other address.
   std::size_t loopback_udp_payload = 65'488;
+  /// Tagged streams (decision 0019): bidirectional streams the peer may have open at once on
+  /// one connection; its next open waits for one to close (QUIC stream credit).
+  std::uint64_t max_app_streams_inbound = 128;
+  /// Receive window of each tagged stream: bytes the peer may send beyond what the
+  /// application read (credit goes back only as it reads; auto-tuning may grow it up to
+  /// max_window).
+  std::uint64_t app_stream_window = 1024 * 1024;
+  /// Unacknowledged bytes one tagged stream buffers on the sending side; a write takes what
+  /// fits and the rest waits for on_app_stream_writable.
+  std::size_t app_stream_send_buffer = 1024 * 1024;
   /// Stateless resets sent per second at most (replies to packets for unknown connections).
   std::uint32_t stateless_resets_per_second = 100;
   /// Secret from which stateless-reset tokens are derived; stable across restarts so a node
