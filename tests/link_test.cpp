@@ -33,6 +33,41 @@ TEST(Link, TwoNodesAuthenticateAndExchangeMessages) {
   EXPECT_EQ(a->stats().auth_succeeded, 1U);
 }
 
+TEST(Link, PathStatsDescribeTheConnectionFromBothEnds) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  for (int i = 0; i < 20; ++i) {  // round trips give RTT samples
+    ASSERT_TRUE(pair.a->send("bob", Channel::data, bytes_of("ping")));
+    ASSERT_TRUE(wait_for<Message>(*pair.b));
+    ASSERT_TRUE(pair.b->send("alice", Channel::data, bytes_of("pong")));
+    ASSERT_TRUE(wait_for<Message>(*pair.a));
+  }
+  auto at_a = pair.a->path_stats("bob");
+  ASSERT_TRUE(at_a) << at_a.error().to_string();
+  EXPECT_EQ(at_a->node, "bob");
+  EXPECT_TRUE(at_a->dialed);
+  EXPECT_EQ(at_a->remote_address, pair.b->address());
+  EXPECT_EQ(at_a->local_address, pair.a->address());
+  EXPECT_GT(at_a->min_rtt.count(), 0);
+  EXPECT_GE(at_a->smoothed_rtt, at_a->min_rtt);
+  EXPECT_GT(at_a->congestion_window, 0U);
+  auto at_b = pair.b->path_stats("alice");
+  ASSERT_TRUE(at_b) << at_b.error().to_string();
+  EXPECT_FALSE(at_b->dialed);
+  EXPECT_EQ(at_b->local_address, pair.b->address());
+  EXPECT_EQ(at_b->remote_address, pair.a->address());
+  auto all = pair.a->path_stats();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all[0].node, "bob");
+  auto missing = pair.a->path_stats("carol");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+  EXPECT_NE(missing.error().message.find("carol"), std::string::npos);
+  pair.a->stop();
+  EXPECT_EQ(pair.a->path_stats("bob").error().code, Errc::closed);
+  EXPECT_TRUE(pair.a->path_stats().empty());
+}
+
 TEST(Link, ThreeNodesAuthenticatePairwise) {
   TempDir dir;
   std::vector<std::unique_ptr<Node>> nodes;

@@ -58,6 +58,39 @@ TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
   }));
 }
 
+TEST(Quic, PathStatsReportTheRoleTheAddressesAndAnRttOnceBytesWereAcknowledged) {
+  auto a = RawPeer::create();
+  auto b = RawPeer::create();
+  Received at_b;
+  record(*b, at_b);
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !a->connected.empty() && !b->connected.empty(); }));
+  const std::string payload(256 << 10, 'x');
+  ASSERT_TRUE(a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes(payload)));
+  ASSERT_TRUE(pump_both(*a, *b, [&] {
+    return a->endpoint().buffered(*id, StreamKind::data) == 0 && !at_b.bytes.empty() &&
+           at_b.bytes.begin()->second[1].size() == payload.size();
+  }));
+  auto client = a->endpoint().path_stats(*id);
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->role, transport::Role::client);
+  EXPECT_EQ(client->local.to_string(), a->address());
+  EXPECT_EQ(client->remote.to_string(), b->address());
+  EXPECT_GT(client->min_rtt.count(), 0);
+  EXPECT_GE(client->smoothed_rtt, client->min_rtt);
+  EXPECT_GE(client->latest_rtt, client->min_rtt);
+  EXPECT_GT(client->congestion_window, 0U);
+  EXPECT_GT(client->delivery_rate, 0U);  // 256 KiB acknowledged
+  const auto server_id = b->connected.begin()->first;
+  auto server = b->endpoint().path_stats(ConnectionId{server_id});
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->role, transport::Role::server);
+  EXPECT_EQ(server->local.to_string(), b->address());
+  EXPECT_EQ(server->remote.to_string(), a->address());
+  EXPECT_FALSE(a->endpoint().path_stats(ConnectionId{987654}));
+}
+
 std::size_t largest(const std::vector<std::size_t>& sizes) {
   return sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
 }

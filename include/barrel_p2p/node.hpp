@@ -16,6 +16,7 @@
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/future.hpp"
 #include "barrel_p2p/membership.hpp"
+#include "barrel_p2p/path_stats.hpp"
 #include "barrel_p2p/pid.hpp"
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
@@ -190,6 +191,12 @@ class Node {
   /// Every node we hold an authenticated link to (active view, on-demand and plain links),
   /// sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
+  /// Path statistics of the connection carrying the authenticated link to `node`: round-trip
+  /// times, congestion window, bytes in flight, delivery rate and the current addresses.
+  /// Errors: not_found (no authenticated link to `node`), closed.
+  [[nodiscard]] Result<PathStats> path_stats(std::string_view node) const;
+  /// Path statistics of every authenticated link, ordered by node name. Empty when stopped.
+  [[nodiscard]] std::vector<PathStats> path_stats() const;
 
   /// Waits up to `timeout` for the next event (only when Config::event_handler is unset).
   std::optional<Event> next_event(std::chrono::milliseconds timeout);

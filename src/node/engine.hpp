@@ -214,6 +214,10 @@ class Engine final : private ProcessHost, private FrameSink {
                            std::optional<auth::ExpectedPeer> expected = std::nullopt);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const { return links_.peers(); }
+  /// The connection carrying the authenticated link to `peer`. Errors: not_found.
+  [[nodiscard]] Result<std::uint64_t> link_connection(std::string_view peer) const {
+    return links_.route(peer);
+  }
   /// The trust store (pins); changes apply to authentications that start afterwards.
   [[nodiscard]] auth::TrustStore& trust() { return trust_; }
   [[nodiscard]] const auth::TrustStore& trust() const { return trust_; }

@@ -76,6 +76,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   std::vector<std::string> peers() const;
+  Result<PathStats> path_stats(std::string_view node) const;
+  std::vector<PathStats> path_stats() const;
   std::optional<Event> next_event(std::chrono::milliseconds timeout);
   NodeStats stats() const;
   Result<void> pin(std::string_view peer, const std::array<std::uint8_t, 32>& key);

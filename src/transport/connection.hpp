@@ -59,6 +59,7 @@ class Connection {
   [[nodiscard]] core::Instant expiry() const;
   [[nodiscard]] State state() const { return state_; }
   [[nodiscard]] ConnectionId id() const { return id_; }
+  [[nodiscard]] Role role() const { return role_; }
   [[nodiscard]] ngtcp2_conn* native() const { return conn_; }
   [[nodiscard]] std::uint64_t buffered(StreamKind kind) const;
 

@@ -285,6 +285,15 @@ Result<PathStats> Endpoint::path_stats(ConnectionId id) const {
   out.rtt_variance = core::Duration(static_cast<std::int64_t>(stat.rttvar));
   out.congestion_window = stat.cwnd;
   out.bytes_in_flight = stat.bytes_in_flight;
+  out.delivery_rate = stat.delivery_rate_sec;
+  const ngtcp2_path* path = ngtcp2_conn_get_path(connection->native());
+  if (auto local = core::SocketAddress::from_sockaddr(path->local.addr, path->local.addrlen)) {
+    out.local = *local;
+  }
+  if (auto remote = core::SocketAddress::from_sockaddr(path->remote.addr, path->remote.addrlen)) {
+    out.remote = *remote;
+  }
+  out.role = connection->role();
   return out;
 }
 

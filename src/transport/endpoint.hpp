@@ -48,6 +48,10 @@ struct PathStats {
   core::Duration rtt_variance{};
   std::uint64_t congestion_window = 0;
   std::uint64_t bytes_in_flight = 0;
+  std::uint64_t delivery_rate = 0;  ///< bytes per second; 0 until measured
+  core::SocketAddress local;        ///< the current path's local address
+  core::SocketAddress remote;       ///< the current path's remote address
+  Role role = Role::client;         ///< client: we dialed the connection
 };
 
 class Endpoint {
