@@ -33,7 +33,7 @@ TEST(Link, TwoNodesAuthenticateAndExchangeMessages) {
   EXPECT_EQ(a->stats().auth_succeeded, 1U);
 }
 
-TEST(Link, PathStatsDescribeTheConnectionFromBothEnds) {
+TEST(Link, PathStatsAndPingDescribeTheConnectionFromBothEnds) {
   LinkedPair pair;
   ASSERT_TRUE(pair.linked);
   for (int i = 0; i < 20; ++i) {  // round trips give RTT samples
@@ -59,13 +59,30 @@ TEST(Link, PathStatsDescribeTheConnectionFromBothEnds) {
   auto all = pair.a->path_stats();
   ASSERT_EQ(all.size(), 1U);
   EXPECT_EQ(all[0].node, "bob");
+  auto ping = pair.a->ping("bob", 5s);
+  ASSERT_TRUE(ping) << ping.error().to_string();
+  EXPECT_GT(ping->count(), 0);
+  auto ping_back = pair.b->ping("alice", 5s);
+  ASSERT_TRUE(ping_back) << ping_back.error().to_string();
+  EXPECT_EQ(pair.a->ping("carol", 5s).error().code, Errc::not_found);
   auto missing = pair.a->path_stats("carol");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::not_found);
   EXPECT_NE(missing.error().message.find("carol"), std::string::npos);
   pair.a->stop();
   EXPECT_EQ(pair.a->path_stats("bob").error().code, Errc::closed);
+  EXPECT_EQ(pair.a->ping("bob", 5s).error().code, Errc::closed);
   EXPECT_TRUE(pair.a->path_stats().empty());
+}
+
+TEST(Link, PingOfAPeerThatStoppedAnsweringTimesOut) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  pair.b->abort();  // no close: a's link stays until the idle timeout, far beyond the ping's
+  auto ping = pair.a->ping("bob", 300ms);
+  ASSERT_FALSE(ping);
+  EXPECT_EQ(ping.error().code, Errc::timeout) << ping.error().to_string();
+  EXPECT_NE(ping.error().message.find("bob"), std::string::npos);
 }
 
 TEST(Link, ThreeNodesAuthenticatePairwise) {

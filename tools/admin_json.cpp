@@ -1,6 +1,7 @@
 #include "admin_json.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -176,15 +177,38 @@ Json cluster_json(const ClusterView& view) {
   return out;
 }
 
-Json connections_json(const Node& node, const NodeStats& stats) {
+Json connections_json(const Node& node, const NodeStats& stats,
+                      const std::vector<PathStats>& paths) {
   const auto active = node.active_view();
+  std::map<std::string_view, const PathStats*> path_of;
+  for (const auto& path : paths) path_of[path.node] = &path;
   Json peers = Json::array();
   for (const auto& name : node.peers()) {
     const bool in_active_view = std::any_of(
         active.begin(), active.end(), [&](const NodeInfo& info) { return info.name == name; });
-    peers.push_back({{"name", name}, {"active", in_active_view}});
+    Json peer = {{"name", name}, {"active", in_active_view}};
+    if (auto found = path_of.find(name); found != path_of.end()) {
+      peer["path"] = path_json(*found->second);
+    }
+    peers.push_back(std::move(peer));
   }
   return {{"node", node.name()}, {"connections", stats.connections}, {"peers", std::move(peers)}};
+}
+
+Json path_json(const PathStats& path) {
+  auto micros = [](std::chrono::nanoseconds value) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(value).count();
+  };
+  return {{"dialed", path.dialed},
+          {"local", path.local_address},
+          {"remote", path.remote_address},
+          {"smoothed_rtt_us", micros(path.smoothed_rtt)},
+          {"latest_rtt_us", micros(path.latest_rtt)},
+          {"min_rtt_us", micros(path.min_rtt)},
+          {"rtt_variance_us", micros(path.rtt_variance)},
+          {"congestion_window", path.congestion_window},
+          {"bytes_in_flight", path.bytes_in_flight},
+          {"delivery_rate", path.delivery_rate}};
 }
 
 Json stats_json(const std::string& node_name, const NodeStats& stats) {

@@ -27,10 +27,16 @@ nlohmann::json members_json(const Node& node);
 /// either end reported it, an on-demand link when either end listed the other as on-demand.
 nlohmann::json cluster_json(const ClusterView& view);
 
-/// GET /v1/connections: {"node":N,"connections":count,"peers":[{"name":..,"active":bool}]}
-/// where `active` says whether the peer is in the active view (a gossip link) or not (an
-/// on-demand or plain link).
-nlohmann::json connections_json(const Node& node, const NodeStats& stats);
+/// GET /v1/connections: {"node":N,"connections":count,"peers":[{"name":..,"active":bool,
+/// "path":{...}}]} where `active` says whether the peer is in the active view (a gossip link)
+/// or not (an on-demand or plain link), and `path` is path_json() of the peer's entry in
+/// `paths` (left out when `paths` has none, e.g. the link went in between).
+nlohmann::json connections_json(const Node& node, const NodeStats& stats,
+                                const std::vector<PathStats>& paths);
+/// One link's path statistics: {"dialed","local","remote","smoothed_rtt_us","latest_rtt_us",
+/// "min_rtt_us","rtt_variance_us","congestion_window","bytes_in_flight","delivery_rate"}
+/// (times in whole microseconds, the window and in-flight in bytes, the rate in bytes/s).
+nlohmann::json path_json(const PathStats& path);
 
 /// GET /v1/stats: {"node":N, one member per NodeStats field under the field's name}; the
 /// by-reason and by-type maps are objects.

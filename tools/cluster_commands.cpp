@@ -1,5 +1,6 @@
 // The commands that operate a running node through its admin endpoint, in Serf's manner:
-// `members`, `services`, `join ADDRESS`, `leave`, `info`, `broadcast TAG MESSAGE` and `monitor`.
+// `members`, `services`, `rtt NODE`, `join ADDRESS`, `leave`, `info`, `broadcast TAG MESSAGE`
+// and `monitor`.
 // Each is one HTTP request (monitor: one event stream); see docs/reference/cli.md.
 #include <algorithm>
 #include <cctype>
@@ -172,6 +173,42 @@ int run_members(const ClusterOptions& options) {
     table.push_back({std::move(row.name), std::move(row.address), std::move(row.status)});
   }
   print_table(table);
+  return kExitOk;
+}
+
+/// Milliseconds with three decimals, from a whole number of microseconds.
+std::string millis_text(const Json& micros) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f ms",
+                static_cast<double>(micros.is_number() ? micros.get<std::int64_t>() : 0) / 1000.0);
+  return text;
+}
+
+/// `rtt NODE`: the path statistics of the running node's link to NODE.
+int run_rtt(const ClusterOptions& options, const std::string& peer) {
+  auto target = resolve_admin_target(options.target);
+  if (!target) return report("rtt", target.error());
+  const Fetched fetched =
+      fetch("rtt", *target, "/v1/connections/" + query_escaped(peer) + "?ping=1");
+  if (fetched.exit_status != kExitOk) return fetched.exit_status;
+  if (options.format == "json") {
+    std::printf("%s\n", fetched.body.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  const Json& path = fetched.body["path"];
+  const std::string ping = fetched.body.contains("ping_us")
+                               ? millis_text(fetched.body["ping_us"])
+                               : "none (" + text_of(fetched.body.value("ping_error", Json())) + ")";
+  std::printf("%s -> %s: rtt %s (min %s, latest %s, variance %s), ping %s\n",
+              text_of(fetched.body["node"]).c_str(), text_of(fetched.body["peer"]).c_str(),
+              millis_text(path["smoothed_rtt_us"]).c_str(), millis_text(path["min_rtt_us"]).c_str(),
+              millis_text(path["latest_rtt_us"]).c_str(),
+              millis_text(path["rtt_variance_us"]).c_str(), ping.c_str());
+  std::printf("  path %s -> %s (%s), cwnd %s B, in flight %s B, delivery %s B/s\n",
+              text_of(path["local"]).c_str(), text_of(path["remote"]).c_str(),
+              path.value("dialed", false) ? "dialed here" : "dialed by the peer",
+              text_of(path["congestion_window"]).c_str(), text_of(path["bytes_in_flight"]).c_str(),
+              text_of(path["delivery_rate"]).c_str());
   return kExitOk;
 }
 
@@ -361,6 +398,20 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
   app.get_subcommand("services")->callback([&exit_code, services] {
     exit_code =
         guarded("services", [&] { return run_services(services->cluster, services->prefix); });
+  });
+
+  struct RttOptions {
+    ClusterOptions cluster;
+    std::string peer;
+  };
+  auto rtt = std::make_shared<RttOptions>();
+  add_cluster_command(app, "rtt",
+                      "show the round-trip time and path of a running node's link to NODE",
+                      rtt->cluster, true)
+      ->add_option("node", rtt->peer, "the peer (a node the running node has a link to)")
+      ->required();
+  app.get_subcommand("rtt")->callback([&exit_code, rtt] {
+    exit_code = guarded("rtt", [&] { return run_rtt(rtt->cluster, rtt->peer); });
   });
 
   auto info = std::make_shared<ClusterOptions>();

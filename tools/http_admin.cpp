@@ -281,7 +281,27 @@ void HttpAdmin::Server::add_resources() {
     reply(response, 200, members);
   });
   http_.Get("/v1/connections", [this](const httplib::Request&, httplib::Response& response) {
-    reply(response, 200, connections_json(node_, node_.stats()));
+    reply(response, 200, connections_json(node_, node_.stats(), node_.path_stats()));
+  });
+  http_.Get(R"(/v1/connections/([^/]+))", [this](const httplib::Request& request,
+                                                 httplib::Response& response) {
+    const std::string peer = request.matches[1];
+    auto path = node_.path_stats(peer);
+    if (!path) {
+      const bool missing = path.error().code == Errc::not_found;
+      reply(response, missing ? 404 : 503, error_json(path.error().message));
+      return;
+    }
+    Json answer = {{"node", node_.name()}, {"peer", peer}, {"path", path_json(*path)}};
+    if (request.get_param_value("ping") == "1") {
+      auto ping = node_.ping(peer, std::chrono::seconds(1));
+      if (ping) {
+        answer["ping_us"] = std::chrono::duration_cast<std::chrono::microseconds>(*ping).count();
+      } else {
+        answer["ping_error"] = ping.error().message;
+      }
+    }
+    reply(response, 200, answer);
   });
   http_.Get("/v1/stats", [this](const httplib::Request&, httplib::Response& response) {
     reply(response, 200, stats_json(node_.name(), node_.stats()));

@@ -140,7 +140,24 @@ TEST_F(HttpAdminTest, ResourcesAnswerJsonOfTheirDocumentedShape) {
   const Json connections = get_json(target, "/v1/connections");
   EXPECT_EQ(connections["node"], "alpha");
   EXPECT_EQ(connections["connections"], 1);
-  EXPECT_EQ(connections["peers"], Json::parse(R"([{"name":"beta","active":true}])"));
+  ASSERT_EQ(connections["peers"].size(), 1U);
+  const Json& peer = connections["peers"][0];
+  EXPECT_EQ(peer["name"], "beta");
+  EXPECT_EQ(peer["active"], true);
+  EXPECT_EQ(peer["path"]["remote"], beta->address());
+  for (const char* key :
+       {"dialed", "local", "smoothed_rtt_us", "latest_rtt_us", "min_rtt_us", "rtt_variance_us",
+        "congestion_window", "bytes_in_flight", "delivery_rate"}) {
+    EXPECT_TRUE(peer["path"].contains(key)) << key;
+  }
+  const Json one = get_json(target, "/v1/connections/beta");
+  EXPECT_EQ(one["node"], "alpha");
+  EXPECT_EQ(one["peer"], "beta");
+  EXPECT_EQ(one["path"]["remote"], beta->address());
+  EXPECT_GT(one["path"]["smoothed_rtt_us"].get<std::int64_t>(), 0);
+  EXPECT_FALSE(one.contains("ping_us"));
+  const Json pinged = get_json(target, "/v1/connections/beta?ping=1");
+  EXPECT_GT(pinged["ping_us"].get<std::int64_t>(), 0);
 
   const Json stats = get_json(target, "/v1/stats");
   EXPECT_EQ(stats["node"], "alpha");
@@ -235,6 +252,10 @@ TEST_F(HttpAdminTest, BadRequestsAreRefusedWithTheirStatus) {
             400);  // tag over 255 bytes
   const std::string huge(kAdminBodyMax + 1, ' ');
   EXPECT_EQ(post_status(target, "/v1/broadcast", huge), 413);
+  auto no_link = admin_get(target, "/v1/connections/nobody");
+  ASSERT_TRUE(no_link);
+  EXPECT_EQ(no_link->status, 404);  // no authenticated link to that node
+  EXPECT_NE(no_link->body.find("nobody"), std::string::npos);
 
   httplib::Client client("127.0.0.1", std::stoi(admin->address().substr(10)));
   auto form = client.Post("/v1/leave", "a=b", "application/x-www-form-urlencoded");

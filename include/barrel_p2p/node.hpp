@@ -197,6 +197,14 @@ class Node {
   [[nodiscard]] Result<PathStats> path_stats(std::string_view node) const;
   /// Path statistics of every authenticated link, ordered by node name. Empty when stopped.
   [[nodiscard]] std::vector<PathStats> path_stats() const;
+  /// A timed ping of `node` over its existing link: a small request on the control stream
+  /// that the peer's node answers itself, without the application (a views request). Returns
+  /// the round trip as this node's loop measured it. Errors: not_found (no authenticated link
+  /// to `node`), timeout (no answer within `timeout`, or the link was lost), limit_reached (64
+  /// pings and cluster_view() requests in flight), invalid_argument (called from the loop
+  /// thread: it blocks), closed.
+  Result<std::chrono::nanoseconds> ping(std::string_view node,
+                                        std::chrono::milliseconds timeout) const;
 
   /// Waits up to `timeout` for the next event (only when Config::event_handler is unset).
   std::optional<Event> next_event(std::chrono::milliseconds timeout);

@@ -261,6 +261,12 @@ class Engine final : private ProcessHost, private FrameSink {
   /// active view it is queued at once. Peers answer REQUESTs from their Engine, without the
   /// application. Errors: limit_reached (kMaxViewGathers gathers in flight), closed (stopping).
   Result<std::uint64_t> gather_views(core::Instant now, core::Duration timeout);
+  /// A timed ping of `peer`: a views REQUEST to that peer alone, over its existing link. The
+  /// answer comes as ViewsGathered{ref} with the peer in `peers` (it answered) or in
+  /// `unanswered` (link lost, or `timeout` passed). Errors: not_found (no authenticated link
+  /// to `peer`), limit_reached (kMaxViewGathers gathers in flight), closed (stopping).
+  Result<std::uint64_t> ping_peer(core::Instant now, const std::string& peer,
+                                  core::Duration timeout);
   /// This node's own views, as a views REPLY reports them.
   [[nodiscard]] NodeViews own_views() const;
   /// Gathers in flight at most; a gather beyond it is refused with limit_reached.
@@ -436,6 +442,9 @@ class Engine final : private ProcessHost, private FrameSink {
   void on_views_frame(const std::string& peer, core::ByteView payload);
   void on_views_reply(const std::string& peer, wire::ViewsReply&& reply);
   void views_peer_lost(const std::string& peer);
+  /// Sends a views REQUEST to each of `peers` and tracks the answers (gather_views, ping_peer).
+  Result<std::uint64_t> start_gather(core::Instant now, core::Duration timeout,
+                                     const std::vector<std::string>& peers);
   void finish_gather(std::uint64_t ref);
   void views_on_timeout(core::Instant now);
   [[nodiscard]] core::Instant views_deadline() const;

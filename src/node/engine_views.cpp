@@ -1,6 +1,7 @@
 // Engine: cluster views. A gather asks every active peer for its views (views frames,
 // wire/views_message.hpp) and completes once all answered, lost their link or the deadline
-// passed. Peers answer from their Engine; nothing here calls the application.
+// passed; a ping is a gather of one linked peer. Peers answer from their Engine; nothing here
+// calls the application.
 #include <algorithm>
 
 #include "node/engine.hpp"
@@ -34,6 +35,21 @@ NodeViews Engine::own_views() const {
 }
 
 Result<std::uint64_t> Engine::gather_views(core::Instant now, core::Duration timeout) {
+  std::vector<std::string> peers;
+  for (const auto& peer : membership_.active_view()) peers.push_back(peer.name);
+  return start_gather(now, timeout, peers);
+}
+
+Result<std::uint64_t> Engine::ping_peer(core::Instant now, const std::string& peer,
+                                        core::Duration timeout) {
+  if (!stopping_ && !links_.route(peer)) {
+    return fail(Errc::not_found, "no authenticated link to '" + peer + "'");
+  }
+  return start_gather(now, timeout, {peer});
+}
+
+Result<std::uint64_t> Engine::start_gather(core::Instant now, core::Duration timeout,
+                                           const std::vector<std::string>& peers) {
   now_ = now;
   if (stopping_) return fail(Errc::closed, "node is stopping");
   if (view_gathers_.size() >= kMaxViewGathers) {
@@ -44,11 +60,11 @@ Result<std::uint64_t> Engine::gather_views(core::Instant now, core::Duration tim
   ViewGather& gather = view_gathers_[ref];
   gather.deadline = now + timeout;
   scratch_ = wire::encode_views(wire::ViewsRequest{ref});
-  for (const auto& peer : membership_.active_view()) {
-    if (send_link_frame(peer.name, wire::FrameType::views, scratch_)) {
-      gather.waiting.insert(peer.name);
+  for (const std::string& peer : peers) {
+    if (send_link_frame(peer, wire::FrameType::views, scratch_)) {
+      gather.waiting.insert(peer);
     } else {
-      gather.view.unanswered.push_back(peer.name);
+      gather.view.unanswered.push_back(peer);
     }
   }
   if (gather.waiting.empty()) finish_gather(ref);

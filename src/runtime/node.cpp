@@ -49,6 +49,10 @@ Result<void> Node::disconnect(std::string_view peer, std::string_view reason) {
 std::vector<std::string> Node::peers() const { return impl_->peers(); }
 Result<PathStats> Node::path_stats(std::string_view node) const { return impl_->path_stats(node); }
 std::vector<PathStats> Node::path_stats() const { return impl_->path_stats(); }
+Result<std::chrono::nanoseconds> Node::ping(std::string_view node,
+                                            std::chrono::milliseconds timeout) const {
+  return impl_->ping(node, timeout);
+}
 
 std::optional<Event> Node::next_event(std::chrono::milliseconds timeout) {
   return impl_->next_event(timeout);

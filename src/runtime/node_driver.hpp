@@ -78,6 +78,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::vector<std::string> peers() const;
   Result<PathStats> path_stats(std::string_view node) const;
   std::vector<PathStats> path_stats() const;
+  Result<std::chrono::nanoseconds> ping(std::string_view node,
+                                        std::chrono::milliseconds timeout) const;
   std::optional<Event> next_event(std::chrono::milliseconds timeout);
   NodeStats stats() const;
   Result<void> pin(std::string_view peer, const std::array<std::uint8_t, 32>& key);
@@ -255,6 +257,14 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::unordered_map<std::uint64_t, std::promise<Result<std::string>>> waiters_;
   // cluster_view() callers, by gather ref (at most Engine::kMaxViewGathers); loop thread only.
   std::unordered_map<std::uint64_t, std::promise<ClusterView>> view_waiters_;
+  // ping() callers, by gather ref (they share the Engine's gather bound); loop thread only.
+  struct PingWaiter {
+    core::Instant started;
+    std::promise<Result<std::chrono::nanoseconds>> promise;
+  };
+  std::unordered_map<std::uint64_t, PingWaiter> ping_waiters_;
+  /// Completes a ping with the time since it started (the peer answered) or an error.
+  void finish_ping(PingWaiter& waiter, const ClusterView& answer);
   // Calls and rpcs in flight, by ref. Their CallDone is carried out after the turn that
   // started them, so the promise is always registered first.
   std::unordered_map<std::uint64_t, Promise<Bytes>> call_promises_;

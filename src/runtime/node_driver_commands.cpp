@@ -62,7 +62,10 @@ void NodeImpl::execute(node::Command&& command) {
             waiters_.erase(it);
           }
         } else if constexpr (std::is_same_v<C, node::ViewsGathered>) {
-          if (auto it = view_waiters_.find(c.ref); it != view_waiters_.end()) {
+          if (auto ping = ping_waiters_.find(c.ref); ping != ping_waiters_.end()) {
+            finish_ping(ping->second, c.view);
+            ping_waiters_.erase(ping);
+          } else if (auto it = view_waiters_.find(c.ref); it != view_waiters_.end()) {
             it->second.set_value(std::move(c.view));
             view_waiters_.erase(it);
           }

@@ -1,4 +1,5 @@
-// Path statistics of the connections that carry links (Node::path_stats).
+// Path statistics of the connections that carry links (Node::path_stats), and the timed
+// ping of a linked peer (Node::ping: a views request to that peer alone).
 #include "runtime/node_driver.hpp"
 
 namespace barrel_p2p {
@@ -47,6 +48,42 @@ std::vector<PathStats> NodeImpl::path_stats() const {
     return out;
   });
   return all ? std::move(*all) : std::vector<PathStats>{};
+}
+
+Result<std::chrono::nanoseconds> NodeImpl::ping(std::string_view node,
+                                                std::chrono::milliseconds timeout) const {
+  if (on_loop_thread()) return fail(Errc::invalid_argument, "ping() would block the loop thread");
+  auto* self = const_cast<NodeImpl*>(this);
+  std::future<Result<std::chrono::nanoseconds>> answered;
+  auto started = call_on_loop([&]() -> Result<std::uint64_t> {
+    if (stopping_) return fail(Errc::closed, "node is stopping");
+    auto ref = engine_->ping_peer(now(), std::string(node), timeout);
+    if (ref) {
+      PingWaiter& waiter = self->ping_waiters_[*ref];
+      waiter.started = now();
+      answered = waiter.promise.get_future();
+    }
+    return ref;
+  });
+  if (!started) return Unexpected(started.error());
+  // The Engine ends the ping at its deadline; the margin covers the loop's turn.
+  if (answered.wait_for(timeout + std::chrono::seconds(1)) != std::future_status::ready) {
+    const std::uint64_t ref = *started;
+    (void)loop_->post([self, ref] { self->ping_waiters_.erase(ref); });
+    return fail(Errc::timeout, "the node's loop did not answer a ping request");
+  }
+  return answered.get();
+}
+
+void NodeImpl::finish_ping(PingWaiter& waiter, const ClusterView& answer) {
+  if (!answer.peers.empty()) {
+    waiter.promise.set_value(std::chrono::nanoseconds(now() - waiter.started));
+    return;
+  }
+  const std::string peer =
+      answer.unanswered.empty() ? std::string("the peer") : answer.unanswered[0];
+  waiter.promise.set_value(
+      fail(Errc::timeout, peer + " did not answer the ping in time, or its link was lost"));
 }
 
 }  // namespace barrel_p2p

@@ -100,6 +100,19 @@ assert all(i["node"] == "c" for x in s["services"] for i in x["instances"]), s' 
 expect 0 "services --prefix (none)" "$cli" services --admin-file "$dir/a.admin" --prefix "zz z&"
 [ "$(wc -l <"$dir/last.txt")" = 1 ] || fail "services --prefix 'zz z&': $(cat "$dir/last.txt")"
 
+# rtt: the path statistics of a's link to b.
+expect 0 "rtt" "$cli" rtt --admin-file "$dir/a.admin" b
+grep -Eq '^a -> b: rtt [0-9]+\.[0-9]{3} ms \(min [0-9.]+ ms, latest [0-9.]+ ms, variance [0-9.]+ ms\), ping [0-9]+\.[0-9]{3} ms$' \
+  "$dir/last.txt" || fail "rtt: $(cat "$dir/last.txt")"
+grep -Eq '^  path 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:[0-9]+ \(dialed (here|by the peer)\), cwnd [0-9]+ B' \
+  "$dir/last.txt" || fail "rtt path: $(cat "$dir/last.txt")"
+expect 0 "rtt --format json" "$cli" rtt --admin-file "$dir/a.admin" b --format json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert r["peer"] == "b" and r["path"]["smoothed_rtt_us"] > 0 and r["ping_us"] > 0, r' "$dir/last.txt" ||
+  fail "rtt JSON: $(cat "$dir/last.txt")"
+expect 1 "rtt to a node without a link" "$cli" rtt --admin-file "$dir/a.admin" nobody
+grep -q "HTTP status 404" "$dir/last.txt" || fail "rtt nobody said: $(cat "$dir/last.txt")"
+
 expect 0 "broadcast" "$cli" broadcast --admin-file "$dir/a.admin" news "hello from a"
 grep -qx "broadcast 12 bytes under news" "$dir/last.txt" || fail "broadcast said: $(cat "$dir/last.txt")"
 eventually "b and c logging the broadcast" bash -c \
