@@ -30,6 +30,15 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
       "barrel_p2p_connections_opened_total",
       "QUIC connections opened: dialled by this node or accepted from peers.", "direction",
       {{"initiated", stats.connections_initiated}, {"accepted", stats.connections_accepted}});
+  out.counters("barrel_p2p_migrations_total",
+               "Links moved to a new local address (migrate_peer), by outcome.", "outcome",
+               {{"ok", stats.migrations_ok},
+                {"failed", stats.migrations_failed},
+                {"timed_out", stats.migrations_timed_out}});
+  out.counter("barrel_p2p_peer_address_changes_total",
+              "Accepted connections whose peer moved to another address (migration or NAT "
+              "rebinding), validated.",
+              stats.peer_address_changes);
   out.counter("barrel_p2p_connections_refused_total",
               "Connections refused at transport.max_connections or max_handshakes.",
               stats.connections_refused_limit);

@@ -69,6 +69,11 @@ struct Config {
   std::chrono::milliseconds idle_timeout{3'000};
   /// Keep-alive interval on quiet connections; must be below idle_timeout.
   std::chrono::milliseconds keep_alive{1'000};
+  /// Asks peers not to migrate the connections they dialed to this node (the QUIC transport
+  /// parameter disable_active_migration): their Node::migrate_peer towards us then fails. A
+  /// test hook, not a config-file key; a peer whose address changes without warning (NAT
+  /// rebinding) keeps its connection either way.
+  bool disable_active_migration = false;
   /// Connections of any state at once; further connects fail with limit_reached.
   std::size_t max_connections = 1024;
   /// Connections still in their TLS handshake at once (inbound beyond it are dropped).

@@ -69,6 +69,13 @@ struct NodeStats {
   // Connection churn and membership (HyParView), counted since start.
   std::uint64_t connections_initiated = 0;  ///< QUIC connections this node dialled (any purpose)
   std::uint64_t connections_accepted = 0;   ///< QUIC connections peers dialled to this node
+  // Connection migration (migrate_peer), counted since start.
+  std::uint64_t migrations_ok = 0;         ///< links moved to a new local address
+  std::uint64_t migrations_failed = 0;     ///< refused, or the new path failed validation
+  std::uint64_t migrations_timed_out = 0;  ///< not validated within migrate_peer's timeout
+  /// Accepted connections whose peer now sends from another address, validated: the peer
+  /// migrated, or a NAT rebound its address (QUIC cannot tell the two apart).
+  std::uint64_t peer_address_changes = 0;
   std::uint64_t membership_neighbor_requests = 0;  ///< NEIGHBOR requests sent
   std::uint64_t membership_neighbor_refused = 0;   ///< of them, refused (the peer was full)
   std::uint64_t membership_evictions = 0;  ///< active peers dropped to make room for another
@@ -188,6 +195,21 @@ class Node {
   Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
   /// Says goodbye with `reason` and closes the link. Errors: not_found, closed.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// Moves the link to `peer` to a new local UDP address and port (QUIC connection
+  /// migration) and waits until the new path is validated, at most `timeout`. The new socket
+  /// belongs to this node, bound to `local_address` ("host:port"; empty: the listening IP and
+  /// a port the kernel chooses); the listening port does not change. Streams, queued and
+  /// in-flight messages, monitors and links ride through: no PeerDown or PeerUp, and the
+  /// path's congestion state starts afresh. Only a connection this node dialed can migrate
+  /// (see docs/internals/decisions/0020-connection-migration.md). Errors: not_found (no
+  /// authenticated link to `peer`), invalid_argument (the link runs on a connection the peer
+  /// dialed; or `local_address` is bad), unreachable (the peer disabled active migration, or
+  /// the new path failed validation), limit_reached (no spare connection ID from the peer
+  /// yet), busy (a migration of this link is in progress), timeout (not validated in time:
+  /// the link stays on its old path, usable), io (the new socket), closed. Blocks: must not be
+  /// called from the event handler or a loop process.
+  Result<void> migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
+                            std::string_view local_address = {});
   /// Every node we hold an authenticated link to (active view, on-demand and plain links),
   /// sorted.
   [[nodiscard]] std::vector<std::string> peers() const;

@@ -37,6 +37,11 @@ Result<std::string> Node::connect_and_wait(std::string_view address,
   return impl_->connect_and_wait(address, timeout);
 }
 
+Result<void> Node::migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
+                                std::string_view local_address) {
+  return impl_->migrate_peer(peer, timeout, local_address);
+}
+
 Result<void> Node::send(std::string_view peer, Channel channel,
                         std::span<const std::uint8_t> payload) {
   return impl_->send(peer, channel, payload);

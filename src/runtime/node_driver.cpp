@@ -184,6 +184,7 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   transport.keep_alive = config_.keep_alive;
   transport.stream_send_buffer = config_.send_buffer_limit;
   transport.static_secret = reset_secret_;
+  transport.disable_active_migration = config_.disable_active_migration;
   endpoint_ = std::make_unique<transport::Endpoint>(transport, *certificate_, rng_, *this, local_);
   workers_ = std::make_unique<runtime::WorkerPool>(config_.worker_threads);
   files_ = runtime::FileWriter::shared();
@@ -257,6 +258,7 @@ void NodeImpl::turn() {
   for (int round = 0; round < kTurnRounds; ++round) {
     drain_commands();
     endpoint_->flush(now(), *this);
+    close_retired_sockets();
     const bool ran = run_user_work();
     more = engine_->has_commands() || !user_work_.empty() || !run_queue_.empty();
     if (!ran && !more) break;
@@ -326,6 +328,7 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
   std::string text(transport::close_reason_name(reason));
   if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
   log_->debug("connection {} closed: {}", id.value, text);
+  migration_connection_closed(id.value);
   engine_->handle_closed(now(), id.value, text);
 }
 
@@ -365,6 +368,7 @@ void NodeImpl::finish(const std::string& why) {
   loop_->cancel(timer_);
   loop_->cancel(grace_timer_);
   loop_->remove_fd(socket_->fd());
+  finish_migrations(why);
   for (auto& [connection, waiter] : waiters_) waiter.set_value(fail(Errc::closed, why));
   waiters_.clear();
   for (auto& [ref, promise] : call_promises_) promise.set(fail(Errc::closed, why));

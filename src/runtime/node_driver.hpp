@@ -75,6 +75,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<std::string> connect_and_wait(std::string_view address, std::chrono::milliseconds timeout);
   Result<void> send(std::string_view peer, Channel channel, std::span<const std::uint8_t> payload);
   Result<void> disconnect(std::string_view peer, std::string_view reason);
+  // Connection migration (node_driver_migrate.cpp).
+  Result<void> migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
+                            std::string_view local_address);
   std::vector<std::string> peers() const;
   Result<PathStats> path_stats(std::string_view node) const;
   std::vector<PathStats> path_stats() const;
@@ -189,9 +192,31 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void on_writable(transport::ConnectionId id, transport::StreamKind kind) override;
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
+  void on_migrated(transport::ConnectionId id, bool ok) override;
+  void on_peer_address_changed(transport::ConnectionId id,
+                               const core::SocketAddress& remote) override;
   // transport::DatagramSink
   bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
                       std::uint8_t ecn) override;
+  bool send_datagrams_from(transport::LocalId local, const core::SocketAddress& to,
+                           core::ByteView data, std::size_t segment_size,
+                           std::uint8_t ecn) override;
+
+  // ---- connection migration (node_driver_migrate.cpp) ---------------------------------------
+  /// Loop thread: binds the new socket and starts the migration of `connection`.
+  Result<void> start_migration(std::uint64_t connection, const std::string& peer,
+                               std::string_view local_address, std::chrono::milliseconds timeout,
+                               std::future<Result<void>>& outcome);
+  void on_extra_socket_readable(transport::LocalId local);
+  void migration_timed_out(std::uint64_t connection);
+  /// Closes, after the turn, the extra socket `local` (the endpoint forgets it at once).
+  void retire_socket(transport::LocalId local);
+  /// Closes the extra sockets retired during the turn (never from inside the endpoint).
+  void close_retired_sockets();
+  /// The connection ended: its migration fails, its extra sockets close.
+  void migration_connection_closed(std::uint64_t connection);
+  /// finish(): every migration fails with `why`, every extra socket leaves the loop.
+  void finish_migrations(const std::string& why);
   void drain_inbox();
 
   // ---- local processes (node_driver_processes.cpp) ----------------------------------------
@@ -279,6 +304,27 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::vector<std::pair<std::uint64_t, node::Channel>> blocked_;  // streams full in this drain
   std::array<runtime::SendInbox, 2> inbox_batch_;                 // the batch being sent
   std::uint64_t sends_dropped_ = 0;
+  // Sockets besides the listening one, each carrying the migrated path of one connection this
+  // node dialed (loop thread only). Index = the endpoint's LocalId.
+  struct ExtraSocket {
+    std::unique_ptr<runtime::UdpSocket> socket;
+    std::uint64_t connection = 0;
+  };
+  std::unordered_map<transport::LocalId, ExtraSocket> extra_sockets_;
+  std::vector<transport::LocalId> retired_sockets_;
+  // migrate_peer calls waiting for path validation, by connection. An entry stays after its
+  // caller was answered (timeout) until ngtcp2 reports the outcome or the connection closes.
+  struct Migration {
+    transport::LocalId local = 0;
+    std::string peer;
+    std::promise<Result<void>> promise;
+    bool answered = false;
+    runtime::TimerId timer{};
+  };
+  std::unordered_map<std::uint64_t, Migration> migrations_;
+  std::uint64_t migrations_ok_ = 0;
+  std::uint64_t migrations_failed_ = 0;
+  std::uint64_t migrations_timed_out_ = 0;
 
   bool attached_ = false;  // set once by init(), before the node is handed out
 

@@ -41,6 +41,7 @@ void add_transport(const transport::EndpointStats& transport, NodeStats& out) {
   out.connections_refused_limit = transport.connections_refused_limit;
   out.connections_initiated = transport.connections_initiated;
   out.connections_accepted = transport.connections_accepted;
+  out.peer_address_changes = transport.peer_address_changes;
 }
 
 void add_processes(const node::ProcessStats& processes, NodeStats& out) {
@@ -104,6 +105,9 @@ NodeStats NodeImpl::stats() const {
     out.pins_not_persisted = engine.pins_not_persisted;
     out.dials_backed_off = engine.dials_backed_off;
     out.sends_dropped = sends_dropped_;
+    out.migrations_ok = migrations_ok_;
+    out.migrations_failed = migrations_failed_;
+    out.migrations_timed_out = migrations_timed_out_;
     out.connections = endpoint_->connection_count();
     out.peers = engine_->peers().size();
     return out;

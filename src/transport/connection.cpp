@@ -87,6 +87,7 @@ ngtcp2_callbacks Connection::make_callbacks(Role role) {
   cb.stream_reset = on_stream_reset;
   cb.stream_stop_sending = on_stream_stop_sending;
   cb.recv_stateless_reset = on_recv_stateless_reset;
+  cb.path_validation = on_path_validation;
   return cb;
 }
 
@@ -113,7 +114,9 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
   params.initial_max_stream_data_bidi_remote = config.app_stream_window;
   params.initial_max_data = config.initial_connection_window;
   params.max_idle_timeout = static_cast<ngtcp2_duration>(config.idle_timeout.count());
-  params.active_connection_id_limit = 8;
+  params.active_connection_id_limit = 8;  // spare CIDs: a migration needs an unused one
+  // Off only on request (a test hook): peers behind NATs must be able to move.
+  params.disable_active_migration = config.disable_active_migration ? 1 : 0;
 }
 
 Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint, ConnectionId id,
@@ -130,7 +133,7 @@ Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint
   ngtcp2_transport_params params;
   connection->fill_settings(settings, params, now);
   const ngtcp2_callbacks callbacks = make_callbacks(Role::client);
-  const ngtcp2_path path = make_path(endpoint.local_, remote);
+  const ngtcp2_path path = make_path(endpoint.local_address(0), remote);
   const int rv =
       ngtcp2_conn_client_new(&connection->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
                              &callbacks, &settings, &params, quic_memory(), connection.get());
@@ -159,7 +162,7 @@ Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint
                                                endpoint.config_.static_secret.data(),
                                                endpoint.config_.static_secret.size(), &scid);
   const ngtcp2_callbacks callbacks = make_callbacks(Role::server);
-  const ngtcp2_path path = make_path(endpoint.local_, remote);
+  const ngtcp2_path path = make_path(endpoint.local_address(0), remote);
   const int rv =
       ngtcp2_conn_server_new(&connection->conn_, &header.scid, &scid, &path, header.version,
                              &callbacks, &settings, &params, quic_memory(), connection.get());
@@ -217,6 +220,71 @@ Result<void> Connection::setup_tls() {
   gnutls_session_set_ptr(session_, &conn_ref_);
   ngtcp2_conn_set_tls_native_handle(conn_, session_);
   return {};
+}
+
+Result<void> Connection::migrate(core::Instant now, LocalId local) {
+  if (role_ != Role::client) {
+    return fail(Errc::invalid_argument,
+                "only the client side of a QUIC connection can migrate (this node accepted it)");
+  }
+  if (state_ != State::established || close_requested_) {
+    return fail(Errc::closed, state_ == State::handshaking ? "connection not established yet"
+                                                           : "connection is closing");
+  }
+  if (!handshake_confirmed_) return fail(Errc::closed, "handshake not confirmed yet");
+  if (migrating_) return fail(Errc::busy, "a migration of this connection is in progress");
+  const ngtcp2_transport_params* params = ngtcp2_conn_get_remote_transport_params(conn_);
+  if (params != nullptr && params->disable_active_migration != 0) {
+    return fail(Errc::unreachable,
+                "the peer disabled active migration (transport parameter "
+                "disable_active_migration)");
+  }
+  const ngtcp2_path* current = ngtcp2_conn_get_path(conn_);
+  const core::SocketAddress& address = endpoint_.local_address(local);
+  ngtcp2_path path = *current;
+  path.local.addr = const_cast<sockaddr*>(address.data());
+  path.local.addrlen = static_cast<ngtcp2_socklen>(address.size());
+  now_ = now;
+  const int rv = ngtcp2_conn_initiate_migration(conn_, &path, timestamp(now));
+  switch (rv) {
+    case 0: break;
+    case NGTCP2_ERR_CONN_ID_BLOCKED:
+      return fail(Errc::limit_reached, "no spare connection ID from the peer yet");
+    case NGTCP2_ERR_INVALID_ARGUMENT:
+      return fail(Errc::invalid_argument, "the connection already uses that local address");
+    case NGTCP2_ERR_INVALID_STATE:
+      return fail(Errc::closed, "ngtcp2 refused the migration (handshake or state)");
+    default:
+      return fail(Errc::internal,
+                  std::string("ngtcp2_conn_initiate_migration: ") + ngtcp2_strerror(rv));
+  }
+  migrating_ = true;
+  ++endpoint_.stats_.migrations_started;
+  endpoint_.mark_dirty(this);
+  return {};
+}
+
+int Connection::on_path_validation(ngtcp2_conn* /*conn*/, std::uint32_t /*flags*/,
+                                   const ngtcp2_path* path, ngtcp2_path_validation_result result,
+                                   void* user_data) {
+  self(user_data)->path_validated(*path, result == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS);
+  return 0;
+}
+
+void Connection::path_validated(const ngtcp2_path& path, bool ok) {
+  if (role_ == Role::client) {
+    if (!migrating_) return;
+    migrating_ = false;
+    ++(ok ? endpoint_.stats_.migrations_succeeded : endpoint_.stats_.migrations_failed);
+    endpoint_.handler_.on_migrated(id_, ok);
+    return;
+  }
+  if (!ok) return;  // ngtcp2 keeps (or went back to) the last validated path
+  auto remote = core::SocketAddress::from_sockaddr(path.remote.addr, path.remote.addrlen);
+  if (!remote || *remote == remote_) return;
+  remote_ = *remote;
+  ++endpoint_.stats_.peer_address_changes;
+  endpoint_.handler_.on_peer_address_changed(id_, remote_);
 }
 
 ngtcp2_conn* Connection::get_conn(ngtcp2_crypto_conn_ref* ref) {

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,11 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void read(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
-            std::uint8_t ecn);
+  /// A datagram for this connection arrived on local address `local` from `remote`.
+  void read(core::Instant now, LocalId local, const core::SocketAddress& remote,
+            core::ByteView data, std::uint8_t ecn);
+  /// Starts migrating to local address `local`: see Endpoint::migrate.
+  Result<void> migrate(core::Instant now, LocalId local);
   void handle_expiry(core::Instant now);
   void write(core::Instant now, PacketBatcher& out);
   Result<void> send(StreamKind kind, core::Bytes&& data);
@@ -132,7 +136,14 @@ class Connection {
   static int on_remove_connection_id(ngtcp2_conn* conn, const ngtcp2_cid* cid, void* user_data);
   static int on_dcid_status(ngtcp2_conn* conn, int type, std::uint64_t seq, const ngtcp2_cid* cid,
                             const std::uint8_t* token, void* user_data);
+  static int on_path_validation(ngtcp2_conn* conn, std::uint32_t flags, const ngtcp2_path* path,
+                                ngtcp2_path_validation_result result, void* user_data);
   static ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref);
+  void path_validated(const ngtcp2_path& path, bool ok);
+  /// Adds a written packet to `out` from the local address of `path`; a packet for a local
+  /// address the endpoint no longer holds is dropped (QUIC treats it as lost).
+  void commit_packet(PacketBatcher& out, const ngtcp2_path& path, std::size_t size,
+                     std::uint8_t ecn);
 
   int handshake_completed();
   int stream_data(std::int64_t stream_id, core::ByteView data, bool fin);
@@ -187,6 +198,8 @@ class Connection {
   core::Instant linger_deadline_ = core::Instant::never();
   bool closed_reported_ = false;
   bool reset_received_ = false;
+  bool migrating_ = false;  // a migrate() waits for its path validation
+  LocalId close_local_ = 0;
   core::Instant now_;  // time of the call in progress, for callbacks
 };
 

@@ -35,8 +35,8 @@ constexpr std::size_t kMaxVecs = 16;
 
 }  // namespace
 
-void Connection::read(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
-                      std::uint8_t ecn) {
+void Connection::read(core::Instant now, LocalId local, const core::SocketAddress& remote,
+                      core::ByteView data, std::uint8_t ecn) {
   now_ = now;
   if (state_ == State::closing) {
     resend_close_ = true;
@@ -45,8 +45,9 @@ void Connection::read(core::Instant now, const core::SocketAddress& remote, core
   }
   if (state_ == State::draining || state_ == State::dead) return;
   ngtcp2_path path{};
-  path.local.addr = const_cast<sockaddr*>(endpoint_.local_.data());
-  path.local.addrlen = static_cast<ngtcp2_socklen>(endpoint_.local_.size());
+  const core::SocketAddress& local_address = endpoint_.local_address(local);
+  path.local.addr = const_cast<sockaddr*>(local_address.data());
+  path.local.addrlen = static_cast<ngtcp2_socklen>(local_address.size());
   path.remote.addr = const_cast<sockaddr*>(remote.data());
   path.remote.addrlen = static_cast<ngtcp2_socklen>(remote.size());
   ngtcp2_pkt_info info{};
@@ -292,9 +293,7 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
       return;
     }
     if (n == 0) break;
-    auto remote = core::SocketAddress::from_sockaddr(ps.path.remote.addr, ps.path.remote.addrlen);
-    out.commit(static_cast<std::size_t>(n), remote ? *remote : remote_,
-               static_cast<std::uint8_t>(info.ecn));
+    commit_packet(out, ps.path, static_cast<std::size_t>(n), static_cast<std::uint8_t>(info.ecn));
     written += static_cast<std::size_t>(n);
     if (written >= quantum || out.blocked()) break;
   }
@@ -324,7 +323,19 @@ void Connection::write_close_packet(core::Instant now, PacketBatcher& out) {
   close_packet_.resize(static_cast<std::size_t>(n));
   auto remote = core::SocketAddress::from_sockaddr(ps.path.remote.addr, ps.path.remote.addrlen);
   close_to_ = remote ? *remote : remote_;
+  close_local_ = endpoint_.local_of(ps.path.local).value_or(0);
   send_stored_close(out);
+}
+
+void Connection::commit_packet(PacketBatcher& out, const ngtcp2_path& path, std::size_t size,
+                               std::uint8_t ecn) {
+  const std::optional<LocalId> local = endpoint_.local_of(path.local);
+  if (!local) {
+    ++endpoint_.stats_.packets_unroutable;
+    return;
+  }
+  auto remote = core::SocketAddress::from_sockaddr(path.remote.addr, path.remote.addrlen);
+  out.commit(size, remote ? *remote : remote_, ecn, *local);
 }
 
 void Connection::send_stored_close(PacketBatcher& out) {
@@ -333,7 +344,7 @@ void Connection::send_stored_close(PacketBatcher& out) {
   ++close_resends_;
   std::uint8_t* dest = out.reserve(close_packet_.size());
   std::memcpy(dest, close_packet_.data(), close_packet_.size());
-  out.commit(close_packet_.size(), close_to_, 0);
+  out.commit(close_packet_.size(), close_to_, 0, close_local_);
 }
 
 }  // namespace barrel_p2p::transport

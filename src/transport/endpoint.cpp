@@ -3,6 +3,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "core/assert.hpp"
@@ -38,7 +39,7 @@ Endpoint::Endpoint(TransportConfig config, const TlsCertificate& certificate, co
       certificate_(certificate),
       rng_(rng),
       handler_(handler),
-      local_(local),
+      locals_{Local{local, true}},
       batch_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(PacketBatcher::kMaxBytes)) {}
 
 Endpoint::~Endpoint() {
@@ -72,7 +73,7 @@ Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddr
 }
 
 void Endpoint::handle_datagram(core::Instant now, const core::SocketAddress& remote,
-                               core::ByteView data, std::uint8_t ecn) {
+                               core::ByteView data, std::uint8_t ecn, LocalId local) {
   ++stats_.datagrams_received;
   ngtcp2_version_cid vc{};
   const int rv = ngtcp2_pkt_decode_version_cid(&vc, data.data(), data.size(), kCidLength);
@@ -82,7 +83,15 @@ void Endpoint::handle_datagram(core::Instant now, const core::SocketAddress& rem
   }
   const CidKey dcid = CidKey::from(vc.dcid, vc.dcidlen);
   if (auto it = by_cid_.find(dcid); it != by_cid_.end()) {
-    it->second->read(now, remote, data, ecn);
+    if (local < locals_.size() && locals_[local].held) {
+      it->second->read(now, local, remote, data, ecn);
+    }
+    return;
+  }
+  if (local != 0) {
+    // Only the listening address accepts connections and answers for lost ones; the others
+    // carry migrated paths of our own client connections.
+    ++stats_.datagrams_unknown_connection;
     return;
   }
   const bool long_header = (data[0] & 0x80U) != 0;
@@ -115,7 +124,7 @@ void Endpoint::accept(core::Instant now, const core::SocketAddress& remote, core
   Connection* raw = connection->get();
   connections_.emplace(id.value, std::move(connection).value());
   ++stats_.connections_accepted;
-  raw->read(now, remote, data, 0);
+  raw->read(now, 0, remote, data, 0);
 }
 
 void Endpoint::handle_unknown_short(core::Instant now, const core::SocketAddress& remote,
@@ -127,7 +136,7 @@ void Endpoint::handle_unknown_short(core::Instant now, const core::SocketAddress
     std::copy_n(data.end() - NGTCP2_STATELESS_RESET_TOKENLEN, token.bytes.size(),
                 token.bytes.begin());
     if (auto it = by_token_.find(token); it != by_token_.end()) {
-      it->second->read(now, remote, data, ecn);
+      it->second->read(now, 0, remote, data, ecn);
       return;
     }
   }
@@ -157,6 +166,60 @@ void Endpoint::handle_unknown_short(core::Instant now, const core::SocketAddress
   if (n <= 0) return;
   packet.resize(static_cast<std::size_t>(n));
   pending_resets_.emplace_back(remote, std::move(packet));
+}
+
+LocalId Endpoint::add_local(const core::SocketAddress& local) {
+  for (LocalId index = 1; index < locals_.size(); ++index) {
+    if (!locals_[index].held) {
+      locals_[index] = Local{local, true};
+      return index;
+    }
+  }
+  locals_.push_back(Local{local, true});
+  return static_cast<LocalId>(locals_.size() - 1);
+}
+
+void Endpoint::remove_local(LocalId local) {
+  if (local == 0 || local >= locals_.size()) return;
+  locals_[local] = Local{};
+  // Back to one address: the write path takes its fast path again (see local_of).
+  while (locals_.size() > 1 && !locals_.back().held) locals_.pop_back();
+}
+
+std::optional<LocalId> Endpoint::local_of(const ngtcp2_addr& address) const {
+  // The fast path: one socket, every packet leaves from it.
+  if (locals_.size() == 1) return LocalId{0};
+  for (LocalId index = 0; index < locals_.size(); ++index) {
+    const Local& local = locals_[index];
+    if (local.held && local.address.size() == static_cast<std::size_t>(address.addrlen) &&
+        std::memcmp(local.address.data(), address.addr, local.address.size()) == 0) {
+      return index;
+    }
+  }
+  return std::nullopt;
+}
+
+Result<void> Endpoint::migrate(core::Instant now, ConnectionId id, LocalId local) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  if (local >= locals_.size() || !locals_[local].held) {
+    return fail(Errc::not_found, "no such local address");
+  }
+  return connection->migrate(now, local);
+}
+
+Result<Role> Endpoint::role(ConnectionId id) const {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  return connection->role();
+}
+
+Result<LocalId> Endpoint::path_local(ConnectionId id) const {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  auto local = local_of(ngtcp2_conn_get_path(connection->native())->local);
+  if (!local) return fail(Errc::not_found, "the connection's local address is not held");
+  return *local;
 }
 
 Connection* Endpoint::find(ConnectionId id) const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,8 @@
 #include "transport/cid_key.hpp"
 #include "transport/endpoint_handler.hpp"
 #include "transport/transport_config.hpp"
+
+struct ngtcp2_addr;
 
 namespace barrel_p2p::transport {
 
@@ -37,7 +40,12 @@ struct EndpointStats {
   std::uint64_t stateless_resets_sent = 0;
   std::uint64_t stateless_resets_received = 0;
   std::uint64_t packets_sent = 0;
-  std::uint64_t send_blocked = 0;  ///< flushes cut short by a full socket
+  std::uint64_t send_blocked = 0;          ///< flushes cut short by a full socket
+  std::uint64_t migrations_started = 0;    ///< migrate() calls that began a validation
+  std::uint64_t migrations_succeeded = 0;  ///< ... whose new path was validated and taken
+  std::uint64_t migrations_failed = 0;     ///< ... whose new path failed validation
+  std::uint64_t peer_address_changes = 0;  ///< accepted connections whose peer moved (NAT)
+  std::uint64_t packets_unroutable = 0;    ///< written for a local address no longer held
 };
 
 /// Path statistics of one connection (RFC 9002 estimators, from ngtcp2).
@@ -69,9 +77,30 @@ class Endpoint {
   /// session setup fails.
   Result<ConnectionId> connect(core::Instant now, const core::SocketAddress& remote);
 
-  /// Feeds one received datagram. Garbage is dropped and counted, never fatal to the node.
+  /// Feeds one received datagram, which arrived on the socket of `local`. Garbage is dropped
+  /// and counted, never fatal to the node.
   void handle_datagram(core::Instant now, const core::SocketAddress& remote, core::ByteView data,
-                       std::uint8_t ecn);
+                       std::uint8_t ecn, LocalId local = 0);
+
+  /// Adds another local address (a socket the caller owns and reads into handle_datagram with
+  /// the returned index). Datagrams from it reach DatagramSink::send_datagrams_from. Indices
+  /// of removed addresses are reused.
+  LocalId add_local(const core::SocketAddress& local);
+  /// Forgets a local address added by add_local: packets still written for it are dropped
+  /// (counted in packets_unroutable). Index 0 cannot be removed.
+  void remove_local(LocalId local);
+  /// Starts moving client connection `id` to local address `local` (QUIC connection migration:
+  /// the new path is validated, then used). The outcome comes as on_migrated. Errors:
+  /// not_found (unknown connection or local index), invalid_argument (we accepted the
+  /// connection: only its client can migrate; or `local` is already its path), closed (the
+  /// handshake is not confirmed, or the connection is closing), busy (a migration of it is in
+  /// progress), unreachable (the peer disabled active migration), limit_reached (no spare
+  /// connection ID from the peer).
+  Result<void> migrate(core::Instant now, ConnectionId id, LocalId local);
+  /// The role of connection `id`. Errors: not_found.
+  [[nodiscard]] Result<Role> role(ConnectionId id) const;
+  /// The local index of connection `id`'s current path. Errors: not_found.
+  [[nodiscard]] Result<LocalId> path_local(ConnectionId id) const;
 
   /// Queues bytes on our stream of `kind` (written at the next flush, control first).
   /// Errors: not_found (unknown or closed connection), closed (handshake not complete or
@@ -125,7 +154,7 @@ class Endpoint {
   [[nodiscard]] Result<PathStats> path_stats(ConnectionId id) const;
   /// Bytes queued but not yet acknowledged on our stream of `kind` (0 for unknown ids).
   [[nodiscard]] std::uint64_t buffered(ConnectionId id, StreamKind kind) const;
-  [[nodiscard]] const core::SocketAddress& local_address() const { return local_; }
+  [[nodiscard]] const core::SocketAddress& local_address() const { return locals_[0].address; }
 
  private:
   friend class Connection;
@@ -141,12 +170,21 @@ class Endpoint {
   void handle_unknown_short(core::Instant now, const core::SocketAddress& remote,
                             core::ByteView data, std::uint8_t ecn, const CidKey& dcid);
   void reap_dead();
+  /// The local index of `address`, or nothing when no local address held matches it.
+  [[nodiscard]] std::optional<LocalId> local_of(const ngtcp2_addr& address) const;
+  [[nodiscard]] const core::SocketAddress& local_address(LocalId local) const {
+    return locals_[local].address;
+  }
 
   TransportConfig config_;
   const TlsCertificate& certificate_;  // outlives the endpoint
   core::Rng& rng_;                     // outlives the endpoint
   EndpointHandler& handler_;           // outlives the endpoint
-  core::SocketAddress local_;
+  struct Local {
+    core::SocketAddress address;
+    bool held = false;
+  };
+  std::vector<Local> locals_;  // by LocalId; [0] is the construction address, always held
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::unordered_map<CidKey, Connection*, CidKeyHash> by_cid_;

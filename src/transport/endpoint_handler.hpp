@@ -18,6 +18,11 @@ struct ConnectionId {
 
 enum class Role : std::uint8_t { client, server };
 
+/// Index of one local address (socket) of an endpoint: 0 is the address the endpoint was made
+/// with, others come from Endpoint::add_local. A datagram's local index says which socket it
+/// arrived on or must leave from.
+using LocalId = std::uint32_t;
+
 /// The two unidirectional streams each side opens on every connection. Control frames
 /// (authentication, membership, heartbeats) never wait behind data frames.
 enum class StreamKind : std::uint8_t { control = 0, data = 1 };
@@ -71,6 +76,13 @@ class EndpointHandler {
   virtual void on_app_stream_writable(ConnectionId /*id*/, std::int64_t /*stream*/) {}
   /// The stream is gone (both directions ended, or reset); its ID is invalid afterwards.
   virtual void on_app_stream_closed(ConnectionId /*id*/, std::int64_t /*stream*/) {}
+  /// The migration started by Endpoint::migrate ended: `ok` when the new path was validated
+  /// and the connection now uses it, false when validation failed (the old path stays).
+  virtual void on_migrated(ConnectionId /*id*/, bool /*ok*/) {}
+  /// The peer of an accepted connection now sends from `remote` (it migrated, or a NAT
+  /// rebound its address), and the new path was validated.
+  virtual void on_peer_address_changed(ConnectionId /*id*/, const core::SocketAddress& /*remote*/) {
+  }
 };
 
 /// Receives outgoing datagrams. `data` holds one or more packets of `segment_size` bytes (the
@@ -81,6 +93,13 @@ class DatagramSink {
   virtual ~DatagramSink() = default;
   virtual bool send_datagrams(const core::SocketAddress& to, core::ByteView data,
                               std::size_t segment_size, std::uint8_t ecn) = 0;
+  /// As send_datagrams, from the socket of local index `local` (never 0: index 0 goes through
+  /// send_datagrams, the fast path). A sink with one socket drops them (the default).
+  virtual bool send_datagrams_from(LocalId /*local*/, const core::SocketAddress& /*to*/,
+                                   core::ByteView /*data*/, std::size_t /*segment_size*/,
+                                   std::uint8_t /*ecn*/) {
+    return true;
+  }
 };
 
 std::string_view close_reason_name(CloseReason reason);

@@ -17,10 +17,11 @@ std::uint8_t* PacketBatcher::reserve(std::size_t max_size) {
   return buffer_.data() + length_;
 }
 
-void PacketBatcher::commit(std::size_t size, const core::SocketAddress& to, std::uint8_t ecn) {
+void PacketBatcher::commit(std::size_t size, const core::SocketAddress& to, std::uint8_t ecn,
+                           LocalId local) {
   BARREL_ASSERT(size > 0 && length_ + size <= kMaxBytes);
   ++packets_;
-  if (count_ > 0 && (size > segment_size_ || ecn != ecn_ || !(to == to_))) {
+  if (count_ > 0 && (size > segment_size_ || ecn != ecn_ || local != local_ || !(to == to_))) {
     // This packet cannot join the batch: send the batch, then move the packet to the front.
     const std::size_t start = length_;
     flush();
@@ -30,6 +31,7 @@ void PacketBatcher::commit(std::size_t size, const core::SocketAddress& to, std:
     segment_size_ = size;
     to_ = to;
     ecn_ = ecn;
+    local_ = local;
   }
   length_ += size;
   ++count_;
@@ -38,9 +40,10 @@ void PacketBatcher::commit(std::size_t size, const core::SocketAddress& to, std:
 
 void PacketBatcher::flush() {
   if (count_ == 0) return;
-  if (!sink_.send_datagrams(to_, core::ByteView(buffer_.data(), length_), segment_size_, ecn_)) {
-    blocked_ = true;
-  }
+  const core::ByteView data(buffer_.data(), length_);
+  const bool sent = local_ == 0 ? sink_.send_datagrams(to_, data, segment_size_, ecn_)
+                                : sink_.send_datagrams_from(local_, to_, data, segment_size_, ecn_);
+  if (!sent) blocked_ = true;
   length_ = 0;
   count_ = 0;
   segment_size_ = 0;

@@ -47,6 +47,9 @@ struct TransportConfig {
   /// Unacknowledged bytes one tagged stream buffers on the sending side; a write takes what
   /// fits and the rest waits for on_app_stream_writable.
   std::size_t app_stream_send_buffer = 1024 * 1024;
+  /// Sends the QUIC transport parameter disable_active_migration: peers must not move the
+  /// connections they dialed to us (a test hook; NAT rebinding is followed regardless).
+  bool disable_active_migration = false;
   /// Stateless resets sent per second at most (replies to packets for unknown connections).
   std::uint32_t stateless_resets_per_second = 100;
   /// Secret from which stateless-reset tokens are derived; stable across restarts so a node

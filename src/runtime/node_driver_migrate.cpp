@@ -1,0 +1,214 @@
+// NodeImpl: connection migration (Node::migrate_peer) and the extra sockets it binds
+// (docs/internals/decisions/0020-connection-migration.md). Every member runs on the loop
+// thread except migrate_peer, which waits on an API thread.
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "runtime/node_driver.hpp"
+
+namespace barrel_p2p {
+
+namespace {
+constexpr int kMaxReadBatches = 16;  // as the listening socket (node_driver.cpp)
+
+/// The address a migration binds: `requested` ("host:port") or the listening IP, port 0.
+Result<core::SocketAddress> migration_address(const core::SocketAddress& listening,
+                                              std::string_view requested) {
+  if (!requested.empty()) {
+    auto parsed = core::SocketAddress::parse(requested);
+    if (!parsed) {
+      return fail(Errc::invalid_argument, "local_address: " + parsed.error().message);
+    }
+    return *parsed;
+  }
+  core::SocketAddress any_port = listening;
+  any_port.set_port(0);
+  return any_port;
+}
+}  // namespace
+
+Result<void> NodeImpl::migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
+                                    std::string_view local_address) {
+  if (on_loop_thread()) {
+    return fail(Errc::invalid_argument,
+                "migrate_peer blocks: call it from a thread other than the node's loop");
+  }
+  std::future<Result<void>> outcome;
+  auto started = call_on_loop([&]() -> Result<void> {
+    if (stopping_) return fail(Errc::closed, "node is stopping");
+    auto connection = engine_->link_connection(peer);
+    auto begun = connection ? start_migration(*connection, std::string(peer), local_address,
+                                              timeout, outcome)
+                            : fail(Errc::not_found,
+                                   "cannot migrate: no authenticated link to "
+                                   "peer '" +
+                                       std::string(peer) + "'");
+    if (!begun) ++migrations_failed_;
+    return begun;
+  });
+  if (!started) return started;
+  // The loop always answers: validation, the timeout timer, the connection closing or stop.
+  return outcome.get();
+}
+
+Result<void> NodeImpl::start_migration(std::uint64_t connection, const std::string& peer,
+                                       std::string_view local_address,
+                                       std::chrono::milliseconds timeout,
+                                       std::future<Result<void>>& outcome) {
+  const transport::ConnectionId id{connection};
+  auto role = endpoint_->role(id);
+  if (!role) return Unexpected(role.error());
+  if (*role == transport::Role::server) {
+    return fail(Errc::invalid_argument,
+                "cannot migrate the link to '" + peer +
+                    "': the peer dialed it and only the dialing side of a QUIC connection can "
+                    "migrate");
+  }
+  if (migrations_.contains(connection)) {
+    return fail(Errc::busy, "a migration of the link to '" + peer + "' is in progress");
+  }
+  auto address = migration_address(local_, local_address);
+  if (!address) return Unexpected(address.error());
+  auto bound = runtime::UdpSocket::bind(*address);
+  if (!bound) return Unexpected(bound.error());
+  auto socket = std::make_unique<runtime::UdpSocket>(std::move(bound).value());
+  const transport::LocalId local = endpoint_->add_local(socket->local_address());
+  if (auto added = loop_->add_fd(socket->fd(), EPOLLIN,
+                                 [this, local](std::uint32_t) { on_extra_socket_readable(local); });
+      !added) {
+    endpoint_->remove_local(local);
+    return added;
+  }
+  const std::string where = socket->local_address().to_string();
+  extra_sockets_.emplace(local, ExtraSocket{std::move(socket), connection});
+  if (auto begun = endpoint_->migrate(now(), id, local); !begun) {
+    retire_socket(local);
+    return fail(begun.error().code,
+                "cannot migrate the link to '" + peer + "': " + begun.error().message);
+  }
+  log_->debug("migrating the link to {} to {}", peer, where);
+  Migration& migration = migrations_[connection];
+  migration.local = local;
+  migration.peer = peer;
+  outcome = migration.promise.get_future();
+  migration.timer =
+      loop_->schedule(now() + timeout, [this, connection] { migration_timed_out(connection); });
+  return {};
+}
+
+void NodeImpl::migration_timed_out(std::uint64_t connection) {
+  auto it = migrations_.find(connection);
+  if (it == migrations_.end() || it->second.answered) return;
+  it->second.answered = true;
+  ++migrations_timed_out_;
+  // ngtcp2 has no way to cancel a validation: it ends on its own (on_migrated), and the
+  // connection keeps its old path until then.
+  it->second.promise.set_value(
+      fail(Errc::timeout, "the new path to '" + it->second.peer +
+                              "' was not validated in time; the link stays on its old path"));
+}
+
+void NodeImpl::on_migrated(transport::ConnectionId id, bool ok) {
+  auto it = migrations_.find(id.value);
+  if (it == migrations_.end()) return;
+  Migration& migration = it->second;
+  loop_->cancel(migration.timer);
+  if (ok) {
+    // The connection left its previous extra socket (if it had one) for the new one.
+    for (const auto& [local, extra] : extra_sockets_) {
+      if (extra.connection == id.value && local != migration.local) retire_socket(local);
+    }
+  } else {
+    retire_socket(migration.local);
+  }
+  if (!migration.answered) {
+    ++(ok ? migrations_ok_ : migrations_failed_);
+    migration.promise.set_value(
+        ok ? Result<void>{}
+           : fail(Errc::unreachable, "the new path to '" + migration.peer +
+                                         "' failed validation; the link stays on its old path"));
+  }
+  log_->debug("migration of the link to {} {}", migration.peer, ok ? "done" : "failed");
+  migrations_.erase(it);
+}
+
+void NodeImpl::on_peer_address_changed(transport::ConnectionId id,
+                                       const core::SocketAddress& remote) {
+  log_->debug("connection {}: the peer now sends from {}", id.value, remote.to_string());
+}
+
+void NodeImpl::migration_connection_closed(std::uint64_t connection) {
+  if (auto it = migrations_.find(connection); it != migrations_.end()) {
+    loop_->cancel(it->second.timer);
+    if (!it->second.answered) {
+      ++migrations_failed_;
+      it->second.promise.set_value(
+          fail(Errc::closed, "the connection to '" + it->second.peer + "' closed while migrating"));
+    }
+    migrations_.erase(it);
+  }
+  for (const auto& [local, extra] : extra_sockets_) {
+    if (extra.connection == connection) retire_socket(local);
+  }
+}
+
+void NodeImpl::retire_socket(transport::LocalId local) {
+  endpoint_->remove_local(local);
+  if (std::find(retired_sockets_.begin(), retired_sockets_.end(), local) ==
+      retired_sockets_.end()) {
+    retired_sockets_.push_back(local);
+  }
+}
+
+void NodeImpl::close_retired_sockets() {
+  for (const transport::LocalId local : retired_sockets_) {
+    auto it = extra_sockets_.find(local);
+    if (it == extra_sockets_.end()) continue;
+    loop_->remove_fd(it->second.socket->fd());
+    extra_sockets_.erase(it);
+  }
+  retired_sockets_.clear();
+}
+
+void NodeImpl::finish_migrations(const std::string& why) {
+  for (auto& [connection, migration] : migrations_) {
+    loop_->cancel(migration.timer);
+    if (!migration.answered) migration.promise.set_value(fail(Errc::closed, why));
+  }
+  migrations_.clear();
+  for (auto& [local, extra] : extra_sockets_) loop_->remove_fd(extra.socket->fd());
+  extra_sockets_.clear();
+  retired_sockets_.clear();
+}
+
+void NodeImpl::on_extra_socket_readable(transport::LocalId local) {
+  auto it = extra_sockets_.find(local);
+  if (it == extra_sockets_.end() || finished_) return;
+  runtime::UdpSocket& socket = *it->second.socket;  // closed only after the turn
+  const core::Instant at = now();
+  for (int batch = 0; batch < kMaxReadBatches; ++batch) {
+    auto received = socket.receive_batch(
+        [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
+          endpoint_->handle_datagram(at, from, data, ecn, local);
+        });
+    if (!received || *received == 0) break;
+  }
+  turn();
+}
+
+bool NodeImpl::send_datagrams_from(transport::LocalId local, const core::SocketAddress& to,
+                                   core::ByteView data, std::size_t segment_size,
+                                   std::uint8_t ecn) {
+  auto it = extra_sockets_.find(local);
+  if (it == extra_sockets_.end()) return true;  // closed: QUIC treats the packets as lost
+  auto sent = it->second.socket->send(to, data, segment_size, ecn);
+  if (!sent && sent.error().code != Errc::limit_reached) {
+    log_->debug("send from {} to {} failed: {}", it->second.socket->local_address().to_string(),
+                to.to_string(), sent.error().message);
+  }
+  return sent.has_value();
+}
+
+}  // namespace barrel_p2p

@@ -1,0 +1,288 @@
+// Connection migration with real packets (issue 15, decision 0020): migrate_peer while process
+// messages flow, its error paths, and a peer whose address changes without warning (NAT
+// rebinding, through a UDP forwarder that switches its source port mid-run).
+#include <poll.h>
+
+#include <atomic>
+#include <thread>
+
+#include "barrel_p2p/codec.hpp"
+#include "core/socket_address.hpp"
+#include "runtime/udp_socket.hpp"
+#include "support/test_support.hpp"
+
+namespace barrel_p2p::testing {
+namespace {
+
+constexpr auto kWait = 10s;
+
+/// A one-client UDP forwarder on 127.0.0.1: datagrams from the client go to `server` from an
+/// upstream socket, the server's answers go back to the client. rebind() moves the upstream
+/// socket to a new port (what a NAT does when it rebinds); drop_new_sources() drops datagrams
+/// from any client address but the first (a path that loses every packet).
+class Forwarder {
+ public:
+  explicit Forwarder(const std::string& server)
+      : server_(*core::SocketAddress::parse(server)), front_(bind_loopback()) {
+    upstreams_.push_back(std::make_unique<runtime::UdpSocket>(bind_loopback()));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Forwarder() {
+    stop_ = true;
+    thread_.join();
+  }
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  [[nodiscard]] std::string address() const { return front_.local_address().to_string(); }
+  /// The next client datagrams leave from a new port; answers to the old one still return.
+  void rebind() { rebind_ = true; }
+  void drop_new_sources() { drop_new_ = true; }
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
+
+ private:
+  static runtime::UdpSocket bind_loopback() {
+    auto socket = runtime::UdpSocket::bind(*core::SocketAddress::parse("127.0.0.1:0"));
+    EXPECT_TRUE(socket) << socket.error().to_string();
+    return std::move(socket).value();
+  }
+
+  void run() {
+    // Only this thread touches the sockets once it runs.
+    while (!stop_) {
+      if (rebind_.exchange(false)) {
+        upstreams_.push_back(std::make_unique<runtime::UdpSocket>(bind_loopback()));
+      }
+      std::vector<pollfd> fds;
+      fds.push_back({front_.fd(), POLLIN, 0});
+      for (auto& upstream : upstreams_) fds.push_back({upstream->fd(), POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 10) <= 0) continue;
+      (void)front_.receive_batch(
+          [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t) {
+            if (client_.empty()) client_ = from;
+            if (!(from == client_)) {
+              if (drop_new_) {
+                ++dropped_;
+                return;
+              }
+              client_ = from;  // the client moved: follow it
+            }
+            (void)upstreams_.back()->send(server_, data, std::max<std::size_t>(data.size(), 1), 0);
+          });
+      for (auto& upstream : upstreams_) {
+        (void)upstream->receive_batch(
+            [&](const core::SocketAddress&, core::ByteView data, std::uint8_t) {
+              if (!client_.empty()) {
+                (void)front_.send(client_, data, std::max<std::size_t>(data.size(), 1), 0);
+              }
+            });
+      }
+    }
+  }
+
+  core::SocketAddress server_;
+  runtime::UdpSocket front_;
+  std::vector<std::unique_ptr<runtime::UdpSocket>> upstreams_;
+  core::SocketAddress client_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> rebind_{false};
+  std::atomic<bool> drop_new_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread thread_;
+};
+
+void send_retrying(Mailbox& from, const Pid& to, const std::vector<std::uint8_t>& payload) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  for (;;) {
+    auto sent = from.send(to, payload);
+    if (sent) return;
+    ASSERT_EQ(sent.error().code, Errc::limit_reached) << sent.error().to_string();
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "send stayed refused";
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+std::vector<std::uint8_t> numbered(std::uint32_t index, std::size_t size) {
+  std::vector<std::uint8_t> payload(std::max<std::size_t>(size, 4),
+                                    static_cast<std::uint8_t>(index));
+  for (int byte = 0; byte < 4; ++byte)
+    payload[byte] = static_cast<std::uint8_t>(index >> (8 * byte));
+  return payload;
+}
+
+std::uint32_t number_of(const std::vector<std::uint8_t>& payload) {
+  std::uint32_t index = 0;
+  for (int byte = 0; byte < 4 && byte < static_cast<int>(payload.size()); ++byte) {
+    index |= static_cast<std::uint32_t>(payload[byte]) << (8 * byte);
+  }
+  return index;
+}
+
+/// Drops the events queued on `node` (the PeerUp of linking).
+void drain_events(Node& node) {
+  while (node.next_event(20ms)) {
+  }
+}
+
+/// No PeerUp or PeerDown is queued on `node` (drains its events).
+void expect_no_link_events(Node& node) {
+  while (auto event = node.next_event(50ms)) {
+    EXPECT_FALSE(std::holds_alternative<PeerDown>(*event))
+        << node.name() << ": PeerDown " << std::get<PeerDown>(*event).reason;
+    EXPECT_FALSE(std::holds_alternative<PeerUp>(*event)) << node.name() << ": PeerUp";
+  }
+}
+
+/// Sends kMessages numbered messages (every 1000th of 1 MiB) from `sender` on `from` to a
+/// mailbox on `receiver`, calls `during` once a third is sent, and checks that every message
+/// arrives once, in order, and that a monitor across the link sees no DOWN.
+void flow_with(Node& from, Node& to, const std::function<void()>& during) {
+  constexpr std::uint32_t kMessages = 10'000;
+  auto inbox = to.mailbox(kMessages + 16);
+  ASSERT_TRUE(inbox) << inbox.error().to_string();
+  auto outbox = from.mailbox();
+  ASSERT_TRUE(outbox) << outbox.error().to_string();
+  auto watched = to.mailbox();
+  ASSERT_TRUE(watched);
+  ASSERT_TRUE((*outbox)->monitor((*watched)->self()));
+  const Pid target = (*inbox)->self();
+  std::atomic<std::uint32_t> received{0};
+  std::atomic<bool> in_order{true};
+  std::thread reader([&] {
+    for (std::uint32_t expected = 0; expected < kMessages; ++expected) {
+      auto envelope = (*inbox)->receive(kWait);
+      if (!envelope) {
+        ADD_FAILURE() << "message " << expected << " missing: " << envelope.error().to_string();
+        return;
+      }
+      if (number_of(envelope->payload) != expected) in_order = false;
+      received = expected + 1;
+    }
+  });
+  std::thread side;
+  for (std::uint32_t index = 0; index < kMessages; ++index) {
+    const std::size_t size = index % 1000 == 999 ? 1024 * 1024 : 100;
+    send_retrying(**outbox, target, numbered(index, size));
+    if (index == kMessages / 3) side = std::thread(during);
+  }
+  side.join();
+  reader.join();
+  EXPECT_EQ(received.load(), kMessages);
+  EXPECT_TRUE(in_order.load());
+  // The monitored process is alive and its node reachable: no DOWN crossed the migration.
+  auto down = (*outbox)->receive(100ms);
+  EXPECT_FALSE(down) << "unexpected envelope of kind " << static_cast<int>(down->kind);
+}
+
+/// alice and bob linked through a Forwarder: alice dialed its address, bob sees the
+/// forwarder's upstream socket as alice's address. Tests check `linked` first.
+struct ForwardedPair {
+  ForwardedPair() {
+    a = start_node(test_config("alice", dir.sub("a")));
+    b = start_node(test_config("bob", dir.sub("b")));
+    if (!a || !b) return;
+    forwarder = std::make_unique<Forwarder>(b->address());
+    linked = a->connect_and_wait(forwarder->address(), kWait).has_value() &&
+             wait_for<PeerUp>(*b).has_value();
+    drain_events(*a);
+  }
+  TempDir dir;
+  std::unique_ptr<Node> a;
+  std::unique_ptr<Node> b;
+  std::unique_ptr<Forwarder> forwarder;
+  bool linked = false;
+};
+
+TEST(Migration, DialingSideMovesWhileMessagesFlow) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  flow_with(*pair.a, *pair.b, [&] {
+    auto moved = pair.a->migrate_peer("bob", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+    // A second move retires the first new socket.
+    auto again = pair.a->migrate_peer("bob", kWait);
+    EXPECT_TRUE(again) << again.error().to_string();
+  });
+  EXPECT_EQ(pair.a->stats().migrations_ok, 2U);
+  // bob validated alice's new address (at least the last one: a second move that comes while
+  // bob still validates the first supersedes that validation).
+  EXPECT_TRUE(eventually([&] { return pair.b->stats().peer_address_changes >= 1; }));
+  EXPECT_EQ(pair.a->peers(), std::vector<std::string>{"bob"});
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+  // Replies travel the new path too.
+  auto echo =
+      pair.b->spawn([](Process& self, Envelope&& call) { (void)self.reply(call, call.payload); });
+  ASSERT_TRUE(echo);
+  auto reply = pair.a->call(*echo, bytes_of("after"), kWait).get();
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(text_of(*reply), "after");
+}
+
+TEST(Migration, NotConnectedIsNotFound) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  auto moved = pair.a->migrate_peer("carol", 1s);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Errc::not_found);
+  EXPECT_NE(moved.error().message.find("no authenticated link"), std::string::npos);
+  EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
+}
+
+TEST(Migration, PeerThatDisabledMigrationRefusesIt) {
+  LinkedPair pair([](Config& config) { config.disable_active_migration = true; });
+  ASSERT_TRUE(pair.linked);
+  auto moved = pair.a->migrate_peer("bob", kWait);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Errc::unreachable);
+  EXPECT_NE(moved.error().message.find("disabled active migration"), std::string::npos)
+      << moved.error().message;
+  EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
+  // The link is untouched.
+  ASSERT_TRUE(pair.a->send("bob", Channel::data, bytes_of("still here")));
+  auto message = wait_for<Message>(*pair.b);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(text_of(message->payload), "still here");
+}
+
+TEST(Migration, TimeoutLeavesTheOldPathUsable) {
+  ForwardedPair pair;
+  ASSERT_TRUE(pair.linked);
+  Node& a = *pair.a;
+  Node& b = *pair.b;
+  Forwarder& forwarder = *pair.forwarder;
+  forwarder.drop_new_sources();  // the new path loses every packet
+  auto moved = a.migrate_peer("bob", 300ms);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Errc::timeout) << moved.error().to_string();
+  EXPECT_NE(moved.error().message.find("old path"), std::string::npos);
+  EXPECT_GT(forwarder.dropped(), 0U);
+  EXPECT_EQ(a.stats().migrations_timed_out, 1U);
+  // The old path carries messages both ways.
+  ASSERT_TRUE(a.send("bob", Channel::data, bytes_of("old path")));
+  auto there = wait_for<Message>(b);
+  ASSERT_TRUE(there);
+  EXPECT_EQ(text_of(there->payload), "old path");
+  ASSERT_TRUE(b.send("alice", Channel::data, bytes_of("and back")));
+  auto back = wait_for<Message>(a);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(text_of(back->payload), "and back");
+  expect_no_link_events(a);
+  expect_no_link_events(b);
+}
+
+TEST(Migration, NatRebindingKeepsTheConnection) {
+  ForwardedPair pair;
+  ASSERT_TRUE(pair.linked);
+  flow_with(*pair.a, *pair.b, [&] { pair.forwarder->rebind(); });
+  // bob validated alice's new address and kept the connection.
+  EXPECT_TRUE(eventually([&] { return pair.b->stats().peer_address_changes >= 1; }));
+  EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"alice"});
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+}
+
+}  // namespace
+}  // namespace barrel_p2p::testing
