@@ -45,6 +45,7 @@ bool write_auth_messages(const std::filesystem::path& dir) {
   const std::pair<const char*, wire::AuthMessage> seeds[] = {
       {"hello", hello},
       {"hello_long_names", wire::Hello{1, std::string(64, 'c'), std::string(64, 'n'), {}}},
+      {"hello_takeover", wire::Hello{1, "prod", "node-2", {}, true}},
       {"challenge", challenge},
       {"response", response},
       {"ok", wire::Ok{}},

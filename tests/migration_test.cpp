@@ -198,6 +198,9 @@ TEST(Migration, DialingSideMovesWhileMessagesFlow) {
   ASSERT_TRUE(pair.linked);
   drain_events(*pair.a);
   drain_events(*pair.b);
+  const std::string listening = pair.a->address();
+  auto before = pair.a->path_stats("bob");
+  ASSERT_TRUE(before) << before.error().to_string();
   flow_with(*pair.a, *pair.b, [&] {
     auto moved = pair.a->migrate_peer("bob", kWait);
     EXPECT_TRUE(moved) << moved.error().to_string();
@@ -206,6 +209,13 @@ TEST(Migration, DialingSideMovesWhileMessagesFlow) {
     EXPECT_TRUE(again) << again.error().to_string();
   });
   EXPECT_EQ(pair.a->stats().migrations_ok, 2U);
+  // The link left the listening socket for a new one; the listening port did not move.
+  auto after = pair.a->path_stats("bob");
+  ASSERT_TRUE(after) << after.error().to_string();
+  EXPECT_NE(after->local_address, before->local_address);
+  EXPECT_EQ(after->remote_address, before->remote_address);
+  EXPECT_TRUE(after->dialed);
+  EXPECT_EQ(pair.a->address(), listening);
   // bob validated alice's new address (at least the last one: a second move that comes while
   // bob still validates the first supersedes that validation).
   EXPECT_TRUE(eventually([&] { return pair.b->stats().peer_address_changes >= 1; }));
@@ -219,6 +229,40 @@ TEST(Migration, DialingSideMovesWhileMessagesFlow) {
   auto reply = pair.a->call(*echo, bytes_of("after"), kWait).get();
   ASSERT_TRUE(reply) << reply.error().to_string();
   EXPECT_EQ(text_of(*reply), "after");
+}
+
+TEST(Migration, AcceptingSideTakesOverWhileMessagesFlow) {
+  LinkedPair pair;  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  // alice keeps sending to bob while bob moves the link to a connection he dials.
+  flow_with(*pair.a, *pair.b, [&] {
+    auto moved = pair.b->migrate_peer("alice", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  EXPECT_EQ(pair.b->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 1U);
+  // The link now runs on a connection bob dialed from his new socket.
+  auto taken = pair.b->path_stats("alice");
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  EXPECT_TRUE(taken->dialed);
+  EXPECT_NE(taken->local_address, pair.b->address());
+  EXPECT_TRUE(eventually([&] { return pair.a->stats().link_takeovers == 1; }));
+  EXPECT_EQ(pair.a->peers(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"alice"});
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+  // bob's link now runs on a connection he dialed: he can migrate it as a client too.
+  auto again = pair.b->migrate_peer("alice", kWait);
+  EXPECT_TRUE(again) << again.error().to_string();
+  // And the other direction flows in order across a takeover too.
+  flow_with(*pair.b, *pair.a, [&] {
+    auto moved = pair.a->migrate_peer("bob", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
 }
 
 TEST(Migration, NotConnectedIsNotFound) {

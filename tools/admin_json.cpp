@@ -61,6 +61,7 @@ constexpr Field kScalarFields[] = {
     {"migrations_ok", &NodeStats::migrations_ok},
     {"migrations_failed", &NodeStats::migrations_failed},
     {"migrations_timed_out", &NodeStats::migrations_timed_out},
+    {"link_takeovers", &NodeStats::link_takeovers},
     {"peer_address_changes", &NodeStats::peer_address_changes},
     {"membership_neighbor_requests", &NodeStats::membership_neighbor_requests},
     {"membership_neighbor_refused", &NodeStats::membership_neighbor_refused},

@@ -35,6 +35,9 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
                {{"ok", stats.migrations_ok},
                 {"failed", stats.migrations_failed},
                 {"timed_out", stats.migrations_timed_out}});
+  out.counter("barrel_p2p_link_takeovers_total",
+              "Links moved to a takeover connection (the accepting side's migration).",
+              stats.link_takeovers);
   out.counter("barrel_p2p_peer_address_changes_total",
               "Accepted connections whose peer moved to another address (migration or NAT "
               "rebinding), validated.",

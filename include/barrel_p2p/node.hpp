@@ -73,6 +73,9 @@ struct NodeStats {
   std::uint64_t migrations_ok = 0;         ///< links moved to a new local address
   std::uint64_t migrations_failed = 0;     ///< refused, or the new path failed validation
   std::uint64_t migrations_timed_out = 0;  ///< not validated within migrate_peer's timeout
+  /// Links moved to a takeover connection (migrate_peer on the side the peer dialed, here or
+  /// at the peer; decision 0020).
+  std::uint64_t link_takeovers = 0;
   /// Accepted connections whose peer now sends from another address, validated: the peer
   /// migrated, or a NAT rebound its address (QUIC cannot tell the two apart).
   std::uint64_t peer_address_changes = 0;
@@ -200,11 +203,13 @@ class Node {
   /// belongs to this node, bound to `local_address` ("host:port"; empty: the listening IP and
   /// a port the kernel chooses); the listening port does not change. Streams, queued and
   /// in-flight messages, monitors and links ride through: no PeerDown or PeerUp, and the
-  /// path's congestion state starts afresh. Only a connection this node dialed can migrate
-  /// (see docs/internals/decisions/0020-connection-migration.md). Errors: not_found (no
-  /// authenticated link to `peer`), invalid_argument (the link runs on a connection the peer
-  /// dialed; or `local_address` is bad), unreachable (the peer disabled active migration, or
-  /// the new path failed validation), limit_reached (no spare connection ID from the peer
+  /// path's congestion state starts afresh. Either side may call it: on the side the peer
+  /// dialed (where QUIC cannot migrate) a new connection from the new socket takes the link
+  /// over, after everything queued on the old one was delivered, in order
+  /// (docs/internals/decisions/0020-connection-migration.md). Errors: not_found (no
+  /// authenticated link to `peer`), invalid_argument (`local_address` is bad), unreachable
+  /// (the peer disabled active migration, the new path failed validation, or the takeover
+  /// connection failed), limit_reached (no spare connection ID from the peer
   /// yet), busy (a migration of this link is in progress), timeout (not validated in time:
   /// the link stays on its old path, usable), io (the new socket), closed. Blocks: must not be
   /// called from the event handler or a loop process.

@@ -64,8 +64,9 @@ void Engine::handle_connected(core::Instant now, core::WallTime wall, std::uint6
     expected = std::move(it->second);
     expected_peers_.erase(it);
   }
+  const bool takeover = takeovers_.erase(connection) > 0;
   links_.on_connected(now, wall, rng_, connection, is_client, server_cert_sha256, address,
-                      std::move(expected));
+                      std::move(expected), takeover);
   settle(now);
 }
 
@@ -83,6 +84,7 @@ void Engine::handle_closed(core::Instant now, std::uint64_t connection, const st
   connection_closed(connection);
   user_connections_.erase(connection);
   expected_peers_.erase(connection);
+  takeovers_.erase(connection);
   commands_.emplace_back(ConnectionOutcome{
       connection, fail(Errc::closed, "connection closed before authentication (" + reason + ")")});
   settle(now);

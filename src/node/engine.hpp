@@ -212,6 +212,15 @@ class Engine final : private ProcessHost, private FrameSink {
   /// application dialed a contact string) the peer must prove that identity (AuthSession).
   void handle_user_connect(std::uint64_t connection,
                            std::optional<auth::ExpectedPeer> expected = std::nullopt);
+  /// The driver opened `connection` to take over the link to a peer (Node::migrate_peer on
+  /// the accepting side, decision 0020): its authentication asks the peer to retire the
+  /// existing link in its favour, in order (the duplicate-link retirement of decision 0002).
+  void handle_takeover_connect(std::uint64_t connection) { takeovers_.insert(connection); }
+  /// Where `node` accepts connections as far as this node knows (learned from its links and
+  /// membership, or node_addresses): where a takeover dials.
+  [[nodiscard]] std::optional<std::string> listening_address(const std::string& node) const {
+    return known_address(node);
+  }
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const { return links_.peers(); }
   /// The connection carrying the authenticated link to `peer`. Errors: not_found.
@@ -507,6 +516,9 @@ class Engine final : private ProcessHost, private FrameSink {
   // Identities that dialed contact strings name, by connection, until the connection's TLS
   // handshake is done or it closes (at most the transport's connection cap).
   std::unordered_map<std::uint64_t, auth::ExpectedPeer> expected_peers_;
+  // Connections the driver opened as takeovers, until their TLS handshake completes or they
+  // close (one per migrate_peer in progress at most).
+  std::set<std::uint64_t> takeovers_;
   std::map<std::string, std::string, std::less<>> learned_addresses_;
   std::deque<std::string> learned_order_;  // oldest first, for learned_address_limit
   std::set<std::string, std::less<>> functions_;

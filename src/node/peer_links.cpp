@@ -35,7 +35,8 @@ PeerLinks::~PeerLinks() = default;
 void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
                              std::uint64_t connection, bool is_client,
                              const std::array<std::uint8_t, 32>& server_cert_sha256,
-                             std::string address, std::optional<auth::ExpectedPeer> expected) {
+                             std::string address, std::optional<auth::ExpectedPeer> expected,
+                             bool takeover) {
   auto link = std::make_unique<Link>(config_.max_frame_size);
   link->connection = connection;
   link->is_client = is_client;
@@ -43,6 +44,7 @@ void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& 
   link->session = std::make_unique<auth::AuthSession>(
       config_.auth, local_name_, keys_, trust_, is_client ? auth::Role::client : auth::Role::server,
       server_cert_sha256, std::move(expected));
+  if (takeover) link->session->request_takeover();
   link->session->start(now, wall, rng);
   Link& ref = *link;
   links_[connection] = std::move(link);
@@ -157,10 +159,12 @@ void PeerLinks::authenticated(Link& link, const auth::Authenticated& result, cor
   auto route = routes_.find(link.peer);
   if (route != routes_.end()) {
     Link& existing = *links_.at(route->second);
-    if (!keeps_new_link(existing, link)) {
+    // A takeover (decision 0020) wins on both sides: both know it from the client's HELLO.
+    if (!result.takeover && !keeps_new_link(existing, link)) {
       retire(link, now);
       return;
     }
+    if (result.takeover) ++stats_.takeovers;
     route->second = link.connection;  // no PeerDown: the peer stays up on the new link
     retire(existing, now);
   } else {

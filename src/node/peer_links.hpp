@@ -123,6 +123,8 @@ struct LinkStats {
   std::uint64_t auth_failed = 0;
   std::map<std::string, std::uint64_t> auth_failed_by_reason;
   std::uint64_t duplicate_links_closed = 0;
+  /// Links replaced by a takeover connection (decision 0020), on either side.
+  std::uint64_t takeovers = 0;
   std::uint64_t protocol_violations = 0;
 };
 
@@ -138,7 +140,8 @@ class PeerLinks {
   void on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
                     std::uint64_t connection, bool is_client,
                     const std::array<std::uint8_t, 32>& server_cert_sha256, std::string address,
-                    std::optional<auth::ExpectedPeer> expected = std::nullopt);
+                    std::optional<auth::ExpectedPeer> expected = std::nullopt,
+                    bool takeover = false);
   /// Bytes arrived on the peer's stream of `channel`.
   void on_stream_data(core::Instant now, core::WallTime wall, core::Rng& rng,
                       std::uint64_t connection, Channel channel, core::ByteView data);

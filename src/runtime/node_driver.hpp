@@ -209,6 +209,12 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
                                std::future<Result<void>>& outcome);
   void on_extra_socket_readable(transport::LocalId local);
   void migration_timed_out(std::uint64_t connection);
+  /// Binds a socket for a migration of `connection` (see migrate_peer) and registers it with
+  /// the loop and the endpoint. Errors: invalid_argument, io.
+  Result<transport::LocalId> open_extra_socket(std::string_view local_address,
+                                               std::uint64_t connection);
+  /// Answers the migrate_peer caller of `connection` (once) and counts the outcome.
+  void migration_done(std::uint64_t connection, Result<void> outcome);
   /// Closes, after the turn, the extra socket `local` (the endpoint forgets it at once).
   void retire_socket(transport::LocalId local);
   /// Closes the extra sockets retired during the turn (never from inside the endpoint).
@@ -320,6 +326,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
     std::promise<Result<void>> promise;
     bool answered = false;
     runtime::TimerId timer{};
+    std::uint64_t takeover = 0;  // the accepting side's new connection (decision 0020)
   };
   std::unordered_map<std::uint64_t, Migration> migrations_;
   std::uint64_t migrations_ok_ = 0;

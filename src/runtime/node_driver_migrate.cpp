@@ -60,15 +60,50 @@ Result<void> NodeImpl::start_migration(std::uint64_t connection, const std::stri
   const transport::ConnectionId id{connection};
   auto role = endpoint_->role(id);
   if (!role) return Unexpected(role.error());
-  if (*role == transport::Role::server) {
-    return fail(Errc::invalid_argument,
-                "cannot migrate the link to '" + peer +
-                    "': the peer dialed it and only the dialing side of a QUIC connection can "
-                    "migrate");
-  }
   if (migrations_.contains(connection)) {
     return fail(Errc::busy, "a migration of the link to '" + peer + "' is in progress");
   }
+  auto local = open_extra_socket(local_address, connection);
+  if (!local) return Unexpected(local.error());
+  std::uint64_t takeover = 0;
+  if (*role == transport::Role::server) {
+    // QUIC cannot move the accepting end: dial the peer again from the new socket, and that
+    // connection takes the link over (decision 0020).
+    // The peer's listening address (its other sockets accept no connections), else the
+    // address its packets come from.
+    Result<core::SocketAddress> remote = endpoint_->remote_address(id);
+    if (auto known = engine_->listening_address(peer)) {
+      if (auto parsed = core::SocketAddress::parse(*known)) remote = *parsed;
+    }
+    auto dialed = remote ? endpoint_->connect(now(), *remote, *local)
+                         : Result<transport::ConnectionId>(Unexpected(remote.error()));
+    if (!dialed) {
+      retire_socket(*local);
+      return fail(dialed.error().code,
+                  "cannot take over the link to '" + peer + "': " + dialed.error().message);
+    }
+    takeover = dialed->value;
+    extra_sockets_.at(*local).connection = takeover;
+    engine_->handle_takeover_connect(takeover);
+  } else if (auto begun = endpoint_->migrate(now(), id, *local); !begun) {
+    retire_socket(*local);
+    return fail(begun.error().code,
+                "cannot migrate the link to '" + peer + "': " + begun.error().message);
+  }
+  log_->debug("{} the link to {} to {}", takeover != 0 ? "taking over" : "migrating", peer,
+              extra_sockets_.at(*local).socket->local_address().to_string());
+  Migration& migration = migrations_[connection];
+  migration.local = *local;
+  migration.peer = peer;
+  migration.takeover = takeover;
+  outcome = migration.promise.get_future();
+  migration.timer =
+      loop_->schedule(now() + timeout, [this, connection] { migration_timed_out(connection); });
+  return {};
+}
+
+Result<transport::LocalId> NodeImpl::open_extra_socket(std::string_view local_address,
+                                                       std::uint64_t connection) {
   auto address = migration_address(local_, local_address);
   if (!address) return Unexpected(address.error());
   auto bound = runtime::UdpSocket::bind(*address);
@@ -79,28 +114,27 @@ Result<void> NodeImpl::start_migration(std::uint64_t connection, const std::stri
                                  [this, local](std::uint32_t) { on_extra_socket_readable(local); });
       !added) {
     endpoint_->remove_local(local);
-    return added;
+    return Unexpected(added.error());
   }
-  const std::string where = socket->local_address().to_string();
   extra_sockets_.emplace(local, ExtraSocket{std::move(socket), connection});
-  if (auto begun = endpoint_->migrate(now(), id, local); !begun) {
-    retire_socket(local);
-    return fail(begun.error().code,
-                "cannot migrate the link to '" + peer + "': " + begun.error().message);
-  }
-  log_->debug("migrating the link to {} to {}", peer, where);
-  Migration& migration = migrations_[connection];
-  migration.local = local;
-  migration.peer = peer;
-  outcome = migration.promise.get_future();
-  migration.timer =
-      loop_->schedule(now() + timeout, [this, connection] { migration_timed_out(connection); });
-  return {};
+  return local;
 }
 
 void NodeImpl::migration_timed_out(std::uint64_t connection) {
   auto it = migrations_.find(connection);
   if (it == migrations_.end() || it->second.answered) return;
+  Migration& migration = it->second;
+  if (migration.takeover != 0) {
+    auto route = engine_->link_connection(migration.peer);
+    if (route && *route == migration.takeover) {
+      // The link already runs on the new connection; the old one is still delivering what
+      // was queued on it (FIFO), and closes by itself.
+      migration_done(connection, {});
+      return;
+    }
+    endpoint_->close(now(), transport::ConnectionId{migration.takeover}, 0, "takeover timed out");
+  }
+  if (it->second.answered) return;
   it->second.answered = true;
   ++migrations_timed_out_;
   // ngtcp2 has no way to cancel a validation: it ends on its own (on_migrated), and the
@@ -139,15 +173,45 @@ void NodeImpl::on_peer_address_changed(transport::ConnectionId id,
   log_->debug("connection {}: the peer now sends from {}", id.value, remote.to_string());
 }
 
+void NodeImpl::migration_done(std::uint64_t connection, Result<void> outcome) {
+  auto it = migrations_.find(connection);
+  if (it == migrations_.end()) return;
+  if (!it->second.answered) {
+    it->second.answered = true;
+    ++(outcome ? migrations_ok_ : migrations_failed_);
+    it->second.promise.set_value(std::move(outcome));
+  }
+}
+
 void NodeImpl::migration_connection_closed(std::uint64_t connection) {
   if (auto it = migrations_.find(connection); it != migrations_.end()) {
     loop_->cancel(it->second.timer);
-    if (!it->second.answered) {
-      ++migrations_failed_;
-      it->second.promise.set_value(
-          fail(Errc::closed, "the connection to '" + it->second.peer + "' closed while migrating"));
+    const std::string& peer = it->second.peer;
+    if (it->second.takeover != 0) {
+      // The retired link closed once everything queued on it was delivered: done if the
+      // link now runs on the takeover connection.
+      auto route = engine_->link_connection(peer);
+      migration_done(connection, route && *route == it->second.takeover
+                                     ? Result<void>{}
+                                     : fail(Errc::unreachable, "the link to '" + peer +
+                                                                   "' closed during the takeover"));
+    } else {
+      migration_done(connection,
+                     fail(Errc::closed, "the connection to '" + peer + "' closed while migrating"));
     }
     migrations_.erase(it);
+  }
+  // A takeover connection that closed before taking the link over: the old link stays.
+  for (auto it = migrations_.begin(); it != migrations_.end(); ++it) {
+    if (it->second.takeover != connection) continue;
+    auto route = engine_->link_connection(it->second.peer);
+    if (route && *route == connection) continue;  // it carried the link: PeerDown follows
+    loop_->cancel(it->second.timer);
+    migration_done(it->first,
+                   fail(Errc::unreachable, "the takeover connection to '" + it->second.peer +
+                                               "' closed before it took the link over"));
+    migrations_.erase(it);
+    break;
   }
   for (const auto& [local, extra] : extra_sockets_) {
     if (extra.connection == connection) retire_socket(local);

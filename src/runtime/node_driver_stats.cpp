@@ -90,6 +90,7 @@ NodeStats NodeImpl::stats() const {
     out.auth_succeeded = link.auth_succeeded;
     out.auth_failed = link.auth_failed;
     out.auth_failed_by_reason = link.auth_failed_by_reason;
+    out.link_takeovers = link.takeovers;
     add_transport(endpoint_->stats(), out);
     add_processes(engine_->processes().stats(), out);
     add_membership(engine_->membership(), out);

@@ -121,7 +121,7 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
 
 Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint, ConnectionId id,
                                                               const core::SocketAddress& remote,
-                                                              core::Instant now) {
+                                                              LocalId local, core::Instant now) {
   std::unique_ptr<Connection> connection(new Connection(endpoint, id, Role::client, remote));
   ngtcp2_cid dcid{};
   ngtcp2_cid scid{};
@@ -133,7 +133,7 @@ Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint
   ngtcp2_transport_params params;
   connection->fill_settings(settings, params, now);
   const ngtcp2_callbacks callbacks = make_callbacks(Role::client);
-  const ngtcp2_path path = make_path(endpoint.local_address(0), remote);
+  const ngtcp2_path path = make_path(endpoint.local_address(local), remote);
   const int rv =
       ngtcp2_conn_client_new(&connection->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
                              &callbacks, &settings, &params, quic_memory(), connection.get());

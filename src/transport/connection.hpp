@@ -34,7 +34,7 @@ class Connection {
   /// Creates a client connection. Errors: crypto (TLS setup), internal (ngtcp2).
   static Result<std::unique_ptr<Connection>> create_client(Endpoint& endpoint, ConnectionId id,
                                                            const core::SocketAddress& remote,
-                                                           core::Instant now);
+                                                           LocalId local, core::Instant now);
   /// Creates a server connection for an accepted Initial packet header.
   static Result<std::unique_ptr<Connection>> create_server(Endpoint& endpoint, ConnectionId id,
                                                            const core::SocketAddress& remote,

@@ -53,7 +53,11 @@ std::size_t Endpoint::handshake_count() const {
       [](const auto& entry) { return entry.second->state() == Connection::State::handshaking; }));
 }
 
-Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddress& remote) {
+Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddress& remote,
+                                       LocalId local) {
+  if (local >= locals_.size() || !locals_[local].held) {
+    return fail(Errc::not_found, "no such local address");
+  }
   if (connections_.size() >= config_.max_connections) {
     return fail(Errc::limit_reached, "connection limit reached (max_connections = " +
                                          std::to_string(config_.max_connections) + ")");
@@ -63,7 +67,7 @@ Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddr
                                          std::to_string(config_.max_handshakes) + ")");
   }
   const ConnectionId id{next_id_++};
-  auto connection = Connection::create_client(*this, id, remote, now);
+  auto connection = Connection::create_client(*this, id, remote, local, now);
   if (!connection) return Unexpected(connection.error());
   Connection* raw = connection->get();
   connections_.emplace(id.value, std::move(connection).value());
@@ -212,6 +216,13 @@ Result<Role> Endpoint::role(ConnectionId id) const {
   Connection* connection = find(id);
   if (connection == nullptr) return fail(Errc::not_found, "no such connection");
   return connection->role();
+}
+
+Result<core::SocketAddress> Endpoint::remote_address(ConnectionId id) const {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  const ngtcp2_addr& remote = ngtcp2_conn_get_path(connection->native())->remote;
+  return core::SocketAddress::from_sockaddr(remote.addr, remote.addrlen);
 }
 
 Result<LocalId> Endpoint::path_local(ConnectionId id) const {

@@ -72,10 +72,12 @@ class Endpoint {
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
-  /// Starts a client connection to `remote`. The handler reports on_connected or on_closed.
-  /// Errors: limit_reached when max_connections or max_handshakes is reached; crypto when TLS
-  /// session setup fails.
-  Result<ConnectionId> connect(core::Instant now, const core::SocketAddress& remote);
+  /// Starts a client connection to `remote` from local address `local` (see add_local). The
+  /// handler reports on_connected or on_closed. Errors: limit_reached when max_connections or
+  /// max_handshakes is reached; crypto when TLS session setup fails; not_found for a local
+  /// index not held.
+  Result<ConnectionId> connect(core::Instant now, const core::SocketAddress& remote,
+                               LocalId local = 0);
 
   /// Feeds one received datagram, which arrived on the socket of `local`. Garbage is dropped
   /// and counted, never fatal to the node.
@@ -99,6 +101,8 @@ class Endpoint {
   Result<void> migrate(core::Instant now, ConnectionId id, LocalId local);
   /// The role of connection `id`. Errors: not_found.
   [[nodiscard]] Result<Role> role(ConnectionId id) const;
+  /// The peer address of connection `id`'s current path. Errors: not_found.
+  [[nodiscard]] Result<core::SocketAddress> remote_address(ConnectionId id) const;
   /// The local index of connection `id`'s current path. Errors: not_found.
   [[nodiscard]] Result<LocalId> path_local(ConnectionId id) const;
 

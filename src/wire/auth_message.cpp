@@ -57,6 +57,7 @@ void encode_fields(core::ByteWriter& writer, const Hello& hello) {
   writer.string(hello.cluster_name);
   writer.string(hello.node_name);
   writer.bytes(hello.public_key);
+  if (hello.takeover) writer.u8(kHelloTakeover);
 }
 
 void encode_fields(core::ByteWriter& writer, const Challenge& challenge) {
@@ -85,6 +86,11 @@ AuthMessage decode_fields(core::ByteReader& reader, MessageType type) {
       hello.cluster_name = read_name(reader);
       hello.node_name = read_name(reader);
       read_array(reader, hello.public_key);
+      if (reader.ok() && reader.remaining() > 0) {
+        // Present only when a flag is set: 0 and unknown bits have no valid encoding.
+        if (reader.u8() != kHelloTakeover) reader.fail("unknown hello flags");
+        hello.takeover = true;
+      }
       return hello;
     }
     case MessageType::challenge: {

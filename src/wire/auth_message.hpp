@@ -19,6 +19,8 @@ namespace barrel_p2p::wire {
 
 /// Longest cluster or node name. Longer names fail decoding (and is_valid_name()).
 inline constexpr std::size_t kMaxNameSize = 64;
+/// The HELLO flag byte's takeover bit (the only flag).
+inline constexpr std::uint8_t kHelloTakeover = 0x01;
 /// Longest REJECT detail. A longer detail fails decoding; senders truncate to it.
 inline constexpr std::size_t kMaxRejectDetailSize = 256;
 /// The only auth protocol version; a HELLO with another version is rejected (version_mismatch).
@@ -50,11 +52,17 @@ std::string_view auth_failure_name(AuthFailure reason);
 bool is_valid_name(std::string_view name);
 
 /// Opens the handshake: who we are and the key we will sign with.
+///   hello = version u8 | lp(cluster) | lp(node) | key[32] [| flags u8]
+/// The flags byte is present only when a flag is set (so a HELLO without flags keeps its
+/// first encoding); its one flag is kHelloTakeover, any other value fails decoding.
 struct Hello {
   std::uint8_t protocol_version = kAuthProtocolVersion;
   std::string cluster_name;                   ///< is_valid_name().
   std::string node_name;                      ///< is_valid_name().
   std::array<std::uint8_t, 32> public_key{};  ///< Ed25519 public key.
+  /// This connection takes over the sender's existing link with the receiver (the accepting
+  /// side's migration, decision 0020). Only a client sets it.
+  bool takeover = false;
   bool operator==(const Hello&) const = default;
 };
 

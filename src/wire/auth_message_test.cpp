@@ -33,6 +33,26 @@ TEST(AuthMessage, HelloEncodingIsStable) {
   EXPECT_EQ(bytes, expected);
 }
 
+TEST(AuthMessage, HelloTakeoverFlagIsOneTrailingByte) {
+  Hello hello = sample_hello();
+  const core::Bytes plain = encode(hello);
+  hello.takeover = true;
+  core::Bytes flagged = encode(hello);
+  ASSERT_EQ(flagged.size(), plain.size() + 1);
+  EXPECT_EQ(flagged.back(), kHelloTakeover);
+  auto decoded = decode_auth_message(flagged);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, AuthMessage{hello});
+  // A zero flags byte and unknown flags have no valid encoding; neither has a second byte.
+  for (const std::uint8_t flags : {std::uint8_t{0x00}, std::uint8_t{0x02}, std::uint8_t{0x81}}) {
+    flagged.back() = flags;
+    EXPECT_FALSE(decode_auth_message(flagged)) << static_cast<int>(flags);
+  }
+  flagged.back() = kHelloTakeover;
+  flagged.push_back(kHelloTakeover);
+  EXPECT_FALSE(decode_auth_message(flagged));
+}
+
 TEST(AuthMessage, EveryMessageRoundTrips) {
   Challenge challenge;
   challenge.nonce.fill(0xab);
@@ -80,6 +100,10 @@ TEST(AuthMessage, HostileBytesAreProtocolErrors) {
   EXPECT_NE(decode_error({}).find("truncated"), std::string::npos);
   EXPECT_NE(decode_error({0}).find("unknown message type"), std::string::npos);
   EXPECT_NE(decode_error({6}).find("unknown message type"), std::string::npos);
+  // A byte after the key is the HELLO flags byte: 0 is not a valid one; past it, trailing.
+  EXPECT_NE(decode_error(trailing).find("unknown hello flags"), std::string::npos);
+  trailing.back() = kHelloTakeover;
+  trailing.push_back(0);
   EXPECT_NE(decode_error(trailing).find("trailing bytes"), std::string::npos);
   EXPECT_NE(decode_error({hello.begin(), hello.end() - 1}).find("truncated"), std::string::npos);
   EXPECT_NE(decode_error(bad_name).find("invalid name"), std::string::npos);
@@ -133,7 +157,8 @@ std::string gen_name() {
 AuthMessage gen_message() {
   switch (*rc::gen::inRange(0, 5)) {
     case 0:
-      return Hello{*rc::gen::arbitrary<std::uint8_t>(), gen_name(), gen_name(), gen_array<32>()};
+      return Hello{*rc::gen::arbitrary<std::uint8_t>(), gen_name(), gen_name(), gen_array<32>(),
+                   *rc::gen::arbitrary<bool>()};
     case 1: return Challenge{gen_array<32>(), *rc::gen::arbitrary<std::uint64_t>()};
     case 2: return Response{gen_array<64>(), gen_array<32>()};
     case 3: return Ok{};

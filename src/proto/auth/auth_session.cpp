@@ -59,8 +59,8 @@ void AuthSession::start(core::Instant now, core::WallTime /*wall*/, core::Rng& /
   BARREL_ASSERT(phase_ == Phase::idle, "start() called twice");
   phase_ = Phase::await_hello;
   deadline_ = now + handshake_budget_;
-  send(wire::Hello{wire::kAuthProtocolVersion, cluster_name_, local_name_,
-                   keys_.public_key().bytes});
+  send(wire::Hello{wire::kAuthProtocolVersion, cluster_name_, local_name_, keys_.public_key().bytes,
+                   takeover_});
 }
 
 bool AuthSession::in_handshake() const {
@@ -114,6 +114,7 @@ void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall
 
 void AuthSession::on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng) {
   peer_name_ = hello.node_name;
+  peer_takeover_ = hello.takeover && role_ == Role::server;  // a server never takes over
   if (hello.protocol_version != wire::kAuthProtocolVersion) {
     fail(AuthFailure::version_mismatch, "peer speaks auth protocol version " +
                                             std::to_string(hello.protocol_version) + ", we speak " +
@@ -226,7 +227,8 @@ void AuthSession::on_response(const wire::Response& response) {
 void AuthSession::on_ok() {
   phase_ = Phase::authenticated;
   deadline_ = core::Instant::never();
-  events_.emplace_back(Authenticated{peer_name_, *peer_key_, newly_trusted_});
+  events_.emplace_back(
+      Authenticated{peer_name_, *peer_key_, newly_trusted_, takeover_ || peer_takeover_});
 }
 
 void AuthSession::on_reject(const wire::Reject& reject) {

@@ -54,6 +54,9 @@ struct Authenticated {
   /// session never pins. If pin() then fails with already_exists (a concurrent session pinned a
   /// different key first), the runtime must drop this link.
   bool newly_trusted = false;
+  /// This connection takes over the peer's existing link (our request_takeover(), or the
+  /// peer's HELLO asked for it): it wins over that link whatever the duplicate rule says.
+  bool takeover = false;
 };
 
 /// Authentication failed; the connection must be closed.
@@ -88,6 +91,9 @@ class AuthSession {
   /// Wipes the cluster MAC key.
   ~AuthSession();
 
+  /// Client only, before start(): our HELLO asks that this connection take over our existing
+  /// link with the peer (decision 0020).
+  void request_takeover() { takeover_ = role_ == Role::client; }
   /// Queues our HELLO and starts the handshake budget. Call once, after the TLS handshake.
   /// `wall` and `rng` are unused today; every input takes them so the shape never changes.
   void start(core::Instant now, core::WallTime wall, core::Rng& rng);
@@ -166,6 +172,8 @@ class AuthSession {
   std::string peer_name_;
   std::optional<PublicKey> peer_key_;
   bool newly_trusted_ = false;
+  bool takeover_ = false;       // our HELLO asks for a takeover (client)
+  bool peer_takeover_ = false;  // the peer's HELLO did (server)
   Nonce our_nonce_{};
   std::uint64_t our_timestamp_unix_ms_ = 0;
 
