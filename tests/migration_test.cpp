@@ -265,6 +265,34 @@ TEST(Migration, AcceptingSideTakesOverWhileMessagesFlow) {
   expect_no_link_events(*pair.b);
 }
 
+TEST(Migration, HyParViewNeighboursDoNotChange) {
+  TempDir dir;
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(b->join(a->address()));  // bob dials alice: alice is the accepting side
+  ASSERT_TRUE(
+      eventually([&] { return a->active_view().size() == 1 && b->active_view().size() == 1; }));
+  std::atomic<int> events{0};
+  auto on_a = a->on_membership_event([&](const MembershipEvent&) { ++events; });
+  auto on_b = b->on_membership_event([&](const MembershipEvent&) { ++events; });
+  ASSERT_TRUE(on_a && on_b);
+  const auto view_a = a->active_view();
+  const auto view_b = b->active_view();
+  auto taken = a->migrate_peer("bob", kWait);  // a takeover
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  auto moved = b->migrate_peer("alice", kWait);  // bob now accepts the link: a takeover too
+  ASSERT_TRUE(moved) << moved.error().to_string();
+  auto again = a->migrate_peer("bob", kWait);  // alice dialed the last one: QUIC migration
+  ASSERT_TRUE(again) << again.error().to_string();
+  std::this_thread::sleep_for(200ms);  // time for a membership change to show, if any came
+  EXPECT_EQ(a->active_view(), view_a);
+  EXPECT_EQ(b->active_view(), view_b);
+  EXPECT_EQ(events.load(), 0);
+  EXPECT_EQ(a->stats().membership_failures, 0U);
+  EXPECT_EQ(b->stats().membership_failures, 0U);
+}
+
 TEST(Migration, NotConnectedIsNotFound) {
   LinkedPair pair;
   ASSERT_TRUE(pair.linked);
