@@ -93,6 +93,11 @@ constexpr Field kScalarFields[] = {
     {"registry_route_requests_forwarded", &NodeStats::registry_route_requests_forwarded},
     {"registry_route_requests_timed_out", &NodeStats::registry_route_requests_timed_out},
     {"registry_route_cache_hits", &NodeStats::registry_route_cache_hits},
+    {"streams_open", &NodeStats::streams_open},
+    {"streams_opened_out", &NodeStats::streams_opened_out},
+    {"streams_opened_in", &NodeStats::streams_opened_in},
+    {"stream_resets_sent", &NodeStats::stream_resets_sent},
+    {"stream_resets_received", &NodeStats::stream_resets_received},
 };
 
 /// The map fields (counts by reason or type).
@@ -104,6 +109,7 @@ const MapField kMapFields[] = {
     {"broadcast_frames_in", &NodeStats::broadcast_frames_in},
     {"registry_refused", &NodeStats::registry_refused},
     {"registry_route_dropped", &NodeStats::registry_route_dropped},
+    {"stream_preamble_dropped", &NodeStats::stream_preamble_dropped},
 };
 
 }  // namespace

@@ -582,6 +582,35 @@ const std::vector<ConfigKey>& key_table() {
        .access = size_field<&Config::registry, &RegistryConfig::route_max_in_flight>(),
        .doc = "Overlay route requests waiting at once on this node; beyond, whereis_service "
               "fails with overloaded."},
+      // [streams]
+      {.table = "streams",
+       .name = "max_pending_preambles",
+       .field = "streams.max_pending_preambles",
+       .rule = integer_rule(1, 65'536),
+       .access = size_field<&Config::streams, &StreamsConfig::max_pending_preambles>(),
+       .doc = "Inbound tagged streams, over all peers, whose tag preamble is not complete yet; "
+              "a stream beyond it is reset and counted (`stream_preamble_dropped` `cap`)."},
+      {.table = "streams",
+       .name = "max_inbound_per_peer",
+       .field = "streams.max_inbound_per_peer",
+       .rule = integer_rule(1, 1 << 20),
+       .access = size_field<&Config::streams, &StreamsConfig::max_inbound_per_peer>(),
+       .doc = "Tagged streams one peer may have open towards this node at once; its next "
+              "`open_stream` fails with `limit_reached` until one closes."},
+      {.table = "streams",
+       .name = "window",
+       .field = "streams.window",
+       .rule = integer_rule(1024, std::int64_t{1} << 30),
+       .access = size_field<&Config::streams, &StreamsConfig::window>(),
+       .doc = "Receive window per tagged stream in bytes: what a peer may send beyond what the "
+              "application read (auto-tuning may grow it up to 32 MiB for a fast reader)."},
+      {.table = "streams",
+       .name = "send_buffer",
+       .field = "streams.send_buffer",
+       .rule = integer_rule(1024, std::int64_t{1} << 30),
+       .access = size_field<&Config::streams, &StreamsConfig::send_buffer>(),
+       .doc = "Bytes one tagged stream holds on the sending side until acknowledged; a write "
+              "beyond it waits (back-pressure)."},
       // [log]
       {.table = "log",
        .name = "level",

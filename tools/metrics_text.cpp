@@ -171,6 +171,17 @@ void write_registry(PrometheusWriter& out, const NodeStats& stats) {
                from_map(stats.registry_route_dropped));
 }
 
+void write_streams(PrometheusWriter& out, const NodeStats& stats) {
+  out.gauge("barrel_p2p_streams_open", "Tagged streams open now.", stats.streams_open);
+  out.counters("barrel_p2p_streams_opened_total", "Tagged streams opened, by direction.",
+               "direction", {{"out", stats.streams_opened_out}, {"in", stats.streams_opened_in}});
+  out.counters("barrel_p2p_stream_resets_total", "Tagged stream resets, by direction.", "direction",
+               {{"sent", stats.stream_resets_sent}, {"received", stats.stream_resets_received}});
+  out.counters("barrel_p2p_stream_preamble_dropped_total",
+               "Inbound tagged streams reset before an acceptor saw them, by reason.", "reason",
+               from_map(stats.stream_preamble_dropped));
+}
+
 }  // namespace
 
 void PrometheusWriter::header(std::string_view name, std::string_view help, std::string_view type) {
@@ -241,6 +252,7 @@ std::string metrics_text(const Node& node, const NodeStats& stats,
   write_membership(out, node, stats, event_counts);
   write_broadcast(out, stats);
   write_registry(out, stats);
+  write_streams(out, stats);
   return out.text();
 }
 

@@ -39,6 +39,23 @@ struct AdminConfig {
   std::filesystem::path token_file;
 };
 
+/// Tagged streams (SPEC §2.8, decision 0019, docs/how-to/tagged-streams.md).
+struct StreamsConfig {
+  /// Inbound streams, over all peers, whose tag preamble is not complete yet (or whose link
+  /// is not authenticated yet); a stream beyond it is reset and counted in
+  /// NodeStats::stream_preamble_dropped["cap"].
+  std::size_t max_pending_preambles = 64;
+  /// Streams one peer may have open towards this node at once (QUIC stream credit); its next
+  /// open_stream() fails with limit_reached until one closes.
+  std::uint64_t max_inbound_per_peer = 128;
+  /// Receive window per stream, in bytes: what a peer may send beyond what the application
+  /// read. QUIC's window auto-tuning may grow it up to 32 MiB on a fast reader.
+  std::uint64_t window = 1024 * 1024;
+  /// Bytes a stream holds on the sending side until the peer acknowledges them; a write
+  /// beyond it waits (back-pressure).
+  std::size_t send_buffer = 1024 * 1024;
+};
+
 struct Config {
   /// This node's name, unique in the cluster: 1-64 characters of [A-Za-z0-9._-].
   std::string node_name;
@@ -123,6 +140,8 @@ struct Config {
   MembershipConfig membership;
   /// The cluster-wide service registry; docs/concepts/services.md.
   RegistryConfig registry;
+  /// Tagged streams; docs/how-to/tagged-streams.md.
+  StreamsConfig streams;
 
   /// The admin endpoint of `barrel-p2p node`; unused by Node.
   AdminConfig admin;

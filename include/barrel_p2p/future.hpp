@@ -97,6 +97,14 @@ class Future {
     return std::move(*state_->value);
   }
 
+  /// Waits up to `timeout` for completion; true when complete (get() then returns at once).
+  /// On a node's loop thread it does not wait and returns is_ready().
+  bool wait_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(state_->mutex);
+    if (detail::on_event_loop_thread()) return state_->value.has_value();
+    return state_->ready.wait_for(lock, timeout, [&] { return state_->value.has_value(); });
+  }
+
   /// Runs `function(Result<T>)` once: at once when complete, else on the thread that
   /// completes the future (the node's loop thread for calls and rpc).
   template <typename F>

@@ -21,6 +21,7 @@
 #include "barrel_p2p/process.hpp"
 #include "barrel_p2p/result.hpp"
 #include "barrel_p2p/services.hpp"
+#include "barrel_p2p/stream.hpp"
 #include "barrel_p2p/subscription.hpp"
 
 namespace barrel_p2p {
@@ -129,6 +130,16 @@ struct NodeStats {
   /// Route requests and replies dropped, by reason: duplicate, ttl_expired, no_peer,
   /// unknown_reply, bad_reply, overloaded (a whereis refused at route_max_in_flight).
   std::map<std::string, std::uint64_t> registry_route_dropped;
+  // Tagged streams (decision 0019).
+  std::size_t streams_open = 0;              ///< current: streams not closed yet
+  std::uint64_t streams_opened_out = 0;      ///< open_stream() successes
+  std::uint64_t streams_opened_in = 0;       ///< peer streams handed to an acceptor
+  std::uint64_t stream_resets_sent = 0;      ///< by Stream::reset and refused inbound streams
+  std::uint64_t stream_resets_received = 0;  ///< RESET_STREAM or STOP_SENDING from peers
+  /// Inbound streams reset before an acceptor saw them, by reason: cap (over
+  /// streams.max_pending_preambles), unknown_tag (no acceptor, or a reserved tag), malformed
+  /// (a bad preamble, or the stream ended inside it).
+  std::map<std::string, std::uint64_t> stream_preamble_dropped;
 };
 
 /// A pinned peer key.
@@ -367,6 +378,26 @@ class Node {
   /// Calls the instance whereis_service(name) picks. Errors: not_found, then as call().
   Future<Bytes> call_service(std::string_view name, BytesView request,
                              std::chrono::milliseconds timeout);
+
+  // Tagged streams (docs/how-to/tagged-streams.md, decision 0019). Thread-safe.
+  /// Opens a byte stream to `node` under `tag`, on the connection of its authenticated link
+  /// (connect() or membership made it). The peer hands it to the acceptor it registered for
+  /// `tag`; without one it resets the stream, and the first read or write here fails with
+  /// closed. Errors: invalid_argument (tag empty, over 255 bytes, or reserved: starting with
+  /// "barrel_p2p:"), not_found (no authenticated link to `node`), limit_reached (the peer's
+  /// streams.max_inbound_per_peer streams are open), closed.
+  Result<Stream> open_stream(std::string_view node, std::string_view tag);
+  /// Hands every stream a peer opens under `tag` to `acceptor` (on the loop thread: it must
+  /// not block), until unregister_acceptor(tag) or stop(). One acceptor per tag per node.
+  /// Errors: invalid_argument (tag as open_stream's, no acceptor), already_exists (the tag
+  /// has an acceptor), limit_reached (4,096 acceptors), closed.
+  Result<void> register_acceptor(std::string_view tag, StreamAcceptor acceptor);
+  /// As register_acceptor(tag, acceptor), owned by the local process `owner`: when it exits
+  /// (any reason), the tag is unregistered, and later streams under it are reset. Errors: as
+  /// above, plus noproc (`owner` is not a live process of this node).
+  Result<void> register_acceptor(std::string_view tag, const Pid& owner, StreamAcceptor acceptor);
+  /// Removes the acceptor of `tag`; streams already accepted go on. Errors: not_found, closed.
+  Result<void> unregister_acceptor(std::string_view tag);
 
   /// Adds or replaces the address of `node` in the address book used by on-demand
   /// connections ("host:port"; host may be a DNS name). Errors: invalid_argument, closed.

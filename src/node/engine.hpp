@@ -227,6 +227,10 @@ class Engine final : private ProcessHost, private FrameSink {
   [[nodiscard]] Result<std::uint64_t> link_connection(std::string_view peer) const {
     return links_.route(peer);
   }
+  /// The peer authenticated on `connection`, if any (who opened an inbound tagged stream).
+  [[nodiscard]] std::optional<std::string> link_peer(std::uint64_t connection) const {
+    return links_.peer_of(connection);
+  }
   /// The trust store (pins); changes apply to authentications that start afterwards.
   [[nodiscard]] auth::TrustStore& trust() { return trust_; }
   [[nodiscard]] const auth::TrustStore& trust() const { return trust_; }

@@ -222,6 +222,12 @@ void PeerLinks::on_closed(std::uint64_t connection, const std::string& reason) {
   events_.push_back(PeerDown{link->peer, std::move(why)});
 }
 
+std::optional<std::string> PeerLinks::peer_of(std::uint64_t connection) const {
+  auto it = links_.find(connection);
+  if (it == links_.end() || !it->second->authenticated) return std::nullopt;
+  return it->second->peer;
+}
+
 Result<std::uint64_t> PeerLinks::route(std::string_view peer) const {
   auto it = routes_.find(peer);
   if (it == routes_.end()) {

@@ -155,6 +155,9 @@ class PeerLinks {
   /// The connection carrying the authenticated link to `peer`.
   /// Errors: not_found when no authenticated link exists.
   [[nodiscard]] Result<std::uint64_t> route(std::string_view peer) const;
+  /// The peer authenticated on `connection` (also while its link is being retired), or
+  /// nothing when the connection is unknown or not authenticated yet.
+  [[nodiscard]] std::optional<std::string> peer_of(std::uint64_t connection) const;
   /// Sends a goodbye frame with `reason` and closes the link. Errors: not_found.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.

@@ -74,6 +74,18 @@ Result<void> Config::validate() const {
     return invalid("send_buffer_limit", "must be at least max_frame_size");
   }
   if (event_queue_limit == 0) return invalid("event_queue_limit", "must be at least 1");
+  if (streams.max_pending_preambles == 0) {
+    return invalid("streams.max_pending_preambles", "must be at least 1");
+  }
+  if (streams.max_inbound_per_peer == 0 || streams.max_inbound_per_peer > (1U << 20U)) {
+    return invalid("streams.max_inbound_per_peer", "must be between 1 and 1,048,576");
+  }
+  if (streams.window < 1024 || streams.window > (std::uint64_t{1} << 30U)) {
+    return invalid("streams.window", "must be between 1 KiB and 1 GiB");
+  }
+  if (streams.send_buffer < 1024 || streams.send_buffer > (std::size_t{1} << 30U)) {
+    return invalid("streams.send_buffer", "must be between 1 KiB and 1 GiB");
+  }
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), log_level) == std::end(kLevels)) {
     return invalid("log_level", "'" + log_level +

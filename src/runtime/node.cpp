@@ -122,6 +122,23 @@ Result<void> Node::unregister_function(std::string_view name) {
   return impl_->unregister_function(name);
 }
 
+Result<Stream> Node::open_stream(std::string_view node, std::string_view tag) {
+  return impl_->open_stream(node, tag);
+}
+
+Result<void> Node::register_acceptor(std::string_view tag, StreamAcceptor acceptor) {
+  return impl_->register_acceptor(tag, std::nullopt, std::move(acceptor));
+}
+
+Result<void> Node::register_acceptor(std::string_view tag, const Pid& owner,
+                                     StreamAcceptor acceptor) {
+  return impl_->register_acceptor(tag, owner, std::move(acceptor));
+}
+
+Result<void> Node::unregister_acceptor(std::string_view tag) {
+  return impl_->unregister_acceptor(tag);
+}
+
 Result<void> Node::join(std::string_view contact) { return impl_->join(contact); }
 Result<void> Node::leave() { return impl_->leave(); }
 std::vector<NodeInfo> Node::active_view() const { return impl_->active_view(); }

@@ -183,6 +183,9 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   transport.idle_timeout = config_.idle_timeout;
   transport.keep_alive = config_.keep_alive;
   transport.stream_send_buffer = config_.send_buffer_limit;
+  transport.max_app_streams_inbound = config_.streams.max_inbound_per_peer;
+  transport.app_stream_window = config_.streams.window;
+  transport.app_stream_send_buffer = config_.streams.send_buffer;
   transport.static_secret = reset_secret_;
   transport.disable_active_migration = config_.disable_active_migration;
   endpoint_ = std::make_unique<transport::Endpoint>(transport, *certificate_, rng_, *this, local_);
@@ -257,10 +260,12 @@ void NodeImpl::turn() {
   bool more = false;
   for (int round = 0; round < kTurnRounds; ++round) {
     drain_commands();
+    if (!pending_streams_.empty()) settle_pending_streams();  // links authenticated since
     endpoint_->flush(now(), *this);
     close_retired_sockets();
     const bool ran = run_user_work();
-    more = engine_->has_commands() || !user_work_.empty() || !run_queue_.empty();
+    more = engine_->has_commands() || !user_work_.empty() || !run_queue_.empty() ||
+           !stream_work_.empty();
     if (!ran && !more) break;
   }
   turn_pending_ = false;
@@ -271,6 +276,7 @@ void NodeImpl::turn() {
 
 bool NodeImpl::run_user_work() {
   bool ran = complete_service_queries();
+  ran = run_stream_work() || ran;
   // Only what is queued now: work queued by these callbacks waits for the next round, after
   // its commands were carried out.
   for (std::size_t count = user_work_.size(); count > 0 && !user_work_.empty(); --count) {
@@ -329,6 +335,7 @@ void NodeImpl::on_closed(transport::ConnectionId id, transport::CloseReason reas
   if (!detail.empty() && reason != transport::CloseReason::local) text += ": " + detail;
   log_->debug("connection {} closed: {}", id.value, text);
   migration_connection_closed(id.value);
+  close_streams_of(id.value, text);
   engine_->handle_closed(now(), id.value, text);
 }
 
@@ -375,6 +382,7 @@ void NodeImpl::finish(const std::string& why) {
   call_promises_.clear();
   for (auto& [query, promise] : service_promises_) promise.set(fail(Errc::closed, why));
   service_promises_.clear();
+  close_all_streams(why);
   finished_promise_.set_value();
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "barrel_p2p/node.hpp"
+#include "barrel_p2p/stream.hpp"
 #include "node/engine.hpp"
 #include "runtime/data_dir_lock.hpp"
 #include "runtime/event_loop.hpp"
@@ -40,6 +41,7 @@
 #include "runtime/worker_pool.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/tls_certificate.hpp"
+#include "wire/stream_preamble.hpp"
 
 namespace spdlog {
 class logger;
@@ -140,6 +142,22 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   Result<void> register_function(std::string_view name, RpcFunction function, Placement placement);
   Result<void> unregister_function(std::string_view name);
 
+  // Tagged streams (node_driver_streams.cpp, decision 0019).
+  Result<Stream> open_stream(std::string_view peer, std::string_view tag);
+  /// `owner`: the registration also ends when that local process exits.
+  Result<void> register_acceptor(std::string_view tag, std::optional<Pid> owner,
+                                 StreamAcceptor acceptor);
+  Result<void> unregister_acceptor(std::string_view tag);
+  Future<std::size_t> stream_write(const std::shared_ptr<detail::StreamState>& state,
+                                   BytesView data);
+  Future<Bytes> stream_read(const std::shared_ptr<detail::StreamState>& state,
+                            std::size_t max_bytes);
+  Result<void> stream_finish(const std::shared_ptr<detail::StreamState>& state);
+  Result<void> stream_reset(const std::shared_ptr<detail::StreamState>& state, std::uint64_t code);
+  /// Ends the write (`write`) or read in progress, if any: a write completes with the bytes
+  /// taken so far (timeout when none), a read with timeout. For the blocking forms.
+  void stream_cancel(const std::shared_ptr<detail::StreamState>& state, bool write);
+
   /// The process a handler receives; the driver sets and reads its stop request.
   struct HandlerContext;
 
@@ -195,6 +213,12 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void on_migrated(transport::ConnectionId id, bool ok) override;
   void on_peer_address_changed(transport::ConnectionId id,
                                const core::SocketAddress& remote) override;
+  void on_app_stream_data(transport::ConnectionId id, std::int64_t stream, core::ByteView data,
+                          bool fin) override;
+  void on_app_stream_reset(transport::ConnectionId id, std::int64_t stream,
+                           std::uint64_t code) override;
+  void on_app_stream_writable(transport::ConnectionId id, std::int64_t stream) override;
+  void on_app_stream_closed(transport::ConnectionId id, std::int64_t stream) override;
   // transport::DatagramSink
   bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
                       std::uint8_t ecn) override;
@@ -224,6 +248,48 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// finish(): every migration fails with `why`, every extra socket leaves the loop.
   void finish_migrations(const std::string& why);
   void drain_inbox();
+
+  // ---- tagged streams (node_driver_streams.cpp) -------------------------------------------
+  using StreamKey = std::pair<std::uint64_t, std::int64_t>;  // (connection, QUIC stream)
+  struct Acceptor {
+    StreamAcceptor handler;
+    std::optional<std::uint64_t> owner;  // local process id whose exit unregisters it
+  };
+  /// An inbound stream whose preamble is not complete, or whose link is not authenticated
+  /// yet; bytes after the preamble wait in `early` (bounded by the stream window).
+  struct PendingStream {
+    wire::StreamPreambleDecoder decoder;
+    Bytes early;
+    bool fin = false;
+  };
+  struct StreamCounters {
+    std::uint64_t opened_in = 0;
+    std::uint64_t opened_out = 0;
+    std::uint64_t resets_sent = 0;
+    std::uint64_t resets_received = 0;
+    std::map<std::string, std::uint64_t> preamble_dropped;  // cap, unknown_tag, malformed
+  };
+  /// Runs `job` on the loop thread (inline there); `promise` fails with closed when the node
+  /// stops first.
+  template <typename T>
+  void stream_job(const Promise<T>& promise, std::function<void()> job);
+  /// Completes `promise` in the user phase of the turn.
+  template <typename T>
+  void complete_later(const Promise<T>& promise, Result<T> result);
+  void pump_write(detail::StreamState& state);
+  void satisfy_read(detail::StreamState& state);
+  void fail_pending(detail::StreamState& state);
+  void detach_stream(detail::StreamState& state, const std::string& why);
+  void feed_preamble(const StreamKey& key, PendingStream& pending, core::ByteView data, bool fin);
+  /// Hands a stream whose preamble is complete to its acceptor (or refuses it); false while
+  /// its link is not authenticated.
+  bool accept_stream(const StreamKey& key);
+  void settle_pending_streams();
+  void refuse_stream(transport::ConnectionId id, std::int64_t stream, const std::string& reason);
+  void close_streams_of(std::uint64_t connection, const std::string& why);
+  void close_all_streams(const std::string& why);
+  void drop_acceptors_of(std::uint64_t process);
+  bool run_stream_work();
 
   // ---- local processes (node_driver_processes.cpp) ----------------------------------------
   struct LocalProcess {
@@ -332,6 +398,12 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::uint64_t migrations_ok_ = 0;
   std::uint64_t migrations_failed_ = 0;
   std::uint64_t migrations_timed_out_ = 0;
+  // Tagged streams; loop thread only.
+  std::map<std::string, Acceptor, std::less<>> acceptors_;  // at most 4,096
+  std::map<StreamKey, PendingStream> pending_streams_;      // at most max_pending_preambles
+  std::map<StreamKey, std::shared_ptr<detail::StreamState>> streams_;  // bounded by QUIC
+  std::deque<std::function<void()>> stream_work_;  // completions and acceptor calls, user phase
+  StreamCounters stream_counters_;
 
   bool attached_ = false;  // set once by init(), before the node is handed out
 

@@ -309,6 +309,7 @@ void NodeImpl::process_ended(std::uint64_t id, const ExitReason& reason) {
   if (it == processes_.end()) return;
   it->second->ended = true;
   it->second->queue->close(reason);
+  drop_acceptors_of(id);  // an acceptor that dies unregisters its tag
   processes_.erase(it);
   std::lock_guard lock(directory_mutex_);
   directory_.erase(id);

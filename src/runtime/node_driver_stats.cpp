@@ -111,6 +111,15 @@ NodeStats NodeImpl::stats() const {
     out.migrations_timed_out = migrations_timed_out_;
     out.connections = endpoint_->connection_count();
     out.peers = engine_->peers().size();
+    out.streams_open = streams_.size();
+    out.streams_opened_out = stream_counters_.opened_out;
+    out.streams_opened_in = stream_counters_.opened_in;
+    out.stream_resets_sent = stream_counters_.resets_sent;
+    out.stream_resets_received = stream_counters_.resets_received;
+    out.stream_preamble_dropped = {{"cap", 0}, {"unknown_tag", 0}, {"malformed", 0}};
+    for (const auto& [reason, count] : stream_counters_.preamble_dropped) {
+      out.stream_preamble_dropped[reason] = count;
+    }
     return out;
   });
   NodeStats out = snapshot ? *snapshot : NodeStats{};

@@ -45,6 +45,10 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
   std::function<void(transport::ConnectionId, transport::CloseReason, const std::string&)>
       closed_hook;
 
+  /// Application (tagged) stream bytes, and the streams the node reset (stream -> code).
+  std::function<void(transport::ConnectionId, std::int64_t, core::ByteView, bool)> app_data_hook;
+  std::map<std::int64_t, std::uint64_t> app_resets;
+
   std::map<std::uint64_t, transport::ConnectionInfo> connected;
   std::map<std::uint64_t, std::string> closed;  // id -> reason
   /// Size of every UDP datagram sent so far, in order (GSO batches split into segments).
@@ -54,6 +58,14 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
   void on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
                       core::ByteView data) override;
   void on_writable(transport::ConnectionId, transport::StreamKind) override {}
+  void on_app_stream_data(transport::ConnectionId id, std::int64_t stream, core::ByteView data,
+                          bool fin) override {
+    if (app_data_hook) app_data_hook(id, stream, data, fin);
+  }
+  void on_app_stream_reset(transport::ConnectionId /*id*/, std::int64_t stream,
+                           std::uint64_t code) override {
+    app_resets[stream] = code;
+  }
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
   bool send_datagrams(const core::SocketAddress& to, core::ByteView data, std::size_t segment_size,
