@@ -117,7 +117,8 @@ std::vector<double> calls(Node& a, const Pid& echo, std::size_t count,
 
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * sorted.size()))];
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
 }
 
 int run(const std::filesystem::path& dir) {
