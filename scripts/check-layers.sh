@@ -57,7 +57,7 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 PUBLIC_BASE = {"result.hpp"}
 PUBLIC_VALUES = PUBLIC_BASE | {"pid.hpp", "envelope.hpp", "events.hpp", "membership.hpp",
-                               "services.hpp"}
+                               "services.hpp", "histogram.hpp"}
 SRC_LAYERS = ("core", "wire", "proto", "transport", "node", "runtime")
 
 # The C++ standard library (C++20) and its C compatibility headers: all a public header may use.

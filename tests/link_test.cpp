@@ -30,7 +30,11 @@ TEST(Link, TwoNodesAuthenticateAndExchangeMessages) {
   EXPECT_EQ(reply->channel, Channel::control);
   EXPECT_EQ(text_of(reply->payload), "hello alice");
   EXPECT_EQ(a->peers(), std::vector<std::string>{"bob"});
-  EXPECT_EQ(a->stats().auth_succeeded, 1U);
+  const NodeStats stats = a->stats();
+  EXPECT_EQ(stats.auth_succeeded, 1U);
+  EXPECT_EQ(stats.auth_succeeded_duration.count, 1U);  // and how long it took
+  EXPECT_EQ(stats.auth_failed_duration.count, 0U);
+  EXPECT_GT(stats.loop_turns.count, 0U);
 }
 
 TEST(Link, PathStatsAndPingDescribeTheConnectionFromBothEnds) {
@@ -239,6 +243,9 @@ TEST(Link, WrongClusterNameIsRefused) {
       << peer.error().message;
   EXPECT_TRUE(a->peers().empty());
   EXPECT_TRUE(b->peers().empty());
+  EXPECT_EQ(a->stats().auth_failed_duration.count, a->stats().auth_failed);
+  EXPECT_GE(a->stats().auth_failed_duration.count, 1U);
+  EXPECT_EQ(a->stats().auth_succeeded_duration.count, 0U);
 }
 
 TEST(Link, ClusterSecretMustMatch) {

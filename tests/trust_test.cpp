@@ -150,6 +150,11 @@ TEST(Trust, InvalidConfigIsRefusedWithTheFieldName) {
   refused = Node::start(config);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("keep_alive"), std::string::npos);
+  config = test_config("ok", dir.sub("a"));
+  config.log_format = "xml";
+  refused = Node::start(config);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("log_format"), std::string::npos);
 }
 
 // Issue 13, deliverable 3: a contact string names the peer's name and key. Dialing through

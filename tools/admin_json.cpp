@@ -112,6 +112,25 @@ const MapField kMapFields[] = {
     {"stream_preamble_dropped", &NodeStats::stream_preamble_dropped},
 };
 
+/// The duration histograms.
+using HistogramField = std::pair<const char*, DurationHistogram NodeStats::*>;
+constexpr HistogramField kHistogramFields[] = {
+    {"auth_succeeded_duration", &NodeStats::auth_succeeded_duration},
+    {"auth_failed_duration", &NodeStats::auth_failed_duration},
+    {"loop_turns", &NodeStats::loop_turns},
+};
+
+/// {"count":N,"sum_us":S,"bounds_us":[10,25,...],"buckets":[n0,n1,...]}: `buckets` has one
+/// more entry than `bounds_us` (above the last bound); each counts its own bucket only.
+Json histogram_json(const DurationHistogram& histogram) {
+  Json bounds = Json::array();
+  for (const auto bound : DurationHistogram::kBounds) bounds.push_back(bound.count());
+  return {{"count", histogram.count},
+          {"sum_us", std::chrono::duration_cast<std::chrono::microseconds>(histogram.sum).count()},
+          {"bounds_us", std::move(bounds)},
+          {"buckets", histogram.buckets}};
+}
+
 }  // namespace
 
 Json members_json(const Node& node) {
@@ -226,6 +245,7 @@ Json stats_json(const std::string& node_name, const NodeStats& stats) {
   Json out = {{"node", node_name}};
   for (const auto& [name, member] : kScalarFields) out[name] = stats.*member;
   for (const auto& [name, member] : kMapFields) out[name] = Json(stats.*member);
+  for (const auto& [name, member] : kHistogramFields) out[name] = histogram_json(stats.*member);
   return out;
 }
 
@@ -249,7 +269,9 @@ Json services_json(const Node& node, const std::string& prefix) {
   return {{"node", node.name()}, {"services", std::move(services)}};
 }
 
-std::size_t stats_json_field_count() { return std::size(kScalarFields) + std::size(kMapFields); }
+std::size_t stats_json_field_count() {
+  return std::size(kScalarFields) + std::size(kMapFields) + std::size(kHistogramFields);
+}
 
 Json event_json(const FeedEvent& event) {
   Json out = {

@@ -39,7 +39,8 @@ nlohmann::json connections_json(const Node& node, const NodeStats& stats,
 nlohmann::json path_json(const PathStats& path);
 
 /// GET /v1/stats: {"node":N, one member per NodeStats field under the field's name}; the
-/// by-reason and by-type maps are objects.
+/// by-reason and by-type maps are objects, the duration histograms {"count","sum_us",
+/// "bounds_us","buckets"} (each bucket counted alone; one more bucket than bounds).
 nlohmann::json stats_json(const std::string& node_name, const NodeStats& stats);
 /// GET /v1/services: the names starting with `prefix` this node's registry replica holds, each
 /// with its instances (node, pid, metadata as lower-case hex).

@@ -82,6 +82,7 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"streams.window", "65536"},
       {"streams.send_buffer", "131072"},
       {"log.level", "\"debug\""},
+      {"log.format", "\"json\""},
   };
 }
 
@@ -178,6 +179,7 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(config->streams.window, 65536u);
   EXPECT_EQ(config->streams.send_buffer, 131072u);
   EXPECT_EQ(config->log_level, "debug");
+  EXPECT_EQ(config->log_format, "json");
 }
 
 TEST(ConfigFile, ContactsMustBeAnArrayOfAddresses) {
@@ -296,6 +298,7 @@ TEST(ConfigFile, OutOfRangeValueIsRefused) {
        "processes.worker_threads: expected a positive integer up to 64, got 100"},
       {"[trust]\nmode = \"maybe\"\n", "trust.mode: expected one of tofu, strict, got 'maybe'"},
       {"[log]\nlevel = \"loud\"\n", "log.level: expected one of trace, debug"},
+      {"[log]\nformat = \"xml\"\n", "log.format: expected one of text, json, got 'xml'"},
       {"[connections]\nreaper_interval_ms = -1\n",
        "connections.reaper_interval_ms: expected a non-negative integer up to"},
   };

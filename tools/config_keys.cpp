@@ -619,6 +619,13 @@ const std::vector<ConfigKey>& key_table() {
        .access = string_field<&Config::log_level>(),
        .doc = "Log level of the node's logger (stderr). Logs never contain key material or the "
               "cluster secret."},
+      {.table = "log",
+       .name = "format",
+       .field = "log_format",
+       .rule = choice_rule("text|json"),
+       .access = string_field<&Config::log_format>(),
+       .doc = "text: spdlog's lines; json: one JSON object per line (time in UTC, level, logger, "
+              "msg), for the node's logger and the barrel-p2p command's own lines."},
   };
   return keys;
 }

@@ -454,6 +454,44 @@ TEST(MembershipFeed, KeepsTheLatestEventsAndCountsWhatAReaderMissed) {
   EXPECT_TRUE(feed.wait_after(feed.last_id(), 10s).closed);  // at once
 }
 
+TEST(DurationHistogram, CountsEachDurationInTheFirstBucketThatHoldsIt) {
+  DurationHistogram histogram;
+  histogram.record(0ns);
+  histogram.record(10us);  // a bound is inclusive
+  histogram.record(11us);
+  histogram.record(3s);    // above every bound
+  histogram.record(-5ns);  // as zero
+  EXPECT_EQ(histogram.buckets[0], 3U);
+  EXPECT_EQ(histogram.buckets[1], 1U);
+  EXPECT_EQ(histogram.buckets.back(), 1U);
+  EXPECT_EQ(histogram.count, 5U);
+  EXPECT_EQ(histogram.sum, 3s + 21us);
+}
+
+TEST(PrometheusWriter, WritesHistogramsCumulativeUpToInfWithSumAndCountInSeconds) {
+  DurationHistogram fast;
+  fast.record(10us);
+  fast.record(2ms);
+  DurationHistogram slow;
+  slow.record(5s);
+  PrometheusWriter out;
+  out.histograms("h_seconds", "Help.", "outcome", {{"ok", &fast}, {"failed", &slow}});
+  out.histograms("t_seconds", "Turns.", "", {{"", &fast}});
+  const std::string& text = out.text();
+  EXPECT_NE(text.find("# TYPE h_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"ok\",le=\"1e-05\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"ok\",le=\"0.001\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"ok\",le=\"0.0025\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"ok\",le=\"+Inf\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_sum{outcome=\"ok\"} 0.00201\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_count{outcome=\"ok\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"failed\",le=\"2.5\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_bucket{outcome=\"failed\",le=\"+Inf\"} 1\n"), std::string::npos);
+  EXPECT_NE(
+      text.find("t_seconds_bucket{le=\"+Inf\"} 2\nt_seconds_sum 0.00201\nt_seconds_count 2\n"),
+      std::string::npos);
+}
+
 TEST(PrometheusWriter, WritesFamiliesWithEscapedLabels) {
   PrometheusWriter out;
   out.counters("x_total", "Help.", "reason", {{"a\"b\\c\nd", 3}});

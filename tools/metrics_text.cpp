@@ -1,5 +1,8 @@
 #include "metrics_text.hpp"
 
+#include <chrono>
+#include <cstdio>
+
 #include "barrel_p2p/version.hpp"
 
 namespace barrel_p2p::cli {
@@ -18,6 +21,16 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
                {{"succeeded", stats.auth_succeeded}, {"failed", stats.auth_failed}});
   out.counters("barrel_p2p_auth_failures_total", "Failed peer authentications by reason.", "reason",
                from_map(stats.auth_failed_by_reason));
+  out.histograms(
+      "barrel_p2p_auth_duration_seconds",
+      "Peer authentications by outcome: time from the end of the TLS handshake to "
+      "the outcome.",
+      "outcome",
+      {{"succeeded", &stats.auth_succeeded_duration}, {"failed", &stats.auth_failed_duration}});
+  out.histograms("barrel_p2p_loop_turn_seconds",
+                 "Time each of the node's loop turns took: inputs, Engine and transport calls, "
+                 "and the user code run after them.",
+                 "", {{"", &stats.loop_turns}});
   out.counter("barrel_p2p_datagrams_received_total", "UDP datagrams received.",
               stats.datagrams_received);
   out.counters("barrel_p2p_datagrams_dropped_total",
@@ -210,6 +223,38 @@ void PrometheusWriter::counters(std::string_view name, std::string_view help,
     text_.append(name).append("{").append(label).append("=\"");
     text_.append(escape_label(label_value)).append("\"} ");
     text_.append(std::to_string(value)).append("\n");
+  }
+}
+
+void PrometheusWriter::histograms(std::string_view name, std::string_view help,
+                                  std::string_view label, const Histograms& histograms) {
+  header(name, help, "histogram");
+  const auto seconds_text = [](double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", seconds);
+    return std::string(text);
+  };
+  for (const auto& [label_value, histogram] : histograms) {
+    std::string labels;  // `label="value",` or empty
+    if (!label.empty()) {
+      labels.append(label).append("=\"").append(escape_label(label_value)).append("\",");
+    }
+    std::uint64_t cumulative = 0;
+    for (std::size_t bucket = 0; bucket < histogram->buckets.size(); ++bucket) {
+      cumulative += histogram->buckets[bucket];
+      const std::string le =
+          bucket < DurationHistogram::kBounds.size()
+              ? seconds_text(
+                    std::chrono::duration<double>(DurationHistogram::kBounds[bucket]).count())
+              : "+Inf";
+      text_.append(name).append("_bucket{").append(labels).append("le=\"").append(le);
+      text_.append("\"} ").append(std::to_string(cumulative)).append("\n");
+    }
+    const std::string plain = labels.empty() ? "" : "{" + labels.substr(0, labels.size() - 1) + "}";
+    text_.append(name).append("_sum").append(plain).append(" ");
+    text_.append(seconds_text(std::chrono::duration<double>(histogram->sum).count())).append("\n");
+    text_.append(name).append("_count").append(plain).append(" ");
+    text_.append(std::to_string(histogram->count)).append("\n");
   }
 }
 

@@ -31,6 +31,13 @@ class PrometheusWriter {
   /// written when `samples` is empty, so the family then only has HELP and TYPE).
   void counters(std::string_view name, std::string_view help, std::string_view label,
                 const Samples& samples);
+  /// One labelled histogram: label value, histogram.
+  using Histograms = std::vector<std::pair<std::string, const DurationHistogram*>>;
+  /// A histogram family in seconds: cumulative `_bucket{le=...}` samples up to `+Inf`, then
+  /// `_sum` and `_count`, for each entry of `histograms`, labelled `label` (none when `label`
+  /// is empty; then `histograms` holds one entry).
+  void histograms(std::string_view name, std::string_view help, std::string_view label,
+                  const Histograms& histograms);
   /// A gauge whose value is 1, carrying `labels` (name, value): e.g. barrel_p2p_info.
   void info(std::string_view name, std::string_view help,
             const std::vector<std::pair<std::string, std::string>>& labels);

@@ -2,6 +2,7 @@
 // SIGTERM, then stops it cleanly (peers see the close at once) and exits 0.
 #include <signal.h>
 #include <spdlog/fmt/ranges.h>
+#include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "barrel_p2p/files.hpp"
+#include "barrel_p2p/log_format.hpp"
 #include "barrel_p2p/node.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -21,10 +23,29 @@ namespace barrel_p2p::cli {
 
 namespace {
 
-/// The CLI's own logger (stderr, the node's log level); the node has its own.
+/// spdlog formatter writing json_log_line() lines, as the node's own logger does with
+/// log.format = "json".
+class JsonLogFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string line =
+        json_log_line(msg.time, std::string_view(level.data(), level.size()),
+                      std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+                      std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(line.data(), line.data() + line.size());
+    dest.push_back('\n');
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLogFormatter>();
+  }
+};
+
+/// The CLI's own logger (stderr, the node's log level and format); the node has its own.
 std::shared_ptr<spdlog::logger> make_logger(const Config& config) {
   auto logger = std::make_shared<spdlog::logger>(
       "barrel-p2p", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (config.log_format == "json") logger->set_formatter(std::make_unique<JsonLogFormatter>());
   logger->set_level(spdlog::level::from_str(config.log_level));
   return logger;
 }
@@ -80,6 +101,7 @@ struct NodeOptions {
   std::string admin;                       ///< admin endpoint address; overrides admin.listen
   std::string admin_file;                  ///< where to write the bound admin address
   bool allow_insecure_file_modes = false;  ///< start despite group/other-readable secrets
+  std::string log_format;                  ///< "text" or "json"; overrides log.format
 };
 
 /// Spawns a process that answers every call with its request and registers it as `name` in the
@@ -157,6 +179,7 @@ int run_node(const NodeOptions& options) {
                  config.error().message.c_str());
     return kExitUsage;
   }
+  if (!options.log_format.empty()) config->log_format = options.log_format;
   auto logger = make_logger(*config);
   config->event_handler = event_logger(logger);
   if (options.allow_insecure_file_modes) config->allow_insecure_file_modes = true;
@@ -228,6 +251,10 @@ void add_node_command(CLI::App& app, int& exit_code) {
                    "admin.listen; off by default; not loopback: needs admin.token_file)");
   node->add_option("--admin-file", options->admin_file,
                    "write the admin endpoint's bound address to this file");
+  node->add_option("--log-format", options->log_format,
+                   "text or json: one JSON object per line (time, level, logger, msg) from the "
+                   "node and this command; sets log.format")
+      ->check(CLI::IsMember({"text", "json"}));
   node->add_flag("--allow-insecure-file-modes", options->allow_insecure_file_modes,
                  "start even when a secret file (keys/node.key, quic/node.key, "
                  "cluster.secret_file) is readable or writable by group or others (logged)");

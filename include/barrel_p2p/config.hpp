@@ -109,6 +109,9 @@ struct Config {
   std::chrono::microseconds busy_poll{0};
   /// "trace", "debug", "info", "warn", "error" or "off".
   std::string log_level = "info";
+  /// "text" (spdlog's default lines) or "json" (one JSON object per line,
+  /// include/barrel_p2p/log_format.hpp).
+  std::string log_format = "text";
 
   // Processes and on-demand connections (docs/concepts/processes.md).
   /// Envelopes one process mailbox holds (SpawnOptions::mailbox_limit overrides per process).

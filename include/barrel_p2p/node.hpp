@@ -15,6 +15,7 @@
 #include "barrel_p2p/config.hpp"
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/future.hpp"
+#include "barrel_p2p/histogram.hpp"
 #include "barrel_p2p/membership.hpp"
 #include "barrel_p2p/path_stats.hpp"
 #include "barrel_p2p/pid.hpp"
@@ -31,6 +32,9 @@ struct NodeStats {
   std::uint64_t auth_succeeded = 0;
   std::uint64_t auth_failed = 0;
   std::map<std::string, std::uint64_t> auth_failed_by_reason;
+  /// How long authentications took, from the end of the TLS handshake to the outcome.
+  DurationHistogram auth_succeeded_duration;
+  DurationHistogram auth_failed_duration;
   std::uint64_t datagrams_received = 0;
   std::uint64_t datagrams_dropped_garbage = 0;
   std::uint64_t datagrams_unknown_connection = 0;
@@ -40,8 +44,11 @@ struct NodeStats {
   std::uint64_t messages_received = 0;
   std::uint64_t events_dropped = 0;
   std::uint64_t sends_dropped = 0;  ///< sends queued off-loop whose peer went away first
-  std::size_t connections = 0;      ///< current
-  std::size_t peers = 0;            ///< current authenticated links
+  /// How long each of this node's loop turns took: reading datagrams or a timer, the Engine
+  /// and transport calls, and the user code run after them.
+  DurationHistogram loop_turns;
+  std::size_t connections = 0;  ///< current
+  std::size_t peers = 0;        ///< current authenticated links
   // Processes and on-demand connections.
   std::size_t processes = 0;                  ///< current
   std::size_t pending_calls = 0;              ///< current

@@ -15,6 +15,7 @@ struct PeerLinks::Link {
   std::array<wire::FrameDecoder, 2> decoders;
   std::string peer;  // set once authenticated
   bool authenticated = false;
+  core::Instant connected_at;  // the TLS handshake's end: authentication durations start here
   bool closing = false;
   std::string goodbye_reason;  // set when the peer said goodbye
   // A duplicate link being retired (see retire()): still delivers what the peer sent on it.
@@ -39,6 +40,7 @@ void PeerLinks::on_connected(core::Instant now, core::WallTime wall, core::Rng& 
                              bool takeover) {
   auto link = std::make_unique<Link>(config_.max_frame_size);
   link->connection = connection;
+  link->connected_at = now;
   link->is_client = is_client;
   link->address = std::move(address);
   link->session = std::make_unique<auth::AuthSession>(
@@ -61,11 +63,11 @@ void PeerLinks::on_stream_data(core::Instant now, core::WallTime wall, core::Rng
   // Data frames may overtake the OK on the control stream: hold them (bounded) until then.
   if (!link.authenticated && channel == Channel::data &&
       decoder.buffered() + data.size() > config_.max_pre_auth_data) {
-    violation(link, "too much data before authentication");
+    violation(link, now, "too much data before authentication");
     return;
   }
   if (auto pushed = decoder.push(data); !pushed) {
-    violation(link, pushed.error().message);
+    violation(link, now, pushed.error().message);
     return;
   }
   if (channel == Channel::data && !link.authenticated) return;
@@ -86,7 +88,7 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
                              Channel channel, wire::Frame&& frame) {
   if (frame.type == wire::FrameType::auth) {
     if (link.authenticated || channel != Channel::control) {
-      violation(link, "authentication frame outside the handshake");
+      violation(link, now, "authentication frame outside the handshake");
       return;
     }
     link.session->handle_message(now, wall, frame.payload, rng);
@@ -94,7 +96,7 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
     return;
   }
   if (!link.authenticated) {
-    violation(link, "application frame before authentication");
+    violation(link, now, "application frame before authentication");
     return;
   }
   if (frame.type == wire::FrameType::goodbye) {
@@ -109,7 +111,7 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
   const bool expected_channel =
       wire::is_control_stream_frame(frame.type) == (channel == Channel::control);
   if (!expected_channel) {
-    violation(link, "frame type does not match its stream");
+    violation(link, now, "frame type does not match its stream");
     return;
   }
   if (frame_sink_ != nullptr && events_.empty()) {
@@ -131,6 +133,7 @@ void PeerLinks::pump_auth(Link& link, core::Instant now, core::WallTime wall, co
     } else {
       const auto& failed = std::get<auth::Failed>(*event);
       ++stats_.auth_failed;
+      stats_.auth_failed_duration.record(now - link.connected_at);
       ++stats_.auth_failed_by_reason[std::string(wire::auth_failure_name(failed.reason))];
       events_.push_back(AuthFailed{link.connection, link.address,
                                    std::string(link.session->peer_name()), failed.reason,
@@ -153,6 +156,7 @@ bool PeerLinks::keeps_new_link(const Link& existing, const Link& candidate) cons
 
 void PeerLinks::authenticated(Link& link, const auth::Authenticated& result, core::Instant now) {
   ++stats_.auth_succeeded;
+  stats_.auth_succeeded_duration.record(now - link.connected_at);
   link.peer = result.peer_name;
   link.authenticated = true;
   events_.push_back(LinkAuthenticated{link.connection, link.peer});
@@ -190,12 +194,13 @@ void PeerLinks::retire(Link& link, core::Instant now) {
   if (link.peer_retired) close_link(link, CloseCode::duplicate_link, "duplicate link");
 }
 
-void PeerLinks::violation(Link& link, std::string reason) {
+void PeerLinks::violation(Link& link, core::Instant now, std::string reason) {
   ++stats_.protocol_violations;
   if (!link.authenticated) {
     // Treat as a failed authentication so the failure is visible with the peer address.
     ++stats_.auth_failed;
     ++stats_.auth_failed_by_reason["protocol_violation"];
+    stats_.auth_failed_duration.record(now - link.connected_at);
     events_.push_back(AuthFailed{link.connection, link.address,
                                  std::string(link.session->peer_name()),
                                  wire::AuthFailure::protocol_violation, reason, true});

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "barrel_p2p/histogram.hpp"
 #include "barrel_p2p/result.hpp"
 #include "core/bytes.hpp"
 #include "core/rng.hpp"
@@ -122,6 +123,9 @@ struct LinkStats {
   std::uint64_t auth_succeeded = 0;
   std::uint64_t auth_failed = 0;
   std::map<std::string, std::uint64_t> auth_failed_by_reason;
+  /// From on_connected() to the outcome, by outcome.
+  DurationHistogram auth_succeeded_duration;
+  DurationHistogram auth_failed_duration;
   std::uint64_t duplicate_links_closed = 0;
   /// Links replaced by a takeover connection (decision 0020), on either side.
   std::uint64_t takeovers = 0;
@@ -181,7 +185,7 @@ class PeerLinks {
                     Channel channel, wire::Frame&& frame);
   void authenticated(Link& link, const auth::Authenticated& result, core::Instant now);
   void retire(Link& link, core::Instant now);
-  void violation(Link& link, std::string reason);
+  void violation(Link& link, core::Instant now, std::string reason);
   void close_link(Link& link, CloseCode code, std::string reason);
   void send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,
                   core::ByteView payload);

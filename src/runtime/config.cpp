@@ -92,6 +92,9 @@ Result<void> Config::validate() const {
                                     "' is not one of trace, debug, info, warn, "
                                     "error, off");
   }
+  if (log_format != "text" && log_format != "json") {
+    return invalid("log_format", "'" + log_format + "' is not one of text, json");
+  }
   if (mailbox_limit == 0) return invalid("mailbox_limit", "must be at least 1");
   if (node_queue_limit < max_frame_size) {
     return invalid("node_queue_limit", "must be at least max_frame_size");

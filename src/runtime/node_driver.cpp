@@ -4,7 +4,6 @@
 #include "runtime/node_driver.hpp"
 
 #include <sodium.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 
@@ -13,6 +12,7 @@
 #include "runtime/certificate_files.hpp"
 #include "runtime/endpoint_files.hpp"
 #include "runtime/key_files.hpp"
+#include "runtime/log_format.hpp"
 #include "runtime/pin_files.hpp"
 #include "runtime/secure_file.hpp"
 
@@ -149,9 +149,7 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
   loop_thread_ = std::move(loop);
   loop_ = &loop_thread_->loop();
   finished_future_ = finished_promise_.get_future().share();
-  log_ = std::make_shared<spdlog::logger>(config_.node_name,
-                                          std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  log_->set_level(spdlog::level::from_str(config_.log_level));
+  log_ = runtime::make_stderr_logger(config_.node_name, config_.log_level, config_.log_format);
   if (auto guarded = guard_files(); !guarded) return guarded;
   if (auto loaded = load_identity(); !loaded) return loaded;
   auto pins = runtime::load_pins(config_.data_dir);
@@ -226,6 +224,7 @@ NodeImpl::~NodeImpl() {
 
 void NodeImpl::on_socket_readable() {
   const core::Instant at = now();
+  turn_started_ = at;
   for (int batch = 0; batch < kMaxReadBatches; ++batch) {
     auto received = socket_->receive_batch(
         [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
@@ -239,6 +238,7 @@ void NodeImpl::on_socket_readable() {
 void NodeImpl::on_deadline() {
   timer_deadline_ = core::Instant::never();
   const core::Instant at = now();
+  turn_started_ = at;
   endpoint_->on_timeout(at);
   if (engine_->next_deadline() <= at) engine_->on_timeout(at);
   turn();
@@ -256,6 +256,8 @@ void NodeImpl::request_turn() {
 
 void NodeImpl::turn() {
   if (finished_) return;
+  const core::Instant started = turn_started_.is_never() ? now() : turn_started_;
+  turn_started_ = core::Instant::never();
   turn_pending_ = true;  // work asked for during this turn is seen by its rounds
   bool more = false;
   for (int round = 0; round < kTurnRounds; ++round) {
@@ -269,6 +271,7 @@ void NodeImpl::turn() {
     if (!ran && !more) break;
   }
   turn_pending_ = false;
+  loop_turns_.record(now() - started);
   if (more) request_turn();  // yield to the network, then continue
   if (stopping_ && endpoint_->connection_count() == 0) finish_shutdown();
   if (!finished_) rearm_timer();

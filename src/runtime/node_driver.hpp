@@ -345,6 +345,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
 
   // Loop thread only.
   bool turn_pending_ = false;  // a turn is posted or running: new work will be seen
+  core::Instant turn_started_ = core::Instant::never();  // set by the input that starts a turn
+  DurationHistogram loop_turns_;                         // NodeStats::loop_turns
   runtime::TimerId timer_{};
   core::Instant timer_deadline_ = core::Instant::never();
   runtime::TimerId grace_timer_{};

@@ -91,6 +91,8 @@ NodeStats NodeImpl::stats() const {
     out.auth_failed = link.auth_failed;
     out.auth_failed_by_reason = link.auth_failed_by_reason;
     out.link_takeovers = link.takeovers;
+    out.auth_succeeded_duration = link.auth_succeeded_duration;
+    out.auth_failed_duration = link.auth_failed_duration;
     add_transport(endpoint_->stats(), out);
     add_processes(engine_->processes().stats(), out);
     add_membership(engine_->membership(), out);
@@ -109,6 +111,7 @@ NodeStats NodeImpl::stats() const {
     out.migrations_ok = migrations_ok_;
     out.migrations_failed = migrations_failed_;
     out.migrations_timed_out = migrations_timed_out_;
+    out.loop_turns = loop_turns_;
     out.connections = endpoint_->connection_count();
     out.peers = engine_->peers().size();
     out.streams_open = streams_.size();

@@ -93,17 +93,52 @@ def parse_prometheus(text):
         if not rest.startswith(" ") or len(fields) not in (1, 2):
             raise ParseError(f"bad value in: {line}")
         value = float(fields[0])
-        if name != current:
+        family_name = name
+        if current is not None and families[current].get("type") == "histogram":
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name == current + suffix:
+                    family_name = current
+            if name == current + "_bucket" and "le" not in labels:
+                raise ParseError(f"bucket without le: {line}")
+        if family_name != current:
             raise ParseError(f"sample {name} outside its family's block")
         key = (name, frozenset(labels.items()))
-        if key in families[name]["samples"]:
+        if key in families[family_name]["samples"]:
             raise ParseError(f"duplicate sample: {line}")
-        families[name]["samples"][key] = value
+        families[family_name]["samples"][key] = value
+    for name, family in families.items():
+        if family.get("type") == "histogram":
+            check_histogram(name, family)
     return families
 
 
-def value(families, name, **labels):
-    return families[name]["samples"].get((name, frozenset(labels.items())), math.nan)
+def check_histogram(name, family):
+    """Buckets are cumulative, end at +Inf, and +Inf equals _count, per label set."""
+    series = {}
+    for (sample, labels), count in family["samples"].items():
+        rest = frozenset((k, v) for k, v in labels if k != "le")
+        entry = series.setdefault(rest, {"buckets": [], "sum": None, "count": None})
+        if sample == name + "_bucket":
+            entry["buckets"].append((float(dict(labels)["le"]), count))
+        elif sample == name + "_sum":
+            entry["sum"] = count
+        else:
+            entry["count"] = count
+    if not series:
+        raise ParseError(f"histogram {name} has no samples")
+    for labels, entry in series.items():
+        buckets = sorted(entry["buckets"])
+        if not buckets or buckets[-1][0] != math.inf:
+            raise ParseError(f"histogram {name}{dict(labels)} lacks the +Inf bucket")
+        counts = [count for _, count in buckets]
+        if counts != sorted(counts):
+            raise ParseError(f"histogram {name}{dict(labels)} buckets are not cumulative")
+        if entry["count"] != counts[-1] or entry["sum"] is None or entry["sum"] < 0:
+            raise ParseError(f"histogram {name}{dict(labels)}: +Inf, _count or _sum wrong")
+
+
+def value(families, name, sample=None, **labels):
+    return families[name]["samples"].get((sample or name, frozenset(labels.items())), math.nan)
 
 
 class Cluster:
@@ -213,7 +248,11 @@ def main():
         assert set(members) == {"node", "active", "passive", "connected", "cluster"}, members
         assert members["cluster"]["active_links"] == [["a", "b"]], members
         connections = get_json(a, "/v1/connections")
-        assert connections["peers"] == [{"name": "b", "active": True}], connections
+        peers = connections["peers"]
+        assert [(p["name"], p["active"]) for p in peers] == [("b", True)], connections
+        assert peers[0]["path"]["remote"] == get_json(b, "/v1/members")["node"]["address"], peers
+        assert get_json(a, "/v1/connections/b?ping=1")["ping_us"] > 0
+        assert get_json(a, "/v1/connections/nobody", 404)["error"]
         stats = get_json(a, "/v1/stats")
         assert stats["peers"] == 1 and stats["auth_succeeded"] >= 1, stats
         assert get_json(a, "/v1/health?ready")["joined"] is True
@@ -226,6 +265,12 @@ def main():
         assert value(before, "barrel_p2p_membership_events_total", type="neighbor_up") >= 1
         assert value(before, "barrel_p2p_auth_attempts_total", outcome="succeeded") >= 1
         assert value(before, "barrel_p2p_calls_total") == 0  # no process called anything
+        auth = "barrel_p2p_auth_duration_seconds"
+        assert value(before, auth, auth + "_count", outcome="succeeded") >= 1
+        assert value(before, auth, auth + "_bucket", outcome="succeeded", le="+Inf") >= 1
+        assert value(before, auth, auth + "_count", outcome="failed") == 0
+        turns = "barrel_p2p_loop_turn_seconds"
+        assert value(before, turns, turns + "_count") > 0
         for i in range(5):
             status, _, body = request(a, "POST", "/v1/broadcast",
                                       json.dumps({"tag": "news", "payload": f"hello {i}"}))
@@ -238,6 +283,8 @@ def main():
                              ("barrel_p2p_broadcast_frames_sent_total", {"type": "gossip"})]:
             assert value(after, name, **labels) > value(before, name, **labels), name
         assert value(after, "barrel_p2p_broadcasts_total") == 5
+        assert value(after, turns, turns + "_count") > value(before, turns, turns + "_count")
+        assert value(after, turns, turns + "_sum") > value(before, turns, turns + "_sum")
 
         status, _, body = request(a, "POST", "/v1/broadcast", "{", None)
         assert status == 400 and json.loads(body)["error"], body
