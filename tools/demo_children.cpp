@@ -11,26 +11,16 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 namespace barrel_p2p::cli {
-
-namespace {
-
-/// The text after `marker` in `line`, or empty when `line` does not contain it.
-std::string after(const std::string& line, std::string_view marker) {
-  const auto at = line.find(marker);
-  return at == std::string::npos ? std::string() : line.substr(at + marker.size());
-}
-
-/// The first word of `text` (up to a space, a comma or the end).
-std::string first_word(const std::string& text) { return text.substr(0, text.find_first_of(" ,")); }
-
-}  // namespace
 
 Result<DemoChild> DemoChild::start(const std::filesystem::path& executable,
                                    const std::filesystem::path& dir, const std::string& name,
                                    const std::string& contact, const std::string& tag) {
   const auto config = dir / (name + ".toml");
   const auto log = dir / (name + ".log");
+  const auto admin_file = dir / (name + ".admin");
   {
     std::ofstream out(config, std::ios::trunc);
     out << "[node]\nname = \"" << name << "\"\ndata_dir = \"" << (dir / name).string()
@@ -43,8 +33,9 @@ Result<DemoChild> DemoChild::start(const std::filesystem::path& executable,
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<std::string> args = {"barrel-p2p",  "node", "--config",          config.string(),
-                                   "--subscribe", tag,    "--exit-with-parent"};
+  std::vector<std::string> args = {
+      "barrel-p2p", "node",        "--config",     config.string(),     "--subscribe",       tag,
+      "--admin",    "127.0.0.1:0", "--admin-file", admin_file.string(), "--exit-with-parent"};
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -54,59 +45,60 @@ Result<DemoChild> DemoChild::start(const std::filesystem::path& executable,
   if (rc != 0) {
     return fail(Errc::io, "cannot start " + executable.string() + ": " + std::strerror(rc));
   }
-  return DemoChild(name, pid, log);
+  return DemoChild(name, pid, admin_file);
 }
 
-DemoChild::DemoChild(std::string name, pid_t pid, std::filesystem::path log)
-    : name_(std::move(name)), pid_(pid), log_(std::move(log)) {}
+DemoChild::DemoChild(std::string name, pid_t pid, std::filesystem::path admin_file)
+    : name_(std::move(name)), pid_(pid), admin_file_(std::move(admin_file)) {}
 
 DemoChild::DemoChild(DemoChild&& other) noexcept
     : name_(std::move(other.name_)),
       pid_(std::exchange(other.pid_, -1)),
-      log_(std::move(other.log_)),
-      read_offset_(other.read_offset_),
-      partial_(std::move(other.partial_)),
+      admin_file_(std::move(other.admin_file_)),
+      admin_(std::move(other.admin_)),
       address_(std::move(other.address_)),
       joined_(other.joined_),
       active_(std::move(other.active_)),
-      broadcasts_(std::move(other.broadcasts_)),
+      deliveries_(other.deliveries_),
       downs_(std::move(other.downs_)),
       ups_(std::move(other.ups_)) {}
 
 DemoChild::~DemoChild() { kill_abruptly(); }
 
 void DemoChild::poll() {
-  std::ifstream in(log_, std::ios::binary);
-  if (!in) return;
-  in.seekg(static_cast<std::streamoff>(read_offset_));
-  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  read_offset_ += chunk.size();
-  partial_ += chunk;
-  std::size_t start = 0;
-  for (auto end = partial_.find('\n'); end != std::string::npos; end = partial_.find('\n', start)) {
-    on_line(partial_.substr(start, end - start));
-    start = end + 1;
+  if (pid_ <= 0) return;
+  if (admin_.address.empty()) {
+    std::ifstream in(admin_file_);
+    std::string address;
+    if (!(in >> address)) return;  // not written yet
+    admin_.address = address;
   }
-  partial_.erase(0, start);
-}
-
-void DemoChild::on_line(const std::string& line) {
+  // What `members --format json` and `info` ask for.
+  auto members = admin_get(admin_, "/v1/members?cluster=0");
+  auto stats = admin_get(admin_, "/v1/stats");
+  if (!members || members->status != 200 || !stats || stats->status != 200) return;
+  const auto view = nlohmann::json::parse(members->body, nullptr, false);
+  const auto counters = nlohmann::json::parse(stats->body, nullptr, false);
+  if (!view.is_object() || !view["active"].is_array() || !counters.is_object()) return;
+  std::set<std::string> active;
+  for (const auto& peer : view["active"]) {
+    if (peer.is_object() && peer["name"].is_string())
+      active.insert(peer["name"].get<std::string>());
+  }
   const auto now = std::chrono::steady_clock::now();
-  if (std::string text = after(line, "listening on "); !text.empty()) {
-    address_ = first_word(text);
-  } else if (line.find("joined the cluster") != std::string::npos) {
-    joined_ = true;
-  } else if (std::string up = after(line, "neighbor up: "); !up.empty()) {
-    active_.insert(first_word(up));
-    ups_[first_word(up)] = now;
-  } else if (std::string down = after(line, "neighbor down: "); !down.empty()) {
-    active_.erase(first_word(down));
-    downs_[first_word(down)] = now;
-  } else if (std::string broadcast = after(line, "broadcast "); !broadcast.empty()) {
-    // "broadcast <tag> from <origin> (<hops> hops): <payload>"
-    const std::string hops = after(broadcast, " (");
-    const std::string payload = after(broadcast, "): ");
-    broadcasts_.emplace_back(payload, static_cast<unsigned>(std::atoi(hops.c_str())));
+  for (const auto& peer : active) {
+    if (!active_.count(peer)) ups_[peer] = now;
+  }
+  for (const auto& peer : active_) {
+    if (!active.count(peer)) downs_[peer] = now;
+  }
+  active_ = std::move(active);
+  joined_ = joined_ || !active_.empty();
+  if (view["node"].is_object() && view["node"]["address"].is_string()) {
+    address_ = view["node"]["address"].get<std::string>();
+  }
+  if (counters["broadcast_deliveries"].is_number_unsigned()) {
+    deliveries_ = counters["broadcast_deliveries"].get<std::uint64_t>();
   }
 }
 

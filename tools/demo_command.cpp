@@ -1,8 +1,8 @@
 // `barrel-p2p demo`: a local cluster of N `barrel-p2p node` processes on loopback. It shows the
 // nodes joining (HyParView active views), a broadcast reaching every node (Plumtree), and a
-// node killed with SIGKILL being detected and replaced in its neighbours' views. The demo
-// process itself joins as one more node, named "demo", to send the broadcasts; everything else
-// it learns from the nodes' own logs.
+// node killed with SIGKILL being detected and replaced in its neighbours' views. It drives and
+// watches the nodes only through their admin endpoints, with the requests of the operator
+// commands: `members` for the views, `broadcast` to send, `info`'s stats for the deliveries.
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "barrel_p2p/node.hpp"
+#include <nlohmann/json.hpp>
+
+#include "admin_client.hpp"
 #include "commands.hpp"
 #include "demo_children.hpp"
 
@@ -45,8 +47,8 @@ class ClusterDemo {
   int run() {
     std::printf("barrel-p2p demo: %d node processes on 127.0.0.1 (files under %s)\n", nodes_,
                 root_.c_str());
-    if (!start_nodes() || !start_driver() || !broadcast("hello from demo", "1. first") ||
-        !kill_and_repair() || !broadcast("hello again", "2. after the kill")) {
+    if (!start_nodes() || !broadcast("hello from demo", "1. first") || !kill_and_repair() ||
+        !broadcast("hello again", "2. after the kill")) {
       return 1;
     }
     return stop_all();
@@ -80,47 +82,39 @@ class ClusterDemo {
     return true;
   }
 
-  /// The demo process joins as node "demo" so it can broadcast.
-  bool start_driver() {
-    Config config;
-    config.node_name = "demo";
-    config.data_dir = root_ / "demo";
-    config.cluster_name = "demo";
-    config.log_level = "warn";
-    config.membership.contacts = {contact_};
-    auto node = Node::start(config);
-    if (!node) return failed("start the demo node", node.error().message);
-    driver_ = std::move(*node);
-    return wait_until("the demo node to join", [&] { return !driver_->active_view().empty(); });
-  }
-
+  /// Broadcasts `payload` from the first live node, as `barrel-p2p broadcast` does, and waits
+  /// until every live node's delivery counter moved.
   bool broadcast(const std::string& payload, const std::string& label) {
     std::printf("\n== Broadcast %s ==\n", label.c_str());
-    const auto started = Clock::now();
-    if (auto sent = driver_->broadcast(kTag, as_bytes(payload)); !sent) {
-      return failed("broadcast", sent.error().message);
+    const auto sender = std::find_if(children_.begin(), children_.end(),
+                                     [](const DemoChild& child) { return child.running(); });
+    std::map<std::string, std::uint64_t> before;
+    for (auto& child : children_) {
+      child.poll();
+      before[child.name()] = child.deliveries();
     }
-    const auto reached = [&] {
-      return std::count_if(children_.begin(), children_.end(), [&](const DemoChild& child) {
-        return !child.running() || has(child, payload);
-      });
-    };
+    const auto started = Clock::now();
+    const nlohmann::json request = {{"tag", kTag}, {"payload", payload}};
+    auto sent = admin_post(sender->admin(), "/v1/broadcast", request.dump());
+    if (!sent || sent->status != 202) {
+      return failed("broadcast from " + sender->name(),
+                    sent ? "HTTP status " + std::to_string(sent->status) + ": " + sent->body
+                         : sent.error().message);
+    }
     const auto live = std::count_if(children_.begin(), children_.end(),
                                     [](const DemoChild& child) { return child.running(); });
-    if (!wait_until("the broadcast to reach every node",
-                    [&] { return reached() == static_cast<long>(children_.size()); })) {
+    const auto reached = [&] {
+      return std::count_if(children_.begin(), children_.end(), [&](const DemoChild& child) {
+        return child.running() && child.deliveries() > before[child.name()];
+      });
+    };
+    if (!wait_until("the broadcast to reach every node", [&] { return reached() == live; })) {
       return false;
     }
-    std::printf("\"%s\" reached %ld of %ld live nodes within %.0f ms (as read from their logs)\n",
-                payload.c_str(), live, live, ms_since(started));
-    std::printf("hops from the demo node:");
-    for (const auto& child : children_) {
-      if (!child.running()) continue;
-      for (const auto& [text, hops] : child.broadcasts()) {
-        if (text == payload) std::printf(" %s=%u", child.name().c_str(), hops);
-      }
-    }
-    std::printf("\n");
+    std::printf(
+        "\"%s\" from %s reached %ld of %ld live nodes within %.0f ms (their "
+        "broadcast_deliveries counters, GET /v1/stats)\n",
+        payload.c_str(), sender->name().c_str(), live, live, ms_since(started));
     return true;
   }
 
@@ -150,7 +144,8 @@ class ClusterDemo {
         const DemoChild& child = children_[i];
         if (!child.running()) continue;
         if (child.active().count(name)) return false;
-        if (child.active().size() < std::min<std::size_t>(size_before[i], nodes_ - 1)) {
+        // A view cannot hold more than the other live nodes (nodes_ - 2 after the kill).
+        if (child.active().size() < std::min<std::size_t>(size_before[i], nodes_ - 2)) {
           return false;
         }
       }
@@ -183,7 +178,6 @@ class ClusterDemo {
 
   int stop_all() {
     std::printf("\n== Stopping ==\n");
-    driver_->stop();
     int unclean = 0;
     for (auto& child : children_) {
       if (child.running() && child.stop(10s) != 0) ++unclean;
@@ -201,17 +195,7 @@ class ClusterDemo {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  static bool has(const DemoChild& child, const std::string& payload) {
-    return std::any_of(child.broadcasts().begin(), child.broadcasts().end(),
-                       [&](const auto& item) { return item.first == payload; });
-  }
-
-  static std::vector<std::uint8_t> as_bytes(const std::string& text) {
-    return {text.begin(), text.end()};
-  }
-
-  /// Every live node joined and every active view is symmetric among the nodes (the demo
-  /// node's own view is read through the API).
+  /// Every live node joined and every active view is symmetric among the nodes.
   bool views_settled() {
     for (const auto& child : children_) {
       if (child.running() && (!child.joined() || child.active().empty())) return false;
@@ -223,7 +207,6 @@ class ClusterDemo {
     for (const auto& child : children_) {
       if (!child.running()) continue;
       for (const auto& peer : child.active()) {
-        if (peer == "demo") continue;
         const auto other = std::find_if(children_.begin(), children_.end(),
                                         [&](const DemoChild& c) { return c.name() == peer; });
         if (other == children_.end() || !other->running() || !other->active().count(child.name())) {
@@ -244,13 +227,13 @@ class ClusterDemo {
     }
   }
 
-  /// Polls the logs until `done` holds; prints a failure after kStepTimeout.
+  /// Polls the admin endpoints until `done` holds; prints a failure after kStepTimeout.
   bool wait_until(const std::string& what, const std::function<bool()>& done) {
     const auto deadline = Clock::now() + kStepTimeout;
     while (Clock::now() < deadline) {
       for (auto& child : children_) child.poll();
       if (done()) return true;
-      std::this_thread::sleep_for(20ms);
+      std::this_thread::sleep_for(50ms);
     }
     return failed("waiting for " + what, "no result within 30 s (logs in " + root_.string() + ")");
   }
@@ -264,7 +247,6 @@ class ClusterDemo {
   std::filesystem::path root_;
   std::vector<DemoChild> children_;
   std::string contact_;
-  std::unique_ptr<Node> driver_;
 };
 
 int run_demo(int nodes, const std::string& data_dir) {
