@@ -4,11 +4,14 @@
 #include <poll.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "barrel_p2p/codec.hpp"
 #include "core/socket_address.hpp"
 #include "runtime/udp_socket.hpp"
+#include "support/stream_support.hpp"
 #include "support/test_support.hpp"
 
 namespace barrel_p2p::testing {
@@ -193,6 +196,82 @@ struct ForwardedPair {
   bool linked = false;
 };
 
+/// `total` pattern bytes on a tagged stream from `from` to `to`, written and read on threads
+/// of their own. The reader stops once it has `pause_at` bytes until resume(), so a test can
+/// move the link while the stream is mid-transfer (its windows and buffers full).
+class Transfer {
+ public:
+  Transfer(Node& from, Node& to, const std::string& tag, std::size_t total, std::size_t pause_at)
+      : total_(total), pause_at_(pause_at) {
+    if (!to.register_acceptor(tag, inbox_.acceptor())) return;
+    auto opened = from.open_stream(to.name(), tag);
+    if (!opened) return;
+    stream_ = *opened;
+    writer_ = std::thread([this] { written_ = write_pattern(stream_, total_); });
+    reader_ = std::thread([this] { read(); });
+  }
+  ~Transfer() {
+    resume();
+    if (writer_.joinable()) writer_.join();
+    if (reader_.joinable()) reader_.join();
+  }
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  /// Waits (bounded) until the reader stopped at pause_at.
+  bool paused() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kWait, [&] { return paused_; });
+  }
+  void resume() {
+    std::lock_guard lock(mutex_);
+    resumed_ = true;
+    changed_.notify_all();
+  }
+  /// Waits for both ends: true when every byte was written and read back intact, in order.
+  bool complete() {
+    resume();
+    if (writer_.joinable()) writer_.join();
+    if (reader_.joinable()) reader_.join();
+    return written_ && received_ == total_;
+  }
+
+ private:
+  void read() {
+    auto inbound = inbox_.take();
+    if (!inbound) return;
+    std::size_t offset = 0;
+    for (;;) {
+      if (offset >= pause_at_) {
+        std::unique_lock lock(mutex_);
+        paused_ = true;
+        changed_.notify_all();
+        if (!changed_.wait_for(lock, kWait * 3, [&] { return resumed_; })) return;
+      }
+      auto chunk = inbound->read(256 * 1024, 30s);
+      if (!chunk) return;
+      if (chunk->empty()) break;
+      for (std::uint8_t byte : *chunk) {
+        if (byte != pattern(offset++)) return;
+      }
+    }
+    received_ = offset;
+  }
+
+  std::size_t total_;
+  std::size_t pause_at_;
+  Inbox inbox_;
+  Stream stream_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool paused_ = false;
+  bool resumed_ = false;
+  std::atomic<bool> written_{false};
+  std::atomic<std::size_t> received_{0};
+  std::thread writer_;
+  std::thread reader_;
+};
+
 TEST(Migration, DialingSideMovesWhileMessagesFlow) {
   LinkedPair pair;
   ASSERT_TRUE(pair.linked);
@@ -263,6 +342,108 @@ TEST(Migration, AcceptingSideTakesOverWhileMessagesFlow) {
   });
   expect_no_link_events(*pair.a);
   expect_no_link_events(*pair.b);
+}
+
+// The scenario: a 32 MiB stream mid-transfer and 10,000 messages while the dialing
+// side moves (a QUIC migration: the stream moves with the connection).
+TEST(Migration, DialingSideMovesWhileA32MiBStreamAndMessagesFlow) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  Transfer transfer(*pair.a, *pair.b, "bulk", 32 * kMiB, 8 * kMiB);
+  flow_with(*pair.a, *pair.b, [&] {
+    EXPECT_TRUE(transfer.paused());
+    transfer.resume();  // bytes flow again while the path changes
+    auto moved = pair.a->migrate_peer("bob", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  EXPECT_TRUE(transfer.complete());
+  EXPECT_EQ(pair.a->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.a->stats().link_takeovers, 0U);
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+}
+
+// The same from the accepting side (a takeover): streams opened on the old connection, in
+// both directions, finish there while the link moves to the new one; the old connection
+// closes once they ended.
+TEST(Migration, AcceptingSideTakeoverKeepsStreamsAndMessagesFlowing) {
+  LinkedPair pair;  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  Transfer to_bob(*pair.a, *pair.b, "bulk", 32 * kMiB, 8 * kMiB);
+  Transfer to_alice(*pair.b, *pair.a, "back", 8 * kMiB, 2 * kMiB);
+  flow_with(*pair.a, *pair.b, [&] {
+    EXPECT_TRUE(to_bob.paused());
+    EXPECT_TRUE(to_alice.paused());
+    to_bob.resume();
+    to_alice.resume();
+    auto moved = pair.b->migrate_peer("alice", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  EXPECT_TRUE(to_bob.complete());
+  EXPECT_TRUE(to_alice.complete());
+  EXPECT_EQ(pair.b->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 1U);
+  EXPECT_EQ(pair.a->stats().stream_resets_received, 0U);
+  EXPECT_EQ(pair.b->stats().stream_resets_received, 0U);
+  // The retired connection goes once its streams ended: one connection each.
+  EXPECT_TRUE(eventually([&] { return pair.a->stats().connections == 1; }));
+  EXPECT_TRUE(eventually([&] { return pair.b->stats().connections == 1; }));
+  auto path = pair.b->path_stats("alice");
+  ASSERT_TRUE(path) << path.error().to_string();
+  EXPECT_TRUE(path->dialed);
+  // A stream opened now runs on the new connection.
+  Transfer after(*pair.a, *pair.b, "after", 2 * kMiB, 0);
+  EXPECT_TRUE(after.complete());
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+}
+
+// A QUIC migration starts the new path's congestion control afresh (RFC 9000 §9.4).
+TEST(Migration, PathStatisticsStartAfreshOnTheNewPath) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.linked);
+  {
+    Transfer warm(*pair.a, *pair.b, "warm", 16 * kMiB, 0);  // grows the window
+    ASSERT_TRUE(warm.complete());
+  }
+  auto before = pair.a->path_stats("bob");
+  ASSERT_TRUE(before) << before.error().to_string();
+  auto moved = pair.a->migrate_peer("bob", kWait);
+  ASSERT_TRUE(moved) << moved.error().to_string();
+  auto after = pair.a->path_stats("bob");
+  ASSERT_TRUE(after) << after.error().to_string();
+  EXPECT_NE(after->local_address, before->local_address);
+  EXPECT_LT(after->congestion_window, before->congestion_window)
+      << "before " << before->congestion_window << ", after " << after->congestion_window;
+}
+
+// A second migrate_peer while the first still validates its path is refused with busy; the
+// first ends on its own and the old path stays usable.
+TEST(Migration, ASecondMigrationWhileOneIsInProgressIsBusy) {
+  ForwardedPair pair;
+  ASSERT_TRUE(pair.linked);
+  pair.forwarder->drop_new_sources();  // the new path never validates
+  std::optional<Result<void>> first;
+  std::thread mover([&] { first = pair.a->migrate_peer("bob", 2s); });
+  // Once the forwarder drops probes, the first migration is validating (for seconds: a
+  // lost path takes QUIC three probe timeouts of at least the initial RTT to give up).
+  const bool probing = eventually([&] { return pair.forwarder->dropped() > 0; });
+  auto second = pair.a->migrate_peer("bob", 1s);
+  mover.join();
+  ASSERT_TRUE(probing);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::busy) << second.error().to_string();
+  EXPECT_NE(second.error().message.find("in progress"), std::string::npos);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(*first);
+  ASSERT_TRUE(pair.a->send("bob", Channel::data, bytes_of("old path")));
+  auto there = wait_for<Message>(*pair.b);
+  ASSERT_TRUE(there);
+  EXPECT_EQ(text_of(there->payload), "old path");
 }
 
 TEST(Migration, HyParViewNeighboursDoNotChange) {

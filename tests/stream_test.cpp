@@ -8,70 +8,12 @@
 
 #include "support/raw_peer.hpp"
 #include "support/scripted_client.hpp"
+#include "support/stream_support.hpp"
 #include "support/test_support.hpp"
 #include "wire/stream_preamble.hpp"
 
 namespace barrel_p2p::testing {
 namespace {
-
-constexpr std::size_t kMiB = 1024 * 1024;
-
-/// Streams handed to an acceptor, for the test thread to take.
-struct Inbox {
-  std::mutex mutex;
-  std::condition_variable ready;
-  std::vector<Stream> streams;
-
-  StreamAcceptor acceptor() {
-    return [this](Stream stream) {
-      std::lock_guard lock(mutex);
-      streams.push_back(std::move(stream));
-      ready.notify_all();
-    };
-  }
-  std::optional<Stream> take(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mutex);
-    if (!ready.wait_for(lock, timeout, [&] { return !streams.empty(); })) return std::nullopt;
-    Stream stream = streams.front();
-    streams.erase(streams.begin());
-    return stream;
-  }
-};
-
-std::uint8_t pattern(std::size_t offset) {
-  return static_cast<std::uint8_t>((offset * 2654435761U) >> 13U);
-}
-
-Bytes pattern_bytes(std::size_t start, std::size_t size) {
-  Bytes out(size);
-  for (std::size_t i = 0; i < size; ++i) out[i] = pattern(start + i);
-  return out;
-}
-
-/// Writes `total` pattern bytes in 1 MiB blocking writes, then finishes. Returns false on error.
-bool write_pattern(Stream stream, std::size_t total) {
-  for (std::size_t offset = 0; offset < total; offset += kMiB) {
-    const Bytes block = pattern_bytes(offset, std::min(kMiB, total - offset));
-    auto written = stream.write(block, 30s);
-    if (!written || *written != block.size()) return false;
-  }
-  return stream.finish().has_value();
-}
-
-/// Reads until the end of the stream, checking the pattern; returns the bytes read, or
-/// nothing on an error, a timeout or a wrong byte. At most `limit` bytes are accepted.
-std::optional<std::size_t> read_pattern(Stream stream, std::size_t limit) {
-  std::size_t offset = 0;
-  while (offset <= limit) {
-    auto chunk = stream.read(256 * 1024, 30s);
-    if (!chunk) return std::nullopt;
-    if (chunk->empty()) return offset;
-    for (std::uint8_t byte : *chunk) {
-      if (byte != pattern(offset++)) return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
 
 TEST(Streams, LargeTransferArrivesIntactAndInOrder) {
   LinkedPair pair;
@@ -179,6 +121,70 @@ TEST(Streams, APausedReaderStallsNeitherMessagesNorOtherStreams) {
   auto done = pending.get();
   ASSERT_TRUE(done);
   EXPECT_EQ(*done, big.size());
+}
+
+// A writer that drops its handle without finish(), and an acceptor that never keeps the
+// stream: both sides end anyway, the written bytes arrive before the end, and the peer's
+// slots come back (with 4 streams per peer, 12 streams in a row would leak all of them).
+TEST(Streams, DroppingEveryHandleFinishesTheStreamAndFreesItsSlot) {
+  LinkedPair pair([](Config& config) { config.streams.max_inbound_per_peer = 4; });
+  ASSERT_TRUE(pair.linked);
+  Inbox inbox;
+  ASSERT_TRUE(pair.b->register_acceptor("kept", inbox.acceptor()));
+  for (int round = 0; round < 12; ++round) {
+    std::optional<Stream> stream;
+    ASSERT_TRUE(eventually([&] {
+      auto opened = pair.a->open_stream("bob", "kept");
+      if (opened) stream = std::move(*opened);
+      return opened.has_value();
+    })) << "round "
+        << round << ": no stream slot came back";
+    const std::string text = "round " + std::to_string(round);
+    ASSERT_TRUE(stream->write(bytes_of(text), 10s));
+    stream.reset();  // no finish(): dropping the last handle ends our side
+    auto inbound = inbox.take();
+    ASSERT_TRUE(inbound) << "round " << round;
+    std::string got;
+    for (int reads = 0; reads < 100; ++reads) {
+      auto chunk = inbound->read(1024, 10s);
+      ASSERT_TRUE(chunk) << chunk.error().to_string();
+      if (chunk->empty()) break;
+      got += text_of(*chunk);
+    }
+    EXPECT_EQ(got, text);
+    // bob never finishes either: his handle goes too.
+  }
+  // An acceptor that drops what it gets: alice's 4 MiB (beyond the 1 MiB window) are
+  // discarded with their credit given back, and her read sees the stream's end.
+  ASSERT_TRUE(pair.b->register_acceptor("dropped", [](Stream) {}));
+  auto stream = pair.a->open_stream("bob", "dropped");
+  ASSERT_TRUE(stream);
+  const Bytes big = pattern_bytes(0, 4 * kMiB);
+  auto written = stream->write(big, 30s);
+  ASSERT_TRUE(written) << written.error().to_string();
+  EXPECT_EQ(*written, big.size());
+  ASSERT_TRUE(stream->finish());
+  auto end = stream->read(1024, 10s);
+  ASSERT_TRUE(end) << end.error().to_string();
+  EXPECT_TRUE(end->empty());
+  EXPECT_EQ(pair.b->stats().stream_resets_received, 0U);
+  EXPECT_EQ(pair.a->stats().stream_resets_received, 0U);
+}
+
+// A handle that outlives its node is dropped safely (sanitizers check the rest).
+TEST(Streams, AHandleOutlivingItsNodeIsDroppedSafely) {
+  std::optional<Stream> kept;
+  {
+    LinkedPair pair;
+    ASSERT_TRUE(pair.linked);
+    Inbox inbox;
+    ASSERT_TRUE(pair.b->register_acceptor("late", inbox.acceptor()));
+    auto stream = pair.a->open_stream("bob", "late");
+    ASSERT_TRUE(stream);
+    kept = *stream;
+  }
+  EXPECT_TRUE(kept->valid());
+  kept.reset();  // after the node: a detached releaser, no call into the destroyed node
 }
 
 TEST(Streams, UnknownTagIsResetAndCounted) {

@@ -20,7 +20,8 @@ namespace barrel_p2p {
 class NodeImpl;
 namespace detail {
 struct StreamState;
-}
+struct StreamHandle;
+}  // namespace detail
 
 /// Tags starting with this prefix are reserved for barrel_p2p itself: open_stream and
 /// register_acceptor refuse them.
@@ -33,8 +34,9 @@ inline constexpr std::size_t kMaxStreamTagSize = 255;
 /// one read are in progress at a time (a second gets `overloaded`). Awaitable forms return a
 /// Future (get(), then() or co_await); the forms with a timeout block the calling thread and
 /// must not run on the node's loop thread (a loop-placed handler or an acceptor). A Stream
-/// must not be used after its Node is destroyed; after Node::stop() every call fails with
-/// `closed`.
+/// must not be used after its Node is destroyed (dropping it then is safe); after
+/// Node::stop() every call fails with `closed`. Dropping the last copy of a handle finishes
+/// the stream (see finish()).
 class Stream {
  public:
   /// An empty handle (valid() is false); every call on it fails with invalid_argument.
@@ -74,7 +76,9 @@ class Stream {
   /// in progress), closed, invalid_argument (empty handle). A stream ends only when both
   /// sides finished (or either reset): a side that only reads should finish() once it read
   /// the end, or the stream keeps one of the opener's streams.max_inbound_per_peer slots
-  /// until the connection closes. Dropping every handle does not end it.
+  /// until the connection closes, or until every handle of it is dropped: that finishes our
+  /// side too (after a write in progress) and discards what arrives from then on, so the
+  /// stream ends once the peer finishes; only reset() aborts.
   Result<void> finish();
   /// Aborts both directions at once with an application `code` (QUIC RESET_STREAM and
   /// STOP_SENDING): unsent bytes are dropped, and the peer's pending and later reads and
@@ -83,9 +87,9 @@ class Stream {
 
  private:
   friend class NodeImpl;
-  Stream(NodeImpl* node, std::shared_ptr<detail::StreamState> state)
-      : node_(node), state_(std::move(state)) {}
-  NodeImpl* node_ = nullptr;  // outlives every use (see the class comment)
+  Stream(NodeImpl* node, std::shared_ptr<detail::StreamHandle> handle);
+  NodeImpl* node_ = nullptr;                      // outlives every use (see the class comment)
+  std::shared_ptr<detail::StreamHandle> handle_;  // the last copy going abandons the stream
   std::shared_ptr<detail::StreamState> state_;
 };
 

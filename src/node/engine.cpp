@@ -90,6 +90,12 @@ void Engine::handle_closed(core::Instant now, std::uint64_t connection, const st
   settle(now);
 }
 
+void Engine::handle_link_flushed(core::Instant now, std::uint64_t connection) {
+  now_ = now;
+  end_draining(connection);
+  settle(now);
+}
+
 void Engine::handle_writable(core::Instant now, std::uint64_t connection, Channel channel) {
   now_ = now;
   for (auto& [node, state] : peer_states_) {

@@ -171,6 +171,10 @@ class Engine final : private ProcessHost, private FrameSink {
                           Channel channel, core::ByteView data);
   /// The connection ended, for any reason; `reason` is for logs and PeerDown.
   void handle_closed(core::Instant now, std::uint64_t connection, const std::string& reason);
+  /// A retired link's connection delivered every byte queued on its link streams and stays
+  /// open only for tagged streams (decision 0020): frames held for the peer since the
+  /// retirement go out on its new link now, as they would at handle_closed.
+  void handle_link_flushed(core::Instant now, std::uint64_t connection);
   /// The stream of `channel` on `connection` has room again after a refused write.
   void handle_writable(core::Instant now, std::uint64_t connection, Channel channel);
   /// The driver could not write a Transmit's `frame` (stream buffer full): the Engine queues
@@ -430,6 +434,8 @@ class Engine final : private ProcessHost, private FrameSink {
   void peer_linked(const std::string& peer, const std::string& address);
   void peer_lost(const std::string& peer);
   void connection_closed(std::uint64_t connection);
+  /// Frames held for a peer behind its retired link `connection` go out on the new link.
+  void end_draining(std::uint64_t connection);
   void link_retired(const std::string& peer, std::uint64_t connection);
   void check_dial_deadlines(core::Instant now);
   void auth_failed_at(const std::string& address);

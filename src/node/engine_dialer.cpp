@@ -224,11 +224,8 @@ void Engine::connection_closed(std::uint64_t connection) {
       state->connection = 0;
       state->blocked = {};
     }
-    if (state->draining == connection) {
-      state->draining = 0;
-      flush_peer(node, *state);
-    }
   }
+  end_draining(connection);
   auto it = dials_.find(connection);
   if (it == dials_.end()) return;
   std::string node = std::move(it->second);
@@ -236,6 +233,15 @@ void Engine::connection_closed(std::uint64_t connection) {
   auto state = peer_states_.find(node);
   if (state != peer_states_.end() && state->second->dialing && !links_.route(node)) {
     dial_failed(node, "connection closed before authentication");
+  }
+}
+
+void Engine::end_draining(std::uint64_t connection) {
+  for (auto& [node, state] : peer_states_) {
+    if (state->draining == connection) {
+      state->draining = 0;
+      flush_peer(node, *state);
+    }
   }
 }
 

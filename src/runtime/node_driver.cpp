@@ -211,6 +211,7 @@ Result<void> NodeImpl::init(Config config, std::shared_ptr<runtime::LoopThread> 
 }
 
 NodeImpl::~NodeImpl() {
+  stream_releaser_->detach();  // Stream handles dropped from now on leave the node alone
   stop();
   // Jobs posted before now may still refer to this node: let the loop run them first (they
   // find the node finished and do nothing).

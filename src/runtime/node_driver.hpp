@@ -35,6 +35,7 @@
 #include "runtime/os_rng.hpp"
 #include "runtime/send_inbox.hpp"
 #include "runtime/service_table.hpp"
+#include "runtime/stream_state.hpp"
 #include "runtime/subscriptions.hpp"
 #include "runtime/system_clock.hpp"
 #include "runtime/udp_socket.hpp"
@@ -157,6 +158,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// Ends the write (`write`) or read in progress, if any: a write completes with the bytes
   /// taken so far (timeout when none), a read with timeout. For the blocking forms.
   void stream_cancel(const std::shared_ptr<detail::StreamState>& state, bool write);
+  /// Every handle of the stream was dropped (any thread; StreamReleaser): abandons it on the
+  /// loop (see StreamState::abandoned).
+  void stream_released(const std::shared_ptr<detail::StreamState>& state);
 
   /// The process a handler receives; the driver sets and reads its stop request.
   struct HandlerContext;
@@ -211,6 +215,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void on_closed(transport::ConnectionId id, transport::CloseReason reason,
                  const std::string& detail) override;
   void on_migrated(transport::ConnectionId id, bool ok) override;
+  void on_link_streams_flushed(transport::ConnectionId id) override;
   void on_peer_address_changed(transport::ConnectionId id,
                                const core::SocketAddress& remote) override;
   void on_app_stream_data(transport::ConnectionId id, std::int64_t stream, core::ByteView data,
@@ -245,6 +250,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void close_retired_sockets();
   /// The connection ended: its migration fails, its extra sockets close.
   void migration_connection_closed(std::uint64_t connection);
+  /// A takeover of the link that `connection` carried is done if the link now runs on the
+  /// takeover connection; else it failed with `failure`.
+  void takeover_settled(std::uint64_t connection, const std::string& failure);
   /// finish(): every migration fails with `why`, every extra socket leaves the loop.
   void finish_migrations(const std::string& why);
   void drain_inbox();
@@ -290,6 +298,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void close_all_streams(const std::string& why);
   void drop_acceptors_of(std::uint64_t process);
   bool run_stream_work();
+  /// A handle for `state`, sharing this node's releaser.
+  Stream make_stream(std::shared_ptr<detail::StreamState> state);
+  void abandon_stream(detail::StreamState& state);
 
   // ---- local processes (node_driver_processes.cpp) ----------------------------------------
   struct LocalProcess {
@@ -404,6 +415,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::map<std::string, Acceptor, std::less<>> acceptors_;  // at most 4,096
   std::map<StreamKey, PendingStream> pending_streams_;      // at most max_pending_preambles
   std::map<StreamKey, std::shared_ptr<detail::StreamState>> streams_;  // bounded by QUIC
+  /// Shared with every Stream handle; detached when the node is destroyed.
+  std::shared_ptr<detail::StreamReleaser> stream_releaser_ =
+      std::make_shared<detail::StreamReleaser>(this);
   std::deque<std::function<void()>> stream_work_;  // completions and acceptor calls, user phase
   StreamCounters stream_counters_;
 

@@ -41,8 +41,11 @@ void NodeImpl::execute(node::Command&& command) {
                                        id ? Result<std::uint64_t>(id->value)
                                           : Result<std::uint64_t>(Unexpected(id.error())));
         } else if constexpr (std::is_same_v<C, node::Close>) {
+          // A retired duplicate link (a takeover's old connection, decision 0020) keeps its
+          // tagged streams going until they end; its link bytes are delivered first.
           endpoint_->close(now(), transport::ConnectionId{c.connection},
-                           static_cast<std::uint64_t>(c.code), c.reason);
+                           static_cast<std::uint64_t>(c.code), c.reason,
+                           c.code == node::CloseCode::duplicate_link);
         } else if constexpr (std::is_same_v<C, node::Resolve>) {
           resolve(std::move(c));
         } else if constexpr (std::is_same_v<C, node::PersistPin>) {

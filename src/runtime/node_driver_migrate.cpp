@@ -183,23 +183,40 @@ void NodeImpl::migration_done(std::uint64_t connection, Result<void> outcome) {
   }
 }
 
+void NodeImpl::takeover_settled(std::uint64_t connection, const std::string& failure) {
+  auto it = migrations_.find(connection);
+  if (it == migrations_.end() || it->second.takeover == 0) return;
+  loop_->cancel(it->second.timer);
+  auto route = engine_->link_connection(it->second.peer);
+  migration_done(connection, route && *route == it->second.takeover
+                                 ? Result<void>{}
+                                 : fail(Errc::unreachable, failure));
+  migrations_.erase(it);
+}
+
+void NodeImpl::on_link_streams_flushed(transport::ConnectionId id) {
+  // A retired link delivered everything queued on it and stays open only for the tagged
+  // streams it still carries: frames held since the retirement go on the new link.
+  engine_->handle_link_flushed(now(), id.value);
+  auto it = migrations_.find(id.value);
+  if (it != migrations_.end()) {
+    takeover_settled(id.value, "the link to '" + it->second.peer + "' was retired elsewhere");
+  }
+}
+
 void NodeImpl::migration_connection_closed(std::uint64_t connection) {
   if (auto it = migrations_.find(connection); it != migrations_.end()) {
-    loop_->cancel(it->second.timer);
-    const std::string& peer = it->second.peer;
+    const std::string peer = it->second.peer;
     if (it->second.takeover != 0) {
       // The retired link closed once everything queued on it was delivered: done if the
       // link now runs on the takeover connection.
-      auto route = engine_->link_connection(peer);
-      migration_done(connection, route && *route == it->second.takeover
-                                     ? Result<void>{}
-                                     : fail(Errc::unreachable, "the link to '" + peer +
-                                                                   "' closed during the takeover"));
+      takeover_settled(connection, "the link to '" + peer + "' closed during the takeover");
     } else {
+      loop_->cancel(it->second.timer);
       migration_done(connection,
                      fail(Errc::closed, "the connection to '" + peer + "' closed while migrating"));
+      migrations_.erase(it);
     }
-    migrations_.erase(it);
   }
   // A takeover connection that closed before taking the link over: the old link stays.
   for (auto it = migrations_.begin(); it != migrations_.end(); ++it) {

@@ -93,7 +93,7 @@ Result<Stream> NodeImpl::open_stream(std::string_view peer, std::string_view tag
     state->stream = *opened;
     streams_.emplace(StreamKey{*connection, *opened}, state);
     ++stream_counters_.opened_out;
-    return Stream(this, state);
+    return make_stream(std::move(state));
   });
 }
 
@@ -220,6 +220,36 @@ void NodeImpl::stream_cancel(const std::shared_ptr<detail::StreamState>& state, 
   });
 }
 
+Stream NodeImpl::make_stream(std::shared_ptr<detail::StreamState> state) {
+  return Stream(this, std::make_shared<detail::StreamHandle>(stream_releaser_, std::move(state)));
+}
+
+void NodeImpl::stream_released(const std::shared_ptr<detail::StreamState>& state) {
+  // Posted even on the loop thread: a handle may go inside this node's own stream work.
+  (void)loop_->post([this, state] {
+    if (finished_) return;
+    abandon_stream(*state);
+    request_turn();
+  });
+}
+
+void NodeImpl::abandon_stream(detail::StreamState& state) {
+  state.abandoned = true;
+  if (!state.attached || state.error) return;
+  const transport::ConnectionId id{state.connection};
+  // Nobody reads any more: what arrived is dropped and its credit goes back, so the peer's
+  // writer is never held back by us and can finish.
+  std::size_t unread = 0;
+  for (const Bytes& chunk : state.received) unread += chunk.size();
+  state.received.clear();
+  endpoint_->consume_app_stream(id, state.stream, unread - state.front_offset);
+  state.front_offset = 0;
+  if (!state.finished && !state.write_promise) {
+    state.finished = endpoint_->write_app_stream(id, state.stream, {}, true).has_value();
+  }
+  // A write in progress finishes the stream when it completes (pump_write).
+}
+
 // ---- moving bytes -----------------------------------------------------------------------
 
 void NodeImpl::pump_write(detail::StreamState& state) {
@@ -241,6 +271,12 @@ void NodeImpl::pump_write(detail::StreamState& state) {
     complete_later(*state.write_promise, Result<std::size_t>(state.write_data.size()));
     state.write_promise.reset();
     state.write_data.clear();
+  }
+  if (state.abandoned && !state.finished) {
+    state.finished =
+        endpoint_
+            ->write_app_stream(transport::ConnectionId{state.connection}, state.stream, {}, true)
+            .has_value();
   }
 }
 
@@ -312,6 +348,12 @@ void NodeImpl::on_app_stream_data(transport::ConnectionId id, std::int64_t strea
   if (auto it = streams_.find(key); it != streams_.end()) {
     detail::StreamState& state = *it->second;
     if (state.error) return;
+    if (state.abandoned) {  // nobody reads: the credit goes back at once
+      endpoint_->consume_app_stream(id, stream, data.size());
+      state.fin_received = state.fin_received || fin;
+      satisfy_read(state);  // a read still pending ends with the stream
+      return;
+    }
     if (!data.empty()) state.received.emplace_back(data.begin(), data.end());
     if (fin) state.fin_received = true;
     satisfy_read(state);
@@ -376,7 +418,7 @@ bool NodeImpl::accept_stream(const StreamKey& key) {
   streams_.emplace(key, state);
   ++stream_counters_.opened_in;
   stream_work_.emplace_back(
-      [handler = acceptor->second.handler, stream = Stream(this, state)] { handler(stream); });
+      [handler = acceptor->second.handler, stream = make_stream(state)] { handler(stream); });
   return true;
 }
 

@@ -15,6 +15,21 @@ Unexpected on_loop() {
 }
 }  // namespace
 
+namespace detail {
+void StreamReleaser::release(const std::shared_ptr<StreamState>& state) {
+  std::lock_guard lock(mutex_);
+  if (node_ != nullptr) node_->stream_released(state);
+}
+
+void StreamReleaser::detach() {
+  std::lock_guard lock(mutex_);
+  node_ = nullptr;
+}
+}  // namespace detail
+
+Stream::Stream(NodeImpl* node, std::shared_ptr<detail::StreamHandle> handle)
+    : node_(node), handle_(std::move(handle)), state_(handle_->state) {}
+
 const std::string& Stream::peer() const { return state_ ? state_->peer : kEmpty; }
 const std::string& Stream::tag() const { return state_ ? state_->tag : kEmpty; }
 bool Stream::inbound() const { return state_ && state_->inbound; }

@@ -55,7 +55,8 @@ class Connection {
   Result<void> send_copy(StreamKind kind, core::ByteView data);
   Result<void> send_frame(StreamKind kind, core::ByteView header, core::ByteView payload);
   /// Graceful close: see Endpoint::close.
-  void request_close(core::Instant now, std::uint64_t app_code, std::string_view reason);
+  void request_close(core::Instant now, std::uint64_t app_code, std::string_view reason,
+                     bool keep_app_streams = false);
   /// Immediate close (no waiting for queued bytes).
   void close_now(core::Instant now, PacketBatcher& out, std::uint64_t app_code,
                  std::string_view reason);
@@ -188,6 +189,10 @@ class Connection {
   std::uint64_t close_code_ = 0;
   std::string close_reason_;
   core::Instant close_wait_deadline_ = core::Instant::never();  // see close_wait()
+  // close(keep_app_streams): once the link bytes are acknowledged, the connection stays open
+  // for its application streams (lingering) and closes when the last one ends.
+  bool keep_app_streams_ = false;
+  bool lingering_ = false;
   // Closing/draining period. close_error_ is what the next write turns into CONNECTION_CLOSE.
   ngtcp2_connection_close_error close_error_{};
   bool close_pending_write_ = false;

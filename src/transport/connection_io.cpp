@@ -152,12 +152,14 @@ Result<void> Connection::send_frame(StreamKind kind, core::ByteView header,
   return {};
 }
 
-void Connection::request_close(core::Instant now, std::uint64_t app_code, std::string_view reason) {
+void Connection::request_close(core::Instant now, std::uint64_t app_code, std::string_view reason,
+                               bool keep_app_streams) {
   if (close_requested_ || state_ == State::closing || state_ == State::draining ||
       state_ == State::dead) {
     return;
   }
   close_requested_ = true;
+  keep_app_streams_ = keep_app_streams;
   close_code_ = app_code;
   close_reason_ = std::string(reason.substr(0, 256));
   close_wait_deadline_ = now + close_wait();
@@ -185,7 +187,7 @@ core::Instant Connection::expiry() const {
   core::Instant deadline = expiry >= static_cast<ngtcp2_tstamp>(INT64_MAX)
                                ? core::Instant::never()
                                : core::Instant::from_nanos(static_cast<std::int64_t>(expiry));
-  if (close_requested_) deadline = std::min(deadline, close_wait_deadline_);
+  if (close_requested_ && !lingering_) deadline = std::min(deadline, close_wait_deadline_);
   return deadline;
 }
 
@@ -242,6 +244,16 @@ void Connection::write(core::Instant now, PacketBatcher& out) {
   if (!close_requested_ || state_ == State::established) write_streams(now, out);
   if (state_ != State::handshaking && state_ != State::established) return;
   const bool flushed = queues_[0].buffered() == 0 && queues_[1].buffered() == 0;
+  if (close_requested_ && keep_app_streams_ && flushed && state_ == State::established &&
+      !app_streams_.empty()) {
+    // The link's bytes are delivered; its application streams go on until the last one ends
+    // (on_stream_close marks the connection dirty, and this write then closes it).
+    if (!lingering_) {
+      lingering_ = true;
+      endpoint_.handler_.on_link_streams_flushed(id_);
+    }
+    return;
+  }
   if (close_requested_ &&
       (flushed || now >= close_wait_deadline_ || state_ == State::handshaking)) {
     ngtcp2_connection_close_error_set_application_error(

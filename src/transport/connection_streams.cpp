@@ -30,7 +30,7 @@ Result<std::size_t> Connection::write_app_stream(std::int64_t stream, core::Byte
   auto it = app_streams_.find(stream);
   if (it == app_streams_.end()) return fail(Errc::not_found, "no such stream");
   AppStream& app = it->second;
-  if (state_ != State::established || close_requested_) {
+  if (state_ != State::established || (close_requested_ && !keep_app_streams_)) {
     return fail(Errc::closed, "connection is closing");
   }
   if (app.reset || app.fin_queued) return fail(Errc::closed, "stream finished or reset");
@@ -107,6 +107,10 @@ int Connection::on_stream_close(ngtcp2_conn* conn, std::uint32_t /*flags*/, std:
   Connection* connection = self(user_data);
   if ((stream_id & 0x2) != 0) return 0;  // the link streams live as long as the connection
   if (connection->app_streams_.erase(stream_id) == 0) return 0;
+  // A lingering close (close with keep_app_streams) ends with its last stream.
+  if (connection->close_requested_ && connection->app_streams_.empty()) {
+    connection->endpoint_.mark_dirty(connection);
+  }
   const bool ours = (stream_id & 0x1) == (connection->role_ == Role::client ? 0 : 1);
   if (!ours) ngtcp2_conn_extend_max_streams_bidi(conn, 1);  // the peer may open another
   connection->endpoint_.handler_.on_app_stream_closed(connection->id_, stream_id);

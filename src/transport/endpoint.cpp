@@ -258,10 +258,10 @@ Result<void> Endpoint::send_copy(ConnectionId id, StreamKind kind, core::ByteVie
 }
 
 void Endpoint::close(core::Instant now, ConnectionId id, std::uint64_t app_code,
-                     std::string_view reason) {
+                     std::string_view reason, bool keep_app_streams) {
   Connection* connection = find(id);
   if (connection == nullptr) return;
-  connection->request_close(now, app_code, reason);
+  connection->request_close(now, app_code, reason, keep_app_streams);
 }
 
 void Endpoint::close_all(core::Instant now, DatagramSink& sink) {

@@ -139,8 +139,12 @@ class Endpoint {
   /// Closes a connection gracefully: bytes already queued are delivered first, then
   /// CONNECTION_CLOSE carries `app_code` and `reason`. The wait ends early only when the peer
   /// acknowledges nothing for max(idle_timeout, 3 PTO): a live peer gets every queued byte,
-  /// however loaded it is. Unknown ids are ignored.
-  void close(core::Instant now, ConnectionId id, std::uint64_t app_code, std::string_view reason);
+  /// however loaded it is. With `keep_app_streams`, application streams still open once the
+  /// link bytes are acknowledged keep the connection open (EndpointHandler::
+  /// on_link_streams_flushed) until the last one ends: they go on being written and read, no
+  /// new one can be opened here. Unknown ids are ignored.
+  void close(core::Instant now, ConnectionId id, std::uint64_t app_code, std::string_view reason,
+             bool keep_app_streams = false);
   /// Closes every connection at once (endpoint shutdown), without waiting.
   void close_all(core::Instant now, DatagramSink& sink);
 

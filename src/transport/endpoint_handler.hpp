@@ -83,6 +83,11 @@ class EndpointHandler {
   /// rebound its address), and the new path was validated.
   virtual void on_peer_address_changed(ConnectionId /*id*/, const core::SocketAddress& /*remote*/) {
   }
+  /// A connection closed with `keep_app_streams` (Endpoint::close) had every byte queued on
+  /// its two link streams acknowledged while application streams were still open: it stays
+  /// open for them, carries no more link bytes, and closes once the last one ends (then
+  /// on_closed follows). Not called when no application stream was open at that point.
+  virtual void on_link_streams_flushed(ConnectionId /*id*/) {}
 };
 
 /// Receives outgoing datagrams. `data` holds one or more packets of `segment_size` bytes (the
