@@ -4,10 +4,12 @@
 // bob, at most 10,000 ahead of bob's reader (retrying while the send buffer is full), a
 // reader thread checks their order at bob, and the main thread migrates the link `rounds` times,
 // `gap_ms` apart:
-//   migration_bench client [rounds] [gap_ms]    alice migrates every time (QUIC migration)
-//   migration_bench takeover [rounds] [gap_ms]  the side the peer dialed migrates every time
-//     (a takeover connection; the roles swap after each, so the callers alternate)
-// rounds defaults to 100, gap_ms to 20.
+//   migration_bench client [rounds] [gap_ms] [rate]    alice migrates every time (QUIC migration)
+//   migration_bench takeover [rounds] [gap_ms] [rate]  the side the peer dialed migrates every
+//     time (a takeover connection; the roles swap after each, so the callers alternate)
+// rounds defaults to 100, gap_ms to 20; rate (messages per second) to 0, which sends without
+// pause: the link is saturated and the sender competes with the loops for the 2 cores. A
+// rate such as 20000 measures a link with steady traffic instead.
 // Prints "name value unit" lines: migration p50/p99/max, messages sent, lost and reordered.
 // Exit status 1 when a migration fails or a message is missing after the run.
 #include <unistd.h>
@@ -72,8 +74,9 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "client";
   const std::uint64_t rounds = argument(argc, argv, 2, 100);
   const auto gap = std::chrono::milliseconds(argument(argc, argv, 3, 20));
+  const std::uint64_t rate = argument(argc, argv, 4, 0);
   if ((mode != "client" && mode != "takeover") || rounds == 0 || gap.count() == 0) {
-    std::cerr << "usage: migration_bench client|takeover [rounds (100)] [gap_ms (20)]\n";
+    std::cerr << "usage: migration_bench client|takeover [rounds (100)] [gap_ms (20)] [rate (0)]\n";
     return 2;
   }
   const auto dir =
@@ -104,7 +107,12 @@ int main(int argc, char** argv) {
   std::thread sender([&] {
     std::vector<std::uint8_t> payload(64, 0);
     std::uint64_t next = 0;
+    const auto began = Clock::now();
     while (sending.load()) {
+      if (rate > 0) {  // steady traffic: message `next` leaves at began + next / rate
+        const auto due = began + std::chrono::microseconds(next * 1'000'000 / rate);
+        if (Clock::now() < due) std::this_thread::sleep_until(due);
+      }
       // At most kWindow messages between the sender and bob's reader: the reader keeps up
       // (bob's event queue never overflows) and the link always has messages in flight.
       if (next - received.load() >= kWindow) {
