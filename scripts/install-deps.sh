@@ -20,6 +20,8 @@ packages=(
   iproute2 nftables
   # reference harnesses used by bench/ (same-run ratios)
   ngtcp2-client ngtcp2-server openssl
+  # the API reference (`apidocs` target, docs/api/Doxyfile.in); no graphviz: no diagrams
+  doxygen
   # the live cluster page test (tools/tests/live_page_test.py drives it in headless Chromium)
   chromium
 )

@@ -7,7 +7,8 @@
 #   3b. the integration tests and the runtime's unit tests under ThreadSanitizer (build-tsan/);
 #   4. the release build with warnings as errors (build-ci/), installed into a temporary prefix
 #      and used from outside projects (find_package, pkg-config, add_subdirectory:
-#      scripts/check-install.sh), then the whole test suite.
+#      scripts/check-install.sh), the API reference (Doxygen: an undocumented public declaration
+#      fails), then the whole test suite (it compiles the docs' code snippets too).
 # The last step prints CTest's summary line. Any failure stops the run with a non-zero exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +60,8 @@ cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERRO
 cmake --build build-ci -j "$jobs"
 echo "== install into a temporary prefix, build the examples outside the project"
 JOBS="$jobs" "$root/scripts/check-install.sh" build-ci
+echo "== API reference (Doxygen over include/barrel_p2p; any warning fails)"
+cmake --build build-ci --target apidocs
 echo "== full suite"
 set +e
 ctest --test-dir build-ci --output-on-failure -j "$jobs" --timeout 600 --no-label-summary \

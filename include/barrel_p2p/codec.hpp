@@ -27,7 +27,9 @@ struct Codec;
 /// UTF-8 text (any bytes, really) as itself.
 template <>
 struct Codec<std::string> {
+  /// The text's bytes; never fails.
   static Bytes encode(const std::string& text) { return Bytes(text.begin(), text.end()); }
+  /// The bytes as a string; never fails.
   static Result<std::string> decode(BytesView bytes) {
     return std::string(bytes.begin(), bytes.end());
   }
@@ -36,7 +38,9 @@ struct Codec<std::string> {
 /// Raw bytes, unchanged.
 template <>
 struct Codec<Bytes> {
+  /// A copy of `bytes`.
   static Bytes encode(const Bytes& bytes) { return bytes; }
+  /// A copy of `bytes`; never fails.
   static Result<Bytes> decode(BytesView bytes) { return Bytes(bytes.begin(), bytes.end()); }
 };
 

@@ -56,6 +56,9 @@ struct StreamsConfig {
   std::size_t send_buffer = 1024 * 1024;
 };
 
+/// Everything a Node needs to start: one struct with documented defaults, checked once by
+/// validate() (Node::start calls it). docs/reference/configuration.md gives each key's file
+/// form.
 struct Config {
   /// This node's name, unique in the cluster: 1-64 characters of [A-Za-z0-9._-].
   std::string node_name;
@@ -74,6 +77,7 @@ struct Config {
   /// cluster_secret_file) is readable or writable by group or others. True accepts such
   /// files with a warning in the log; for file systems without Unix modes only.
   bool allow_insecure_file_modes = false;
+  /// How peers without a pin are treated.
   TrustMode trust_mode = TrustMode::tofu;
   /// Authentication must complete within this time after the TLS handshake.
   std::chrono::milliseconds handshake_budget{10'000};
@@ -124,10 +128,13 @@ struct Config {
   /// An on-demand connection must authenticate within this time, or the messages queued for
   /// it fail: calls with unreachable, monitors with noconnection.
   std::chrono::milliseconds connect_timeout{5'000};
-  /// Static address book: node name -> "host:port" (host may be a DNS name).
+  /// Static address book: node name -> "host:port" (host may be a DNS name), or a contact
+  /// string "name@host:port#SHA256:<hex>" naming that node: every connection this node then
+  /// dials to it (on demand, whatever address it dials) is refused unless the peer proves that
+  /// name and key, even on first contact in TOFU mode (docs/how-to/pin-with-contact-strings.md).
   std::map<std::string, std::string> node_addresses;
   /// Shared endpoint directory (empty: unused). At start the node writes its address to
-  /// <dir>/<node_name>.endpoint; names missing from node_addresses are looked up there.
+  /// `<dir>/<node_name>.endpoint`; names missing from node_addresses are looked up there.
   std::filesystem::path endpoint_dir;
   /// Idle reaper: a connection that carried application traffic (process messages, send())
   /// is not closed for being idle while younger than this. A link that only ever carried

@@ -11,10 +11,12 @@ namespace barrel_p2p {
 
 /// Names one monitor; returned by monitor() and carried by its DOWN notice.
 struct MonitorRef {
-  std::uint64_t value = 0;
+  std::uint64_t value = 0;  ///< Unique per node run; 0 names no monitor.
+  /// Compares the values: refs sort and key maps.
   friend auto operator<=>(const MonitorRef&, const MonitorRef&) = default;
 };
 
+/// What an Envelope carries.
 enum class EnvelopeKind : std::uint8_t {
   message,  ///< send(): `payload` from `from`.
   call,     ///< call(): answer it with reply(envelope, bytes); the caller waits.
@@ -24,12 +26,12 @@ enum class EnvelopeKind : std::uint8_t {
 
 /// One item of a mailbox. Plain data: move it, keep it, inspect it.
 struct Envelope {
-  EnvelopeKind kind = EnvelopeKind::message;
-  Pid from;                           ///< Sender; for down/exit the process that ended.
-  std::vector<std::uint8_t> payload;  ///< message and call only.
-  std::uint64_t call_ref = 0;         ///< call only: pairs the reply with the caller's wait.
-  MonitorRef monitor;                 ///< down only.
-  ExitReason reason;                  ///< down and exit only.
+  EnvelopeKind kind = EnvelopeKind::message;  ///< Which of the four it is.
+  Pid from;                                   ///< Sender; for down/exit the process that ended.
+  std::vector<std::uint8_t> payload;          ///< message and call only.
+  std::uint64_t call_ref = 0;  ///< call only: pairs the reply with the caller's wait.
+  MonitorRef monitor;          ///< down only.
+  ExitReason reason;           ///< down and exit only.
 };
 
 }  // namespace barrel_p2p

@@ -21,15 +21,15 @@ struct PeerUp {
 
 /// The link to a peer ended.
 struct PeerDown {
-  std::string peer;
+  std::string peer;    ///< The peer's node name.
   std::string reason;  ///< e.g. "idle_timeout", "peer left: bye", "peer_closed".
 };
 
 /// A message from a peer, in the order the peer sent it on that channel.
 struct Message {
-  std::string peer;
-  Channel channel = Channel::data;
-  std::vector<std::uint8_t> payload;
+  std::string peer;                   ///< The sending peer's node name.
+  Channel channel = Channel::data;    ///< The channel it was sent on.
+  std::vector<std::uint8_t> payload;  ///< The bytes Node::send() was given.
 };
 
 /// A connection failed authentication (either side rejected).
@@ -41,6 +41,7 @@ struct AuthFailure {
   bool local = true;  ///< True when we rejected the peer; false when the peer rejected us.
 };
 
+/// Everything Node::next_event() returns and Config::event_handler receives.
 using Event = std::variant<PeerUp, PeerDown, Message, AuthFailure>;
 
 }  // namespace barrel_p2p

@@ -38,6 +38,8 @@ template <typename T>
 class Promise {
  public:
   Promise() : state_(std::make_shared<detail::FutureState<T>>()) {}
+  /// The future this promise completes; each call returns a handle on the same state, but a
+  /// result can be consumed only once.
   [[nodiscard]] Future<T> future() const { return Future<T>(state_); }
   /// Completes the future; returns false (and drops `value`) when it was already complete.
   bool set(Result<T> value) const {
@@ -73,8 +75,11 @@ class Future {
     return promise.future();
   }
 
+  /// Takes over `other`'s state; `other` must not be used afterwards.
+  /// @{
   Future(Future&&) noexcept = default;
   Future& operator=(Future&&) noexcept = default;
+  /// @}
   Future(const Future&) = delete;
   Future& operator=(const Future&) = delete;
 
@@ -119,7 +124,9 @@ class Future {
     state_->continuation = std::forward<F>(function);
   }
 
-  // co_await support: `Result<T> r = co_await future;` resumes on the completing thread.
+  /// co_await support: `Result<T> r = co_await future;` resumes the coroutine on the thread
+  /// that completes the future (at once when it is already complete). Called by the compiler.
+  /// @{
   bool await_ready() const { return is_ready(); }
   void await_suspend(std::coroutine_handle<> handle) {
     then([this, handle](Result<T> value) {
@@ -132,6 +139,7 @@ class Future {
     std::lock_guard lock(state_->mutex);
     return std::move(*state_->value);
   }
+  /// @}
 
  private:
   friend class Promise<T>;
@@ -144,12 +152,18 @@ class Future {
 /// co_await futures. It runs until its first co_await and continues where the awaited future
 /// completes. An exception escaping it terminates the program (errors are values here).
 struct Task {
+  /// The coroutine machinery the compiler calls: starts at once, never suspends at the end,
+  /// terminates on an escaping exception.
   struct promise_type {
+    /// Called by the compiler: a Task handle, no suspension at start or end, terminate on an
+    /// escaping exception.
+    /// @{
     Task get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { std::terminate(); }
+    /// @}
   };
 };
 

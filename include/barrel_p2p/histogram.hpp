@@ -35,6 +35,7 @@ struct DurationHistogram {
     ++count;
     sum += duration;
   }
+  /// Equal buckets, count and sum.
   friend bool operator==(const DurationHistogram&, const DurationHistogram&) = default;
 };
 

@@ -26,7 +26,7 @@ struct PublicIdentity {
   std::string fingerprint;  ///< "SHA256:<hex>" of public_key, as peers and logs show it.
 };
 
-/// <data_dir>/keys: the directory holding node.key, node.pub and trusted/ (the pins).
+/// `<data_dir>/keys`: the directory holding node.key, node.pub and trusted/ (the pins).
 std::filesystem::path keys_directory(const std::filesystem::path& data_dir);
 
 /// Loads the identity in `data_dir`, checking that its two halves belong together.

@@ -29,19 +29,24 @@ namespace barrel_p2p {
 
 /// Counters of one node (monotonic unless noted).
 struct NodeStats {
-  std::uint64_t auth_succeeded = 0;
-  std::uint64_t auth_failed = 0;
+  std::uint64_t auth_succeeded = 0;  ///< peer authentications that succeeded
+  std::uint64_t auth_failed = 0;     ///< peer authentications that failed (either side refused)
+  /// auth_failed split by reason (e.g. "key_mismatch", "contact_mismatch").
   std::map<std::string, std::uint64_t> auth_failed_by_reason;
-  /// How long authentications took, from the end of the TLS handshake to the outcome.
+  /// How long successful authentications took, from the end of the TLS handshake to the
+  /// outcome.
   DurationHistogram auth_succeeded_duration;
+  /// How long failed authentications took, measured as auth_succeeded_duration.
   DurationHistogram auth_failed_duration;
-  std::uint64_t datagrams_received = 0;
-  std::uint64_t datagrams_dropped_garbage = 0;
-  std::uint64_t datagrams_unknown_connection = 0;
-  std::uint64_t stateless_resets_sent = 0;
+  std::uint64_t datagrams_received = 0;            ///< UDP datagrams received
+  std::uint64_t datagrams_dropped_garbage = 0;     ///< datagrams dropped as not QUIC
+  std::uint64_t datagrams_unknown_connection = 0;  ///< datagrams for no known connection
+  std::uint64_t stateless_resets_sent = 0;         ///< QUIC stateless resets sent
+  /// Connections refused at max_connections or max_handshakes.
   std::uint64_t connections_refused_limit = 0;
-  std::uint64_t messages_sent = 0;
-  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;      ///< messages sent on peer links
+  std::uint64_t messages_received = 0;  ///< messages received on peer links
+  /// Events dropped because the event queue (Config::event_queue_limit) was full.
   std::uint64_t events_dropped = 0;
   std::uint64_t sends_dropped = 0;  ///< sends queued off-loop whose peer went away first
   /// How long each of this node's loop turns took: reading datagrams or a timer, the Engine
@@ -64,7 +69,7 @@ struct NodeStats {
   /// Calls and rpcs this node made (call, rpc, call_service), each ending in a reply, an
   /// error or a timeout.
   std::uint64_t calls_started = 0;
-  std::uint64_t calls_timed_out = 0;
+  std::uint64_t calls_timed_out = 0;     ///< calls_started that ended in a timeout
   std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
   std::uint64_t connects_failed = 0;     ///< on-demand connections that failed or timed out
   std::uint64_t connections_reaped = 0;  ///< idle connections closed by the reaper
@@ -151,9 +156,9 @@ struct NodeStats {
 
 /// A pinned peer key.
 struct Pin {
-  std::string peer;
-  std::array<std::uint8_t, 32> public_key{};
-  std::string fingerprint;
+  std::string peer;                           ///< The peer's node name.
+  std::array<std::uint8_t, 32> public_key{};  ///< Its Ed25519 public key.
+  std::string fingerprint;                    ///< fingerprint(public_key): "SHA256:<hex>".
 };
 
 class NodeImpl;
@@ -182,6 +187,7 @@ class Node {
   /// Afterwards the node is stopped (stop() does nothing more).
   void abort();
 
+  /// This node's name (Config::node_name).
   [[nodiscard]] const std::string& name() const;
   /// The bound UDP address, e.g. "127.0.0.1:40123".
   [[nodiscard]] std::string address() const;
@@ -254,6 +260,8 @@ class Node {
   /// Waits up to `timeout` for the next event (only when Config::event_handler is unset).
   std::optional<Event> next_event(std::chrono::milliseconds timeout);
 
+  /// A snapshot of this node's counters (docs/reference/admin-api.md lists them as /v1/stats
+  /// and /metrics serve them).
   [[nodiscard]] NodeStats stats() const;
 
   // Trust store (persisted under <data>/keys/trusted/).
@@ -262,9 +270,14 @@ class Node {
   Result<void> pin(std::string_view peer, const std::array<std::uint8_t, 32>& public_key);
   /// Removes a pin. Errors: not_found, io.
   Result<void> unpin(std::string_view peer);
+  /// The pin of `peer`; empty when none is pinned.
   [[nodiscard]] std::optional<Pin> lookup_pin(std::string_view peer) const;
+  /// Every pin, ordered by peer name.
   [[nodiscard]] std::vector<Pin> pins() const;
+  /// Switches the trust mode (Config::trust_mode) for authentications that start afterwards;
+  /// links already up stay.
   void set_trust_mode(TrustMode mode);
+  /// The current trust mode.
   [[nodiscard]] TrustMode trust_mode() const;
 
   // Processes (docs/concepts/processes.md). Thread-safe; called from a loop process's

@@ -41,8 +41,11 @@ struct Pid {
   /// Reads serialize()'s form; the whole input must be one pid. Errors: invalid_argument.
   static Result<Pid> deserialize(std::span<const std::uint8_t> bytes);
 
+  /// Member-wise comparison (node, then id, then incarnation): pids sort and serve as map keys.
+  /// @{
   friend auto operator<=>(const Pid&, const Pid&) = default;
   friend bool operator==(const Pid&, const Pid&) = default;
+  /// @}
 };
 
 /// Why a process exited, or why a monitor fired. Codes match Erlang's common reasons.
@@ -57,15 +60,20 @@ enum class ExitCode : std::uint8_t {
 
 /// An exit reason: a code plus free text (the text is the whole reason for ExitCode::user).
 struct ExitReason {
-  ExitCode code = ExitCode::normal;
-  std::string text;
+  ExitCode code = ExitCode::normal;  ///< The class of the reason.
+  std::string text;                  ///< Free text; the whole reason for ExitCode::user.
 
+  /// ExitCode::normal, no text.
   static ExitReason normal() { return {}; }
+  /// ExitCode::killed, no text.
   static ExitReason killed() { return {ExitCode::killed, {}}; }
+  /// ExitCode::user with the application's `text`.
   static ExitReason user(std::string text) { return {ExitCode::user, std::move(text)}; }
+  /// True for ExitCode::normal (an exit that does not take linked processes down).
   [[nodiscard]] bool is_normal() const { return code == ExitCode::normal; }
   /// "normal", "killed", ..., or the user text.
   [[nodiscard]] std::string to_string() const;
+  /// Equal code and text.
   friend bool operator==(const ExitReason&, const ExitReason&) = default;
 };
 
@@ -74,8 +82,11 @@ std::string_view exit_code_name(ExitCode code);
 
 }  // namespace barrel_p2p
 
+namespace std {
+/// Hashes a Pid (all three fields), so pids key unordered containers.
 template <>
-struct std::hash<barrel_p2p::Pid> {
+struct hash<barrel_p2p::Pid> {
+  /// The hash of `pid`.
   std::size_t operator()(const barrel_p2p::Pid& pid) const noexcept {
     std::size_t h = std::hash<std::string>{}(pid.node);
     h ^= std::hash<std::uint64_t>{}(pid.id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -83,3 +94,4 @@ struct std::hash<barrel_p2p::Pid> {
     return h;
   }
 };
+}  // namespace std

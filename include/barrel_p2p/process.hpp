@@ -23,7 +23,9 @@ namespace detail {
 struct MailboxQueue;
 }
 
+/// Bytes a process sends or receives (an owned copy).
 using Bytes = std::vector<std::uint8_t>;
+/// Bytes passed in without a copy; valid for the duration of the call only.
 using BytesView = std::span<const std::uint8_t>;
 
 /// The operations a process performs as itself: every message it sends carries its pid, its
@@ -83,11 +85,11 @@ class Process {
  protected:
   /// A process of `node` with pid `self` (made by the node: Node::spawn, Node::mailbox).
   Process(Node& node, Pid self) : node_(node), self_(std::move(self)) {}
-  Node& node_;
-  Pid self_;
-  bool owned_by_thread_ = false;  // a Mailbox: stop() ends the process at once
-  bool stop_requested_ = false;   // a handler called stop(): the runtime ends it afterwards
-  ExitReason stop_reason_;
+  Node& node_;                    ///< The node it runs on; outlives the process.
+  Pid self_;                      ///< This process's pid.
+  bool owned_by_thread_ = false;  ///< A Mailbox: stop() ends the process at once.
+  bool stop_requested_ = false;   ///< A handler called stop(): the runtime ends it afterwards.
+  ExitReason stop_reason_;        ///< The reason stop() was given.
 };
 
 /// A process's behaviour: called with one envelope at a time, never concurrently.
@@ -105,6 +107,7 @@ enum class Placement : std::uint8_t {
 
 /// Options for Node::spawn.
 struct SpawnOptions {
+  /// Where the handler runs.
   Placement placement = Placement::loop;
   /// Mailbox bound in messages (0: Config::mailbox_limit). At the bound send() returns
   /// limit_reached to local senders, remote messages are dropped and counted, and calls

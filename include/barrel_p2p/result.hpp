@@ -42,8 +42,8 @@ std::string_view errc_name(Errc code) noexcept;
 
 /// An error value: a class plus a message naming what went wrong.
 struct Error {
-  Errc code = Errc::internal;
-  std::string message;
+  Errc code = Errc::internal;  ///< The broad class, for programs to branch on.
+  std::string message;         ///< What went wrong, for people: names the file, peer or key.
 
   /// "code: message", for logs and CLI output.
   [[nodiscard]] std::string to_string() const;
@@ -52,10 +52,15 @@ struct Error {
 /// Wraps an Error so it converts into any Result<T>, like std::unexpected.
 class Unexpected {
  public:
+  /// Wraps `error`.
   explicit Unexpected(Error error) : error_(std::move(error)) {}
+  /// Wraps the Error {code, message}.
   Unexpected(Errc code, std::string message) : error_{code, std::move(message)} {}
+  /// The wrapped error (the rvalue form moves it out).
+  /// @{
   [[nodiscard]] const Error& error() const& { return error_; }
   [[nodiscard]] Error&& error() && { return std::move(error_); }
+  /// @}
 
  private:
   Error error_;
@@ -70,22 +75,31 @@ inline Unexpected fail(Errc code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  using value_type = T;
-  using error_type = Error;
+  using value_type = T;      ///< The success type, as in std::expected.
+  using error_type = Error;  ///< Always Error.
 
+  /// A default-constructed value (only when T has a default constructor).
   Result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
+  /// Success holding `value` (implicit, so `return value;` works).
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  /// Success holding a T built from `value` (implicit, so `return "text";` works for a
+  /// Result<std::string>).
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
            !std::is_same_v<std::decay_t<U>, Unexpected>) Result(U&& value)
       : state_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
-  Result(Unexpected unexpected)                                       // NOLINT(implicit)
+  /// Failure holding the wrapped error (implicit, so `return fail(...);` works).
+  Result(Unexpected unexpected)  // NOLINT(implicit)
       : state_(std::in_place_index<1>, std::move(unexpected).error()) {}
 
+  /// True on success (a value is held), false when an Error is held.
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
+  /// has_value(), so that `if (auto r = f(); !r)` reads naturally.
   explicit operator bool() const noexcept { return has_value(); }
 
-  /// Precondition: has_value().
+  /// The value. Precondition: has_value() (checked: std::bad_variant_access otherwise, a bug
+  /// in the caller).
+  /// @{
   [[nodiscard]] T& value() & { return std::get<0>(state_); }
   [[nodiscard]] const T& value() const& { return std::get<0>(state_); }
   [[nodiscard]] T&& value() && { return std::get<0>(std::move(state_)); }
@@ -93,11 +107,15 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  /// @}
 
-  /// Precondition: !has_value().
+  /// The error (the rvalue form moves it out). Precondition: !has_value().
+  /// @{
   [[nodiscard]] const Error& error() const& { return std::get<1>(state_); }
   [[nodiscard]] Error&& error() && { return std::get<1>(std::move(state_)); }
+  /// @}
 
+  /// A copy of the value on success, else `fallback` converted to T.
   template <typename U>
   [[nodiscard]] T value_or(U&& fallback) const& {
     return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
@@ -107,21 +125,29 @@ class [[nodiscard]] Result {
   std::variant<T, Error> state_;
 };
 
+/// Success without a value, or an Error: what functions that only succeed or fail return.
 template <>
 class [[nodiscard]] Result<void> {
  public:
-  using value_type = void;
-  using error_type = Error;
+  using value_type = void;   ///< No value on success.
+  using error_type = Error;  ///< Always Error.
 
+  /// Success.
   Result() = default;
+  /// Failure holding the wrapped error (implicit, so `return fail(...);` works).
   Result(Unexpected unexpected) : error_(std::move(unexpected).error()), ok_(false) {}  // NOLINT
 
+  /// True on success.
   [[nodiscard]] bool has_value() const noexcept { return ok_; }
+  /// has_value().
   explicit operator bool() const noexcept { return ok_; }
+  /// Does nothing; there for symmetry with Result<T>::value().
   void value() const {}
-  /// Precondition: !has_value().
+  /// The error (the rvalue form moves it out). Precondition: !has_value().
+  /// @{
   [[nodiscard]] const Error& error() const& { return error_; }
   [[nodiscard]] Error&& error() && { return std::move(error_); }
+  /// @}
 
  private:
   Error error_;

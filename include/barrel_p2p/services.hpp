@@ -17,19 +17,21 @@ struct ServiceInstance {
   std::string name;                    ///< The service name it is registered under.
   Pid pid;                             ///< The process; pid.node is the node that registered it.
   std::vector<std::uint8_t> metadata;  ///< Opaque bytes given at registration.
+  /// Equal name, pid and metadata.
   friend bool operator==(const ServiceInstance&, const ServiceInstance&) = default;
 };
 
 /// A change of the registry as seen on this node.
 struct ServiceEvent {
+  /// What happened to the instance.
   enum class Kind : std::uint8_t {
     registered,    ///< An instance appeared (here or on another node).
     unregistered,  ///< An instance was unregistered, replaced, or its node left or was pruned.
     down,          ///< The registered process ended; `reason` says why.
   };
-  Kind kind = Kind::registered;
-  ServiceInstance instance;
-  ExitReason reason;  ///< For down; normal otherwise.
+  Kind kind = Kind::registered;  ///< What happened.
+  ServiceInstance instance;      ///< The instance it happened to.
+  ExitReason reason;             ///< For down; normal otherwise.
 };
 
 /// Which services a subscription sees: one exact name, or every name starting with a prefix.

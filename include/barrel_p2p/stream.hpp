@@ -42,6 +42,7 @@ class Stream {
   /// An empty handle (valid() is false); every call on it fails with invalid_argument.
   Stream() = default;
 
+  /// False for a default-constructed handle; true for one open_stream() or an acceptor gave.
   [[nodiscard]] bool valid() const { return state_ != nullptr; }
   /// The node at the other end.
   [[nodiscard]] const std::string& peer() const;

@@ -21,7 +21,7 @@ namespace barrel_p2p {
 /// Longest node name that may be pinned, in bytes.
 inline constexpr std::size_t kPinNameSizeMax = 64;
 
-/// <data_dir>/keys/trusted: the directory holding one <node>.pub per pin.
+/// `<data_dir>/keys/trusted`: the directory holding one `<node>.pub` per pin.
 std::filesystem::path trusted_directory(const std::filesystem::path& data_dir);
 
 /// True when `name` may be pinned (and so used as a file name): 1 to kPinNameSizeMax
@@ -35,7 +35,7 @@ struct PinListing {
 };
 
 /// Every pin under `data_dir`. A missing trusted/ directory is an empty trust store. Entries
-/// that are not regular files named <valid name>.pub holding exactly 32 bytes are skipped, each
+/// that are not regular files named `<valid name>.pub` holding exactly 32 bytes are skipped, each
 /// with a warning (a starting node skips the same ones).
 /// Errors: io when the directory cannot be listed; limit_reached when it holds more than
 /// 100,000 entries (a node refuses to start then, rather than drop pins).
@@ -47,7 +47,7 @@ enum class PinSaved : std::uint8_t {
   already_pinned,  ///< `peer` was already pinned to this key; nothing changed.
 };
 
-/// Pins `peer` to `public_key`: writes trusted/<peer>.pub atomically (mode 0644) unless the
+/// Pins `peer` to `public_key`: writes `trusted/<peer>.pub` atomically (mode 0644) unless the
 /// same pin exists. A pin that differs, or one that cannot be read, is never replaced: remove
 /// it first.
 /// Errors: invalid_argument when !is_valid_pin_name(peer); already_exists when a different or
