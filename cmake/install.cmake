@@ -67,7 +67,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
         ${PROJECT_SOURCE_DIR}/SECURITY.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The examples' sources (not their in-tree CMakeLists.txt, which needs the project's build).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
-        FILES_MATCHING PATTERN "*.cpp" PATTERN "*.toml" PATTERN "*.md")
+        FILES_MATCHING PATTERN "*.cpp" PATTERN "*.toml" PATTERN "*.md" PATTERN "*.service")
 
 # find_package(barrel_p2p): before 1.0 a minor release may break (docs/versioning.md), so a
 # request for 0.1 accepts 0.1.x only; from 1.0 on, the same major version.

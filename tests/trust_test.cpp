@@ -6,6 +6,7 @@
 #include <iterator>
 #include <thread>
 
+#include "barrel_p2p/codec.hpp"
 #include "support/test_support.hpp"
 
 namespace barrel_p2p::testing {
@@ -194,7 +195,8 @@ TEST(Trust, ContactStringRefusesAnotherNameOrKeyAndPinsTheRightOne) {
 }
 
 // Contact strings in Config::membership.contacts and join(), in strict mode: a wrong one is
-// refused (contact_mismatch), the right one joins and pins although no pin was provisioned.
+// refused (contact_mismatch), and so is any other key for that name while it is configured;
+// the right one joins and pins although no pin was provisioned.
 TEST(Trust, ContactStringsFromConfigAndJoinAreCheckedInStrictMode) {
   TempDir dir;
   auto b = start_node(test_config("bob", dir.sub("b")));
@@ -212,6 +214,18 @@ TEST(Trust, ContactStringsFromConfigAndJoinAreCheckedInStrictMode) {
   EXPECT_TRUE(failure->local);
   EXPECT_FALSE(a->lookup_pin("bob"));
 
+  // The configuration names carol's key for bob, and that holds for every link under the name
+  // (decision 0024): a join through bob's own contact string is refused as well.
+  ASSERT_TRUE(a->join(b->contact()));
+  auto second = wait_for<AuthFailure>(*a, 10s);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->reason, "contact_mismatch");
+  EXPECT_FALSE(a->lookup_pin("bob"));
+
+  a.reset();
+  config.membership.contacts.clear();
+  a = start_node(config);
+  ASSERT_TRUE(a);
   ASSERT_TRUE(a->join(b->contact()));
   auto up = wait_for<PeerUp>(
       *a, [](const PeerUp& event) { return event.peer == "bob"; }, 10s);
@@ -226,6 +240,92 @@ TEST(Trust, ContactStringsFromConfigAndJoinAreCheckedInStrictMode) {
     if (!joined) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(joined) << "alice did not join through bob's contact string";
+}
+
+// Contact strings in Config::node_addresses (connections.addresses): an on-demand connection
+// to the node they name must prove its name and key, even on first contact in TOFU mode. A
+// wrong key is refused (contact_mismatch, nothing pinned, the rpc fails); the right one is
+// accepted and pinned. A contact string under another node's name is a configuration error.
+TEST(Trust, ContactStringsInNodeAddressesAreCheckedOnDemand) {
+  TempDir dir;
+  auto b = start_node(test_config("bob", dir.sub("b")));
+  auto c = start_node(test_config("carol", dir.sub("c")));
+  ASSERT_TRUE(b && c);
+  ASSERT_TRUE(b->register_function(
+      "ping", [](BytesView) -> Result<Bytes> { return encode(std::string("pong")); }));
+
+  auto wrong = test_config("alice", dir.sub("a1"));
+  wrong.node_addresses = {{"bob", "bob@" + b->address() + "#" + c->fingerprint()}};
+  auto a1 = start_node(wrong);
+  ASSERT_TRUE(a1);
+  auto refused = a1->rpc("bob", "ping", {}, 5s).get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::unreachable) << refused.error().to_string();
+  auto failure = wait_for<AuthFailure>(*a1, 10s);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->reason, "contact_mismatch");
+  EXPECT_TRUE(failure->local);
+  EXPECT_FALSE(a1->lookup_pin("bob"));
+
+  auto right = test_config("alice", dir.sub("a2"));
+  right.node_addresses = {{"bob", b->contact()}};
+  auto a2 = start_node(right);
+  ASSERT_TRUE(a2);
+  auto answered = a2->rpc("bob", "ping", {}, 5s).get();
+  ASSERT_TRUE(answered) << answered.error().to_string();
+  EXPECT_EQ(decode<std::string>(*answered).value_or(""), "pong");
+  auto pin = a2->lookup_pin("bob");
+  ASSERT_TRUE(pin);
+  EXPECT_EQ(pin->public_key, b->public_key());
+
+  auto misnamed = test_config("alice", dir.sub("a3"));
+  misnamed.node_addresses = {{"bob", c->contact()}};
+  auto invalid = Node::start(misnamed);
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, Errc::invalid_argument);
+  EXPECT_NE(
+      invalid.error().message.find("node_addresses: the contact string for bob names 'carol'"),
+      std::string::npos)
+      << invalid.error().message;
+}
+
+// Decision 0024: a configured contact string names the key of every link under that name,
+// accepted ones too. An impostor presenting the name with another key is refused even in TOFU
+// mode on first contact (it would otherwise be pinned); the named node is accepted and pinned,
+// in strict mode without a pin provisioned.
+TEST(Trust, ConfiguredContactStringsHoldForAcceptedLinks) {
+  TempDir dir;
+  auto bob = start_node(test_config("bob", dir.sub("b")));
+  auto impostor = start_node(test_config("bob", dir.sub("x")));
+  ASSERT_TRUE(bob && impostor);
+  for (const TrustMode mode : {TrustMode::tofu, TrustMode::strict}) {
+    const std::string name(trust_mode_name(mode));
+    // One alice per mode, under its own name: bob pins each.
+    auto config = test_config("alice-" + name, dir.sub("a-" + name));
+    config.trust_mode = mode;
+    config.node_addresses = {{"bob", bob->contact()}};
+    auto alice = start_node(config);
+    ASSERT_TRUE(alice) << name;
+    auto refused = impostor->connect_and_wait(alice->address(), 5s);
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().code, Errc::auth_failed) << name;
+    auto failure = wait_for<AuthFailure>(*alice, 10s);
+    ASSERT_TRUE(failure) << name;
+    EXPECT_EQ(failure->reason, "contact_mismatch") << name;
+    EXPECT_TRUE(failure->local) << name;
+    EXPECT_FALSE(alice->lookup_pin("bob")) << name;
+
+    auto accepted = bob->connect_and_wait(alice->address(), 5s);
+    ASSERT_TRUE(accepted) << name << ": " << accepted.error().to_string();
+    EXPECT_EQ(*accepted, "alice-" + name);
+    auto up = wait_for<PeerUp>(*alice, 10s);
+    ASSERT_TRUE(up) << name;
+    EXPECT_TRUE(up->newly_trusted) << name;
+    auto pin = alice->lookup_pin("bob");
+    ASSERT_TRUE(pin) << name;
+    EXPECT_EQ(pin->public_key, bob->public_key()) << name;
+    ASSERT_TRUE(bob->disconnect("alice-" + name, "next mode"));
+  }
 }
 
 TEST(Trust, MalformedContactStringsAreRefusedNamingThePart) {

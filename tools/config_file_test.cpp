@@ -202,6 +202,36 @@ TEST(ConfigFile, ContactsMustBeAnArrayOfAddresses) {
       << message;
 }
 
+// connections.addresses takes contact strings too (issue 13, deliverable 3): the node named
+// must then prove that name and key. A contact string under another name, or a malformed one,
+// is refused naming the key and the line.
+TEST(ConfigFile, AddressesAcceptContactStrings) {
+  const std::string fingerprint = "SHA256:" + std::string(64, 'a');
+  const std::string contact = "bob@10.0.0.2:4000#" + fingerprint;
+  auto config = parse_config(std::string(kMinimal) + "[connections]\naddresses = { bob = \"" +
+                                 contact + "\", carol = \"10.0.0.3:4000\" }\n",
+                             "test.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->node_addresses.at("bob"), contact);
+  EXPECT_EQ(config->node_addresses.at("carol"), "10.0.0.3:4000");
+
+  const ConfigOverride set{"connections.addresses", "bob=" + contact, "--set"};
+  config = parse_config(kMinimal, "test.toml", std::span(&set, 1));
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->node_addresses.at("bob"), contact);
+
+  std::string message = error_of(std::string(kMinimal) + "[connections]\naddresses = { carol = \"" +
+                                 contact + "\" }\n");
+  EXPECT_NE(message.find("test.toml:6: connections.addresses: the contact string for carol "
+                         "names 'bob'"),
+            std::string::npos)
+      << message;
+  message = error_of(std::string(kMinimal) +
+                     "[connections]\naddresses = { bob = \"bob@10.0.0.2:4000#SHA256:ab\" }\n");
+  EXPECT_NE(message.find("connections.addresses: "), std::string::npos) << message;
+  EXPECT_NE(message.find("64 hex digits"), std::string::npos) << message;
+}
+
 TEST(ConfigFile, ContactsOverrideIsCommaSeparated) {
   const ConfigOverride set{"membership.contacts", "127.0.0.1:4000,,127.0.0.1:4001", "--set"};
   auto config = parse_config(kMinimal, "test.toml", std::span(&set, 1));

@@ -359,7 +359,12 @@ const std::vector<ConfigKey>& key_table() {
        .doc =
            "Static address book for on-demand connections: a table of node name = "
            "`\"host:port\"` (host may be a DNS name), e.g. `addresses = { bob = \"10.0.0.2:4000\" "
-           "}`. An override replaces the whole table: `bob=10.0.0.2:4000,carol=10.0.0.3:4000`."},
+           "}`, or = a contact string `\"bob@10.0.0.2:4000#SHA256:<hex>\"` (`barrel-p2p keys "
+           "show` prints a node's) under the name it names: every link under that name, dialed "
+           "or accepted, must then prove that key, even on first contact in TOFU mode; strict "
+           "mode accepts it without a pin (docs/how-to/pin-with-contact-strings.md). An "
+           "override replaces the whole table: "
+           "`bob=10.0.0.2:4000,carol=10.0.0.3:4000`."},
       {.table = "connections",
        .name = "endpoint_dir",
        .field = "endpoint_dir",
@@ -395,7 +400,8 @@ const std::vector<ConfigKey>& key_table() {
        .doc = "Nodes to join through at start, `\"ip:port\"` each (a numeric IP or `localhost`), "
               "e.g. `contacts = [\"10.0.0.1:4000\"]`, or contact strings "
               "`\"name@ip:port#SHA256:<hex>\"` (printed by `barrel-p2p keys show`): the node "
-              "there must then prove that name and key, even on first contact. Tried in turn "
+              "there must then prove that name and key, even on first contact, and so must every "
+              "link under that name (decision 0024). Tried in turn "
               "until one answers, again every `membership.contact_retry_ms` while no peer is "
               "active. Empty: this node waits for others to join it. Override: "
               "`10.0.0.1:4000,10.0.0.2:4000`."},

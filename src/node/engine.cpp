@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "proto/auth/contact.hpp"
 #include "wire/auth_message.hpp"
 
 namespace barrel_p2p::node {
@@ -47,6 +48,23 @@ Engine::Engine(EngineConfig config, const auth::KeyPair& keys, auth::TrustStore 
              (config_.seed * 0x9e3779b97f4a7c15ULL) ^
                  (static_cast<std::uint64_t>(config_.wall_at_start.unix_millis) << 20U)) {
   links_.set_frame_sink(this);
+  require_configured_contacts();
+}
+
+void Engine::require_configured_contacts() {
+  // Contact strings in the configuration (join contacts, the address book) name keys that
+  // every link with those names must prove, accepted or dialed (decision 0024).
+  // Config::validate() refused malformed ones and one name with two keys.
+  std::vector<std::string_view> texts(config_.contacts.begin(), config_.contacts.end());
+  for (const auto& [node, address] : config_.node_addresses) texts.push_back(address);
+  for (std::string_view text : texts) {
+    if (!auth::is_contact_string(text)) continue;
+    auto contact = auth::parse_contact(text);
+    if (!contact || !contact->peer) continue;
+    if (auto required = trust_.require(contact->peer->name, contact->peer->key_sha256); !required) {
+      log(3, "contact " + std::string(text) + " not required: " + required.error().message);
+    }
+  }
 }
 
 Engine::~Engine() = default;

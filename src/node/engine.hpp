@@ -79,7 +79,8 @@ struct EngineConfig {
   core::Duration connect_timeout = std::chrono::seconds(5);
   core::Duration reaper_interval = std::chrono::seconds(60);  ///< 0: never reap
   core::Duration reaper_min_age = std::chrono::seconds(30);
-  /// Configured node -> "host:port" addresses for on-demand connections.
+  /// Configured node -> "host:port" addresses, or contact strings (whose name and key a dial
+  /// to that node requires), for on-demand connections.
   std::map<std::string, std::string, std::less<>> node_addresses;
   /// True when the driver can look nodes up in an endpoint directory (Resolve{node, ""}).
   bool endpoint_directory = false;
@@ -447,6 +448,9 @@ class Engine final : private ProcessHost, private FrameSink {
   [[nodiscard]] core::Instant dialer_deadline() const;
   // engine_membership.cpp
   void try_contacts(core::Instant now);
+  /// At construction: the keys configured contact strings name become requirements of the
+  /// trust store (TrustStore::require).
+  void require_configured_contacts();
   Result<void> start_join(core::Instant now, const std::string& address);
   void join_linked(core::Instant now, std::uint64_t connection, const std::string& peer);
   bool pump_membership(core::Instant now);

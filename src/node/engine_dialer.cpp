@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/engine.hpp"
+#include "proto/auth/contact.hpp"
 #include "wire/auth_message.hpp"
 
 namespace barrel_p2p::node {
@@ -21,6 +22,18 @@ constexpr core::Duration kAuthBackoffMax = std::chrono::minutes(5);
 /// Addresses with a backoff remembered at most; at the bound the one whose wait ends first is
 /// forgotten (it may then be dialed early, at worst once more per failure).
 constexpr std::size_t kAuthBackoffEntriesMax = 4096;
+
+/// The configured contact string of `node` (node_addresses, "name@host:port#SHA256:<hex>"),
+/// parsed; empty for a plain "host:port" or no entry. Config::validate() checked it and its
+/// name (the table key), so a parse failure here only means no contact string.
+std::optional<auth::Contact> configured_contact(
+    const std::map<std::string, std::string, std::less<>>& addresses, const std::string& node) {
+  auto it = addresses.find(node);
+  if (it == addresses.end() || !auth::is_contact_string(it->second)) return std::nullopt;
+  auto contact = auth::parse_contact(it->second);
+  if (!contact || !contact->peer || contact->peer->name != node) return std::nullopt;
+  return std::move(contact).value();
+}
 }  // namespace
 
 void Engine::auth_failed_at(const std::string& address) {
@@ -93,6 +106,9 @@ Result<void> Engine::send_link_frame(const std::string& node, wire::FrameType ty
 
 std::optional<std::string> Engine::known_address(const std::string& node) const {
   if (auto it = learned_addresses_.find(node); it != learned_addresses_.end()) return it->second;
+  if (auto contact = configured_contact(config_.node_addresses, node)) {
+    return contact->address.to_string();  // the address part of a contact string
+  }
   if (auto it = config_.node_addresses.find(node); it != config_.node_addresses.end()) {
     return it->second;
   }
@@ -168,7 +184,10 @@ void Engine::dial_address(const std::string& node, const core::SocketAddress& ad
     return;
   }
   const std::uint64_t dial = next_dial_++;
-  dial_purposes_[dial] = DialPurpose{node, {}, std::nullopt};
+  // A configured contact string names the identity that must answer, whichever address we
+  // dial (a learned one too): the peer must prove that name and key, even on first contact.
+  auto contact = configured_contact(config_.node_addresses, node);
+  dial_purposes_[dial] = DialPurpose{node, {}, contact ? contact->peer : std::nullopt};
   commands_.emplace_back(Dial{dial, address});
   log(1, "dialing " + node + " at " + address.to_string());
 }
@@ -193,6 +212,7 @@ void Engine::handle_dial_started(core::Instant now, std::uint64_t dial,
     dial_failed(purpose.node, connection.error().message);
   } else {
     dials_[*connection] = purpose.node;
+    if (purpose.expected) expected_peers_[*connection] = std::move(*purpose.expected);
   }
   settle(now);
 }

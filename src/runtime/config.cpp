@@ -39,6 +39,36 @@ Result<void> validate_advertise_address(const core::SocketAddress& listen,
   }
   return {};
 }
+
+/// Contact strings in membership.contacts and node_addresses: each parses, and no node is
+/// named with two different keys (every link with that name must prove the one key).
+Result<void> validate_configured_contacts(const MembershipConfig& membership,
+                                          const std::map<std::string, std::string>& addresses) {
+  std::map<std::string, auth::Sha256, std::less<>> keys;
+  auto check = [&](std::string_view field, const std::string& text) -> Result<void> {
+    auto contact = auth::parse_contact_or_address(text);
+    if (!contact) {
+      // A contact string's error quotes it (bounded, printable); a plain address is quoted here.
+      const std::string& why = contact.error().message;
+      return invalid(field, auth::is_contact_string(text) ? why : "'" + text + "': " + why);
+    }
+    if (!contact->peer) return {};
+    auto [it, inserted] = keys.emplace(contact->peer->name, contact->peer->key_sha256);
+    if (!inserted && it->second != contact->peer->key_sha256) {
+      return invalid(field,
+                     "contact strings name node '" + it->first + "' with two different keys");
+    }
+    return {};
+  };
+  for (const auto& text : membership.contacts) {
+    if (auto checked = check("membership.contacts", text); !checked) return checked;
+  }
+  for (const auto& [name, text] : addresses) {
+    if (!auth::is_contact_string(text)) continue;  // host:port, checked by the caller
+    if (auto checked = check("node_addresses", text); !checked) return checked;
+  }
+  return {};
+}
 }  // namespace
 
 Result<void> Config::validate() const {
@@ -107,19 +137,25 @@ Result<void> Config::validate() const {
     if (!wire::is_valid_name(name)) {
       return invalid("node_addresses", "'" + name + "' is not a valid node name");
     }
+    if (auth::is_contact_string(address)) {
+      // name@host:port#SHA256:<hex>: the node there must prove this name and key (parsed
+      // again with the other contact strings below).
+      auto contact = auth::parse_contact(address);
+      if (!contact) return invalid("node_addresses", contact.error().message);
+      if (contact->peer->name != name) {
+        return invalid("node_addresses",
+                       "the contact string for " + name + " names '" + contact->peer->name + "'");
+      }
+      continue;
+    }
     if (address.rfind(':') == std::string::npos || address.size() > 255) {
       return invalid("node_addresses", "'" + address + "' for " + name + " is not host:port");
     }
   }
   if (reaper_min_age.count() < 0) return invalid("reaper_min_age", "must not be negative");
   if (reaper_interval.count() < 0) return invalid("reaper_interval", "must not be negative");
-  for (const auto& contact : membership.contacts) {
-    // A contact string's error quotes it (bounded, printable); a plain address is quoted here.
-    if (auto address = auth::parse_contact_or_address(contact); !address) {
-      const std::string& why = address.error().message;
-      return invalid("membership.contacts",
-                     auth::is_contact_string(contact) ? why : "'" + contact + "': " + why);
-    }
+  if (auto contacts = validate_configured_contacts(membership, node_addresses); !contacts) {
+    return contacts;
   }
   if (membership.contact_retry.count() <= 0) {
     return invalid("membership.contact_retry", "must be positive");

@@ -148,6 +148,15 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
     return;
   }
   if (!matches_contact(hello, presented)) return;
+  // A contact string in the configuration names this peer's key: it holds for every link,
+  // dialed or accepted, pinned or not (decision 0024).
+  const std::optional<Sha256> required = trust_.required(hello.node_name);
+  if (required && !key_matches(ExpectedPeer{hello.node_name, *required}, presented)) {
+    fail(AuthFailure::contact_mismatch, "peer '" + hello.node_name + "' presented " +
+                                            fingerprint(presented) +
+                                            ", not the key a configured contact string names");
+    return;
+  }
   const std::optional<PublicKey> pinned = trust_.lookup(hello.node_name);
   if (pinned && *pinned != presented) {
     fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented " +
@@ -155,7 +164,7 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
                                         " is pinned");
     return;
   }
-  if (!pinned && trust_.mode() == TrustMode::strict && !expected_) {
+  if (!pinned && trust_.mode() == TrustMode::strict && !expected_ && !required) {
     fail(AuthFailure::unknown_key,
          "no key pinned for peer '" + hello.node_name + "' (strict trust mode)");
     return;

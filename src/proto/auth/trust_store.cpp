@@ -39,6 +39,31 @@ std::optional<PublicKey> TrustStore::lookup(std::string_view name) const {
   return it->second;
 }
 
+Result<void> TrustStore::require(std::string_view name, const Sha256& key_sha256) {
+  if (!wire::is_valid_name(name)) {
+    return fail(Errc::invalid_argument,
+                "invalid node name for a contact (1-64 characters of A-Z a-z 0-9 . _ -)");
+  }
+  auto it = required_.find(name);
+  if (it != required_.end()) {
+    if (it->second == key_sha256) return {};
+    return fail(Errc::already_exists,
+                "two contact strings name node '" + std::string(name) + "' with different keys");
+  }
+  if (required_.size() >= max_pins_) {
+    return fail(Errc::limit_reached,
+                "more than " + std::to_string(max_pins_) + " nodes named by contact strings");
+  }
+  required_.emplace(std::string(name), key_sha256);
+  return {};
+}
+
+std::optional<Sha256> TrustStore::required(std::string_view name) const {
+  auto it = required_.find(name);
+  if (it == required_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<std::pair<std::string, PublicKey>> TrustStore::list() const {
   return {pins_.begin(), pins_.end()};
 }

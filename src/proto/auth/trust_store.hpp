@@ -1,5 +1,6 @@
 // Trust store: pins node name -> public key (SPEC §2.1). In memory only; the runtime loads and
-// persists keys/trusted/<node>.pub. A pin is never silently replaced.
+// persists keys/trusted/<node>.pub. A pin is never silently replaced. It also holds the key
+// fingerprints that configured contact strings require of a name (decision 0024).
 #pragma once
 
 #include <cstddef>
@@ -44,6 +45,17 @@ class TrustStore {
   /// The key pinned for `name`, if any.
   [[nodiscard]] std::optional<PublicKey> lookup(std::string_view name) const;
 
+  /// Requires any peer presenting `name` to hold a key whose SHA-256 is `key_sha256` (a contact
+  /// string in the configuration): another key is refused in every trust mode, pinned or not,
+  /// and in strict mode this key is accepted without a pin (then pinned, as a first contact
+  /// is). Requiring the same fingerprint again changes nothing. Errors: invalid_argument when
+  /// !wire::is_valid_name(name); already_exists when another fingerprint is required for
+  /// `name`; limit_reached when max_pins names have requirements.
+  Result<void> require(std::string_view name, const Sha256& key_sha256);
+
+  /// The fingerprint required for `name` by require(), if any.
+  [[nodiscard]] std::optional<Sha256> required(std::string_view name) const;
+
   /// Every pin, sorted by name.
   [[nodiscard]] std::vector<std::pair<std::string, PublicKey>> list() const;
 
@@ -60,7 +72,8 @@ class TrustStore {
  private:
   TrustMode mode_;
   std::size_t max_pins_;
-  std::map<std::string, PublicKey, std::less<>> pins_;  // bounded by max_pins_
+  std::map<std::string, PublicKey, std::less<>> pins_;   // bounded by max_pins_
+  std::map<std::string, Sha256, std::less<>> required_;  // bounded by max_pins_
 };
 
 }  // namespace barrel_p2p::auth

@@ -71,5 +71,24 @@ TEST(TrustStore, BoundedAndRejectsUnsafeNames) {
   EXPECT_EQ(store.mode(), TrustMode::tofu);
 }
 
+// Decision 0024: the fingerprints configured contact strings require, beside the pins.
+TEST(TrustStore, RequiredFingerprintsAreKeptApartFromPinsAndNeverReplaced) {
+  TrustStore store(TrustMode::tofu, 2);
+  const Sha256 one = sha256(key_of(1).bytes);
+  EXPECT_FALSE(store.required("a").has_value());
+  ASSERT_TRUE(store.require("a", one).has_value());
+  EXPECT_TRUE(store.require("a", one).has_value());  // the same again: no change
+  EXPECT_EQ(store.required("a"), one);
+  EXPECT_FALSE(store.lookup("a").has_value());  // not a pin
+  EXPECT_EQ(store.size(), 0U);
+  auto other = store.require("a", sha256(key_of(2).bytes));
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, Errc::already_exists);
+  EXPECT_EQ(store.required("a"), one);
+  EXPECT_EQ(store.require("../x", one).error().code, Errc::invalid_argument);
+  ASSERT_TRUE(store.require("b", one).has_value());
+  EXPECT_EQ(store.require("c", one).error().code, Errc::limit_reached);
+}
+
 }  // namespace
 }  // namespace barrel_p2p::auth
