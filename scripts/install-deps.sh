@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential g++ cmake ninja-build pkg-config git python3
+  build-essential g++ cmake ninja-build pkg-config git python3 curl
   clang-14 clang-format-14 clang-tidy-14 libclang-rt-14-dev llvm-14
   # QUIC + TLS + identity
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libsodium-dev
