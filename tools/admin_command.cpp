@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "admin_client.hpp"
 #include "admin_target_options.hpp"
 #include "cli_support.hpp"
@@ -32,13 +34,22 @@ const std::map<std::string, std::string>& resource_paths() {
 int run_admin(const AdminOptions& options) {
   auto target = resolve_admin_target(options.target);
   if (!target) return report("admin", target.error());
-  auto answer = admin_get(*target, resource_paths().at(options.resource));
+  const std::string& path = resource_paths().at(options.resource);
+  auto answer = admin_get(*target, path);
   if (!answer) return report("admin", answer.error());
   std::fputs(answer->body.c_str(), stdout);
   if (answer->status / 100 != 2) {
     std::fprintf(stderr, "barrel-p2p admin: HTTP status %d\n", answer->status);
+    return exit_status_for(answer->status);
   }
-  return exit_status_for(answer->status);
+  // Every resource but metrics is JSON: anything else is not a node's admin endpoint (or a
+  // broken one), and a script reading the output must not take it for an answer.
+  if (options.resource != "metrics" && !nlohmann::json::accept(answer->body)) {
+    std::fprintf(stderr, "barrel-p2p admin: the answer to GET %s from %s is not JSON\n",
+                 path.c_str(), target->address.c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 # `admin` reads members, connections, stats, health and metrics from it; a non-loopback
 # address without admin.token_file is refused (exit 2) before the node starts, a token file
 # readable by others too (exit 3); with a token, `admin --token-file` is let in and a request
-# without it is not; the node still stops cleanly on SIGTERM.
+# without it is not; the node still stops cleanly on SIGTERM; a 200 answer that is not JSON
+# (another HTTP server on the port) exits 1.
 set -uo pipefail
 cli=$1
 dir=$(mktemp -d)
@@ -81,6 +82,23 @@ stop_node
 "$cli" admin --connect "$address" members >/dev/null 2>&1
 rc=$?
 [ "$rc" = 1 ] || fail "the endpoint outlived the node (exit $rc)"
+
+# A 200 answer that is not JSON (another HTTP server on the port) is a failure, exit 1.
+mkdir -p "$dir/www/v1" && echo "<html>not a node</html>" >"$dir/www/v1/members"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$dir/www" "$port" >/dev/null 2>&1 &
+web=$!
+for _ in $(seq 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v1/members')" \
+    2>/dev/null && break
+  sleep 0.1
+done
+"$cli" admin --connect "127.0.0.1:$port" members >"$dir/out.txt" 2>"$dir/err.txt"
+rc=$?
+kill "$web" 2>/dev/null
+wait "$web" 2>/dev/null
+[ "$rc" = 1 ] || fail "a non-JSON answer gave exit $rc, not 1"
+grep -q "is not JSON" "$dir/err.txt" || fail "no reason given: $(cat "$dir/err.txt")"
 
 # With a token (admin.listen from the file this time).
 printf '[admin]\nlisten = "127.0.0.1:0"\ntoken_file = "%s"\n' "$dir/token" >>"$dir/node.toml"
