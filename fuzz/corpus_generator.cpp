@@ -17,6 +17,7 @@
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
 #include "wire/process_message.hpp"
+#include "wire/rotation_record.hpp"
 #include "wire/stream_preamble.hpp"
 #include "wire/views_message.hpp"
 
@@ -32,8 +33,30 @@ bool write_file(const std::filesystem::path& path, const Bytes& bytes) {
   return static_cast<bool>(file);
 }
 
+wire::RotationRecord sample_rotation_record() {
+  wire::RotationRecord record;
+  record.cluster_name = "prod";
+  record.node_name = "node-2";
+  record.old_key.fill(0x01);
+  record.new_key.fill(0x02);
+  record.sequence = 1;
+  record.created_unix_ms = 1700000000123ULL;
+  record.old_signature.fill(0x03);
+  record.new_signature.fill(0x04);
+  return record;
+}
+
+bool write_rotation_records(const std::filesystem::path& dir) {
+  wire::RotationRecord long_names = sample_rotation_record();
+  long_names.cluster_name = std::string(64, 'c');
+  long_names.node_name = std::string(64, 'n');
+  long_names.sequence = ~0ULL;
+  return write_file(dir / "record", wire::encode(sample_rotation_record())) &&
+         write_file(dir / "record_long_names", wire::encode(long_names));
+}
+
 bool write_auth_messages(const std::filesystem::path& dir) {
-  wire::Hello hello{wire::kAuthProtocolVersion, "prod", "node-1.eu_west", {}};
+  wire::Hello hello{wire::kAuthProtocolVersion, "prod", "node-1.eu_west", {}, false, {}};
   for (std::size_t i = 0; i < hello.public_key.size(); ++i) {
     hello.public_key[i] = static_cast<std::uint8_t>(i * 7);
   }
@@ -44,8 +67,12 @@ bool write_auth_messages(const std::filesystem::path& dir) {
   response.cluster_mac.fill(0x22);
   const std::pair<const char*, wire::AuthMessage> seeds[] = {
       {"hello", hello},
-      {"hello_long_names", wire::Hello{1, std::string(64, 'c'), std::string(64, 'n'), {}}},
-      {"hello_takeover", wire::Hello{1, "prod", "node-2", {}, true}},
+      {"hello_long_names",
+       wire::Hello{1, std::string(64, 'c'), std::string(64, 'n'), {}, false, {}}},
+      {"hello_takeover", wire::Hello{1, "prod", "node-2", {}, true, {}}},
+      {"hello_rotation", wire::Hello{1, "prod", "node-2", {}, false, sample_rotation_record()}},
+      {"hello_takeover_rotation",
+       wire::Hello{1, "prod", "node-2", {}, true, sample_rotation_record()}},
       {"challenge", challenge},
       {"response", response},
       {"ok", wire::Ok{}},
@@ -295,7 +322,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(root / "link_frame", error);
   for (const char* family :
        {"process_message", "hyparview_message", "plumtree_message", "pid", "registry_delta",
-        "contact", "registry_message", "views_message", "stream_preamble"}) {
+        "contact", "registry_message", "views_message", "stream_preamble", "rotation_record"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
@@ -306,7 +333,8 @@ int main(int argc, char** argv) {
       !write_seeds(root / "contact", contact_strings()) ||
       !write_seeds(root / "registry_message", registry_messages()) ||
       !write_seeds(root / "views_message", views_messages()) ||
-      !write_seeds(root / "stream_preamble", stream_preambles())) {
+      !write_seeds(root / "stream_preamble", stream_preambles()) ||
+      !write_rotation_records(root / "rotation_record")) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

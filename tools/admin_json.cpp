@@ -55,6 +55,7 @@ constexpr Field kScalarFields[] = {
     {"connects_failed", &NodeStats::connects_failed},
     {"connections_reaped", &NodeStats::connections_reaped},
     {"pins_not_persisted", &NodeStats::pins_not_persisted},
+    {"pins_rotated", &NodeStats::pins_rotated},
     {"dials_backed_off", &NodeStats::dials_backed_off},
     {"connections_initiated", &NodeStats::connections_initiated},
     {"connections_accepted", &NodeStats::connections_accepted},

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "barrel_p2p/config.hpp"
 #include "barrel_p2p/identity.hpp"
 #include "barrel_p2p/node.hpp"  // fingerprint(), make_contact()
 #include "cli_support.hpp"
@@ -106,6 +108,77 @@ int show(const ShowOptions& options) {
   return kExitOk;
 }
 
+struct RotateOptions {
+  DataDirOptions where;
+  std::string name;     // the node's name the record binds; else --config's node.name
+  std::string cluster;  // the cluster the record binds; else --config's cluster.name
+};
+
+/// The node and cluster names a rotation record binds, from the flags or the configuration.
+/// Errors: invalid_argument when no node name is known; those of load_config().
+Result<std::pair<std::string, std::string>> rotation_names(const RotateOptions& options) {
+  std::string name = options.name;
+  std::string cluster = options.cluster;
+  if (!options.where.config.config_path.empty()) {
+    auto config = load_config(options.where.config);
+    if (!config) return Unexpected(config.error());
+    if (name.empty()) name = config->node_name;
+    if (cluster.empty()) cluster = config->cluster_name;
+  }
+  if (cluster.empty()) cluster = Config{}.cluster_name;
+  if (name.empty()) {
+    return fail(Errc::invalid_argument,
+                "the rotation record names the node: give --config or --name");
+  }
+  return std::pair{name, cluster};
+}
+
+void print_rotation(const IdentityRotation& rotated, const std::filesystem::path& data_dir,
+                    const std::string& name, const std::string& cluster) {
+  const std::string& old_print = rotated.old_identity.fingerprint;
+  const std::string& new_print = rotated.new_identity.fingerprint;
+  std::printf(
+      "rotated the identity of %s (cluster %s) in %s, rotation %llu\n"
+      "old key:     %s (kept as node.key.old and node.pub.old)\n"
+      "new key:     %s\n"
+      "record:      %s (signed by the old key and the new one)\n"
+      "certificate: %s\n",
+      name.c_str(), cluster.c_str(), keys_directory(data_dir).c_str(),
+      static_cast<unsigned long long>(rotated.sequence), old_print.c_str(), new_print.c_str(),
+      rotated.record_file.c_str(),
+      rotated.certificate_rotated
+          ? "replaced (the old one is kept as quic/node.crt.old and quic/node.key.old)"
+          : "none yet (the node creates one when it starts)");
+  std::printf(
+      "\nRestart the node on this data directory; it sends the record to every peer it meets.\n"
+      "What peers must do:\n"
+      "- tofu mode, pinned to the old key: nothing; the pin moves to the new key when they\n"
+      "  connect\n"
+      "- strict mode: pin the new key by hand: barrel-p2p keys trust unpin %s, then\n"
+      "  barrel-p2p keys trust pin %s %s\n"
+      "- contact strings naming the old key (configuration, join, connect):\n"
+      "  %s@HOST:PORT#%s\n"
+      "  replace the fingerprint with %s\n"
+      "- pinned to a key older than the old one (offline across two rotations): unpin %s\n"
+      "Remove %s once every peer has connected to the new key.\n",
+      name.c_str(), name.c_str(), to_hex(rotated.new_identity.public_key).c_str(), name.c_str(),
+      old_print.c_str(), new_print.c_str(), name.c_str(), rotated.record_file.c_str());
+}
+
+int rotate(const RotateOptions& options) {
+  auto data_dir = resolve_data_dir(options.where);
+  if (!data_dir) return report("keys rotate", data_dir.error());
+  auto names = rotation_names(options);
+  if (!names) return report("keys rotate", names.error());
+  auto rotated = rotate_identity_with_record(*data_dir, names->second, names->first);
+  if (!rotated && rotated.error().code == Errc::not_found) {
+    return report("keys rotate", load_public_identity(*data_dir).error());
+  }
+  if (!rotated) return report("keys rotate", rotated.error());
+  print_rotation(*rotated, *data_dir, names->first, names->second);
+  return kExitOk;
+}
+
 struct FingerprintOptions {
   DataDirOptions where;
   std::string public_key_file;
@@ -152,6 +225,19 @@ void add_keys_command(CLI::App& app, int& exit_code) {
                            "host:port peers dial, for the contact string (default: --config's "
                            "membership.advertise_address, else node.listen)");
   show_command->callback([&exit_code, show_options] { exit_code = show(*show_options); });
+
+  auto* rotate_command = keys->add_subcommand(
+      "rotate",
+      "replace the identity and TLS certificate (old files kept as *.old) and write a rotation "
+      "record signed by both keys, so peers that pinned the old key move their pin");
+  auto rotate_options = std::make_shared<RotateOptions>();
+  add_data_dir_options(*rotate_command, rotate_options->where);
+  rotate_command->add_option("--name", rotate_options->name,
+                             "node name the record binds (default: --config's node.name)");
+  rotate_command->add_option(
+      "--cluster", rotate_options->cluster,
+      "cluster name the record binds (default: --config's cluster.name, else \"default\")");
+  rotate_command->callback([&exit_code, rotate_options] { exit_code = rotate(*rotate_options); });
 
   auto* fingerprint_command = keys->add_subcommand(
       "fingerprint", "print only the fingerprint (SHA256:<hex>) of the identity or of --file");

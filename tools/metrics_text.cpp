@@ -67,7 +67,10 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
               "Dials not made because authentication with the address just failed.",
               stats.dials_backed_off);
   out.counter("barrel_p2p_pins_not_persisted_total",
-              "First-contact pins whose file could not be written.", stats.pins_not_persisted);
+              "First-contact or rotated pins whose file could not be written.",
+              stats.pins_not_persisted);
+  out.counter("barrel_p2p_pins_rotated_total",
+              "Pins moved to a peer's new key by its rotation record.", stats.pins_rotated);
   out.counters("barrel_p2p_link_messages_total", "Messages on peer links by direction.",
                "direction", {{"sent", stats.messages_sent}, {"received", stats.messages_received}});
   out.counter("barrel_p2p_events_dropped_total", "Events dropped because the event queue was full.",

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "barrel_p2p/result.hpp"
 
@@ -53,6 +54,33 @@ Result<PublicIdentity> create_identity(const std::filesystem::path& data_dir);
 /// Errors: those of load_identity() (not_found when there is nothing to rotate); io when a
 /// file cannot be written.
 Result<PublicIdentity> rotate_identity(const std::filesystem::path& data_dir);
+
+/// What rotate_identity_with_record() did.
+struct IdentityRotation {
+  PublicIdentity old_identity;        ///< The replaced key, kept as node.key.old / node.pub.old.
+  PublicIdentity new_identity;        ///< The key now in node.key / node.pub.
+  std::uint64_t sequence = 0;         ///< The record's sequence: 1 for the first rotation, then +1.
+  std::filesystem::path record_file;  ///< <data_dir>/keys/rotation.rec.
+  bool certificate_rotated = false;   ///< quic/node.crt and node.key were kept as *.old and
+                                      ///< replaced (false when the node never made them).
+};
+
+/// Rotates the identity in `data_dir` and writes a rotation record signed by the old key and
+/// the new one for node `node_name` of cluster `cluster_name` (decision 0023). A node started
+/// on `data_dir` with that name and cluster sends the record in its HELLO, and peers in TOFU
+/// mode that pinned the old key move their pin to the new one once it proves it. Strict-mode
+/// pins and contact strings naming the old key are not moved: their operators update them.
+///
+/// Files: rotation.rec (0644) first, then node.key.old (0600) and node.pub.old (0644) byte
+/// for byte, the new node.key and node.pub, and, when a TLS certificate exists,
+/// quic/node.key.old (0600), quic/node.crt.old (0644) and a new certificate. Each file is
+/// written atomically. The data_dir lock is held throughout, so this fails while a node runs.
+/// Errors: invalid_argument when a name is not valid; busy when a node runs on `data_dir`;
+/// not_found when there is no identity; crypto "key pair mismatch: ..." when the stored pair
+/// does not match; crypto when generation fails; io when a file cannot be read or written.
+Result<IdentityRotation> rotate_identity_with_record(const std::filesystem::path& data_dir,
+                                                     std::string_view cluster_name,
+                                                     std::string_view node_name);
 
 /// Reads a raw public key file: another node's node.pub, or a pin file.
 /// Errors: not_found when `file` does not exist; io when it does not hold exactly

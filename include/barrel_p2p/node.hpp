@@ -73,9 +73,12 @@ struct NodeStats {
   std::uint64_t on_demand_connects = 0;  ///< connections opened because a process sent
   std::uint64_t connects_failed = 0;     ///< on-demand connections that failed or timed out
   std::uint64_t connections_reaped = 0;  ///< idle connections closed by the reaper
-  /// First-contact pins whose file could not be written: the pin was dropped again and the
-  /// peer's links closed (auth failure reason pin_not_persisted).
+  /// First-contact or rotated pins whose file could not be written: the pin was dropped again
+  /// (a rotated one put back on the old key) and the peer's links closed (auth failure reason
+  /// pin_not_persisted).
   std::uint64_t pins_not_persisted = 0;
+  /// Pins moved to a peer's new key by its rotation record (decision 0023).
+  std::uint64_t pins_rotated = 0;
   /// Dials not made because authentication with that address failed just before: after each
   /// failure the address waits 1 s, doubling up to 5 min (reset by a success).
   std::uint64_t dials_backed_off = 0;

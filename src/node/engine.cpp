@@ -141,15 +141,23 @@ void Engine::handle_transmit_blocked(core::Instant now, std::uint64_t connection
   ++stats_.dropped_connection_lost;  // the link is gone: its frames go with it
 }
 
-void Engine::handle_pin_persisted(core::Instant now, const std::string& peer,
-                                  const std::array<std::uint8_t, 32>& key, Result<void> written) {
+void Engine::handle_pin_persisted(core::Instant now, const PersistPin& pin, Result<void> written) {
   if (written) return;  // the pin already holds: nothing waits for the file
   now_ = now;
   ++stats_.pins_not_persisted;
+  const std::string& peer = pin.peer;
   const std::string address = known_address(peer).value_or("");
-  log(4, "dropping the first-contact pin of " + peer + ": " + written.error().message);
-  // Only the pin this write was for: an explicit pin made meanwhile stays.
-  if (auto pinned = trust_.lookup(peer); pinned && pinned->bytes == key) (void)trust_.unpin(peer);
+  log(4, "dropping the " + std::string(pin.previous ? "rotated" : "first-contact") + " pin of " +
+             peer + ": " + written.error().message);
+  // Only the pin this write was for: an explicit pin made meanwhile stays. A rotated pin goes
+  // back to the key its file still holds.
+  if (auto pinned = trust_.lookup(peer); pinned && pinned->bytes == pin.key) {
+    if (pin.previous) {
+      (void)trust_.replace(peer, *pinned, auth::PublicKey{*pin.previous});
+    } else {
+      (void)trust_.unpin(peer);
+    }
+  }
   if (!address.empty()) auth_failed_at(address);  // its reconnects back off like failures
   (void)links_.disconnect(peer, "pin_not_persisted");
   commands_.emplace_back(
@@ -458,6 +466,7 @@ void Engine::apply_link_outputs(core::Instant now) {
 
 void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
   if (auto* authenticated = std::get_if<LinkAuthenticated>(&event)) {
+    if (authenticated->rotated_from) key_rotated(*authenticated);
     commands_.emplace_back(ConnectionOutcome{authenticated->connection, authenticated->peer});
     dials_.erase(authenticated->connection);
     // Also when this link then loses a simultaneous-dial race: the peer is what was asked for.
@@ -493,6 +502,27 @@ void Engine::handle_link_event(core::Instant now, LinkEvent&& event) {
   }
 }
 
+void Engine::key_rotated(const LinkAuthenticated& link) {
+  // Decision 0023: the session accepted the record only from the pin it saw at the HELLO; a
+  // pin changed since (an explicit pin or unpin) is never overwritten.
+  const auth::PublicKey& from = *link.rotated_from;
+  auto moved = trust_.replace(link.peer, from, link.key);
+  std::optional<std::array<std::uint8_t, 32>> previous = from.bytes;
+  if (!moved && moved.error().code == Errc::not_found) {  // unpinned meanwhile: a first contact
+    moved = trust_.pin(link.peer, link.key);
+    previous.reset();
+  }
+  if (!moved) {
+    log(3, "dropping " + link.peer + ": " + moved.error().message);
+    (void)links_.disconnect(link.peer, "key conflicts with a pin made meanwhile");
+    return;
+  }
+  ++stats_.pins_rotated;
+  commands_.emplace_back(PersistPin{link.peer, link.key.bytes, previous});
+  log(3, "moving the pin of " + link.peer + " from " + auth::fingerprint(from) + " to " +
+             auth::fingerprint(link.key) + " (rotation record signed by both keys)");
+}
+
 void Engine::peer_up(core::Instant /*now*/, PeerUp&& up) {
   const std::string print = auth::fingerprint(up.key);
   if (up.newly_trusted) {
@@ -502,7 +532,7 @@ void Engine::peer_up(core::Instant /*now*/, PeerUp&& up) {
       (void)links_.disconnect(up.peer, "key conflicts with a pin made meanwhile");
       return;
     }
-    commands_.emplace_back(PersistPin{up.peer, up.key.bytes});
+    commands_.emplace_back(PersistPin{up.peer, up.key.bytes, std::nullopt});
     log(2, "trusting " + up.peer + " on first use (" + print + ")");
   }
   log(2, "peer " + up.peer + " up at " + up.address);

@@ -145,6 +145,7 @@ struct EngineStats {
   std::uint64_t connects_failed = 0;
   std::uint64_t connections_reaped = 0;
   std::uint64_t learned_addresses_forgotten = 0;
+  std::uint64_t pins_rotated = 0;        ///< pins moved by a rotation record (decision 0023)
   std::uint64_t pins_not_persisted = 0;  ///< first-contact pins dropped: their file failed
   std::uint64_t dials_backed_off = 0;    ///< dials held back after authentication failures
   std::size_t learned_addresses = 0;     ///< current
@@ -189,13 +190,13 @@ class Engine final : private ProcessHost, private FrameSink {
   void handle_resolved(core::Instant now, const std::string& node,
                        Result<core::SocketAddress> address);
   /// The outcome of a PersistPin command, needed only when it failed (`written` holds the
-  /// error): the Engine then drops the pin (if it still is `key`), closes the peer's links
-  /// with auth failure reason pin_not_persisted (an AuthFailure event) and counts it, so a
-  /// key that cannot be kept across a restart is not trusted now either. Until the writer
-  /// reports, the peer is trusted (authentication does not wait for the fsync). A success
-  /// changes nothing, so the driver may skip reporting it.
-  void handle_pin_persisted(core::Instant now, const std::string& peer,
-                            const std::array<std::uint8_t, 32>& key, Result<void> written);
+  /// error): the Engine then takes the pin back (if it still is `pin.key`: it drops a
+  /// first-contact pin, and puts a rotated pin back on `pin.previous`, the key its file still
+  /// holds), closes the peer's links with auth failure reason pin_not_persisted (an
+  /// AuthFailure event) and counts it, so a key that cannot be kept across a restart is not
+  /// trusted now either. Until the writer reports, the peer is trusted (authentication does
+  /// not wait for the fsync). A success changes nothing, so the driver may skip reporting it.
+  void handle_pin_persisted(core::Instant now, const PersistPin& pin, Result<void> written);
   /// A Deliver command's mailbox was full: the Engine answers a call, counts the rest.
   void handle_delivery_refused(std::uint64_t process, Envelope&& envelope);
 
@@ -403,6 +404,7 @@ class Engine final : private ProcessHost, private FrameSink {
   void settle(core::Instant now);
   void apply_link_outputs(core::Instant now);
   void handle_link_event(core::Instant now, LinkEvent&& event);
+  void key_rotated(const LinkAuthenticated& link);
   void peer_up(core::Instant now, PeerUp&& up);
   void peer_down(core::Instant now, PeerDown&& down);
   void on_membership_frame(const std::string& peer, core::ByteView payload);

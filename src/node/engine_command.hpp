@@ -55,10 +55,13 @@ struct Resolve {
   std::string host;
 };
 
-/// Persist a key pinned on first use (TOFU); the Engine's trust store already holds it.
+/// Persist a key pinned on first use (TOFU), or a pin moved by a rotation record (decision
+/// 0023); the Engine's trust store already holds it.
 struct PersistPin {
   std::string peer;
   std::array<std::uint8_t, 32> key{};
+  /// The key a rotation moved the pin from (its file still holds it until this write).
+  std::optional<std::array<std::uint8_t, 32>> previous;
 };
 
 /// Append `envelope` to local process `process`'s mailbox. When the mailbox is full, hand it

@@ -159,7 +159,8 @@ void PeerLinks::authenticated(Link& link, const auth::Authenticated& result, cor
   stats_.auth_succeeded_duration.record(now - link.connected_at);
   link.peer = result.peer_name;
   link.authenticated = true;
-  events_.push_back(LinkAuthenticated{link.connection, link.peer});
+  events_.push_back(
+      LinkAuthenticated{link.connection, link.peer, result.rotated_from, result.peer_key});
   auto route = routes_.find(link.peer);
   if (route != routes_.end()) {
     Link& existing = *links_.at(route->second);

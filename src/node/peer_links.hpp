@@ -99,6 +99,10 @@ struct AuthFailed {
 struct LinkAuthenticated {
   std::uint64_t connection = 0;
   std::string peer;
+  /// The peer showed a valid rotation record from this pinned key to `key` (decision 0023):
+  /// the Engine moves the pin and persists it.
+  std::optional<auth::PublicKey> rotated_from;
+  auth::PublicKey key;  ///< The key the peer proved.
 };
 /// A duplicate link to `peer` lost the simultaneous-dial race: the route moved to (or stays
 /// on) the survivor. Frames written on `connection` before this still arrive, after which it

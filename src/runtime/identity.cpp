@@ -4,9 +4,11 @@
 #include "barrel_p2p/identity.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "barrel_p2p/node.hpp"
 #include "runtime/key_files.hpp"
+#include "runtime/rotation_files.hpp"
 #include "runtime/secure_file.hpp"
 
 namespace barrel_p2p {
@@ -39,6 +41,23 @@ Result<PublicIdentity> create_identity(const std::filesystem::path& data_dir) {
 
 Result<PublicIdentity> rotate_identity(const std::filesystem::path& data_dir) {
   return public_half(runtime::rotate_identity(data_dir));
+}
+
+Result<IdentityRotation> rotate_identity_with_record(const std::filesystem::path& data_dir,
+                                                     std::string_view cluster_name,
+                                                     std::string_view node_name) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  auto rotated = runtime::rotate_identity_signed(data_dir, cluster_name, node_name,
+                                                 static_cast<std::uint64_t>(now.count()));
+  if (!rotated) return Unexpected(std::move(rotated).error());
+  IdentityRotation out;
+  out.old_identity = *public_half(rotated->old_identity);
+  out.new_identity = *public_half(rotated->new_identity);
+  out.sequence = rotated->record.sequence;
+  out.record_file = runtime::rotation_record_path(data_dir);
+  out.certificate_rotated = rotated->certificate_rotated;
+  return out;
 }
 
 Result<std::array<std::uint8_t, kIdentityKeySize>> read_public_key(

@@ -157,36 +157,46 @@ Result<IdentityBytes> load_or_create_identity(const fs::path& data_dir) {
   return create_identity(data_dir);
 }
 
-Result<IdentityBytes> rotate_identity(const fs::path& data_dir) {
-  auto current = load_identity(data_dir);
-  if (!current && current.error().code == Errc::not_found && !refuse_orphan_public_key(data_dir)) {
-    return replace_orphan_public_key(data_dir);
-  }
-  if (!current) return current;
+Result<IdentityBytes> generate_fresh_identity() {
+  if (auto ready = ensure_sodium(); !ready) return Unexpected(std::move(ready).error());
+  return generate_identity();
+}
+
+Result<void> replace_identity(const fs::path& data_dir, const IdentityBytes& current,
+                              const IdentityBytes& fresh) {
   const fs::path seed_file = seed_path(data_dir);
   const fs::path public_file = public_path(data_dir);
   fs::path old_seed_file = seed_file;
   old_seed_file += ".old";
   fs::path old_public_file = public_file;
   old_public_file += ".old";
-  if (auto kept = write_key_file(old_seed_file, current->seed, kSecretFileMode); !kept) {
-    return Unexpected(std::move(kept).error());
+  if (auto kept = write_key_file(old_seed_file, current.seed, kSecretFileMode); !kept) {
+    return kept;
   }
-  if (auto kept = write_key_file(old_public_file, current->public_key, kPublicFileMode); !kept) {
-    return Unexpected(std::move(kept).error());
+  if (auto kept = write_key_file(old_public_file, current.public_key, kPublicFileMode); !kept) {
+    return kept;
   }
-  IdentityBytes fresh = generate_identity();
   // Without node.pub, both the old and the new node.key load (the public half is derived), so
   // a crash between the next two writes cannot leave a mismatched pair.
   if (auto removed = remove_file(public_file);
       !removed && removed.error().code != Errc::not_found) {
-    return Unexpected(std::move(removed).error());
+    return removed;
   }
   if (auto written = write_key_file(seed_file, fresh.seed, kSecretFileMode); !written) {
-    return Unexpected(std::move(written).error());
+    return written;
   }
-  if (auto written = write_key_file(public_file, fresh.public_key, kPublicFileMode); !written) {
-    return Unexpected(std::move(written).error());
+  return write_key_file(public_file, fresh.public_key, kPublicFileMode);
+}
+
+Result<IdentityBytes> rotate_identity(const fs::path& data_dir) {
+  auto current = load_identity(data_dir);
+  if (!current && current.error().code == Errc::not_found && !refuse_orphan_public_key(data_dir)) {
+    return replace_orphan_public_key(data_dir);
+  }
+  if (!current) return current;
+  IdentityBytes fresh = generate_identity();
+  if (auto replaced = replace_identity(data_dir, *current, fresh); !replaced) {
+    return Unexpected(std::move(replaced).error());
   }
   return fresh;
 }

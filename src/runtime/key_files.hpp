@@ -66,4 +66,15 @@ Result<IdentityBytes> load_or_create_identity(const std::filesystem::path& data_
 /// Errc::io when a file cannot be written.
 Result<IdentityBytes> rotate_identity(const std::filesystem::path& data_dir);
 
+/// A fresh identity from the OS's secure randomness, in memory only (nothing is written).
+/// Errors: Errc::crypto when libsodium cannot initialise.
+Result<IdentityBytes> generate_fresh_identity();
+
+/// Replaces the identity `current` (as loaded from `data_dir` by load_identity()) with
+/// `fresh`, exactly as rotate_identity() does: node.key.old (0600) and node.pub.old (0644)
+/// first, then node.pub removed, node.key and node.pub written, each atomically.
+/// Errors: Errc::io when a file cannot be written or removed.
+Result<void> replace_identity(const std::filesystem::path& data_dir, const IdentityBytes& current,
+                              const IdentityBytes& fresh);
+
 }  // namespace barrel_p2p::runtime

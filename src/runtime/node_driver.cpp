@@ -9,11 +9,13 @@
 
 #include <filesystem>
 
+#include "proto/auth/rotation.hpp"
 #include "runtime/certificate_files.hpp"
 #include "runtime/endpoint_files.hpp"
 #include "runtime/key_files.hpp"
 #include "runtime/log_format.hpp"
 #include "runtime/pin_files.hpp"
+#include "runtime/rotation_files.hpp"
 #include "runtime/secure_file.hpp"
 
 namespace barrel_p2p {
@@ -91,7 +93,31 @@ Result<void> NodeImpl::load_identity() {
   auto certificate = runtime::load_or_create_certificate(config_.data_dir, config_.node_name);
   if (!certificate) return Unexpected(certificate.error());
   certificate_ = std::make_unique<transport::TlsCertificate>(std::move(certificate).value());
+  load_rotation_record();
   return {};
+}
+
+void NodeImpl::load_rotation_record() {
+  // Decision 0023: sent in every HELLO only when it proves this node's current key. Anything
+  // else (a record left by an older rotation, a crash inside `keys rotate`, a renamed node)
+  // must not stop the node: peers then refuse or accept its key exactly as without a record.
+  const std::string file = runtime::rotation_record_path(config_.data_dir).string();
+  auto record = runtime::load_rotation_record(config_.data_dir);
+  if (!record) {
+    log_->warn("not sending a rotation record: {}", record.error().message);
+    return;
+  }
+  if (!*record) return;
+  auto checked = auth::check_rotation_record(**record, config_.cluster_name, config_.node_name,
+                                             keys_->public_key());
+  if (!checked) {
+    log_->warn("not sending the rotation record {}: it does not prove this node's key ({})", file,
+               checked.error().message);
+    return;
+  }
+  log_->info("sending the rotation record {} (rotation {}, from {}) to peers", file,
+             (*record)->sequence, auth::fingerprint(auth::PublicKey{(*record)->old_key}));
+  rotation_record_ = std::move(*record);
 }
 
 Result<node::EngineConfig> NodeImpl::engine_config() const {
@@ -104,6 +130,7 @@ Result<node::EngineConfig> NodeImpl::engine_config() const {
   out.links.auth.cluster_secret = config_.cluster_secret;
   out.links.auth.handshake_budget = nanos(config_.handshake_budget);
   out.links.auth.timestamp_skew = nanos(config_.timestamp_skew);
+  out.links.auth.rotation_record = rotation_record_;
   out.links.max_frame_size = config_.max_frame_size;
   out.membership.active_size = m.active_view_size;
   out.membership.passive_size = m.passive_view_size;

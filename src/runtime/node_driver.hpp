@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -42,6 +43,7 @@
 #include "runtime/worker_pool.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/tls_certificate.hpp"
+#include "wire/rotation_record.hpp"
 #include "wire/stream_preamble.hpp"
 
 namespace spdlog {
@@ -169,6 +171,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   NodeImpl() = default;
   Result<void> init(Config config, std::shared_ptr<runtime::LoopThread> loop);
   Result<void> load_identity();
+  /// Reads keys/rotation.rec into rotation_record_ when it proves our key (decision 0023).
+  void load_rotation_record();
   /// Locks data_dir and checks the secret files' modes (before any of them is read).
   Result<void> guard_files();
   Result<node::EngineConfig> engine_config() const;
@@ -342,6 +346,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   runtime::OsRng rng_;
   std::unique_ptr<auth::KeyPair> keys_;
   std::unique_ptr<transport::TlsCertificate> certificate_;
+  std::optional<wire::RotationRecord> rotation_record_;  // sent in every HELLO, set at start
   std::array<std::uint8_t, 32> reset_secret_{};
   std::uint64_t incarnation_ = 0;  // set in init, read-only afterwards
   std::shared_ptr<runtime::LoopThread> loop_thread_;

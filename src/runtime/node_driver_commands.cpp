@@ -165,7 +165,7 @@ void NodeImpl::pin_not_persisted(const node::PersistPin& pin, const Error& error
   // between turns only.
   (void)loop_->post([this, pin, error] {
     if (finished_) return;
-    engine_->handle_pin_persisted(now(), pin.peer, pin.key, Unexpected(error));
+    engine_->handle_pin_persisted(now(), pin, Unexpected(error));
     request_turn();
   });
 }

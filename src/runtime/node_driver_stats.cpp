@@ -106,6 +106,7 @@ NodeStats NodeImpl::stats() const {
     out.connects_failed = engine.connects_failed;
     out.connections_reaped = engine.connections_reaped;
     out.pins_not_persisted = engine.pins_not_persisted;
+    out.pins_rotated = engine.pins_rotated;
     out.dials_backed_off = engine.dials_backed_off;
     out.sends_dropped = sends_dropped_;
     out.migrations_ok = migrations_ok_;

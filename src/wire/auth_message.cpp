@@ -23,7 +23,7 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, AuthMessage>, Hello> 
                   std::is_same_v<std::variant_alternative_t<4, AuthMessage>, Reject>,
               "encode() derives the message type from the variant index");
 
-constexpr std::uint8_t kLastFailureCode = static_cast<std::uint8_t>(AuthFailure::contact_mismatch);
+constexpr std::uint8_t kLastFailureCode = static_cast<std::uint8_t>(AuthFailure::rotation_refused);
 
 bool is_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -39,25 +39,39 @@ bool is_valid_detail(std::string_view detail) {
          });
 }
 
-template <std::size_t N>
-void read_array(core::ByteReader& reader, std::array<std::uint8_t, N>& out) {
-  const core::ByteView view = reader.bytes(N);
-  if (reader.ok()) std::copy(view.begin(), view.end(), out.begin());
-}
-
-std::string read_name(core::ByteReader& reader) {
-  std::string name = read_canonical_string(reader, kMaxNameSize);
-  if (reader.ok() && !is_valid_name(name)) reader.fail("invalid name");
-  return name;
-}
-
 void encode_fields(core::ByteWriter& writer, const Hello& hello) {
   BARREL_ASSERT(is_valid_name(hello.cluster_name) && is_valid_name(hello.node_name));
   writer.u8(hello.protocol_version);
   writer.string(hello.cluster_name);
   writer.string(hello.node_name);
   writer.bytes(hello.public_key);
-  if (hello.takeover) writer.u8(kHelloTakeover);
+  const std::uint8_t flags =
+      (hello.takeover ? kHelloTakeover : 0U) | (hello.rotation ? kHelloRotation : 0U);
+  if (flags != 0) writer.u8(flags);
+  if (hello.rotation) writer.length_prefixed(encode(*hello.rotation));
+}
+
+// The optional tail of a HELLO: a flags byte, present only when a flag is set (0 and unknown
+// bits have no valid encoding), then the rotation record when its flag says so.
+void decode_hello_flags(core::ByteReader& reader, Hello& hello) {
+  const std::uint8_t flags = reader.u8();
+  if (!reader.ok()) return;
+  if (flags == 0 || (flags & ~(kHelloTakeover | kHelloRotation)) != 0) {
+    reader.fail("unknown hello flags");
+    return;
+  }
+  hello.takeover = (flags & kHelloTakeover) != 0;
+  if ((flags & kHelloRotation) == 0) return;
+  const std::uint64_t size = read_canonical_varint(reader);
+  if (reader.ok() && size > kMaxRotationRecordSize) reader.fail("rotation record too long");
+  const core::ByteView bytes = reader.bytes(static_cast<std::size_t>(size));
+  if (!reader.ok()) return;
+  auto record = decode_rotation_record(bytes);
+  if (!record) {
+    reader.fail("malformed rotation record");
+    return;
+  }
+  hello.rotation = std::move(*record);
 }
 
 void encode_fields(core::ByteWriter& writer, const Challenge& challenge) {
@@ -86,11 +100,7 @@ AuthMessage decode_fields(core::ByteReader& reader, MessageType type) {
       hello.cluster_name = read_name(reader);
       hello.node_name = read_name(reader);
       read_array(reader, hello.public_key);
-      if (reader.ok() && reader.remaining() > 0) {
-        // Present only when a flag is set: 0 and unknown bits have no valid encoding.
-        if (reader.u8() != kHelloTakeover) reader.fail("unknown hello flags");
-        hello.takeover = true;
-      }
+      if (reader.ok() && reader.remaining() > 0) decode_hello_flags(reader, hello);
       return hello;
     }
     case MessageType::challenge: {
@@ -139,8 +149,15 @@ std::string_view auth_failure_name(AuthFailure reason) {
     case AuthFailure::duplicate_name_self: return "duplicate_name_self";
     case AuthFailure::rejected_by_peer: return "rejected_by_peer";
     case AuthFailure::contact_mismatch: return "contact_mismatch";
+    case AuthFailure::rotation_refused: return "rotation_refused";
   }
   return "unknown";
+}
+
+std::string read_name(core::ByteReader& reader) {
+  std::string name = read_canonical_string(reader, kMaxNameSize);
+  if (reader.ok() && !is_valid_name(name)) reader.fail("invalid name");
+  return name;
 }
 
 bool is_valid_name(std::string_view name) {

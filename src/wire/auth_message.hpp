@@ -8,19 +8,23 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "barrel_p2p/result.hpp"
 #include "core/bytes.hpp"
+#include "wire/rotation_record.hpp"
 
 namespace barrel_p2p::wire {
 
 /// Longest cluster or node name. Longer names fail decoding (and is_valid_name()).
 inline constexpr std::size_t kMaxNameSize = 64;
-/// The HELLO flag byte's takeover bit (the only flag).
+/// The HELLO flag byte's takeover bit.
 inline constexpr std::uint8_t kHelloTakeover = 0x01;
+/// The HELLO flag byte's bit saying a rotation record follows (decision 0023).
+inline constexpr std::uint8_t kHelloRotation = 0x02;
 /// Longest REJECT detail. A longer detail fails decoding; senders truncate to it.
 inline constexpr std::size_t kMaxRejectDetailSize = 256;
 /// The only auth protocol version; a HELLO with another version is rejected (version_mismatch).
@@ -41,6 +45,7 @@ enum class AuthFailure : std::uint8_t {
   duplicate_name_self = 10,     ///< The peer claims our own node name.
   rejected_by_peer = 11,        ///< The peer sent REJECT.
   contact_mismatch = 12,        ///< We dialed a contact string; the peer's name or key is not its.
+  rotation_refused = 13,        ///< A rotation record for the pinned key is forged (decision 0023).
 };
 
 /// snake_case name of a failure reason ("bad_signature"), for logs, metrics and errors.
@@ -51,10 +56,16 @@ std::string_view auth_failure_name(AuthFailure reason);
 /// security boundary against path traversal.
 bool is_valid_name(std::string_view name);
 
+/// Reads a canonical length-prefixed cluster or node name for a decoder; fails `reader`
+/// ("invalid name", or the length errors of read_canonical_string()) unless is_valid_name().
+std::string read_name(core::ByteReader& reader);
+
 /// Opens the handshake: who we are and the key we will sign with.
-///   hello = version u8 | lp(cluster) | lp(node) | key[32] [| flags u8]
+///   hello = version u8 | lp(cluster) | lp(node) | key[32] [| flags u8 [| lp(rotation record)]]
 /// The flags byte is present only when a flag is set (so a HELLO without flags keeps its
-/// first encoding); its one flag is kHelloTakeover, any other value fails decoding.
+/// first encoding); its flags are kHelloTakeover and kHelloRotation, any other bit fails
+/// decoding. The record (at most kMaxRotationRecordSize bytes) follows only with
+/// kHelloRotation; its shape is checked here, its signatures by the auth session.
 struct Hello {
   std::uint8_t protocol_version = kAuthProtocolVersion;
   std::string cluster_name;                   ///< is_valid_name().
@@ -63,6 +74,9 @@ struct Hello {
   /// This connection takes over the sender's existing link with the receiver (the accepting
   /// side's migration, decision 0020). Only a client sets it.
   bool takeover = false;
+  /// The sender's latest key rotation, proving `public_key` with the key it replaced
+  /// (decision 0023).
+  std::optional<RotationRecord> rotation;
   bool operator==(const Hello&) const = default;
 };
 

@@ -114,8 +114,9 @@ TEST(AuthMessage, HostileBytesAreProtocolErrors) {
 
 TEST(AuthMessage, RejectLimits) {
   EXPECT_NE(decode_error({5, 0, 0}).find("unknown reject reason"), std::string::npos);
-  EXPECT_NE(decode_error({5, 13, 0}).find("unknown reject reason"), std::string::npos);
+  EXPECT_NE(decode_error({5, 14, 0}).find("unknown reject reason"), std::string::npos);
   EXPECT_TRUE(decode_auth_message(core::Bytes{5, 12, 0}).has_value());  // contact_mismatch
+  EXPECT_TRUE(decode_auth_message(core::Bytes{5, 13, 0}).has_value());  // rotation_refused
   EXPECT_NE(decode_error({5, 9, 1, '\n'}).find("control character"), std::string::npos);
   core::Bytes at_limit = encode(Reject{AuthFailure::bad_signature, std::string(256, 'd')});
   EXPECT_TRUE(decode_auth_message(at_limit).has_value());
@@ -134,6 +135,7 @@ TEST(AuthMessage, FailureNamesAreDistinctSnakeCase) {
   EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
   EXPECT_EQ(auth_failure_name(AuthFailure::duplicate_name_self), "duplicate_name_self");
   EXPECT_EQ(auth_failure_name(AuthFailure::contact_mismatch), "contact_mismatch");
+  EXPECT_EQ(auth_failure_name(AuthFailure::rotation_refused), "rotation_refused");
 }
 
 template <std::size_t N>
@@ -154,16 +156,29 @@ std::string gen_name() {
   return name;
 }
 
+std::optional<RotationRecord> gen_rotation() {
+  if (!*rc::gen::arbitrary<bool>()) return std::nullopt;
+  return RotationRecord{kRotationRecordVersion,
+                        gen_name(),
+                        gen_name(),
+                        gen_array<32>(),
+                        gen_array<32>(),
+                        *rc::gen::arbitrary<std::uint64_t>(),
+                        *rc::gen::arbitrary<std::uint64_t>(),
+                        gen_array<64>(),
+                        gen_array<64>()};
+}
+
 AuthMessage gen_message() {
   switch (*rc::gen::inRange(0, 5)) {
     case 0:
-      return Hello{*rc::gen::arbitrary<std::uint8_t>(), gen_name(), gen_name(), gen_array<32>(),
-                   *rc::gen::arbitrary<bool>()};
+      return Hello{*rc::gen::arbitrary<std::uint8_t>(), gen_name(),    gen_name(), gen_array<32>(),
+                   *rc::gen::arbitrary<bool>(),         gen_rotation()};
     case 1: return Challenge{gen_array<32>(), *rc::gen::arbitrary<std::uint64_t>()};
     case 2: return Response{gen_array<64>(), gen_array<32>()};
     case 3: return Ok{};
     default: {
-      const auto reason = *rc::gen::inRange<std::uint8_t>(1, 13);
+      const auto reason = *rc::gen::inRange<std::uint8_t>(1, 14);
       const auto size = *rc::gen::inRange<std::size_t>(0, kMaxRejectDetailSize + 1);
       auto detail = *rc::gen::container<std::string>(size, rc::gen::inRange<char>(0x20, 0x7f));
       return Reject{static_cast<AuthFailure>(reason), detail};

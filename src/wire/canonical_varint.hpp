@@ -2,6 +2,8 @@
 // encoding, so decode(bytes) re-encodes to the same bytes and the fuzzers can check round trips.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,5 +20,13 @@ std::uint64_t read_canonical_varint(core::ByteReader& reader);
 /// ("field longer than its limit") when the length exceeds `max_size`. Never allocates more than
 /// `max_size` bytes.
 std::string read_canonical_string(core::ByteReader& reader, std::size_t max_size);
+
+/// Reads exactly N raw bytes (a key, nonce or signature) into `out`; leaves `out` unchanged
+/// once the reader has failed.
+template <std::size_t N>
+void read_array(core::ByteReader& reader, std::array<std::uint8_t, N>& out) {
+  const core::ByteView view = reader.bytes(N);
+  if (reader.ok()) std::copy(view.begin(), view.end(), out.begin());
+}
 
 }  // namespace barrel_p2p::wire

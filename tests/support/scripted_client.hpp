@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "proto/auth/auth_session.hpp"
@@ -24,6 +26,8 @@ struct ScriptedClient {
   RawPeer& peer;
   transport::ConnectionId id;
   const auth::KeyPair& keys;
+  std::string name = "carol";                    ///< The node name the HELLO claims.
+  std::optional<wire::RotationRecord> rotation;  ///< Sent in the HELLO as it is.
   auth::TrustStore trust;
   std::unique_ptr<auth::AuthSession> session;
   wire::FrameDecoder decoder{std::size_t{1} << 20};
@@ -33,7 +37,8 @@ struct ScriptedClient {
   void start() {
     auth::AuthConfig config;
     config.cluster_name = "test";
-    session = std::make_unique<auth::AuthSession>(config, "carol", keys, trust, auth::Role::client,
+    config.rotation_record = rotation;
+    session = std::make_unique<auth::AuthSession>(config, name, keys, trust, auth::Role::client,
                                                   peer.connected.at(id.value).server_cert_sha256);
     session->start(peer.now(), peer.wall_now(), peer.rng());
     flush();

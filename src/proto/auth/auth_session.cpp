@@ -45,7 +45,8 @@ AuthSession::AuthSession(const AuthConfig& config, std::string local_name, const
       trust_(trust),
       role_(role),
       server_cert_sha256_(server_cert_sha256),
-      expected_(std::move(expected)) {
+      expected_(std::move(expected)),
+      rotation_record_(config.rotation_record) {
   BARREL_ASSERT(wire::is_valid_name(cluster_name_), "cluster name must be a valid name");
   BARREL_ASSERT(wire::is_valid_name(local_name_), "node name must be a valid name");
   if (config.cluster_secret) mac_key_ = cluster_mac_key(*config.cluster_secret);
@@ -60,7 +61,7 @@ void AuthSession::start(core::Instant now, core::WallTime /*wall*/, core::Rng& /
   phase_ = Phase::await_hello;
   deadline_ = now + handshake_budget_;
   send(wire::Hello{wire::kAuthProtocolVersion, cluster_name_, local_name_, keys_.public_key().bytes,
-                   takeover_});
+                   takeover_, rotation_record_});
 }
 
 bool AuthSession::in_handshake() const {
@@ -158,6 +159,12 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
     return;
   }
   const std::optional<PublicKey> pinned = trust_.lookup(hello.node_name);
+  if (pinned && *pinned != presented && accepts_rotation(hello, *pinned, presented)) {
+    rotated_from_ = *pinned;
+    peer_key_ = presented;
+    return;
+  }
+  if (phase_ == Phase::failed) return;
   if (pinned && *pinned != presented) {
     fail(AuthFailure::key_mismatch, "peer '" + hello.node_name + "' presented " +
                                         fingerprint(presented) + " but " + fingerprint(*pinned) +
@@ -171,6 +178,27 @@ void AuthSession::check_peer_key(const wire::Hello& hello) {
   }
   newly_trusted_ = !pinned;
   peer_key_ = presented;
+}
+
+bool AuthSession::accepts_rotation(const wire::Hello& hello, const PublicKey& pinned,
+                                   const PublicKey& presented) {
+  // Strict-mode pins are the operator's: they never move (decision 0023).
+  if (!hello.rotation || trust_.mode() != TrustMode::tofu) return false;
+  // A record about another key than our pin (a replay after a later rotation, or a peer we
+  // never pinned under its old key) says nothing to us: ignored, key_mismatch follows.
+  if (hello.rotation->old_key != pinned.bytes) return false;
+  // From our pin, it must hold in full; the pin itself moves only once the RESPONSE proved
+  // `presented` on this TLS channel (on_ok()).
+  auto checked = check_rotation_record(*hello.rotation, cluster_name_, hello.node_name, presented);
+  if (!checked) {
+    fail(AuthFailure::rotation_refused, "peer '" + hello.node_name + "' presented " +
+                                            fingerprint(presented) +
+                                            " with a rotation record from its pinned key that "
+                                            "does not hold: " +
+                                            checked.error().message);
+    return false;
+  }
+  return true;
 }
 
 bool AuthSession::matches_contact(const wire::Hello& hello, const PublicKey& presented) {
@@ -236,8 +264,8 @@ void AuthSession::on_response(const wire::Response& response) {
 void AuthSession::on_ok() {
   phase_ = Phase::authenticated;
   deadline_ = core::Instant::never();
-  events_.emplace_back(
-      Authenticated{peer_name_, *peer_key_, newly_trusted_, takeover_ || peer_takeover_});
+  events_.emplace_back(Authenticated{peer_name_, *peer_key_, newly_trusted_, rotated_from_,
+                                     takeover_ || peer_takeover_});
 }
 
 void AuthSession::on_reject(const wire::Reject& reject) {

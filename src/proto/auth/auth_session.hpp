@@ -23,6 +23,7 @@
 #include "proto/auth/auth_transcript.hpp"
 #include "proto/auth/contact.hpp"
 #include "proto/auth/identity.hpp"
+#include "proto/auth/rotation.hpp"
 #include "proto/auth/trust_store.hpp"
 #include "wire/auth_message.hpp"
 
@@ -37,6 +38,10 @@ struct AuthConfig {
   std::string cluster_name;
   /// When set, both sides must hold the same secret (cluster_secret_mismatch otherwise).
   std::optional<std::string> cluster_secret;
+  /// Our latest key rotation (decision 0023), sent in every HELLO so that peers which pinned
+  /// the key it replaced move their pin. Its new_key must be our key and its names ours (the
+  /// runtime checks with check_rotation_record() before setting it).
+  std::optional<wire::RotationRecord> rotation_record;
   /// Time from start() to authenticated; past it the session fails with budget_exceeded.
   core::Duration handshake_budget = std::chrono::seconds(10);
   /// Largest accepted |peer CHALLENGE timestamp - our wall clock| (timestamp_skew beyond).
@@ -54,6 +59,10 @@ struct Authenticated {
   /// session never pins. If pin() then fails with already_exists (a concurrent session pinned a
   /// different key first), the runtime must drop this link.
   bool newly_trusted = false;
+  /// TOFU, the peer's name was pinned to this key, and the peer's HELLO carried a valid
+  /// rotation record from it to peer_key (decision 0023): the runtime must move the pin
+  /// (TrustStore::replace) and persist it. The session never changes the store.
+  std::optional<PublicKey> rotated_from;
   /// This connection takes over the peer's existing link (our request_takeover(), or the
   /// peer's HELLO asked for it): it wins over that link whatever the duplicate rule says.
   bool takeover = false;
@@ -83,6 +92,11 @@ class AuthSession {
   /// contact_mismatch, in either trust mode; a match counts as a pin in strict mode (the
   /// operator wrote the key down), and as a first contact when no pin exists
   /// (newly_trusted). A pin that differs from the key still fails with key_mismatch.
+  /// A HELLO whose key differs from the pin may carry a rotation record (decision 0023): in
+  /// TOFU mode, a record from the pinned key to the presented one, valid for the peer's name
+  /// and our cluster, lets the handshake go on (Authenticated::rotated_from); a record from
+  /// the pinned key that does not hold fails it with rotation_refused; a record from any
+  /// other key is ignored (key_mismatch). Strict mode ignores records.
   AuthSession(const AuthConfig& config, std::string local_name, const KeyPair& keys,
               const TrustStore& trust, Role role, const Sha256& server_cert_sha256,
               std::optional<ExpectedPeer> expected = std::nullopt);
@@ -145,6 +159,8 @@ class AuthSession {
   void dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng);
   void on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng);
   void check_peer_key(const wire::Hello& hello);
+  [[nodiscard]] bool accepts_rotation(const wire::Hello& hello, const PublicKey& pinned,
+                                      const PublicKey& presented);
   [[nodiscard]] bool matches_contact(const wire::Hello& hello, const PublicKey& presented);
   void on_challenge(const wire::Challenge& challenge, core::WallTime wall);
   void on_response(const wire::Response& response);
@@ -164,7 +180,8 @@ class AuthSession {
   const TrustStore& trust_;  // outlives the session (constructor contract)
   Role role_;
   Sha256 server_cert_sha256_;
-  std::optional<ExpectedPeer> expected_;  // from a contact string we dialed
+  std::optional<ExpectedPeer> expected_;                 // from a contact string we dialed
+  std::optional<wire::RotationRecord> rotation_record_;  // sent in our HELLO (decision 0023)
 
   // Progress.
   Phase phase_ = Phase::idle;
@@ -172,8 +189,9 @@ class AuthSession {
   std::string peer_name_;
   std::optional<PublicKey> peer_key_;
   bool newly_trusted_ = false;
-  bool takeover_ = false;       // our HELLO asks for a takeover (client)
-  bool peer_takeover_ = false;  // the peer's HELLO did (server)
+  std::optional<PublicKey> rotated_from_;  // the pin a valid rotation record replaces
+  bool takeover_ = false;                  // our HELLO asks for a takeover (client)
+  bool peer_takeover_ = false;             // the peer's HELLO did (server)
   Nonce our_nonce_{};
   std::uint64_t our_timestamp_unix_ms_ = 0;
 

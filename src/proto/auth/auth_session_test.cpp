@@ -20,12 +20,18 @@ std::string message_name(const core::Bytes& payload) {
   return decoded ? std::string(kNames[decoded->index()]) : "GARBAGE";
 }
 
+AuthConfig prod_config() {
+  AuthConfig config;
+  config.cluster_name = "prod";
+  return config;
+}
+
 // One node's identity and settings.
 struct Node {
   std::string name;
   KeyPair keys;
   TrustStore trust;
-  AuthConfig config{"prod", std::nullopt};
+  AuthConfig config = prod_config();
   Sha256 cert_sha256{};  // what this side passes as server_cert_sha256
   core::WallTime wall{kWallStart};
 };
@@ -368,7 +374,7 @@ TEST_F(AuthSessionTest, PeerClaimsOurNameOrOurKey) {
 TEST_F(AuthSessionTest, VersionMismatch) {
   Pair pair(a_, b_);
   pair.start();
-  wire::Hello hello{2, "prod", "beta", b_.keys.public_key().bytes};
+  wire::Hello hello{2, "prod", "beta", b_.keys.public_key().bytes, false, std::nullopt};
   pair.a().handle_message(pair.now(), a_.wall, wire::encode(hello), pair.rng());
   expect_local(failure_of(pair.a()), AuthFailure::version_mismatch);
 }
@@ -412,6 +418,135 @@ TEST_F(AuthSessionTest, RejectKeepsThePeerReasonInTheDetail) {
   EXPECT_EQ(failed->detail, "timestamp_skew: clock off");
   EXPECT_FALSE(failed->local);
   EXPECT_TRUE(pair.a().has_failed());
+}
+
+// ---- key rotation (decision 0023) -----------------------------------------------------------
+
+// beta rotated from `old_keys` to b_.keys and sends the record; alpha pinned the old key.
+class RotationSessionTest : public AuthSessionTest {
+ protected:
+  void SetUp() override {
+    b_.config.rotation_record =
+        make_rotation_record(old_keys_, b_.keys, "prod", "beta", 1, kWallStart);
+    ASSERT_TRUE(a_.trust.pin("beta", old_keys_.public_key()).has_value());
+  }
+
+  static KeyPair generate(std::uint64_t seed) {
+    core::SeededRng rng(seed);
+    return KeyPair::generate(rng);
+  }
+
+  KeyPair old_keys_ = generate(50);
+  KeyPair other_keys_ = generate(51);
+};
+
+TEST_F(RotationSessionTest, AValidRecordFromThePinAuthenticatesTheNewKey) {
+  Pair pair(a_, b_);
+  pair.start();
+  pair.run();
+  auto at_a = success_of(pair.a());
+  ASSERT_TRUE(at_a);
+  EXPECT_EQ(at_a->peer_key, b_.keys.public_key());
+  EXPECT_EQ(at_a->rotated_from, old_keys_.public_key());
+  EXPECT_FALSE(at_a->newly_trusted);
+  EXPECT_EQ(a_.trust.lookup("beta"), old_keys_.public_key());  // the runtime moves the pin
+  auto at_b = success_of(pair.b());
+  ASSERT_TRUE(at_b);
+  EXPECT_FALSE(at_b->rotated_from.has_value());  // alpha sent no record
+}
+
+TEST_F(RotationSessionTest, TheRecordIsIgnoredWhenThePinAlreadyMatchesOrIsMissing) {
+  ASSERT_TRUE(a_.trust.replace("beta", old_keys_.public_key(), b_.keys.public_key()));
+  Pair pinned(a_, b_);
+  pinned.start();
+  pinned.run();
+  auto at_a = success_of(pinned.a());
+  ASSERT_TRUE(at_a);
+  EXPECT_FALSE(at_a->rotated_from.has_value());
+  ASSERT_TRUE(a_.trust.unpin("beta"));
+  Pair first(a_, b_);
+  first.start();
+  first.run();
+  at_a = success_of(first.a());
+  ASSERT_TRUE(at_a);
+  EXPECT_TRUE(at_a->newly_trusted);  // a first contact pins what it sees, as without a record
+  EXPECT_FALSE(at_a->rotated_from.has_value());
+}
+
+// Each forged field of a record from the pinned key fails the handshake at the HELLO.
+TEST_F(RotationSessionTest, AForgedRecordFromThePinIsRefused) {
+  const wire::RotationRecord good = *b_.config.rotation_record;
+  std::vector<wire::RotationRecord> forged(5, good);
+  forged[0].old_signature[1] ^= 1U;
+  forged[1].new_signature[2] ^= 1U;
+  forged[2].node_name = "gamma";
+  forged[3].cluster_name = "staging";
+  // Another key's valid rotation from the pinned key, shown with beta's key.
+  forged[4] = make_rotation_record(old_keys_, other_keys_, "prod", "beta", 1, kWallStart);
+  for (const wire::RotationRecord& record : forged) {
+    b_.config.rotation_record = record;
+    Pair pair(a_, b_);
+    pair.start();
+    pair.run();
+    expect_local(failure_of(pair.a()), AuthFailure::rotation_refused);
+    expect_rejected(failure_of(pair.b()), AuthFailure::rotation_refused);
+    EXPECT_EQ(pair.trace(),
+              (std::vector<std::string>{"a>b HELLO", "b>a HELLO", "b>a CHALLENGE", "a>b REJECT"}));
+  }
+  EXPECT_EQ(a_.trust.lookup("beta"), old_keys_.public_key());
+}
+
+// A record that does not start from our pin says nothing to us: a replay after a second
+// rotation, or a record shown to a peer that pinned another key, changes nothing.
+TEST_F(RotationSessionTest, ARecordFromAnotherKeyThanThePinIsIgnored) {
+  ASSERT_TRUE(a_.trust.replace("beta", old_keys_.public_key(), other_keys_.public_key()));
+  auto [at_a, at_b] = handshake(a_, b_);
+  expect_local(at_a, AuthFailure::key_mismatch);
+  expect_rejected(at_b, AuthFailure::key_mismatch);
+}
+
+// Whoever holds only the OLD key gains nothing: once the pin moved, showing the old key with
+// the record (or any record) is a key mismatch.
+TEST_F(RotationSessionTest, TheOldKeyAloneNeverTakesTheNameBack) {
+  ASSERT_TRUE(a_.trust.replace("beta", old_keys_.public_key(), b_.keys.public_key()));
+  Node thief{"beta", old_keys_, TrustStore{}};
+  thief.config.rotation_record = b_.config.rotation_record;
+  auto [at_a, at_b] = handshake(a_, thief);
+  expect_local(at_a, AuthFailure::key_mismatch);
+  thief.config.rotation_record =
+      make_rotation_record(b_.keys, old_keys_, "prod", "beta", 2, kWallStart);  // cannot sign
+  thief.config.rotation_record->old_signature.fill(0);
+  auto [again_a, again_b] = handshake(a_, thief);
+  expect_local(again_a, AuthFailure::rotation_refused);
+  EXPECT_EQ(a_.trust.lookup("beta"), b_.keys.public_key());
+}
+
+// A captured record shown with the new key by someone who does not hold it: the HELLO passes,
+// the RESPONSE does not, and nothing authenticates (so nothing would move the pin).
+TEST_F(RotationSessionTest, ARecordDoesNotReplaceProvingTheNewKey) {
+  core::SeededRng rng(5);
+  AuthSession victim(a_.config, a_.name, a_.keys, a_.trust, Role::server, a_.cert_sha256);
+  const core::Instant now = core::Instant::from_nanos(1);
+  victim.start(now, a_.wall, rng);
+  wire::Hello hello{
+      1, "prod", "beta", b_.keys.public_key().bytes, false, b_.config.rotation_record};
+  victim.handle_message(now, a_.wall, wire::encode(hello), rng);
+  victim.handle_message(
+      now, a_.wall, wire::encode(wire::Challenge{{}, static_cast<std::uint64_t>(kWallStart)}), rng);
+  victim.handle_message(now, a_.wall, wire::encode(wire::Response{}), rng);
+  expect_local(failure_of(victim), AuthFailure::bad_signature);
+}
+
+// Strict-mode pins and contact strings are the operator's: a valid record moves neither.
+TEST_F(RotationSessionTest, StrictPinsAndContactStringsDoNotFollowARecord) {
+  a_.trust.set_mode(TrustMode::strict);
+  auto [strict_a, strict_b] = handshake(a_, b_);
+  expect_local(strict_a, AuthFailure::key_mismatch);
+  a_.trust.set_mode(TrustMode::tofu);
+  Pair pair(a_, b_, ExpectedPeer{"beta", sha256(old_keys_.public_key().view())});
+  pair.start();
+  pair.run();
+  expect_local(failure_of(pair.a()), AuthFailure::contact_mismatch);
 }
 
 TEST(AuthSessionProperty, SkewDecidesTheOutcome) {

@@ -25,6 +25,22 @@ Result<void> TrustStore::pin(std::string_view name, const PublicKey& key) {
   return {};
 }
 
+Result<void> TrustStore::replace(std::string_view name, const PublicKey& from,
+                                 const PublicKey& to) {
+  auto it = pins_.find(name);
+  if (it == pins_.end()) {
+    return fail(Errc::not_found, "node '" + std::string(name) + "' is not pinned");
+  }
+  if (it->second == to) return {};
+  if (it->second != from) {
+    return fail(Errc::already_exists, "node '" + std::string(name) + "' is pinned to " +
+                                          fingerprint(it->second) + ", not to " +
+                                          fingerprint(from));
+  }
+  it->second = to;
+  return {};
+}
+
 Result<void> TrustStore::unpin(std::string_view name) {
   auto it = pins_.find(name);
   if (it == pins_.end())

@@ -39,6 +39,13 @@ class TrustStore {
   /// silently); Errc::limit_reached when max_pins pins exist.
   Result<void> pin(std::string_view name, const PublicKey& key);
 
+  /// Moves the pin of `name` from `from` to `to` (a key rotation, decision 0023): a
+  /// compare-and-swap, so a pin changed meanwhile is never overwritten. Succeeds without a
+  /// change when `name` is already pinned to `to`.
+  /// Errors: Errc::not_found when `name` is not pinned; Errc::already_exists when it is
+  /// pinned to a key other than `from` and `to`.
+  Result<void> replace(std::string_view name, const PublicKey& from, const PublicKey& to);
+
   /// Removes the pin of `name`. Errors: Errc::not_found when `name` is not pinned.
   Result<void> unpin(std::string_view name);
 

@@ -90,5 +90,25 @@ TEST(TrustStore, RequiredFingerprintsAreKeptApartFromPinsAndNeverReplaced) {
   EXPECT_EQ(store.require("c", one).error().code, Errc::limit_reached);
 }
 
+// Decision 0023: a rotation moves a pin only from the key it names, never over a pin that
+// changed meanwhile, and moving it to where it already is changes nothing.
+TEST(TrustStore, ReplaceMovesAPinOnlyFromTheKeyItNames) {
+  TrustStore store;
+  ASSERT_TRUE(store.pin("a", key_of(1)).has_value());
+  ASSERT_TRUE(store.replace("a", key_of(1), key_of(2)).has_value());
+  EXPECT_EQ(store.lookup("a"), key_of(2));
+  EXPECT_TRUE(store.replace("a", key_of(1), key_of(2)).has_value());  // a second session
+  EXPECT_EQ(store.lookup("a"), key_of(2));
+  auto replayed = store.replace("a", key_of(1), key_of(3));  // an old record, a new key
+  ASSERT_FALSE(replayed.has_value());
+  EXPECT_EQ(replayed.error().code, Errc::already_exists);
+  EXPECT_EQ(store.lookup("a"), key_of(2));
+  auto unknown = store.replace("b", key_of(1), key_of(2));
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+  EXPECT_FALSE(store.lookup("b").has_value());
+  EXPECT_EQ(store.size(), 1U);
+}
+
 }  // namespace
 }  // namespace barrel_p2p::auth
