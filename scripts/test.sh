@@ -2,7 +2,8 @@
 # Installs dependencies (Debian 12, as root), then runs everything CI checks:
 #   1. source checks: banned calls outside src/runtime, layer direction of #includes,
 #      clang-format drift, clang-tidy over the sans-IO layers (build-tidy/);
-#   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30);
+#   2. fuzz targets (clang-14 + libFuzzer), each for FUZZ_SECONDS (default 30): every
+#      BARREL_FUZZ_TARGETS entry of fuzz/CMakeLists.txt (fuzz_rotation_record among them);
 #   3. unit + integration tests under AddressSanitizer + UBSan (build-asan/);
 #   3b. the integration tests and the runtime's unit tests under ThreadSanitizer (build-tsan/);
 #   4. the release build with warnings as errors (build-ci/), installed into a temporary prefix
@@ -50,10 +51,10 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_TSA
   -DBARREL_BENCH=OFF >/dev/null
 cmake --build build-tsan -j "$jobs" --target link_test trust_test carrier_test process_test \
   process_os_test membership_test shared_loop_test runtime_test services_test stream_test \
-  migration_test
+  migration_test rotation_test
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 900 --no-label-summary \
-  -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test|services_test|stream_test|migration_test)$'
+  -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test|services_test|stream_test|migration_test|rotation_test)$'
 
 echo "== release build, warnings as errors"
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERROR=ON >/dev/null
