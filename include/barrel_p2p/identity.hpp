@@ -57,12 +57,17 @@ Result<PublicIdentity> rotate_identity(const std::filesystem::path& data_dir);
 
 /// What rotate_identity_with_record() did.
 struct IdentityRotation {
-  PublicIdentity old_identity;        ///< The replaced key, kept as node.key.old / node.pub.old.
-  PublicIdentity new_identity;        ///< The key now in node.key / node.pub.
-  std::uint64_t sequence = 0;         ///< The record's sequence: 1 for the first rotation, then +1.
-  std::filesystem::path record_file;  ///< <data_dir>/keys/rotation.rec.
-  bool certificate_rotated = false;   ///< quic/node.crt and node.key were kept as *.old and
-                                      ///< replaced (false when the node never made them).
+  /// The replaced key, kept as node.key.old and node.pub.old.
+  PublicIdentity old_identity;
+  /// The key now in node.key and node.pub.
+  PublicIdentity new_identity;
+  /// The record's sequence: 1 for the first rotation, then one more for each rotation after.
+  std::uint64_t sequence = 0;
+  /// `<data_dir>/keys/rotation.rec`, where the record is.
+  std::filesystem::path record_file;
+  /// True when quic/node.crt and quic/node.key were kept as *.old and replaced; false when
+  /// the node never made a certificate (it makes one when it starts).
+  bool certificate_rotated = false;
 };
 
 /// Rotates the identity in `data_dir` and writes a rotation record signed by the old key and
