@@ -438,25 +438,38 @@ int remerge(const Args& args) {
       static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed + runs - 1));
   std::printf(
       "seed components_cut merged_s links_per_node_min_before links_per_node_heal "
-      "links_per_node_min_after rejoin_probes rejoins full_views components_end\n");
+      "links_per_node_min_after rejoin_probes rejoins full_views components_end "
+      "registry_reached_s registries_converged_s\n");
   std::vector<double> merged;
   std::vector<double> before;
   std::vector<double> after;
+  std::vector<double> converged;  // registries identical, seconds after the heal
   std::size_t failed = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t run = 0; run < runs; ++run) {
     params.seed = seed + run;
     const sim::RemergeOutcome o = sim::run_remerge(params);
     const double secs = o.merged ? std::chrono::duration<double>(*o.merged).count() : -1.0;
-    std::printf("%llu %zu %.2f %.2f %.2f %.2f %llu %llu %zu/%zu %zu\n",
+    const auto seconds = [](const std::optional<core::Duration>& d) {
+      return d ? std::chrono::duration<double>(*d).count() : -1.0;
+    };
+    std::printf("%llu %zu %.2f %.2f %.2f %.2f %llu %llu %zu/%zu %zu %.2f %.2f\n",
                 static_cast<unsigned long long>(params.seed), o.components_cut, secs,
                 o.links_per_node_minute_before, o.links_per_node_heal,
                 o.links_per_node_minute_after, static_cast<unsigned long long>(o.rejoin_probes),
                 static_cast<unsigned long long>(o.rejoins), o.full_views_at_end, params.nodes,
-                o.components_at_end);
+                o.components_at_end, seconds(o.registry_reached), seconds(o.registries_converged));
     std::fflush(stdout);
     before.push_back(o.links_per_node_minute_before);
     if (params.after.count() > 0 && o.merged) after.push_back(o.links_per_node_minute_after);
+    if (o.registries_converged) {
+      converged.push_back(seconds(o.registries_converged));
+    } else {
+      ++failed;
+      std::printf("--seed=%llu: registries %s\n", static_cast<unsigned long long>(params.seed),
+                  o.registry_reached ? "not identical within the limit after the heal"
+                                     : "did not get the first name everywhere");
+    }
     if (o.merged) {
       merged.push_back(secs);
     } else {
@@ -468,9 +481,11 @@ int remerge(const Args& args) {
   std::printf(
       "merged %zu of %zu\nmerged_median %.2f s\nmerged_max %.2f s\n"
       "links_per_node_min_before_median %.2f\nlinks_per_node_min_after_median %.2f\n"
-      "wall %.1f s\n",
+      "registries_converged %zu of %zu\nregistries_converged_median %.2f s\n"
+      "registries_converged_max %.2f s\nwall %.1f s\n",
       merged.size(), runs, quantile(merged, 0.5), quantile(merged, 1.0), quantile(before, 0.5),
-      quantile(after, 0.5), wall_seconds(start));
+      quantile(after, 0.5), converged.size(), runs, quantile(converged, 0.5),
+      quantile(converged, 1.0), wall_seconds(start));
   if (failed > 0) return 1;
   std::printf("PASSED\n");
   return 0;

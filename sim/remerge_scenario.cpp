@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "node/engine.hpp"
 #include "sim/simulation.hpp"
 
 namespace barrel_p2p::sim {
@@ -72,9 +73,34 @@ RemergeOutcome run_remerge(const RemergeParams& params) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     group_of[order[i]] = static_cast<int>(i * params.groups / order.size());
   }
+  // The registry: one name before the cut, reaching every node.
+  auto register_on = [&](std::size_t index, const std::string& name) {
+    node::Engine& engine = simulation.engine(index);
+    const Pid pid = engine.processes().spawn(false);
+    (void)engine.register_service(simulation.now(), simulation.wall(), name, pid, {});
+    simulation.drain(index);
+  };
+  const core::Duration check_step = params.nodes > 2000 ? 100ms : 20ms;
+  register_on(order[0], "before-cut");
+  for (const core::Instant registered = simulation.now(); simulation.now() - registered < 10s;) {
+    simulation.run_for(check_step);
+    if (simulation.check_registries(1).empty()) {
+      outcome.registry_reached = simulation.now() - registered;
+      break;
+    }
+  }
+
   simulation.partition(group_of);
-  simulation.run_for(params.cut_for);
+  simulation.run_for(params.cut_for / 2);
+  // During the cut: a name per group, and one shared name registered in every group.
+  for (std::size_t group = 0; group < params.groups; ++group) {
+    const std::size_t first = group * order.size() / params.groups;
+    register_on(order[first], "group-" + std::to_string(group));
+    register_on(order[first + 1], "every-group");
+  }
+  simulation.run_for(params.cut_for - params.cut_for / 2);
   outcome.components_cut = count_components(simulation);
+  const std::size_t entries = 1 + 2 * params.groups;
 
   simulation.partition({});
   const core::Instant healed = simulation.now();
@@ -88,6 +114,13 @@ RemergeOutcome run_remerge(const RemergeParams& params) {
     }
   }
   outcome.links_per_node_heal = static_cast<double>(simulation.links_opened() - links) / per_node;
+  while (simulation.now() - healed < params.limit) {
+    if (simulation.check_registries(entries).empty()) {
+      outcome.registries_converged = simulation.now() - healed;
+      break;
+    }
+    simulation.run_for(check_step);
+  }
   if (outcome.merged && params.after.count() > 0) {
     simulation.run_for(30s);  // let the swaps of the heal settle first
     links = simulation.links_opened();

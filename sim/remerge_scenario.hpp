@@ -37,6 +37,13 @@ struct RemergeOutcome {
   std::uint64_t rejoins = 0;                ///< summed over nodes, whole run
   std::size_t full_views_at_end = 0;        ///< nodes with a full active view at the end
   std::size_t components_at_end = 0;
+  /// The service registry on the same run: a name registered before the cut is in every
+  /// live node's replica after this long (unset: not within 10 s)...
+  std::optional<core::Duration> registry_reached;
+  /// ...and every replica holds the same live entries this long after the heal (unset: not
+  /// within `limit`), once each group registered a name of its own during the cut and one
+  /// node of every group the same shared name.
+  std::optional<core::Duration> registries_converged;
 };
 
 /// Number of connected components of the active-view graph over live nodes.
