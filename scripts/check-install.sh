@@ -8,8 +8,9 @@
 #   4. configures tests/install/subdirectory, which uses the repository through
 #      add_subdirectory(): no test may be registered, and consumer_check.cpp must compile with
 #      the public target's flags (it fails on a src/ include path or spdlog's definitions);
-# and runs consumer_check (headers and library agree on the version) and `two_nodes both` (two
-# nodes on loopback, exits by itself) from steps 2 and 3.
+# and runs consumer_check (headers and library agree on the version), `two_nodes both` (two
+# nodes on loopback, exits by itself) and `udp_relay demo` (a link through the example relay)
+# from steps 2 and 3.
 #
 # Usage: scripts/check-install.sh [BUILD_DIR]   (default build-ci; the build must be complete)
 # JOBS sets the build parallelism (default: nproc). Prints one line per step; exits non-zero
@@ -54,6 +55,8 @@ run_programs() {  # run_programs <dir> <how>
   timeout 60 "$1/two_nodes" both "$work/$2-data" >"$work/$2-two_nodes.log" 2>&1 ||
     fail "$2: two_nodes both failed (log: $work/$2-two_nodes.log)"
   grep -q "greeter still up" "$work/$2-two_nodes.log" || fail "$2: two_nodes did not finish"
+  timeout 60 "$1/udp_relay" demo "$work/$2-relay-data" >"$work/$2-udp_relay.log" 2>&1 ||
+    fail "$2: udp_relay demo failed (log: $work/$2-udp_relay.log)"
 }
 
 # 2. find_package(barrel_p2p MAJOR.MINOR) from an outside project.

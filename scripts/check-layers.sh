@@ -12,8 +12,10 @@
 #   src/node             node, proto/*, wire, core
 #   src/runtime          anything under src/
 #   sim/                 sim, node, proto/*, wire, core (never runtime or transport)
-#   fuzz/                fuzz, node, proto/*, transport, wire, core (the fuzz build has no runtime)
-#   tests/, bench/       anything under src/ (white-box), their own files
+#   fuzz/                fuzz, node, proto/*, transport, wire, core (the fuzz build has no runtime),
+#                        examples/ (the example relay's framing decoder is fuzzed too)
+#   tests/, bench/       anything under src/ (white-box), their own files; tests/ also
+#                        examples/ (the example relay is a test fixture, "relay/....hpp")
 #   tools/, examples/    the public headers and their own files only
 #   include/barrel_p2p   other public headers and the C++ standard library only
 #
@@ -114,10 +116,10 @@ def allowed_layers(origin):
         "runtime": ("anything under src/ and include/", any_src, None),
         "sim": ("sim, node, proto/*, wire, core, public value headers",
                 lower("sim", "node", "proto", "wire", "core"), PUBLIC_VALUES),
-        "fuzz": ("fuzz, node, proto/*, transport, wire, core, public headers",
-                 lower("fuzz", "node", "proto", "transport", "wire", "core"), None),
-        "tests": ("anything under src/, tests/ and include/",
-                  lambda layer: any_src(layer) or layer == "tests", None),
+        "fuzz": ("fuzz, node, proto/*, transport, wire, core, examples, public headers",
+                 lower("fuzz", "node", "proto", "transport", "wire", "core", "examples"), None),
+        "tests": ("anything under src/, tests/, examples/ and include/",
+                  lambda layer: any_src(layer) or layer in ("tests", "examples"), None),
         "bench": ("anything under src/, bench/ and include/",
                   lambda layer: any_src(layer) or layer == "bench", None),
         "tools": ("tools/ and include/barrel_p2p only", lower("tools"), None),
@@ -155,6 +157,8 @@ def resolve(includer, spelled, quoted):
     roots = ["src", "include"]
     if origin_root in ("sim", "tools", "tests"):
         roots.append(origin_root if origin_root != "sim" else ".")
+    if origin_root in ("tests", "fuzz"):
+        roots.append("examples")
     if quoted:
         roots.insert(0, os.path.dirname(includer))
     for base in roots:

@@ -51,10 +51,10 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_TSA
   -DBARREL_BENCH=OFF >/dev/null
 cmake --build build-tsan -j "$jobs" --target link_test trust_test carrier_test process_test \
   process_os_test membership_test shared_loop_test runtime_test services_test stream_test \
-  migration_test rotation_test
+  migration_test rotation_test relay_test
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 900 --no-label-summary \
-  -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test|services_test|stream_test|migration_test|rotation_test)$'
+  -R '^(link_test|trust_test|carrier_test|process_test|process_os_test|membership_test|shared_loop_test|runtime_test|services_test|stream_test|migration_test|rotation_test|relay_test)$'
 
 echo "== release build, warnings as errors"
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBARREL_WERROR=ON >/dev/null

@@ -55,6 +55,14 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
               "Accepted connections whose peer moved to another address (migration or NAT "
               "rebinding), validated.",
               stats.peer_address_changes);
+  out.counters("barrel_p2p_relay_datagrams_total",
+               "Datagrams of relayed connections (set_connect_options), by outcome: sent "
+               "through a user transport, received from one, dropped (queue bound, size, or "
+               "refused by the transport).",
+               "outcome",
+               {{"sent", stats.relay_datagrams_sent},
+                {"received", stats.relay_datagrams_received},
+                {"dropped", stats.relay_datagrams_dropped}});
   out.counter("barrel_p2p_connections_refused_total",
               "Connections refused at transport.max_connections or max_handshakes.",
               stats.connections_refused_limit);

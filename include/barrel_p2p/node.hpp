@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "barrel_p2p/config.hpp"
+#include "barrel_p2p/datagram_transport.hpp"
 #include "barrel_p2p/events.hpp"
 #include "barrel_p2p/future.hpp"
 #include "barrel_p2p/histogram.hpp"
@@ -95,6 +96,12 @@ struct NodeStats {
   /// Accepted connections whose peer now sends from another address, validated: the peer
   /// migrated, or a NAT rebound its address (QUIC cannot tell the two apart).
   std::uint64_t peer_address_changes = 0;
+  // Relayed connections (set_connect_options with a DatagramTransport), counted since start.
+  std::uint64_t relay_datagrams_sent = 0;      ///< handed to a transport's send() and taken
+  std::uint64_t relay_datagrams_received = 0;  ///< fed from a transport to QUIC
+  /// Relay datagrams dropped: inbound over a connection's receive_queue_limit, empty or above
+  /// kMaxRelayDatagramSize; outbound refused by the transport's send().
+  std::uint64_t relay_datagrams_dropped = 0;
   std::uint64_t membership_neighbor_requests = 0;  ///< NEIGHBOR requests sent
   std::uint64_t membership_neighbor_refused = 0;   ///< of them, refused (the peer was full)
   std::uint64_t membership_evictions = 0;  ///< active peers dropped to make room for another
@@ -242,6 +249,27 @@ class Node {
   /// called from the event handler or a loop process.
   Result<void> migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
                             std::string_view local_address = {});
+  /// Makes the next connection this node opens to `node` run over `options.transport` (a
+  /// relay, a tunnel: see DatagramTransport) instead of the UDP socket; the QUIC handshake,
+  /// the authentication and the session run over it unchanged, so the carrier can neither
+  /// read, forge nor replay its way into the link. `node` is a node name, or a contact string
+  /// whose name is used. The options are consumed once: by the next connect() or
+  /// connect_and_wait() with a contact string naming `node`, or the next dial the node makes to
+  /// `node` by itself (join() through a contact string, a message or call to one of its
+  /// processes); whether that connection succeeds or not, the one after it uses UDP again
+  /// unless options are set anew. connect() with a plain "host:port" never uses them (the name
+  /// is not known before authentication). Options never used stay until
+  /// clear_connect_options() or stop(), and the transport is then released without being
+  /// started. The connection releases its transport (DatagramTransport::stop) when it closes.
+  /// Errors: invalid_argument (a bad name or contact, this node's own name, no transport, a
+  /// receive_queue_limit of 0 or above kMaxRelayReceiveQueue), already_exists (options for
+  /// `node` are set and not used yet: clear them first), busy (an authenticated link to `node`
+  /// exists: the options would not be used; disconnect first), limit_reached (options for 64
+  /// nodes are pending), closed.
+  Result<void> set_connect_options(std::string_view node, ConnectOptions options);
+  /// Drops the options set for `node` and not used yet. Errors: invalid_argument (a bad name or
+  /// contact), not_found (none are pending), closed.
+  Result<void> clear_connect_options(std::string_view node);
   /// Every node we hold an authenticated link to (active view, on-demand and plain links),
   /// sorted.
   [[nodiscard]] std::vector<std::string> peers() const;

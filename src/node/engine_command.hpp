@@ -39,6 +39,9 @@ struct Transmit {
 struct Dial {
   std::uint64_t dial = 0;
   core::SocketAddress address;
+  /// The node expected to answer, when known (an on-demand dial, or a join through a contact
+  /// string); the driver uses it for per-node connect options (decision 0022).
+  std::string node;
 };
 
 /// Close `connection` gracefully with `code` and `reason` (queued bytes are delivered first).

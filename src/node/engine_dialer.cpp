@@ -188,7 +188,7 @@ void Engine::dial_address(const std::string& node, const core::SocketAddress& ad
   // dial (a learned one too): the peer must prove that name and key, even on first contact.
   auto contact = configured_contact(config_.node_addresses, node);
   dial_purposes_[dial] = DialPurpose{node, {}, contact ? contact->peer : std::nullopt};
-  commands_.emplace_back(Dial{dial, address});
+  commands_.emplace_back(Dial{dial, address, node});
   log(1, "dialing " + node + " at " + address.to_string());
 }
 

@@ -70,7 +70,8 @@ Result<void> Engine::start_join(core::Instant now, const std::string& address) {
   }
   const std::uint64_t dial = next_dial_++;
   dial_purposes_[dial] = DialPurpose{{}, normal, contact->peer};
-  commands_.emplace_back(Dial{dial, contact->address});
+  commands_.emplace_back(
+      Dial{dial, contact->address, contact->peer ? contact->peer->name : std::string()});
   return {};
 }
 

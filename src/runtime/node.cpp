@@ -51,6 +51,14 @@ Result<void> Node::disconnect(std::string_view peer, std::string_view reason) {
   return impl_->disconnect(peer, reason);
 }
 
+Result<void> Node::set_connect_options(std::string_view node, ConnectOptions options) {
+  return impl_->set_connect_options(node, std::move(options));
+}
+
+Result<void> Node::clear_connect_options(std::string_view node) {
+  return impl_->clear_connect_options(node);
+}
+
 std::vector<std::string> Node::peers() const { return impl_->peers(); }
 Result<PathStats> Node::path_stats(std::string_view node) const { return impl_->path_stats(node); }
 std::vector<PathStats> Node::path_stats() const { return impl_->path_stats(); }

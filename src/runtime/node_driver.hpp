@@ -34,6 +34,7 @@
 #include "runtime/file_writer.hpp"
 #include "runtime/loop_thread.hpp"
 #include "runtime/os_rng.hpp"
+#include "runtime/relay_inbox.hpp"
 #include "runtime/send_inbox.hpp"
 #include "runtime/service_table.hpp"
 #include "runtime/stream_state.hpp"
@@ -83,6 +84,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   // Connection migration (node_driver_migrate.cpp).
   Result<void> migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
                             std::string_view local_address);
+  // Relayed connections (node_driver_relay.cpp, decision 0022).
+  Result<void> set_connect_options(std::string_view node, ConnectOptions options);
+  Result<void> clear_connect_options(std::string_view node);
   std::vector<std::string> peers() const;
   Result<PathStats> path_stats(std::string_view node) const;
   std::vector<PathStats> path_stats() const;
@@ -261,6 +265,23 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void finish_migrations(const std::string& why);
   void drain_inbox();
 
+  // ---- relayed connections (node_driver_relay.cpp, decision 0022) -------------------------
+  struct ExtraSocket;
+  /// Opens a client connection to `remote`: over the transport set for `node` when there is
+  /// one (consumed), else from the listening socket. Errors: those of Endpoint::connect and
+  /// DatagramTransport::start.
+  Result<transport::ConnectionId> open_connection(const core::SocketAddress& remote,
+                                                  std::string_view node);
+  Result<transport::ConnectionId> connect_relayed(const core::SocketAddress& remote,
+                                                  ConnectOptions options);
+  /// Feeds the datagrams the relay of `local` queued to the endpoint, then turns.
+  void on_relay_ready(transport::LocalId local);
+  /// Sends a batch of `segment_size` packets through a relay entry. False when the transport
+  /// is full (limit_reached).
+  bool send_relayed(ExtraSocket& extra, core::ByteView data, std::size_t segment_size);
+  /// Stops the transport (or leaves the socket's fd) of an extra entry being dropped.
+  void release_extra(ExtraSocket& extra);
+
   // ---- tagged streams (node_driver_streams.cpp) -------------------------------------------
   using StreamKey = std::pair<std::uint64_t, std::int64_t>;  // (connection, QUIC stream)
   struct Acceptor {
@@ -396,9 +417,14 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::uint64_t sends_dropped_ = 0;
   // Sockets besides the listening one, each carrying the migrated path of one connection this
   // node dialed (loop thread only). Index = the endpoint's LocalId.
+  // A relayed connection's entry has no socket but a user transport, the inbox its datagrams
+  // arrive in, and the peer address its path was built with (decision 0022).
   struct ExtraSocket {
     std::unique_ptr<runtime::UdpSocket> socket;
     std::uint64_t connection = 0;
+    std::shared_ptr<DatagramTransport> transport;
+    std::shared_ptr<runtime::RelayInbox> inbox;
+    core::SocketAddress remote;
   };
   std::unordered_map<transport::LocalId, ExtraSocket> extra_sockets_;
   std::vector<transport::LocalId> retired_sockets_;
@@ -413,6 +439,11 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
     std::uint64_t takeover = 0;  // the accepting side's new connection (decision 0020)
   };
   std::unordered_map<std::uint64_t, Migration> migrations_;
+  // set_connect_options not used yet, by node name (at most kMaxConnectOptions); loop thread.
+  std::map<std::string, ConnectOptions, std::less<>> connect_options_;
+  std::shared_ptr<runtime::RelayCounters> relay_counters_ =
+      std::make_shared<runtime::RelayCounters>();
+  std::uint32_t relay_serial_ = 0;  // numbers the relays' virtual local addresses
   std::uint64_t migrations_ok_ = 0;
   std::uint64_t migrations_failed_ = 0;
   std::uint64_t migrations_timed_out_ = 0;

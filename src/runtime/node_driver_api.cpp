@@ -25,7 +25,7 @@ Result<void> NodeImpl::connect(std::string_view address) {
   if (!remote) return Unexpected(remote.error());
   return call_on_loop([&]() -> Result<void> {
     if (stopping_) return fail(Errc::closed, "node is stopping");
-    auto id = endpoint_->connect(now(), remote->address);
+    auto id = open_connection(remote->address, remote->peer ? remote->peer->name : "");
     if (!id) return Unexpected(id.error());
     // Kept until disconnect() (never reaped); a contact string's identity is checked.
     engine_->handle_user_connect(id->value, remote->peer);
@@ -40,7 +40,7 @@ Result<std::string> NodeImpl::connect_and_wait(std::string_view address,
   std::future<Result<std::string>> outcome;
   auto started = call_on_loop([&]() -> Result<std::uint64_t> {
     if (stopping_) return fail(Errc::closed, "node is stopping");
-    auto id = endpoint_->connect(now(), remote->address);
+    auto id = open_connection(remote->address, remote->peer ? remote->peer->name : "");
     if (!id) return Unexpected(id.error());
     engine_->handle_user_connect(id->value, remote->peer);  // as connect()
     outcome = waiters_[id->value].get_future();

@@ -36,7 +36,7 @@ void NodeImpl::execute(node::Command&& command) {
         if constexpr (std::is_same_v<C, node::Transmit>) {
           transmit(std::move(c));
         } else if constexpr (std::is_same_v<C, node::Dial>) {
-          auto id = endpoint_->connect(now(), c.address);
+          auto id = open_connection(c.address, c.node);
           engine_->handle_dial_started(now(), c.dial,
                                        id ? Result<std::uint64_t>(id->value)
                                           : Result<std::uint64_t>(Unexpected(id.error())));

@@ -116,7 +116,10 @@ Result<transport::LocalId> NodeImpl::open_extra_socket(std::string_view local_ad
     endpoint_->remove_local(local);
     return Unexpected(added.error());
   }
-  extra_sockets_.emplace(local, ExtraSocket{std::move(socket), connection});
+  ExtraSocket extra;
+  extra.socket = std::move(socket);
+  extra.connection = connection;
+  extra_sockets_.emplace(local, std::move(extra));
   return local;
 }
 
@@ -247,7 +250,7 @@ void NodeImpl::close_retired_sockets() {
   for (const transport::LocalId local : retired_sockets_) {
     auto it = extra_sockets_.find(local);
     if (it == extra_sockets_.end()) continue;
-    loop_->remove_fd(it->second.socket->fd());
+    release_extra(it->second);  // a socket leaves the loop, a relay's transport stops
     extra_sockets_.erase(it);
   }
   retired_sockets_.clear();
@@ -259,8 +262,9 @@ void NodeImpl::finish_migrations(const std::string& why) {
     if (!migration.answered) migration.promise.set_value(fail(Errc::closed, why));
   }
   migrations_.clear();
-  for (auto& [local, extra] : extra_sockets_) loop_->remove_fd(extra.socket->fd());
+  for (auto& [local, extra] : extra_sockets_) release_extra(extra);
   extra_sockets_.clear();
+  connect_options_.clear();  // never used: released without being started
   retired_sockets_.clear();
 }
 
@@ -284,6 +288,8 @@ bool NodeImpl::send_datagrams_from(transport::LocalId local, const core::SocketA
                                    std::uint8_t ecn) {
   auto it = extra_sockets_.find(local);
   if (it == extra_sockets_.end()) return true;  // closed: QUIC treats the packets as lost
+  if (it->second.transport) return send_relayed(it->second, data, segment_size);
+  if (!it->second.socket) return true;  // a relay whose transport was released
   auto sent = it->second.socket->send(to, data, segment_size, ecn);
   if (!sent && sent.error().code != Errc::limit_reached) {
     log_->debug("send from {} to {} failed: {}", it->second.socket->local_address().to_string(),

@@ -92,7 +92,7 @@ ngtcp2_callbacks Connection::make_callbacks(Role role) {
 }
 
 void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
-                               core::Instant now) {
+                               core::Instant now, std::size_t max_udp_payload) {
   const TransportConfig& config = endpoint_.config_;
   ngtcp2_settings_default(&settings);
   settings.initial_ts = timestamp(now);
@@ -100,7 +100,11 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
   settings.handshake_timeout = static_cast<ngtcp2_duration>(config.handshake_timeout.count());
   settings.max_window = config.max_window;
   settings.max_stream_window = config.max_window;
-  if (remote_.is_loopback() && config.loopback_udp_payload > 0) {
+  if (max_udp_payload > 0) {
+    // A user datagram transport (decision 0022): its datagrams stay within the bound both
+    // ways, whatever the remote address says about the MTU.
+    settings.max_tx_udp_payload_size = max_udp_payload;
+  } else if (remote_.is_loopback() && config.loopback_udp_payload > 0) {
     settings.max_tx_udp_payload_size = config.loopback_udp_payload;
     settings.no_tx_udp_payload_size_shaping = 1;  // no PMTUD climb from 1,200: the MTU is known
   }
@@ -117,6 +121,7 @@ void Connection::fill_settings(ngtcp2_settings& settings, ngtcp2_transport_param
   params.active_connection_id_limit = 8;  // spare CIDs: a migration needs an unused one
   // Off only on request (a test hook): peers behind NATs must be able to move.
   params.disable_active_migration = config.disable_active_migration ? 1 : 0;
+  if (max_udp_payload > 0) params.max_udp_payload_size = max_udp_payload;
 }
 
 Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint, ConnectionId id,
@@ -131,7 +136,7 @@ Result<std::unique_ptr<Connection>> Connection::create_client(Endpoint& endpoint
   endpoint.rng_.fill({scid.data, kCidLength});
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
-  connection->fill_settings(settings, params, now);
+  connection->fill_settings(settings, params, now, endpoint.locals_[local].max_udp_payload);
   const ngtcp2_callbacks callbacks = make_callbacks(Role::client);
   const ngtcp2_path path = make_path(endpoint.local_address(local), remote);
   const int rv =
@@ -155,7 +160,7 @@ Result<std::unique_ptr<Connection>> Connection::create_server(Endpoint& endpoint
   endpoint.rng_.fill({scid.data, kCidLength});
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
-  connection->fill_settings(settings, params, now);
+  connection->fill_settings(settings, params, now, 0);  // accepted on the listening socket
   params.original_dcid = header.dcid;
   params.stateless_reset_token_present = 1;
   ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,

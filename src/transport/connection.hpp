@@ -88,7 +88,10 @@ class Connection {
   /// Registers our connection IDs, sets up TLS and keep-alive. Errors: crypto.
   Result<void> finish_setup(std::initializer_list<CidKey> cids);
   static ngtcp2_callbacks make_callbacks(Role role);
-  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params, core::Instant now);
+  /// `max_udp_payload`: the bound of the local address the connection starts on (see
+  /// Endpoint::add_local), 0 for a kernel socket.
+  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params, core::Instant now,
+                     std::size_t max_udp_payload);
   void on_error(core::Instant now, int liberr);
   /// Checks that `size` more bytes may be queued on `kind`. Errors: closed, limit_reached.
   Result<void> admit(StreamKind kind, std::size_t size);

@@ -39,7 +39,7 @@ Endpoint::Endpoint(TransportConfig config, const TlsCertificate& certificate, co
       certificate_(certificate),
       rng_(rng),
       handler_(handler),
-      locals_{Local{local, true}},
+      locals_{Local{local, true, 0}},
       batch_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(PacketBatcher::kMaxBytes)) {}
 
 Endpoint::~Endpoint() {
@@ -172,14 +172,14 @@ void Endpoint::handle_unknown_short(core::Instant now, const core::SocketAddress
   pending_resets_.emplace_back(remote, std::move(packet));
 }
 
-LocalId Endpoint::add_local(const core::SocketAddress& local) {
+LocalId Endpoint::add_local(const core::SocketAddress& local, std::size_t max_udp_payload) {
   for (LocalId index = 1; index < locals_.size(); ++index) {
     if (!locals_[index].held) {
-      locals_[index] = Local{local, true};
+      locals_[index] = Local{local, true, max_udp_payload};
       return index;
     }
   }
-  locals_.push_back(Local{local, true});
+  locals_.push_back(Local{local, true, max_udp_payload});
   return static_cast<LocalId>(locals_.size() - 1);
 }
 

@@ -86,8 +86,11 @@ class Endpoint {
 
   /// Adds another local address (a socket the caller owns and reads into handle_datagram with
   /// the returned index). Datagrams from it reach DatagramSink::send_datagrams_from. Indices
-  /// of removed addresses are reused.
-  LocalId add_local(const core::SocketAddress& local);
+  /// of removed addresses are reused. `max_udp_payload` > 0 marks a path whose datagrams are
+  /// bounded whatever the remote address (a user datagram transport, decision 0022): a
+  /// connection started on it sends at most that many bytes per datagram and advertises it as
+  /// its max_udp_payload_size, so the peer does too. 0: a kernel socket.
+  LocalId add_local(const core::SocketAddress& local, std::size_t max_udp_payload = 0);
   /// Forgets a local address added by add_local: packets still written for it are dropped
   /// (counted in packets_unroutable). Index 0 cannot be removed.
   void remove_local(LocalId local);
@@ -191,6 +194,7 @@ class Endpoint {
   struct Local {
     core::SocketAddress address;
     bool held = false;
+    std::size_t max_udp_payload = 0;  // see add_local
   };
   std::vector<Local> locals_;  // by LocalId; [0] is the construction address, always held
   std::uint64_t next_id_ = 1;

@@ -255,6 +255,8 @@ def main():
         assert get_json(a, "/v1/connections/nobody", 404)["error"]
         stats = get_json(a, "/v1/stats")
         assert stats["peers"] == 1 and stats["auth_succeeded"] >= 1, stats
+        relay_fields = ["relay_datagrams_sent", "relay_datagrams_received", "relay_datagrams_dropped"]
+        assert [stats[field] for field in relay_fields] == [0, 0, 0], stats  # no relayed link
         assert get_json(a, "/v1/health?ready")["joined"] is True
         assert get_json(a, "/v1/nope", 404)["error"] == "no resource GET /v1/nope"
         check_events(a, 0)
@@ -265,6 +267,8 @@ def main():
         assert value(before, "barrel_p2p_membership_events_total", type="neighbor_up") >= 1
         assert value(before, "barrel_p2p_auth_attempts_total", outcome="succeeded") >= 1
         assert value(before, "barrel_p2p_calls_total") == 0  # no process called anything
+        for outcome in ("sent", "received", "dropped"):
+            assert value(before, "barrel_p2p_relay_datagrams_total", outcome=outcome) == 0
         auth = "barrel_p2p_auth_duration_seconds"
         assert value(before, auth, auth + "_count", outcome="succeeded") >= 1
         assert value(before, auth, auth + "_bucket", outcome="succeeded", le="+Inf") >= 1
