@@ -261,7 +261,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// A takeover of the link that `connection` carried is done if the link now runs on the
   /// takeover connection; else it failed with `failure`.
   void takeover_settled(std::uint64_t connection, const std::string& failure);
-  /// finish(): every migration fails with `why`, every extra socket leaves the loop.
+  /// finish(): every migration fails with `why`, every extra socket leaves the loop, every
+  /// relay transport stops, and connect options never used are dropped (decision 0022).
   void finish_migrations(const std::string& why);
   void drain_inbox();
 
