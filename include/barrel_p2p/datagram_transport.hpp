@@ -17,8 +17,9 @@
 namespace barrel_p2p {
 
 /// Largest datagram the node sends to or accepts from a DatagramTransport, in bytes: the
-/// QUIC packet size ngtcp2 uses on paths whose MTU it does not know (1,452: a 1,500-byte
-/// Ethernet MTU minus IPv6 and UDP headers, room for a relay's framing left over). A relayed
+/// QUIC packet size ngtcp2 uses on paths whose MTU it does not know (1,452: what a 1,500-byte
+/// MTU carries under IPv6 and UDP headers; a relay's own framing needs that much more room on
+/// the relay's path, or an MTU above 1,500, or IPv4's 20 bytes of slack). A relayed
 /// connection advertises it as its max_udp_payload_size, so a conforming peer never sends more;
 /// larger inbound datagrams are dropped and counted (NodeStats::relay_datagrams_dropped).
 inline constexpr std::size_t kMaxRelayDatagramSize = 1452;
