@@ -25,8 +25,9 @@ namespace barrel_p2p {
 inline constexpr std::size_t kMaxRelayDatagramSize = 1452;
 
 /// Datagrams a relayed connection queues between the transport's thread and the node's loop,
-/// by default (ConnectOptions::receive_queue_limit), and at most.
+/// by default (ConnectOptions::receive_queue_limit).
 inline constexpr std::size_t kDefaultRelayReceiveQueue = 1024;
+/// The largest ConnectOptions::receive_queue_limit set_connect_options accepts.
 inline constexpr std::size_t kMaxRelayReceiveQueue = 65'536;
 
 /// A datagram carrier the application implements: unreliable, unordered, message-preserving,
