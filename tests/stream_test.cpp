@@ -175,13 +175,14 @@ TEST(Streams, DroppingEveryHandleFinishesTheStreamAndFreesItsSlot) {
 TEST(Streams, AHandleOutlivingItsNodeIsDroppedSafely) {
   std::optional<Stream> kept;
   {
+    Inbox inbox;  // declared first: it outlives the nodes, whose acceptor refers to it
     LinkedPair pair;
     ASSERT_TRUE(pair.linked);
-    Inbox inbox;
     ASSERT_TRUE(pair.b->register_acceptor("late", inbox.acceptor()));
     auto stream = pair.a->open_stream("bob", "late");
     ASSERT_TRUE(stream);
     kept = *stream;
+    ASSERT_TRUE(inbox.take());  // bob's end exists too
   }
   EXPECT_TRUE(kept->valid());
   kept.reset();  // after the node: a detached releaser, no call into the destroyed node
