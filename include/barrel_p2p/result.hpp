@@ -30,8 +30,10 @@ enum class Errc : std::uint8_t {
   /// A file is unsafe to use as it is: a secret readable by group or others, or a public key
   /// without its secret key. The message names the file; the operator must fix it.
   unsafe_file,
-  /// Another process holds something this one needs for itself (the data_dir lock); the
-  /// message names it and the holder's pid.
+  /// Something needed for this call is taken: the data_dir lock held by another process (the
+  /// message names the holder's pid), a migration of that link already in progress
+  /// (Node::migrate_peer), or a link to that node that already exists
+  /// (Node::set_connect_options).
   busy,
   /// Too many requests of this kind are in flight here (a configured cap); try again later.
   overloaded,
