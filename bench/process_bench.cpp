@@ -16,7 +16,6 @@
 // so far on stderr, and the program exits with status 1. Never throws.
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "barrel_p2p/node.hpp"
+#include "bench_env.hpp"
 
 using namespace barrel_p2p;
 using namespace std::chrono_literals;
@@ -38,19 +38,8 @@ namespace {
 constexpr int kSinks = 16;
 constexpr int kBatch = 256;
 
-/// A positive decimal from the environment, `fallback` when unset; exits with status 2 on a
-/// malformed value (the bench is misconfigured).
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr) return fallback;
-  const std::string_view view(text);
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
-  if (error != std::errc() || end != view.data() + view.size() || value == 0) {
-    std::cerr << "process_bench: " << name << "=" << text << " is not a positive number\n";
-    std::exit(2);
-  }
-  return value;
+  return barrel_bench::env_or("process_bench", name, fallback);
 }
 
 Config bench_config(const std::string& name, const std::string& dir) {

@@ -1,10 +1,23 @@
 // registry_bench: the service registry with real nodes (real QUIC on 127.0.0.1, real
-// authentication) in one process.
-//   registry_bench pair [--runs R]      two nodes, each on its own loop thread: time from
-//       register_service on one until the other's subscriber sees it (p50/p99 over R, 200).
+// authentication).
+//   registry_bench pair [--runs R]      two nodes in one process, each on its own loop thread:
+//       time from register_service on one until the other's subscriber sees it (p50/p99 over
+//       R, 200).
+//   registry_bench pair-server <data-dir>            node B in its own OS process: prints
+//       "address <host:port>", subscribes to "pair2p." and answers each registration it sees
+//       with a message to the registered pid carrying the moment it saw it; serves until stdin
+//       closes.
+//   registry_bench pair-client <data-dir> <address>  node A in another OS process: joins B,
+//       registers 20 warm-up names, then BENCH_REGISTRATIONS (200) fresh names one at a time;
+//       for each, the time from register_service until B's subscriber saw it (p50/p99), and
+//       until A had B's answer. Run both with bench/run_registry_bench.sh.
+//       One clock: both processes read std::chrono::steady_clock, which is CLOCK_MONOTONIC
+//       (libstdc++), one system-wide clock on a Linux host (per time namespace: both processes
+//       must share one, as processes started from one shell do). Every sample is checked:
+//       register <= seen on B <= answer back on A, else the bench fails.
 //   registry_bench spread [--nodes N] [--runs R]   N nodes (256) on --loops M (2) loop threads
-//       joined into one overlay: time from register_service on a random node until every node
-//       has seen it (p50/p99 over R runs, 20), and until half have.
+//       in one process, joined into one overlay: time from register_service on a random node
+//       until every node has seen it (p50/p99 over R runs, 20), and until half have.
 //   registry_bench lookup [--seconds S]   whereis_service and lookup_service on one node
 //       holding 1,000 names: lookups per second on 1 and on 2 threads (S seconds each, 2).
 // Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
@@ -16,7 +29,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -26,6 +41,7 @@
 
 #include "barrel_p2p/node.hpp"
 #include "barrel_p2p/runtime.hpp"
+#include "bench_env.hpp"
 
 using namespace barrel_p2p;
 using namespace std::chrono_literals;
@@ -59,10 +75,10 @@ std::filesystem::path temp_root() {
   return root;
 }
 
-Config node_config(const std::string& name, const std::filesystem::path& root) {
+Config node_config(const std::string& name, const std::filesystem::path& data_dir) {
   Config config;
   config.node_name = name;
-  config.data_dir = root / name;
+  config.data_dir = data_dir;
   config.listen_address = "127.0.0.1:0";
   config.cluster_name = "bench";
   config.log_level = "error";
@@ -115,8 +131,8 @@ class Arrivals {
 
 int run_pair(int runs) {
   const auto root = temp_root();
-  auto a = Node::start(node_config("a", root));
-  auto b = Node::start(node_config("b", root));
+  auto a = Node::start(node_config("a", root / "a"));
+  auto b = Node::start(node_config("b", root / "b"));
   if (!a || !b) give_up("start failed");
   Arrivals arrivals(1);
   auto sub = (*b)->subscribe_services(ServiceFilter::starting_with(""),
@@ -145,6 +161,110 @@ int run_pair(int runs) {
   return 0;
 }
 
+// ---- pair across two OS processes -----------------------------------------------------------
+
+constexpr const char* kPairPrefix = "pair2p.";
+constexpr int kPairWarmup = 20;
+
+std::uint64_t monotonic_ns(Clock::time_point at) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
+}
+
+// Node B: answers every registration under kPairPrefix with a message to the registered pid:
+// 8 bytes, the steady_clock nanoseconds at which its subscriber saw it, then the name.
+int run_pair_server(const std::string& dir) {
+  auto node = Node::start(node_config("pair-b", dir));
+  if (!node) give_up("pair-server: start: " + node.error().to_string());
+  std::atomic<std::uint64_t> failed_answers{0};
+  auto sub = (*node)->subscribe_services(ServiceFilter::starting_with(kPairPrefix),
+                                         [&](const ServiceEvent& event) {
+                                           const auto seen = Clock::now();
+                                           if (event.kind != ServiceEvent::Kind::registered) return;
+                                           const auto& name = event.instance.name;
+                                           Bytes answer(8 + name.size());
+                                           const std::uint64_t ns = monotonic_ns(seen);
+                                           std::memcpy(answer.data(), &ns, 8);
+                                           std::memcpy(answer.data() + 8, name.data(), name.size());
+                                           if (!(*node)->send(event.instance.pid, answer))
+                                             ++failed_answers;
+                                         });
+  if (!sub) give_up("pair-server: subscribe: " + sub.error().to_string());
+  std::cout << "address " << (*node)->address() << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+  }
+  sub->cancel();
+  (*node)->stop();
+  if (failed_answers.load() != 0) {
+    std::fprintf(stderr, "registry_bench pair-server: %llu answers could not be sent\n",
+                 static_cast<unsigned long long>(failed_answers.load()));
+    return 1;
+  }
+  return 0;
+}
+
+// Node A: registers fresh names one at a time; each is timed from just before
+// register_service until B's subscriber saw it (B's steady_clock reading, the same
+// CLOCK_MONOTONIC), and until B's answer reached A.
+int run_pair_client(const std::string& dir, const std::string& address) {
+  const auto registrations =
+      static_cast<int>(barrel_bench::env_or("registry_bench", "BENCH_REGISTRATIONS", 200));
+  auto started = Node::start(node_config("pair-a", dir));
+  if (!started) give_up("pair-client: start: " + started.error().to_string());
+  Node& node = **started;
+  if (!node.join(address)) give_up("pair-client: join " + address + " failed");
+  wait_until([&] { return !node.active_view().empty(); }, 10s, "a link to " + address);
+  auto mailbox = node.mailbox();
+  if (!mailbox) give_up("pair-client: mailbox: " + mailbox.error().to_string());
+  Mailbox& me = **mailbox;
+  std::vector<double> visible_us;
+  std::vector<double> answered_us;
+  std::uint64_t stale = 0;
+  for (int run = -kPairWarmup; run < registrations; ++run) {
+    const std::string name = kPairPrefix + std::to_string(run + kPairWarmup);
+    const auto start = Clock::now();
+    if (auto done = node.register_service(name, me.self()); !done) {
+      give_up("pair-client: register " + name + ": " + done.error().to_string());
+    }
+    const auto deadline = start + 10s;
+    std::uint64_t seen_ns = 0;
+    while (seen_ns == 0) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      auto answer = me.receive(std::max(left, std::chrono::milliseconds(0)));
+      if (!answer) {
+        give_up("pair-client: no answer from B for " + name + " within 10 s (" +
+                std::to_string(visible_us.size()) + " of " + std::to_string(registrations) +
+                " measured): " + answer.error().to_string());
+      }
+      const auto& bytes = answer->payload;
+      if (bytes.size() == 8 + name.size() &&
+          std::memcmp(bytes.data() + 8, name.data(), name.size()) == 0) {
+        std::memcpy(&seen_ns, bytes.data(), 8);
+      } else {
+        ++stale;  // an answer to an earlier name, seen twice by B
+      }
+    }
+    const auto answered = Clock::now();
+    if (seen_ns < monotonic_ns(start) || seen_ns > monotonic_ns(answered)) {
+      give_up("pair-client: " + name + " was seen on B outside [register, answer] on A's clock: " +
+              "the two processes do not share CLOCK_MONOTONIC");
+    }
+    if (run < 0) continue;
+    visible_us.push_back(static_cast<double>(seen_ns - monotonic_ns(start)) / 1000.0);
+    answered_us.push_back(us_between(start, answered));
+  }
+  std::printf("pair_2proc_visible_p50 %.1f us\npair_2proc_visible_p99 %.1f us\n",
+              percentile(visible_us, 0.5), percentile(visible_us, 0.99));
+  std::printf("pair_2proc_answered_p50 %.1f us\n", percentile(answered_us, 0.5));
+  std::fprintf(stderr, "registrations %d (after %d warm-up), stale answers %llu\n", registrations,
+               kPairWarmup, static_cast<unsigned long long>(stale));
+  std::fflush(stdout);
+  node.stop();
+  return 0;
+}
+
 int run_spread(std::size_t count, int runs) {
   const auto root = temp_root();
   RuntimeOptions options;
@@ -155,7 +275,8 @@ int run_spread(std::size_t count, int runs) {
   std::vector<std::unique_ptr<Node>> nodes;
   std::vector<Subscription> subs;
   for (std::size_t i = 0; i < count; ++i) {
-    auto node = (*runtime)->start_node(node_config("n" + std::to_string(i), root));
+    auto node = (*runtime)->start_node(
+        node_config("n" + std::to_string(i), root / ("n" + std::to_string(i))));
     if (!node) give_up("start: " + node.error().message);
     auto sub = (*node)->subscribe_services(
         ServiceFilter::starting_with(""),
@@ -202,7 +323,7 @@ int run_spread(std::size_t count, int runs) {
 
 int run_lookup(int seconds) {
   const auto root = temp_root();
-  auto node = Node::start(node_config("a", root));
+  auto node = Node::start(node_config("a", root / "a"));
   if (!node) give_up("start failed");
   auto pid = (*node)->spawn([](Process&, Envelope&&) {});
   if (!pid) give_up("spawn failed");
@@ -257,13 +378,15 @@ int main(int argc, char** argv) {
   const std::string scenario = argc > 1 ? argv[1] : "";
   loop_threads = static_cast<std::size_t>(flag(argc, argv, "--loops", 2));
   if (scenario == "pair") return run_pair(static_cast<int>(flag(argc, argv, "--runs", 200)));
+  if (scenario == "pair-server" && argc == 3) return run_pair_server(argv[2]);
+  if (scenario == "pair-client" && argc == 4) return run_pair_client(argv[2], argv[3]);
   if (scenario == "spread") {
     return run_spread(static_cast<std::size_t>(flag(argc, argv, "--nodes", 256)),
                       static_cast<int>(flag(argc, argv, "--runs", 20)));
   }
   if (scenario == "lookup") return run_lookup(static_cast<int>(flag(argc, argv, "--seconds", 2)));
   std::fprintf(stderr,
-               "usage: registry_bench pair [--runs R] | spread [--nodes N] [--runs R] "
-               "[--loops M] | lookup [--seconds S]\n");
+               "usage: registry_bench pair [--runs R] | pair-server DIR | pair-client DIR ADDRESS "
+               "| spread [--nodes N] [--runs R] [--loops M] | lookup [--seconds S]\n");
   return 2;
 }

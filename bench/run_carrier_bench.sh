@@ -51,23 +51,7 @@ else
 fi
 
 cat "$out"/ours.txt "$out"/tcp.txt "$out"/ngtcp2.txt | python3 "$ref/agg.py" | tee "$out/agg.txt"
-python3 - "$out/agg.txt" <<'PY'
-import sys
-med = {}
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if len(parts) >= 3:
-        try:
-            med[parts[0]] = float(parts[1])
-        except ValueError:
-            pass
-def ratio(label, a, b, scale=1.0):
-    if a in med and b in med and med[b] > 0:
-        print(f"ratio_{label} {med[a] * scale / med[b]:.2f} x")
-    else:
-        print(f"ratio_{label}: no figure for {a if a not in med else b}", file=sys.stderr)
-ratio("rtt_p50_vs_tcp_pingpong", "rtt_64b_p50", "tcp_pingpong_rtt_p50", 1000.0)
-ratio("bulk_vs_ngtcp2_examples", "bulk_1mib_mb_per_s", "ngtcp2_bulk_goodput_MBps")
-if "rtt_64b_p99" in med and "rtt_64b_p50" in med:
-    print(f"ratio_rtt_p99_vs_p50 {med['rtt_64b_p99'] / med['rtt_64b_p50']:.2f} x")
-PY
+python3 "$root/bench/ratios.py" "$out/agg.txt" \
+  rtt_p50_vs_tcp_pingpong:rtt_64b_p50:tcp_pingpong_rtt_p50:1000 \
+  bulk_vs_ngtcp2_examples:bulk_1mib_mb_per_s:ngtcp2_bulk_goodput_MBps \
+  rtt_p99_vs_p50:rtt_64b_p99:rtt_64b_p50

@@ -50,29 +50,15 @@ fi
 
 cat "$out"/ours.txt "$out"/tcp.txt | python3 "$ref/agg.py" | tee "$out/agg.txt"
 if [ -s "$out/erlang.txt" ]; then grep -v '^#' "$out/erlang.txt" | tee -a "$out/agg.txt"; fi
-python3 - "$out/agg.txt" <<'PY'
-import sys
-med = {}
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if len(parts) >= 3:
-        try:
-            med[parts[0]] = float(parts[1])
-        except ValueError:
-            pass
-def ratio(label, a, b, scale=1.0):
-    if a in med and b in med and med[b] > 0:
-        print(f"ratio_{label} {med[a] * scale / med[b]:.2f} x")
-    else:
-        print(f"ratio_{label}: no figure for {a if a not in med else b}", file=sys.stderr)
 # call_rtt is in us, the references in ns
-ratio("call_p50_vs_tcp_pingpong", "call_rtt_64B_p50", "tcp_pingpong_rtt_p50", 1000.0)
-ratio("call_p99_vs_p50", "call_rtt_64B_p99", "call_rtt_64B_p50")
-for mode in ("tcp", "tls"):
-    ratio(f"call_p50_vs_erlang_{mode}", "call_rtt_64B_p50", f"erl_dist_{mode}_call_rtt_p50", 1000.0)
-    ratio(f"oneway_64B_vs_erlang_{mode}", "oneway_64B_rate", f"erl_dist_{mode}_oneway_64B_rate")
-    ratio(f"oneway_4KiB_vs_erlang_{mode}", "oneway_4KiB_tput", f"erl_dist_{mode}_oneway_4KiB_tput")
-PY
+specs=(call_p50_vs_tcp_pingpong:call_rtt_64B_p50:tcp_pingpong_rtt_p50:1000
+  call_p99_vs_p50:call_rtt_64B_p99:call_rtt_64B_p50)
+for mode in tcp tls; do
+  specs+=("call_p50_vs_erlang_$mode:call_rtt_64B_p50:erl_dist_${mode}_call_rtt_p50:1000"
+    "oneway_64B_vs_erlang_$mode:oneway_64B_rate:erl_dist_${mode}_oneway_64B_rate"
+    "oneway_4KiB_vs_erlang_$mode:oneway_4KiB_tput:erl_dist_${mode}_oneway_4KiB_tput")
+done
+python3 "$root/bench/ratios.py" "$out/agg.txt" "${specs[@]}"
 if [ "$failures" -ne 0 ]; then
   echo "FAILED: $failures of the runs above failed (details above); medians cover the rest" >&2
   exit 1
