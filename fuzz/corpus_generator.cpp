@@ -227,6 +227,8 @@ std::vector<Bytes> registry_messages() {
         instance.node, {}, {}, {{instance.stamp, "svc.web", instance.pid, instance.metadata}}});
   }
   out.push_back(reg::encode_route_reply(0x0102030405060708ULL, reg::encode(reply)));
+  out.push_back(reg::encode_heartbeat("beta", barrel_p2p::hlc::Timestamp{1'700'000'000'000, 3}));
+  out.push_back(reg::encode_heartbeat(std::string(64, 'n'), barrel_p2p::hlc::Timestamp{}));
   return out;
 }
 

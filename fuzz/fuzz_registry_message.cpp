@@ -2,7 +2,8 @@
 // to the same bytes, and its body (DELTA or STATE) goes through registry::decode() and a
 // merge into a registry with small bounds, as the Engine does with peer frames; a ROUTE_REPLY's
 // instances go through decode() and a RouteTable waiting for that walk, a ROUTE_REQUEST
-// through the forwarding decision.
+// through the forwarding decision; a HEARTBEAT's node hides and shows its entries in a replica
+// (the Engine's lease expiry and renewal).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +42,26 @@ void fuzz_route(const barrel_p2p::registry::Message& message) {
   (void)table.on_reply(now, started->second.request_id, std::move(instances));
   BARREL_ASSERT(table.in_flight() <= 1, "the in-flight bound was exceeded");
 }
+
+// A heartbeat's node (any 1-64 bytes) meets a replica holding an entry of it: hiding and showing
+// it leaves the state, and so the digest, as it was.
+void fuzz_heartbeat(const barrel_p2p::registry::Message& message) {
+  namespace registry = barrel_p2p::registry;
+  using barrel_p2p::core::Bytes;
+  const barrel_p2p::core::WallTime wall{1'000'000};
+  registry::ServiceRegistry replica(registry::Config{}, "m", wall);
+  const registry::Delta delta{{registry::NodeSlice{
+      message.origin, {}, {}, {{barrel_p2p::hlc::Timestamp{1'000, 0}, "svc", Bytes{1}, {}}}}}};
+  // This node's own entries are never hidden; a node that is not a valid name is refused.
+  if (message.origin == replica.self() || !replica.merge(wall, delta)) return;
+  const Bytes before = registry::encode(replica.export_state());
+  if (replica.hide_node(message.origin)) {
+    BARREL_ASSERT(replica.lookup("svc").empty(), "a hidden entry was visible");
+  }
+  (void)replica.show_node(message.origin);
+  BARREL_ASSERT(registry::encode(replica.export_state()) == before, "hiding changed the state");
+  BARREL_ASSERT(replica.lookup("svc").size() == 1, "a shown entry was not visible");
+}
 }  // namespace
 
 // The entry point name is fixed by libFuzzer.
@@ -70,11 +91,18 @@ extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
     case registry::Message::Type::route_reply:
       again = registry::encode_route_reply(message->request_id, body);
       break;
+    case registry::Message::Type::heartbeat:
+      again = registry::encode_heartbeat(message->origin, message->stamp);
+      break;
   }
   // Non-canonical exit texts are refused, so every accepted envelope has one encoding.
   BARREL_ASSERT(again.size() == size && std::equal(again.begin(), again.end(), data),
                 "decode/encode round trip changed the bytes");
   if (message->type == registry::Message::Type::digest) return 0;
+  if (message->type == registry::Message::Type::heartbeat) {
+    fuzz_heartbeat(*message);
+    return 0;
+  }
   if (message->type == registry::Message::Type::route_request ||
       message->type == registry::Message::Type::route_reply) {
     fuzz_route(*message);

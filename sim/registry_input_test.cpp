@@ -5,8 +5,8 @@
 // still reaches every node.
 #include <gtest/gtest.h>
 
-#include "proto/plumtree/plumtree_message.hpp"
 #include "proto/registry/registry_message.hpp"
+#include "sim/registry_gossip.hpp"
 #include "sim/simulation.hpp"
 
 namespace barrel_p2p::sim {
@@ -80,19 +80,6 @@ std::vector<core::Bytes> malformed_payloads(const std::string& victim) {
   return out;
 }
 
-core::Bytes gossip_frame(std::uint8_t serial, const std::string& origin, core::Bytes payload) {
-  plumtree::Gossip gossip;
-  gossip.id.bytes.fill(0xa5);
-  gossip.id.bytes[0] = serial;
-  gossip.round = 0;
-  gossip.origin = origin;
-  gossip.tag = "barrel_p2p:registry";
-  gossip.payload = std::move(payload);
-  core::Bytes frame;
-  wire::encode_frame(frame, wire::FrameType::broadcast, plumtree::encode(gossip));
-  return frame;
-}
-
 TEST(SimulationRegistry, MalformedDeltasCauseNoCrashAndLaterRegistrationsStillApply) {
   SimConfig c;
   c.seed = 31;
@@ -109,7 +96,7 @@ TEST(SimulationRegistry, MalformedDeltasCauseNoCrashAndLaterRegistrationsStillAp
   ASSERT_LT(payloads.size(), 256U);
   std::uint8_t serial = 0;
   for (const core::Bytes& payload : payloads) {
-    const core::Bytes frame = gossip_frame(serial++, s.name(attacker), payload);
+    const core::Bytes frame = registry_gossip_frame(serial++, s.name(attacker), payload);
     for (const std::string& peer : peers) {
       ASSERT_TRUE(s.engine(attacker).send_peer_frame(peer, node::Channel::control, frame));
     }

@@ -100,6 +100,8 @@ std::unique_ptr<node::Engine> Simulation::make_engine(std::size_t index) {
   config.wall_at_start = wall();
   config.route = config_.route;
   config.ignore_registry_replication = config_.ignore_registry_replication;
+  config.registry_lease = config_.registry_lease;
+  config.registry_lease_renew_interval = config_.registry_lease_renew_interval;
   auto engine = std::make_unique<node::Engine>(std::move(config), n.keys, auth::TrustStore());
   // Every simulated node runs "echo" for rpc (answered by the driver, see carry_out).
   (void)engine->add_function("echo");
@@ -193,6 +195,12 @@ std::size_t Simulation::broadcast(std::size_t node) {
   return index;
 }
 
+const std::vector<ServiceEvent>& Simulation::service_events(std::size_t node) const {
+  static const std::vector<ServiceEvent> kNone;
+  auto it = service_events_.find(node);
+  return it == service_events_.end() ? kNone : it->second;
+}
+
 void Simulation::run_for(core::Duration duration) { queue_.run_until(now() + duration); }
 
 // ---- the driver ----------------------------------------------------------------------------
@@ -206,8 +214,9 @@ void Simulation::drain(std::size_t index) {
     while (auto command = node.engine->poll_command()) {
       carry_out(index, std::move(*command), calls, rpcs);
     }
-    while (node.engine->poll_service_event()) {
+    while (auto event = node.engine->poll_service_event()) {
       // The registry's state is read from the Engine itself (convergence checks).
+      if (record_service_events_) service_events_[index].push_back(std::move(*event));
     }
     if (calls.empty() && rpcs.empty()) break;
     // After the Engine's turn, as a driver runs user code: a simulated process answers a call

@@ -40,6 +40,10 @@ struct SimConfig {
   /// Every Engine ignores registry deltas, digests and states (EngineConfig's test hook), so
   /// a name is known only where it was registered: route tests.
   bool ignore_registry_replication = false;
+  /// Registry leases of every Engine (EngineConfig::registry_lease; 0: off, the default here so
+  /// that long runs with crashes measure what they did before) and their heartbeat interval.
+  core::Duration registry_lease = core::Duration(0);
+  core::Duration registry_lease_renew_interval = std::chrono::seconds(10);
 };
 
 /// Per-broadcast outcome.
@@ -109,6 +113,11 @@ class Simulation final : private NetworkHost {
   void drain(std::size_t node);
   /// Sees every Deliver, ProcessEnded and CallDone; `observer` must outlive the simulation.
   void set_process_observer(ProcessObserver* observer) { observer_ = observer; }
+  /// Keeps every service event of every node (Engine::poll_service_event), in order, for tests
+  /// that check what a driver's subscribers would see. Off by default.
+  void record_service_events(bool on) { record_service_events_ = on; }
+  /// The service events recorded for `node` so far (record_service_events(true)).
+  [[nodiscard]] const std::vector<ServiceEvent>& service_events(std::size_t node) const;
   [[nodiscard]] std::uint64_t events_processed() const { return queue_.events_processed(); }
   /// Connections opened since the start (each one authenticated by the Engines).
   [[nodiscard]] std::uint64_t links_opened() const { return network_.connections_opened(); }
@@ -161,6 +170,8 @@ class Simulation final : private NetworkHost {
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<BroadcastRecord> records_;
   ProcessObserver* observer_ = nullptr;  // outlives this object when set
+  bool record_service_events_ = false;
+  std::unordered_map<std::size_t, std::vector<ServiceEvent>> service_events_;  // by node
   std::uint64_t trace_hash_ = 1469598103934665603ULL;
 };
 

@@ -1,7 +1,8 @@
 // The cluster-wide service registry over real QUIC in one process (SPEC §2.6): a registration
 // reaches all 32 nodes, concurrent registrations of one name coexist, unregister and process
 // death propagate with their events, a late joiner receives the whole registry, calls by
-// service name cross nodes, and a stopping node takes its services with it.
+// service name cross nodes, a stopping node takes its services with it, and the services of a
+// node that crashes (Node::abort) go once their lease runs out.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -37,6 +38,17 @@ struct EventLog {
     return std::any_of(events.begin(), events.end(), [&](const ServiceEvent& event) {
       return event.kind == kind && event.instance.name == name;
     });
+  }
+  // The reasons of the down events seen for `name`, in order.
+  std::vector<ExitReason> downs(const std::string& name) {
+    std::lock_guard lock(mutex);
+    std::vector<ExitReason> out;
+    for (const ServiceEvent& event : events) {
+      if (event.kind == ServiceEvent::Kind::down && event.instance.name == name) {
+        out.push_back(event.reason);
+      }
+    }
+    return out;
   }
 };
 
@@ -76,6 +88,9 @@ class RegistryCluster : public ::testing::Test {
     config.registry.anti_entropy_interval = 1s;
     config.registry.ignore_replication_for_testing = deaf;
     config.registry.route_timeout = 500ms;
+    // Short leases (decision 0025): a crashed node's services go within seconds.
+    config.registry.lease = 3s;
+    config.registry.lease_renew_interval = 500ms;
     auto node = runtime_->start_node(std::move(config));
     EXPECT_TRUE(node) << (node ? "" : node.error().to_string());
     EventLog* log = &(*logs_)[name];
@@ -95,6 +110,14 @@ class RegistryCluster : public ::testing::Test {
         return node->lookup_service(name).size() == count;
       });
     });
+  }
+
+  // The last node registers `name` on a new process.
+  static void register_on_last(const std::string& name) {
+    Node& last = *nodes_.back();
+    auto pid = last.spawn(echo_handler());
+    ASSERT_TRUE(pid);
+    ASSERT_TRUE(last.register_service(name, *pid));
   }
 
   static Runtime* runtime_;
@@ -269,21 +292,37 @@ TEST_F(RegistryCluster, RegisterRefusesBadInput) {
 
 // Last: it stops a node of the shared cluster.
 TEST_F(RegistryCluster, ZStoppingANodeTakesItsServicesWithIt) {
-  Node& leaving = *nodes_[31];
-  auto pid = leaving.spawn(echo_handler());
-  ASSERT_TRUE(pid);
-  ASSERT_TRUE(leaving.register_service("svc.leaving", *pid));
+  ASSERT_EQ(nodes_.size(), 32U);
+  register_on_last("svc.leaving");
   ASSERT_TRUE(everywhere("svc.leaving", 1));
   nodes_[31]->stop();
   nodes_.pop_back();
   EXPECT_TRUE(everywhere("svc.leaving", 0));
   ASSERT_TRUE(
       eventually([] { return (*logs_)["r12"].has(ServiceEvent::Kind::down, "svc.leaving"); }));
-  for (const ServiceEvent& event : (*logs_)["r12"].snapshot()) {
-    if (event.kind == ServiceEvent::Kind::down && event.instance.name == "svc.leaving") {
-      EXPECT_EQ(event.reason.code, ExitCode::shutdown);
-    }
+  for (const ExitReason& reason : (*logs_)["r12"].downs("svc.leaving")) {
+    EXPECT_EQ(reason.code, ExitCode::shutdown);
   }
+}
+
+// After the stop above (31 nodes left). A node that vanishes without a goodbye keeps sending
+// nothing: every other node hides its services once the lease (3 s) runs out after its links
+// broke (idle timeout), each reported down with reason noconnection "lease expired".
+TEST_F(RegistryCluster, ZZTheServicesOfACrashedNodeGoWhenTheirLeaseRunsOut) {
+  register_on_last("svc.crashed");
+  ASSERT_TRUE(everywhere("svc.crashed", 1));
+  // It has a service, so it renews its lease with heartbeats (every 500 ms).
+  Node& doomed = *nodes_.back();
+  EXPECT_TRUE(eventually([&] { return doomed.stats().registry_heartbeats_sent > 0; }));
+  doomed.abort();
+  nodes_.pop_back();
+  EXPECT_TRUE(everywhere("svc.crashed", 0));
+  ASSERT_TRUE(
+      eventually([] { return (*logs_)["r12"].has(ServiceEvent::Kind::down, "svc.crashed"); }));
+  for (const ExitReason& reason : (*logs_)["r12"].downs("svc.crashed")) {
+    EXPECT_EQ(reason, (ExitReason{ExitCode::noconnection, "lease expired"}));
+  }
+  EXPECT_GE(nodes_[12]->stats().registry_leases_expired, 1U);
 }
 
 }  // namespace

@@ -77,6 +77,8 @@ std::map<std::string, std::string> every_key_sample(const std::string& secret_fi
       {"registry.route_timeout_ms", "700"},
       {"registry.route_cache_ttl_ms", "9000"},
       {"registry.route_max_in_flight", "16"},
+      {"registry.lease_ms", "30000"},
+      {"registry.lease_renew_interval_ms", "5000"},
       {"streams.max_pending_preambles", "32"},
       {"streams.max_inbound_per_peer", "40"},
       {"streams.window", "65536"},
@@ -174,6 +176,8 @@ TEST(ConfigFile, EveryKeyIsParsed) {
   EXPECT_EQ(r.route_timeout, 700ms);
   EXPECT_EQ(r.route_cache_ttl, 9000ms);
   EXPECT_EQ(r.route_max_in_flight, 16u);
+  EXPECT_EQ(r.lease, 30000ms);
+  EXPECT_EQ(r.lease_renew_interval, 5000ms);
   EXPECT_EQ(config->streams.max_pending_preambles, 32u);
   EXPECT_EQ(config->streams.max_inbound_per_peer, 40u);
   EXPECT_EQ(config->streams.window, 65536u);

@@ -588,6 +588,23 @@ const std::vector<ConfigKey>& key_table() {
        .access = size_field<&Config::registry, &RegistryConfig::route_max_in_flight>(),
        .doc = "Overlay route requests waiting at once on this node; beyond, whereis_service "
               "fails with overloaded."},
+      {.table = "registry",
+       .name = "lease_ms",
+       .field = "registry.lease",
+       .rule = integer_rule(0, 86'400'000),
+       .access = duration_field<&Config::registry, &RegistryConfig::lease>(),
+       .doc = "Milliseconds without news from a node (heartbeat, change, direct link) after which "
+              "its services are hidden here, each reported `down` (noconnection, \"lease "
+              "expired\"); they come back when the node is heard from again, and are pruned after "
+              "60 leases. 0 turns leases off (a crashed node's services stay until it restarts). "
+              "Use the same value on every node."},
+      {.table = "registry",
+       .name = "lease_renew_interval_ms",
+       .field = "registry.lease_renew_interval",
+       .rule = integer_rule(1, 86'400'000),
+       .access = duration_field<&Config::registry, &RegistryConfig::lease_renew_interval>(),
+       .doc = "Milliseconds between the heartbeats of a node with services of its own (and "
+              "between lease checks); below `registry.lease_ms`."},
       // [streams]
       {.table = "streams",
        .name = "max_pending_preambles",

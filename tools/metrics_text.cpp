@@ -193,6 +193,17 @@ void write_registry(PrometheusWriter& out, const NodeStats& stats) {
   out.counters("barrel_p2p_registry_route_dropped_total",
                "Overlay route requests and replies dropped, by reason.", "reason",
                from_map(stats.registry_route_dropped));
+  out.counters(
+      "barrel_p2p_registry_heartbeats_total", "Registry lease heartbeats, by direction.",
+      "direction",
+      {{"sent", stats.registry_heartbeats_sent}, {"received", stats.registry_heartbeats_received}});
+  out.counters("barrel_p2p_registry_leases_total",
+               "Leases on other nodes' instances, by outcome: expired (hidden), restored "
+               "(heard from again), pruned (removed for good).",
+               "outcome",
+               {{"expired", stats.registry_leases_expired},
+                {"restored", stats.registry_leases_restored},
+                {"pruned", stats.registry_leases_pruned}});
 }
 
 void write_streams(PrometheusWriter& out, const NodeStats& stats) {

@@ -149,6 +149,11 @@ struct NodeStats {
   std::uint64_t registry_route_requests_forwarded = 0;  ///< walks passed on to a peer
   std::uint64_t registry_route_requests_timed_out = 0;  ///< our walks that got no answer
   std::uint64_t registry_route_cache_hits = 0;          ///< whereis answered from the cache
+  std::uint64_t registry_heartbeats_sent = 0;           ///< lease heartbeats broadcast by this node
+  std::uint64_t registry_heartbeats_received = 0;       ///< lease heartbeats of other nodes
+  std::uint64_t registry_leases_expired = 0;   ///< nodes whose instances were hidden (no news)
+  std::uint64_t registry_leases_restored = 0;  ///< hidden nodes heard from again
+  std::uint64_t registry_leases_pruned = 0;    ///< hidden nodes pruned for good
   /// Route requests and replies dropped, by reason: duplicate, ttl_expired, no_peer,
   /// unknown_reply, bad_reply, overloaded (a whereis refused at route_max_in_flight).
   std::map<std::string, std::uint64_t> registry_route_dropped;

@@ -27,7 +27,10 @@ struct ServiceEvent {
   enum class Kind : std::uint8_t {
     registered,    ///< An instance appeared (here or on another node).
     unregistered,  ///< An instance was unregistered, replaced, or its node left or was pruned.
-    down,          ///< The registered process ended; `reason` says why.
+    /// The registered process ended (`reason` says why), or its node's lease ran out (reason
+    /// noconnection "lease expired": the instance is registered again if its node is heard
+    /// from once more).
+    down,
   };
   Kind kind = Kind::registered;  ///< What happened.
   ServiceInstance instance;      ///< The instance it happened to.
@@ -82,6 +85,15 @@ struct RegistryConfig {
   std::chrono::milliseconds route_cache_ttl{5'000};
   /// Walks waiting at once on this node; beyond, whereis_service fails with overloaded.
   std::size_t route_max_in_flight = 64;
+  /// Lease on the instances of other nodes (docs/concepts/services.md, "Crashed nodes"): the
+  /// instances of a node this node has heard nothing from (no heartbeat, change or direct
+  /// link) for this long are hidden here, each reported `down` with reason noconnection
+  /// "lease expired", and come back when the node is heard from again. 0: no leases (a crashed
+  /// node's instances stay until it restarts). Use the same value on every node.
+  std::chrono::milliseconds lease{60'000};
+  /// How often a node with instances of its own broadcasts a heartbeat that renews their
+  /// lease, and how often leases are checked. Must be below `lease`.
+  std::chrono::milliseconds lease_renew_interval{10'000};
   /// Test hook, not for production: this node ignores registry deltas, digests and states
   /// from peers (its table holds only its own services; route requests still work).
   bool ignore_replication_for_testing = false;

@@ -52,6 +52,11 @@ namespace barrel_p2p::node {
 inline constexpr std::string_view kReservedTagPrefix = "barrel_p2p:";
 /// The Plumtree tag registry deltas travel under.
 inline constexpr std::string_view kRegistryTag = "barrel_p2p:registry";
+/// The text of the `down` reason (ExitCode::noconnection) of a service whose node's lease ran
+/// out (decision 0025).
+inline constexpr std::string_view kLeaseExpired = "lease expired";
+/// A node hidden this many leases without news is pruned for real (remove_node).
+inline constexpr int kLeasePruneFactor = 60;
 /// True for a tag under kReservedTagPrefix.
 bool is_reserved_tag(std::string_view tag);
 /// The registry core's settings for the public ones (pid size, event bound and clock added).
@@ -98,6 +103,12 @@ struct EngineConfig {
   core::WallTime wall_at_start;
   /// Overlay route requests (whereis_service step 3; registry_route_config()).
   registry::RouteConfig route;
+  /// Lease on the registry entries of other nodes (engine_registry_lease.cpp): entries of a
+  /// node with no liveness evidence for this long are hidden. 0: no leases, no heartbeats.
+  core::Duration registry_lease = std::chrono::seconds(60);
+  /// How often this node, when it has entries, broadcasts a heartbeat, and how often leases
+  /// are checked. Below registry_lease.
+  core::Duration registry_lease_renew_interval = std::chrono::seconds(10);
   /// Test hook: registry deltas, digests and states from peers are ignored (route requests
   /// still work), so tests can make a node whose table misses what its peers know.
   bool ignore_registry_replication = false;
@@ -127,6 +138,11 @@ struct EngineRegistryStats {
   std::uint64_t route_requests_timed_out = 0;    ///< walks of this node that got no answer
   std::uint64_t route_cache_hits = 0;            ///< whereis answered from the route cache
   std::map<std::string, std::uint64_t> route_dropped;  ///< route messages dropped, by reason
+  std::uint64_t heartbeats_sent = 0;      ///< lease heartbeats broadcast (this node has entries)
+  std::uint64_t heartbeats_received = 0;  ///< lease heartbeats of other nodes delivered here
+  std::uint64_t leases_expired = 0;       ///< nodes whose entries were hidden (lease ran out)
+  std::uint64_t leases_restored = 0;      ///< hidden nodes shown again (news from them)
+  std::uint64_t leases_pruned = 0;        ///< hidden nodes pruned for good (remove_node)
 };
 
 /// A query of find_service() that needed the overlay: its instances, or not_found (no answer
@@ -501,6 +517,14 @@ class Engine final : private ProcessHost, private FrameSink {
   void finish_route(registry::RouteResult&& result);
   void route_on_timeout(core::Instant now);
   void route_shutdown();
+  // engine_registry_lease.cpp
+  [[nodiscard]] bool leases_on() const;
+  /// Liveness evidence from `node`: its lease starts again, and hidden entries show.
+  void renew_lease(const std::string& node);
+  void on_registry_heartbeat(const std::string& origin, const registry::Message& message);
+  void send_heartbeat();
+  void check_leases(core::Instant now);
+  [[nodiscard]] core::Instant lease_deadline() const;
 
   EngineConfig config_;
   core::SeededRng rng_;
@@ -561,6 +585,15 @@ class Engine final : private ProcessHost, private FrameSink {
   // Finished overlay queries, drained by the driver after every input (≤ max_in_flight: one
   // per query, and a query finishes once).
   std::deque<ServiceFound> service_found_;
+  // Leases of the nodes with entries in the replica (≤ its max_nodes).
+  struct Lease {
+    core::Instant renewed;  // latest liveness evidence
+    hlc::Timestamp beat;    // latest heartbeat's stamp (older ones renew nothing)
+    bool hidden = false;
+    core::Instant hidden_at;
+  };
+  std::map<std::string, Lease, std::less<>> leases_;
+  core::Instant next_lease_check_ = core::Instant::never();
 
   // Cluster views: gathers in flight, by ref (at most kMaxViewGathers).
   std::map<std::uint64_t, ViewGather> view_gathers_;

@@ -7,8 +7,10 @@
 // - a new active link, and every anti_entropy_interval a random active peer, compare
 //   digests; when they differ, both full states cross (registry_message.hpp);
 // - shutdown() ends every process before the DISCONNECTs, so a node that stops takes its
-//   services with it (down, reason shutdown). A node that crashes keeps its entries until it
-//   restarts: its new run's floor retires the old run's dots (service_registry.hpp, "Floors").
+//   services with it (down, reason shutdown). A node that crashes stops renewing the lease on
+//   its entries; they are hidden on every other node once it runs out (down, reason
+//   noconnection "lease expired"; engine_registry_lease.cpp), and its restart's floor retires
+//   them for good (service_registry.hpp, "Floors").
 #include <algorithm>
 #include <array>
 #include <map>
@@ -197,6 +199,10 @@ void Engine::on_registry_delta(const std::string& origin, core::ByteView payload
   if (origin == config_.node_name) return;          // applied when it was made
   if (config_.ignore_registry_replication) return;  // test hook
   auto message = registry::decode_message(payload, registry_.config().max_delta_size + 512);
+  if (message && message->type == registry::Message::Type::heartbeat) {
+    on_registry_heartbeat(origin, *message);
+    return;
+  }
   if (!message || message->type != registry::Message::Type::delta) {
     ++registry_counters_.malformed;
     log(3, "registry delta from " + origin +
@@ -204,6 +210,7 @@ void Engine::on_registry_delta(const std::string& origin, core::ByteView payload
     return;
   }
   ++registry_counters_.deltas_in;
+  renew_lease(origin);  // before the merge: its changes are then reported, not hidden
   auto merged = registry_.merge_encoded(wall_, message->body, registry::Kind::delta);
   if (!merged) {
     log(3, "registry delta from " + origin + " refused: " + merged.error().message);
@@ -227,6 +234,9 @@ void Engine::drain_registry_events(const std::string& exited_node,
                                    std::move(event->registration.instance.metadata)};
     if (event->kind == registry::Event::Kind::registered) {
       out.kind = ServiceEvent::Kind::registered;
+    } else if (event->kind == registry::Event::Kind::expired) {
+      out.kind = ServiceEvent::Kind::down;  // its node's lease ran out (it may come back)
+      out.reason = ExitReason{ExitCode::noconnection, std::string(kLeaseExpired)};
     } else if (exit && out.instance.pid.node == exited_node) {
       out.kind = ServiceEvent::Kind::down;
       out.reason =
@@ -304,6 +314,7 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
     return;
   }
   if (config_.ignore_registry_replication) return;  // test hook
+  renew_lease(peer);  // a registry frame from the peer itself: it is alive
   if (message->type == registry::Message::Type::digest) {
     ++registry_counters_.digests_in;
     if (message->digest != registry_digest()) send_registry_state(peer, true);
@@ -321,20 +332,22 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
 }
 
 void Engine::registry_neighbor_up(const std::string& peer) {
+  renew_lease(peer);
   // One side starts the comparison, so equal registries cost one digest.
   if (config_.node_name < peer) send_registry_digest(peer);
 }
 
 core::Instant Engine::registry_deadline() const {
   if (stopping_) return core::Instant::never();
-  if (config_.anti_entropy_interval.count() <= 0) return route_.next_deadline();
+  const core::Instant routes = std::min(route_.next_deadline(), lease_deadline());
+  if (config_.anti_entropy_interval.count() <= 0) return routes;
   // The first round is scheduled on the first timeout (as the reaper's first sweep).
-  return std::min(route_.next_deadline(),
-                  next_anti_entropy_.is_never() ? now_ : next_anti_entropy_);
+  return std::min(routes, next_anti_entropy_.is_never() ? now_ : next_anti_entropy_);
 }
 
 void Engine::registry_on_timeout(core::Instant now) {
   if (!stopping_) route_on_timeout(now);
+  check_leases(now);
   if (config_.anti_entropy_interval.count() <= 0 || stopping_) return;
   if (next_anti_entropy_.is_never()) {
     next_anti_entropy_ = now + core::jittered(rng_, config_.anti_entropy_interval);

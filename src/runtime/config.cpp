@@ -187,6 +187,13 @@ Result<void> Config::validate() const {
   if (registry.anti_entropy_interval.count() < 0) {
     return invalid("registry.anti_entropy_interval", "must not be negative (0 turns it off)");
   }
+  if (registry.lease.count() < 0) {
+    return invalid("registry.lease", "must not be negative (0 turns leases off)");
+  }
+  if (registry.lease.count() > 0 && (registry.lease_renew_interval.count() <= 0 ||
+                                     registry.lease_renew_interval >= registry.lease)) {
+    return invalid("registry.lease_renew_interval", "must be positive and below registry.lease");
+  }
   // The registry core checks the rest (sizes and bounds) with the same "registry.<key>" names.
   if (auto valid = node::registry_core_config(registry).validate(); !valid) {
     return fail(Errc::invalid_argument, "registry." + valid.error().message);

@@ -165,6 +165,8 @@ Result<node::EngineConfig> NodeImpl::engine_config() const {
   }
   out.anti_entropy_interval = nanos(config_.registry.anti_entropy_interval);
   out.route = node::registry_route_config(config_.registry);
+  out.registry_lease = nanos(config_.registry.lease);
+  out.registry_lease_renew_interval = nanos(config_.registry.lease_renew_interval);
   out.ignore_registry_replication = config_.registry.ignore_replication_for_testing;
   out.wall_at_start = clock_.wall_now();
   return out;

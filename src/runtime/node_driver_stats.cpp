@@ -80,6 +80,11 @@ void add_registry(const node::EngineRegistryStats& registry, NodeStats& out) {
   out.registry_route_requests_timed_out = registry.route_requests_timed_out;
   out.registry_route_cache_hits = registry.route_cache_hits;
   out.registry_route_dropped = registry.route_dropped;
+  out.registry_heartbeats_sent = registry.heartbeats_sent;
+  out.registry_heartbeats_received = registry.heartbeats_received;
+  out.registry_leases_expired = registry.leases_expired;
+  out.registry_leases_restored = registry.leases_restored;
+  out.registry_leases_pruned = registry.leases_pruned;
 }
 }  // namespace
 

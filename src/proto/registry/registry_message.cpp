@@ -77,7 +77,28 @@ core::Bytes encode_route_reply(std::uint64_t request_id, const core::Bytes& inst
   return out;
 }
 
+core::Bytes encode_heartbeat(std::string_view node, const hlc::Timestamp& stamp) {
+  BARREL_ASSERT(!node.empty() && node.size() <= kMaxRouteOriginSize, "heartbeat node size");
+  core::Bytes out;
+  out.reserve(node.size() + 14);
+  core::ByteWriter w(out);
+  w.u8(static_cast<std::uint8_t>(Message::Type::heartbeat));
+  w.string(node);
+  hlc::write_timestamp(w, stamp);
+  return out;
+}
+
 namespace {
+Result<Message> decode_heartbeat(core::ByteReader& r) {
+  Message message;
+  message.type = Message::Type::heartbeat;
+  message.origin = wire::read_canonical_string(r, kMaxRouteOriginSize);
+  message.stamp = hlc::read_timestamp(r);
+  if (!r.finished()) return malformed(r.ok() ? "trailing bytes" : r.error());
+  if (message.origin.empty()) return malformed("heartbeat without a node");
+  return message;
+}
+
 Result<Message> decode_route_request(core::ByteReader& r) {
   Message message;
   message.type = Message::Type::route_request;
@@ -127,6 +148,7 @@ Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
       break;
     }
     case static_cast<std::uint8_t>(Message::Type::route_request): return decode_route_request(r);
+    case static_cast<std::uint8_t>(Message::Type::heartbeat): return decode_heartbeat(r);
     case static_cast<std::uint8_t>(Message::Type::route_reply):
       message.type = Message::Type::route_reply;
       message.request_id = r.u64();

@@ -13,6 +13,12 @@
 //   ROUTE_REQUEST (4) = u64 request id | u8 ttl | string origin node (1-64 bytes)
 //                | string origin address (≤ 64 bytes) | string name (1-kMaxRouteNameSize)
 //   ROUTE_REPLY   (5) = u64 request id | delta (rest: the instances, each with its stamp)
+//   HEARTBEAT     (6) = string node (1-64 bytes) | 12-byte HLC stamp (hlc_timestamp.hpp)
+//
+// Heartbeats (leases, decision 0025) travel through Plumtree like deltas: a node with live
+// entries of its own broadcasts one every lease_renew_interval, and each receiver renews the
+// lease of that node's entries. The node must be the gossip's origin; a stamp not above the
+// last one seen from that node renews nothing (a replayed or reordered heartbeat).
 //
 // Route requests (whereis_service step 3, route_table.hpp) walk the active views, one hop per
 // link frame; the first node whose table has the name sends ROUTE_REPLY straight to the
@@ -29,6 +35,7 @@
 
 #include "barrel_p2p/result.hpp"
 #include "core/bytes.hpp"
+#include "proto/hlc/hlc_timestamp.hpp"
 #include "proto/registry/registry_delta.hpp"
 
 namespace barrel_p2p::registry {
@@ -37,8 +44,10 @@ namespace barrel_p2p::registry {
 inline constexpr std::size_t kMaxExitText = 255;
 /// Longest service name a ROUTE_REQUEST carries (the registry's own max_name_size bound).
 inline constexpr std::size_t kMaxRouteNameSize = 4096;
-/// Longest node name and origin address in a ROUTE_REQUEST.
+/// Longest node name and origin address in a ROUTE_REQUEST, and node name in a HEARTBEAT.
 inline constexpr std::size_t kMaxRouteOriginSize = 64;
+/// Size of the largest HEARTBEAT: type, a 64-byte name with its 2-byte varint length, the stamp.
+inline constexpr std::size_t kMaxHeartbeatSize = 1 + 2 + kMaxRouteOriginSize + 12;
 
 /// Why a DELTA's entries were removed, when their process ended (drives service_down events).
 struct ExitCause {
@@ -54,7 +63,8 @@ struct Message {
     digest = 2,
     state = 3,
     route_request = 4,
-    route_reply = 5
+    route_reply = 5,
+    heartbeat = 6
   };
   Type type = Type::delta;
   std::optional<ExitCause> exit;  ///< DELTA only: set when cause is 1.
@@ -63,9 +73,10 @@ struct Message {
   core::ByteView body;  ///< DELTA, STATE and ROUTE_REPLY: the registry_delta bytes (not decoded).
   std::uint64_t request_id = 0;  ///< ROUTE_REQUEST and ROUTE_REPLY.
   std::uint8_t ttl = 0;          ///< ROUTE_REQUEST: hops left after the receiver.
-  std::string origin;            ///< ROUTE_REQUEST: the asking node (1-64 bytes).
-  std::string address;           ///< ROUTE_REQUEST: where the asking node listens (may be "").
-  std::string name;              ///< ROUTE_REQUEST: the service name (1-kMaxRouteNameSize).
+  std::string origin;    ///< ROUTE_REQUEST: the asking node; HEARTBEAT: the sender (1-64 bytes).
+  hlc::Timestamp stamp;  ///< HEARTBEAT: the sender's clock when it sent it.
+  std::string address;   ///< ROUTE_REQUEST: where the asking node listens (may be "").
+  std::string name;      ///< ROUTE_REQUEST: the service name (1-kMaxRouteNameSize).
 };
 
 /// What a ROUTE_REQUEST asks (the fields of Message it uses).
@@ -91,11 +102,15 @@ struct RouteRequest {
 [[nodiscard]] core::Bytes encode_route_reply(std::uint64_t request_id,
                                              const core::Bytes& instances);
 
+/// A HEARTBEAT of `node` at `stamp`. Precondition: `node` is 1-kMaxRouteOriginSize bytes
+/// (asserted).
+[[nodiscard]] core::Bytes encode_heartbeat(std::string_view node, const hlc::Timestamp& stamp);
+
 /// Decodes the envelope of one whole message of at most `max_size` bytes (take the
 /// registry's max_state_size). The body is not decoded.
 /// Errors: protocol, "registry message: <what>" (empty, too large, unknown type, bad cause or
-/// reply flag, truncated, trailing bytes after a DIGEST or ROUTE_REQUEST, empty body, a
-/// ROUTE_REQUEST string empty or over its limit).
+/// reply flag, truncated, trailing bytes after a DIGEST, ROUTE_REQUEST or HEARTBEAT, empty
+/// body, a ROUTE_REQUEST or HEARTBEAT string empty or over its limit).
 [[nodiscard]] Result<Message> decode_message(core::ByteView bytes, std::size_t max_size);
 
 /// 64-bit digest of an encoded state (FNV-1a): equal states have equal digests, since each

@@ -126,5 +126,31 @@ TEST(RegistryMessage, MalformedRouteMessagesAreRefused) {
   EXPECT_FALSE(decode_message(long_name, 1 << 20));
 }
 
+TEST(RegistryMessage, HeartbeatRoundTripsAndHostileOnesAreRefused) {
+  const hlc::Timestamp stamp{1'700'000'000'123, 7};
+  const core::Bytes bytes = encode_heartbeat("node-1", stamp);
+  Message message = must_decode(bytes);
+  EXPECT_EQ(message.type, Message::Type::heartbeat);
+  EXPECT_EQ(message.origin, "node-1");
+  EXPECT_EQ(message.stamp, stamp);
+  EXPECT_LE(encode_heartbeat(std::string(kMaxRouteOriginSize, 'n'), stamp).size(),
+            kMaxHeartbeatSize);
+
+  for (std::size_t size = 1; size < bytes.size(); ++size) {  // every truncation
+    EXPECT_FALSE(decode_message(core::ByteView(bytes).first(size), kMax)) << size;
+  }
+  core::Bytes trailing = bytes;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_message(trailing, kMax));
+  core::Bytes no_node = {6, 0};  // an empty node name
+  no_node.resize(no_node.size() + 12, 1);
+  EXPECT_FALSE(decode_message(no_node, kMax));
+  core::Bytes long_node = {6};
+  core::ByteWriter w(long_node);
+  w.string(std::string(kMaxRouteOriginSize + 1, 'n'));
+  long_node.resize(long_node.size() + 12, 1);
+  EXPECT_FALSE(decode_message(long_node, kMax));
+}
+
 }  // namespace
 }  // namespace barrel_p2p::registry

@@ -49,6 +49,8 @@ Unexpected ServiceRegistry::refuse(Refusal reason, Errc code, const std::string&
 
 void ServiceRegistry::emit(Event::Kind kind, const std::string& node, hlc::Timestamp stamp,
                            const Value& value) {
+  // Entries of a hidden node are invisible: their changes are not reported until show_node().
+  if (kind != Event::Kind::expired && hidden_.contains(node)) return;
   if (events_.size() >= config_.max_events) {
     events_.pop_front();  // bound: the oldest event goes first
     ++stats_.events_dropped;
@@ -199,10 +201,50 @@ Result<Delta> ServiceRegistry::remove_node(std::string_view node) {
   while (!state.live.empty()) kill(state, it->first, state.live.begin()->first);
   raise_floor(state, floor);
   state.carry = true;
+  if (auto hidden = hidden_.find(node); hidden != hidden_.end()) hidden_.erase(hidden);
   ++stats_.local_removes;
   Delta delta;
   delta.nodes.push_back(NodeSlice{it->first, floor, {}, {}});
   return delta;
+}
+
+Result<std::size_t> ServiceRegistry::hide_node(std::string_view node) {
+  if (node == self_) return fail(Errc::invalid_argument, "registry: hide_node of this node");
+  auto it = nodes_.find(node);
+  if (it == nodes_.end() || it->second.live.empty()) {
+    return fail(Errc::not_found, "registry: no live entry of that node");
+  }
+  if (hidden_.contains(node)) return std::size_t{0};
+  for (const auto& [stamp, value] : it->second.live) {
+    emit(Event::Kind::expired, it->first, stamp, value);
+  }
+  hidden_.insert(it->first);
+  return it->second.live.size();
+}
+
+std::size_t ServiceRegistry::show_node(std::string_view node) {
+  auto hidden = hidden_.find(node);
+  if (hidden == hidden_.end()) return 0;
+  hidden_.erase(hidden);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return 0;
+  for (const auto& [stamp, value] : it->second.live) {
+    emit(Event::Kind::registered, it->first, stamp, value);
+  }
+  return it->second.live.size();
+}
+
+std::vector<std::string> ServiceRegistry::nodes_with_entries() const {
+  std::vector<std::string> out;
+  for (const auto& [node, state] : nodes_) {
+    if (node != self_ && !state.live.empty()) out.push_back(node);
+  }
+  return out;
+}
+
+bool ServiceRegistry::has_own_entries() const {
+  auto it = nodes_.find(self_);
+  return it != nodes_.end() && !it->second.live.empty();
 }
 
 std::optional<ShapeError> ServiceRegistry::check_own_slice(const NodeSlice& slice) const {
@@ -360,6 +402,7 @@ std::size_t ServiceRegistry::collect(core::WallTime now) {
         std::min<std::uint64_t>(state.floor.wall_ms, std::uint64_t{1} << 62U));
     if (it->first != self_ && state.live.empty() && state.removed.empty() &&
         now.unix_millis - retention > floor_ms) {
+      if (auto hidden = hidden_.find(it->first); hidden != hidden_.end()) hidden_.erase(hidden);
       it = nodes_.erase(it);
       ++dropped;
     } else {
@@ -383,6 +426,7 @@ std::vector<Instance> ServiceRegistry::lookup(std::string_view name) const {
   if (it == names_.end()) return out;
   out.reserve(it->second.size());
   for (const Dot& dot : it->second) {
+    if (!hidden_.empty() && hidden_.contains(dot.node)) continue;
     const Value* value = find(dot);
     out.push_back(Instance{dot.node, dot.stamp, value->pid, value->metadata});
   }
@@ -393,7 +437,11 @@ std::vector<std::string> ServiceRegistry::list(std::string_view prefix) const {
   std::vector<std::string> out;
   for (auto it = names_.lower_bound(prefix);
        it != names_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
-    out.push_back(it->first);
+    const bool visible = hidden_.empty() ||
+                         std::any_of(it->second.begin(), it->second.end(), [this](const Dot& dot) {
+                           return !hidden_.contains(dot.node);
+                         });
+    if (visible) out.push_back(it->first);
   }
   return out;
 }

@@ -49,6 +49,14 @@
 // `unregistered` (a re-registration of the same pid under a name is an unregistered of the
 // old entry followed by a registered of the new one). Entries of this node removed by a peer
 // (a remove or remove_node that named them) emit `unregistered` too: the caller re-registers.
+//
+// Hidden nodes (leases, decision 0025). hide_node(N) makes N's entries invisible here without
+// touching the CRDT: lookup() and list() skip them, each emits `expired`, and merges that add
+// or remove entries of N emit nothing while it is hidden. show_node(N) makes them visible
+// again, each current entry emitting `registered`. The state, its export and so its digest
+// are the same as if nothing were hidden, so replicas that hide different nodes still agree
+// and a node that was only cut off comes back whole. The caller decides when (a lease on the
+// node's liveness evidence) and prunes for real with remove_node() much later.
 #pragma once
 
 #include <array>
@@ -84,9 +92,10 @@ struct Registration {
   bool operator==(const Registration&) const = default;
 };
 
-/// Event: an entry became live (registered) or stopped being live (unregistered).
+/// Event: an entry became visible (registered), stopped being live (unregistered), or was
+/// hidden because its node was hidden (expired, hide_node()).
 struct Event {
-  enum class Kind : std::uint8_t { registered, unregistered };
+  enum class Kind : std::uint8_t { registered, unregistered, expired };
   Kind kind = Kind::registered;
   Registration registration;
   bool operator==(const Event&) const = default;
@@ -150,6 +159,28 @@ class ServiceRegistry {
   /// Errors: invalid_argument (node is this node), not_found (no dot of `node` seen).
   Result<Delta> remove_node(std::string_view node);
 
+  /// Hides the live entries of `node` (see "Hidden nodes" above): each emits `expired`, and
+  /// they stay in the state. Returns how many entries were hidden (0 when it already was).
+  /// Errors: invalid_argument (node is this node), not_found (no live entry of `node`).
+  Result<std::size_t> hide_node(std::string_view node);
+
+  /// Shows a hidden node's live entries again, each emitting `registered`. Returns how many
+  /// (0, and no error, when `node` is not hidden).
+  std::size_t show_node(std::string_view node);
+
+  /// True when hide_node(`node`) holds and show_node() or remove_node() has not undone it.
+  [[nodiscard]] bool hidden(std::string_view node) const { return hidden_.contains(node); }
+
+  /// A fresh stamp of this node's clock, for heartbeats: above every stamp it made before. Not a
+  /// dot (no entry carries it).
+  hlc::Timestamp stamp(core::WallTime now) { return clock_.now(now); }
+
+  /// Nodes other than this one with at least one live entry (hidden or not), ascending.
+  [[nodiscard]] std::vector<std::string> nodes_with_entries() const;
+
+  /// True when this node has at least one live entry of its own.
+  [[nodiscard]] bool has_own_entries() const;
+
   /// Merges a delta or a full state from a peer (or from another replica's export_state()).
   /// All or nothing: a delta that breaks a shape rule or a bound is refused as a whole and
   /// counted under its reason. Adopts the highest stamp it carries into the clock (a stamp too
@@ -173,14 +204,17 @@ class ServiceRegistry {
   /// Next event, oldest first.
   std::optional<Event> poll_event();
 
-  /// Live instances under `name`, ordered by (node, stamp). Empty when none.
+  /// Live instances under `name` of nodes that are not hidden, ordered by (node, stamp). Empty
+  /// when none.
   [[nodiscard]] std::vector<Instance> lookup(std::string_view name) const;
-  /// Names with at least one live entry that start with `prefix`, ascending.
+  /// Names with at least one live entry of a node that is not hidden that start with
+  /// `prefix`, ascending.
   [[nodiscard]] std::vector<std::string> list(std::string_view prefix = {}) const;
-  /// Live entries registered by `node`, ordered by stamp (for pruning and inspection).
+  /// Live entries registered by `node`, hidden or not, ordered by stamp (for pruning and
+  /// inspection).
   [[nodiscard]] std::vector<Registration> entries_of(std::string_view node) const;
 
-  /// Names with at least one live entry (≤ max_names).
+  /// Names with at least one live entry, hidden or not (≤ max_names).
   [[nodiscard]] std::size_t names() const { return names_.size(); }
   /// Live entries in all (≤ max_entries).
   [[nodiscard]] std::size_t entries() const { return entry_count_; }
@@ -238,6 +272,8 @@ class ServiceRegistry {
   std::size_t entry_count_ = 0;
   std::size_t tombstone_count_ = 0;
   std::deque<Event> events_;  // ≤ max_events
+  // Nodes whose entries are hidden (hide_node); each has a context, so ≤ max_nodes.
+  std::set<std::string, std::less<>> hidden_;
   RegistryStats stats_;
 };
 

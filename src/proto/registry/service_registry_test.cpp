@@ -25,6 +25,13 @@ Delta must(Result<Delta> result) {
   return result ? std::move(*result) : Delta{};
 }
 
+std::uint64_t digest_of_state(const ServiceRegistry& registry) {
+  const core::Bytes bytes = encode(registry.export_state());
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (const std::uint8_t byte : bytes) hash = (hash ^ byte) * 1099511628211ULL;
+  return hash;
+}
+
 void merge_ok(ServiceRegistry& registry, const Delta& delta) {
   auto result = registry.merge(at(2000), delta);
   ASSERT_TRUE(result.has_value()) << result.error().to_string();
@@ -449,6 +456,70 @@ TEST(ServiceRegistry, ConfigValidationNamesTheKey) {
   config = Config{};
   config.clock.max_skew = std::chrono::milliseconds(0);
   EXPECT_NE(config.validate().error().message.find("max_skew"), std::string::npos);
+}
+
+TEST(ServiceRegistry, HidingANodeKeepsItsEntriesInTheStateButOutOfSight) {
+  ServiceRegistry a = make("a");
+  ServiceRegistry b = make("b");
+  ServiceRegistry c = make("c");
+  merge_ok(c, must(a.add(at(1000), "db", bytes_of("p"), {})));
+  merge_ok(c, must(b.add(at(1000), "db", bytes_of("q"), {})));
+  merge_ok(c, must(a.add(at(1001), "web", bytes_of("p"), {})));
+  drain(c);
+  const std::uint64_t digest = digest_of_state(c);
+  ASSERT_EQ(c.hide_node("a").value_or(0), 2U);
+  EXPECT_TRUE(c.hidden("a"));
+  auto events = drain(c);
+  ASSERT_EQ(events.size(), 2U);
+  for (const Event& event : events) {
+    EXPECT_EQ(event.kind, Event::Kind::expired);
+    EXPECT_EQ(event.registration.instance.node, "a");
+  }
+  ASSERT_EQ(c.lookup("db").size(), 1U);
+  EXPECT_EQ(c.lookup("db")[0].node, "b");
+  EXPECT_TRUE(c.lookup("web").empty());
+  EXPECT_EQ(c.list(), std::vector<std::string>{"db"});
+  EXPECT_EQ(digest_of_state(c), digest);  // the CRDT is untouched: digests still agree
+  EXPECT_EQ(c.entries(), 3U);
+  EXPECT_EQ(c.hide_node("a").value_or(9), 0U);  // already hidden: nothing more
+  EXPECT_FALSE(c.hide_node("c"));               // never this node
+  EXPECT_FALSE(c.hide_node("nobody"));
+
+  // While hidden, changes of the node's entries merge silently.
+  merge_ok(c, must(a.remove("web")));
+  merge_ok(c, must(a.add(at(1002), "cache", bytes_of("p"), {})));
+  EXPECT_TRUE(drain(c).empty());
+  EXPECT_TRUE(c.lookup("cache").empty());
+
+  // Shown again: its current entries, each registered.
+  EXPECT_EQ(c.show_node("a"), 2U);
+  EXPECT_FALSE(c.hidden("a"));
+  events = drain(c);
+  ASSERT_EQ(events.size(), 2U);
+  for (const Event& event : events) EXPECT_EQ(event.kind, Event::Kind::registered);
+  EXPECT_EQ(c.lookup("cache").size(), 1U);
+  EXPECT_EQ(c.lookup("db").size(), 2U);
+  EXPECT_TRUE(c.lookup("web").empty());
+  EXPECT_EQ(c.show_node("a"), 0U);
+}
+
+TEST(ServiceRegistry, PruningAHiddenNodeEmitsNothingMoreAndEndsTheHiding) {
+  ServiceRegistry a = make("a");
+  ServiceRegistry c = make("c");
+  merge_ok(c, must(a.add(at(1000), "db", bytes_of("p"), {})));
+  ASSERT_TRUE(c.hide_node("a"));
+  drain(c);
+  EXPECT_EQ(c.nodes_with_entries(), std::vector<std::string>{"a"});
+  ASSERT_TRUE(c.remove_node("a"));
+  EXPECT_TRUE(drain(c).empty());  // already reported as expired
+  EXPECT_FALSE(c.hidden("a"));
+  EXPECT_TRUE(c.nodes_with_entries().empty());
+  EXPECT_EQ(c.entries(), 0U);
+  // A later run of the node (newer stamps) is visible at once.
+  merge_ok(c, must(a.add(at(5000), "db", bytes_of("p2"), {})));
+  EXPECT_EQ(c.lookup("db").size(), 1U);
+  EXPECT_FALSE(c.has_own_entries());
+  EXPECT_TRUE(a.has_own_entries());
 }
 
 }  // namespace
