@@ -53,6 +53,26 @@ bool saw_lease_down(const Simulation& s, std::size_t node, const std::string& na
   });
 }
 
+// Nodes 0-5 and 6-11 of a 12-node cluster cannot reach each other.
+void cut_in_halves(Simulation& s) {
+  std::vector<int> groups(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) groups[i] = i < 6 ? 0 : 1;
+  s.partition(groups);
+}
+
+// Heals the cut and checks one overlay and identical registries with both services visible.
+void heal_and_see_both(Simulation& s) {
+  s.partition({});
+  s.run_for(40s);
+  ASSERT_EQ(s.check_connected(), "") << "seed " << s.seed();
+  EXPECT_EQ(s.check_registries(2), "") << "seed " << s.seed();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    EXPECT_EQ(s.engine(i).lookup_service("svc.left").size(), 1U) << s.name(i);
+    EXPECT_EQ(s.engine(i).lookup_service("svc.right").size(), 1U) << s.name(i);
+    EXPECT_EQ(s.engine(i).list_services("svc.").size(), 2U) << s.name(i);
+  }
+}
+
 TEST(SimulationLease, ACrashedNodesServicesExpireEverywhereAndArePrunedLater) {
   auto cluster = settled(lease_config(41), 12);
   Simulation& s = *cluster;
@@ -107,9 +127,7 @@ TEST(SimulationLease, APartitionLongerThanTheLeaseHidesTheOtherSideUntilTheHeal)
   s.run_for(5s);
   ASSERT_EQ(s.check_registries(2), "") << "seed " << s.seed();
 
-  std::vector<int> groups(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) groups[i] = i < 6 ? 0 : 1;
-  s.partition(groups);
+  cut_in_halves(s);
   s.run_for(15s);
   for (std::size_t i = 0; i < s.size(); ++i) {
     const bool left = i < 6;
@@ -118,14 +136,8 @@ TEST(SimulationLease, APartitionLongerThanTheLeaseHidesTheOtherSideUntilTheHeal)
     EXPECT_TRUE(saw_lease_down(s, i, left ? "svc.right" : "svc.left")) << s.name(i);
   }
 
-  s.partition({});
-  s.run_for(40s);
-  ASSERT_EQ(s.check_connected(), "") << "seed " << s.seed();
-  EXPECT_EQ(s.check_registries(2), "") << "seed " << s.seed();
+  heal_and_see_both(s);
   for (std::size_t i = 0; i < s.size(); ++i) {
-    EXPECT_EQ(s.engine(i).lookup_service("svc.left").size(), 1U) << s.name(i);
-    EXPECT_EQ(s.engine(i).lookup_service("svc.right").size(), 1U) << s.name(i);
-    EXPECT_EQ(s.engine(i).list_services("svc.").size(), 2U) << s.name(i);
     EXPECT_EQ(s.engine(i).registry_stats().leases_restored, 1U) << s.name(i);
     EXPECT_EQ(s.engine(i).registry_stats().leases_pruned, 0U) << s.name(i);
     // The last event about the other side's service: registered again.
@@ -137,6 +149,29 @@ TEST(SimulationLease, APartitionLongerThanTheLeaseHidesTheOtherSideUntilTheHeal)
     ASSERT_NE(last, events.rend()) << s.name(i);
     EXPECT_EQ(last->kind, ServiceEvent::Kind::registered) << s.name(i);
   }
+}
+
+// Cut off for longer than the prune time (60 leases): each side prunes the other's service for
+// good, and after the heal the pruning floors reach the owners, which still run the processes
+// and register them again: one registry with both services everywhere.
+TEST(SimulationLease, ServicesPrunedAcrossALongCutAreRegisteredAgainByTheirOwners) {
+  auto cluster = settled(lease_config(45), 12);
+  Simulation& s = *cluster;
+  register_on(s, 2, "svc.left");
+  register_on(s, 9, "svc.right");
+  s.run_for(5s);
+  cut_in_halves(s);
+  s.run_for(kLease * node::kLeasePruneFactor + 20s);
+  // Each side pruned the other's entry: by its own lease, or by a sibling's floor.
+  std::uint64_t pruned = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    pruned += s.engine(i).registry_stats().leases_pruned;
+    EXPECT_EQ(s.engine(i).registry().entries(), 1U) << s.name(i);
+  }
+  EXPECT_GE(pruned, 2U);
+  heal_and_see_both(s);
+  EXPECT_EQ(s.engine(2).registry_stats().entries_reasserted, 1U);
+  EXPECT_EQ(s.engine(9).registry_stats().entries_reasserted, 1U);
 }
 
 TEST(SimulationLease, ALeaseOfZeroKeepsACrashedNodesServicesAndSendsNoHeartbeats) {
@@ -199,7 +234,60 @@ TEST(SimulationLease, HostileHeartbeatsAreCountedAndRenewNothing) {
     EXPECT_EQ(stats.leases_expired, 1U) << s.name(i);
     EXPECT_EQ(stats.leases_restored, 0U) << s.name(i);
   }
+  // A heartbeat is a broadcast: one in a link's registry frame is a protocol violation.
+  const std::string peer = s.engine(attacker).peers().front();
+  const std::size_t target = std::stoul(peer.substr(1));  // simulated names are "s<index>"
+  const std::uint64_t before = s.engine(target).registry_stats().malformed;
+  core::Bytes frame;
+  wire::encode_frame(frame, wire::FrameType::registry,
+                     registry::encode_heartbeat(s.name(attacker), far));
+  ASSERT_TRUE(s.engine(attacker).send_peer_frame(peer, node::Channel::control, frame));
+  s.drain(attacker);
+  s.run_for(1s);
+  EXPECT_EQ(s.engine(target).registry_stats().malformed, before + 1);
 }
 
+}  // namespace
+}  // namespace barrel_p2p::sim
+
+namespace barrel_p2p::sim {
+namespace {
+// Measurement for decision 0025 (run by hand): link frames per node per second with every node
+// holding one service, leases on (60 s / 10 s) and off.
+TEST(SimulationLeaseCost, DISABLED_HeartbeatCost) {
+  for (const std::size_t nodes : {std::size_t{100}, std::size_t{300}}) {
+    for (const bool on : {false, true}) {
+      SimConfig c;
+      c.seed = 5;
+      c.registry_lease = on ? core::Duration(std::chrono::seconds(60)) : core::Duration(0);
+      c.registry_lease_renew_interval = std::chrono::seconds(10);
+      Simulation s(c);
+      s.grow(nodes, 2ms);
+      s.run_for(30s);
+      for (std::size_t i = 0; i < nodes; ++i) register_on(s, i, "svc." + std::to_string(i));
+      s.run_for(30s);
+      auto total = [&] {
+        std::uint64_t sum = 0;
+        for (std::size_t i = 0; i < nodes; ++i) sum += s.engine(i).stats().messages_sent;
+        return sum;
+      };
+      const std::uint64_t before = total();
+      std::uint64_t beats = 0;
+      for (std::size_t i = 0; i < nodes; ++i)
+        beats += s.engine(i).registry_stats().heartbeats_received;
+      s.run_for(60s);
+      std::uint64_t beats_after = 0;
+      for (std::size_t i = 0; i < nodes; ++i)
+        beats_after += s.engine(i).registry_stats().heartbeats_received;
+      const double per_node =
+          static_cast<double>(total() - before) / static_cast<double>(nodes) / 60.0;
+      std::printf(
+          "nodes %zu leases %s: %.2f frames/node/s, %.2f heartbeats received/node/s, check %s\n",
+          nodes, on ? "on" : "off", per_node,
+          static_cast<double>(beats_after - beats) / static_cast<double>(nodes) / 60.0,
+          s.check_connected().c_str());
+    }
+  }
+}
 }  // namespace
 }  // namespace barrel_p2p::sim

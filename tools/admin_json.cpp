@@ -102,6 +102,7 @@ constexpr Field kScalarFields[] = {
     {"registry_leases_expired", &NodeStats::registry_leases_expired},
     {"registry_leases_restored", &NodeStats::registry_leases_restored},
     {"registry_leases_pruned", &NodeStats::registry_leases_pruned},
+    {"registry_entries_reasserted", &NodeStats::registry_entries_reasserted},
     {"streams_open", &NodeStats::streams_open},
     {"streams_opened_out", &NodeStats::streams_opened_out},
     {"streams_opened_in", &NodeStats::streams_opened_in},

@@ -365,7 +365,16 @@ TEST(ConfigFile, ValidateErrorsNameTheKey) {
   EXPECT_NE(message.find("test.toml:2: node.name: 'no spaces' must be"), std::string::npos)
       << message;
   message = error_of(std::string(kMinimal) + "[node]\nlisten = \"nowhere\"\n");
-  EXPECT_FALSE(message.empty());
+  EXPECT_FALSE(message.empty());  // Heartbeats must come more often than the lease runs out (0
+                                  // turns leases off).
+  message = error_of(std::string(kMinimal) +
+                     "[registry]\nlease_ms = 5000\nlease_renew_interval_ms = 5000\n");
+  EXPECT_NE(message.find("registry.lease_renew_interval_ms: must be positive and below"),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(parse_config(
+      std::string(kMinimal) + "[registry]\nlease_ms = 0\nlease_renew_interval_ms = 5000\n",
+      "test.toml"));
 }
 
 TEST(ConfigFile, SyntaxErrorNamesTheLine) {

@@ -204,6 +204,9 @@ void write_registry(PrometheusWriter& out, const NodeStats& stats) {
                {{"expired", stats.registry_leases_expired},
                 {"restored", stats.registry_leases_restored},
                 {"pruned", stats.registry_leases_pruned}});
+  out.counter("barrel_p2p_registry_entries_reasserted_total",
+              "Instances of this node a peer pruned while their process ran, registered again.",
+              stats.registry_entries_reasserted);
 }
 
 void write_streams(PrometheusWriter& out, const NodeStats& stats) {

@@ -154,6 +154,9 @@ struct NodeStats {
   std::uint64_t registry_leases_expired = 0;   ///< nodes whose instances were hidden (no news)
   std::uint64_t registry_leases_restored = 0;  ///< hidden nodes heard from again
   std::uint64_t registry_leases_pruned = 0;    ///< hidden nodes pruned for good
+  /// Instances of this node a peer pruned (a cut longer than 60 leases) while their process
+  /// ran: registered again.
+  std::uint64_t registry_entries_reasserted = 0;
   /// Route requests and replies dropped, by reason: duplicate, ttl_expired, no_peer,
   /// unknown_reply, bad_reply, overloaded (a whereis refused at route_max_in_flight).
   std::map<std::string, std::uint64_t> registry_route_dropped;

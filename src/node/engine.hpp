@@ -143,6 +143,9 @@ struct EngineRegistryStats {
   std::uint64_t leases_expired = 0;       ///< nodes whose entries were hidden (lease ran out)
   std::uint64_t leases_restored = 0;      ///< hidden nodes shown again (news from them)
   std::uint64_t leases_pruned = 0;        ///< hidden nodes pruned for good (remove_node)
+  /// Entries of this node a peer removed (a prune after a long cut) while their process
+  /// runs, registered again.
+  std::uint64_t entries_reasserted = 0;
 };
 
 /// A query of find_service() that needed the overlay: its instances, or not_found (no answer
@@ -501,6 +504,8 @@ class Engine final : private ProcessHost, private FrameSink {
   void drain_registry_events(const std::string& exited_node,
                              const std::optional<registry::ExitCause>& exit);
   void registered_process_ended(const Pid& pid, const ExitReason& reason);
+  /// Registers again an entry of this node that a peer removed while its process runs.
+  void reassert_service(ServiceInstance&& instance);
   std::uint64_t registry_digest();
   void send_registry_digest(const std::string& peer);
   void send_registry_state(const std::string& peer, bool reply);

@@ -223,6 +223,9 @@ void Engine::on_registry_delta(const std::string& origin, core::ByteView payload
 
 void Engine::drain_registry_events(const std::string& exited_node,
                                    const std::optional<registry::ExitCause>& exit) {
+  // Entries of this node a peer removed (its lease pruning, or a forged tombstone) while their
+  // process still runs: registered again below, with new dots.
+  std::vector<ServiceInstance> reassert;
   while (auto event = registry_.poll_event()) {
     auto pid = instance_pid(event->registration.instance.node, event->registration.instance.pid);
     if (!pid) {
@@ -243,9 +246,29 @@ void Engine::drain_registry_events(const std::string& exited_node,
           ExitReason{static_cast<ExitCode>(std::min<std::uint8_t>(exit->code, 5)), exit->text};
     } else {
       out.kind = ServiceEvent::Kind::unregistered;
+      if (out.instance.pid.node == config_.node_name && exited_node != config_.node_name &&
+          router_.alive(out.instance.pid)) {
+        reassert.push_back(out.instance);
+      }
     }
     service_events_.push_back(std::move(out));
   }
+  for (ServiceInstance& instance : reassert) reassert_service(std::move(instance));
+}
+
+void Engine::reassert_service(ServiceInstance&& instance) {
+  auto delta =
+      registry_.add(wall_, instance.name, encode_contact(instance.pid, config_.advertise_address),
+                    std::move(instance.metadata));
+  if (!delta) {
+    log(3, "registry: " + instance.name + " of " + instance.pid.to_string() +
+               " removed by a peer, not registered again: " + delta.error().message);
+    return;
+  }
+  ++registry_counters_.entries_reasserted;
+  log(2, "registry: " + instance.name + " of " + instance.pid.to_string() +
+             " was removed by a peer while its process runs: registered again");
+  publish_delta(*delta, std::nullopt);  // drains with this node as exited_node: no recursion
 }
 
 void Engine::registered_process_ended(const Pid& pid, const ExitReason& reason) {
@@ -306,8 +329,10 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
     on_route_reply(peer, *message);
     return;
   }
-  if (!message || message->type == registry::Message::Type::delta) {
-    const std::string why = message ? "a delta outside a broadcast" : message.error().message;
+  if (!message || message->type == registry::Message::Type::delta ||
+      message->type == registry::Message::Type::heartbeat) {
+    const std::string why =
+        message ? "a delta or heartbeat outside a broadcast" : message.error().message;
     ++registry_counters_.malformed;
     log(3, "closing the link to " + peer + ": registry frame: " + why);
     (void)links_.disconnect(peer, "protocol violation: registry frame: " + why);

@@ -85,6 +85,7 @@ void add_registry(const node::EngineRegistryStats& registry, NodeStats& out) {
   out.registry_leases_expired = registry.leases_expired;
   out.registry_leases_restored = registry.leases_restored;
   out.registry_leases_pruned = registry.leases_pruned;
+  out.registry_entries_reasserted = registry.entries_reasserted;
 }
 }  // namespace
 
