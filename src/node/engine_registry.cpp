@@ -257,6 +257,7 @@ void Engine::drain_registry_events(const std::string& exited_node,
 }
 
 void Engine::reassert_service(ServiceInstance&& instance) {
+  if (stopping_) return;  // its process ends with the node anyway
   auto delta =
       registry_.add(wall_, instance.name, encode_contact(instance.pid, config_.advertise_address),
                     std::move(instance.metadata));
