@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -97,13 +98,28 @@ std::optional<double> transfer(Node& a, Inbox& inbox, std::size_t total) {
   return static_cast<double>(total) / 1e6 / seconds;
 }
 
+/// One-way times of requests, from the caller's send to the echo process on the other node
+/// (both nodes share this process, so one steady clock serves both ends).
+struct RequestTimes {
+  std::mutex mutex;
+  std::vector<double> us;
+};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
 /// Sequential calls until `stop` (or `count` calls); returns the latencies in microseconds.
+/// Each request carries its send time, for RequestTimes.
 std::vector<double> calls(Node& a, const Pid& echo, std::size_t count,
                           const std::atomic<bool>* stop) {
   std::vector<double> out;
-  const Bytes request(64, 0x11);
+  Bytes request(64, 0x11);
   for (std::size_t i = 0; i < count && (stop == nullptr || !*stop); ++i) {
     const auto begin = Clock::now();
+    const std::int64_t stamp = now_ns();
+    std::memcpy(request.data(), &stamp, sizeof(stamp));
     auto reply = a.call(echo, request, 10s).get();
     if (!reply) {
       std::cerr << "stream_bench: call failed: " << reply.error().to_string() << "\n";
@@ -113,6 +129,33 @@ std::vector<double> calls(Node& a, const Pid& echo, std::size_t count,
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// Prints a loop-turn histogram's counts per bucket that changed between `before` and `after`.
+void print_turns(const char* who, const DurationHistogram& before, const DurationHistogram& after) {
+  std::printf("%s_turns", who);
+  for (std::size_t i = 0; i < after.buckets.size(); ++i) {
+    const auto n = after.buckets[i] - before.buckets[i];
+    if (n == 0) continue;
+    const long bound = i < DurationHistogram::kBounds.size()
+                           ? static_cast<long>(DurationHistogram::kBounds[i].count())
+                           : -1;
+    std::printf(" <=%ld:%llu", bound, static_cast<unsigned long long>(n));
+  }
+  std::printf("\n");
+}
+
+double percentile(const std::vector<double>& sorted, double p);
+
+/// Prints the p50 of the request halves recorded since the last call, and forgets them.
+void print_request_half(const char* what, RequestTimes& requests) {
+  std::vector<double> times;
+  {
+    std::lock_guard lock(requests.mutex);
+    times.swap(requests.us);
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("%s_request_half_p50 %.1f us\n", what, percentile(times, 0.5));
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -135,8 +178,16 @@ int run(const std::filesystem::path& dir) {
     inbox.streams.push_back(std::move(stream));
     inbox.ready.notify_all();
   });
-  auto echo = b->spawn([](Process& self, Envelope&& m) {
-    if (m.kind == EnvelopeKind::call) (void)self.reply(m, m.payload);
+  RequestTimes requests;
+  auto echo = b->spawn([&requests](Process& self, Envelope&& m) {
+    if (m.kind != EnvelopeKind::call) return;
+    if (m.payload.size() >= sizeof(std::int64_t)) {
+      std::int64_t stamp = 0;
+      std::memcpy(&stamp, m.payload.data(), sizeof(stamp));
+      std::lock_guard lock(requests.mutex);
+      requests.us.push_back(static_cast<double>(now_ns() - stamp) / 1000.0);
+    }
+    (void)self.reply(m, m.payload);
   });
   if (!registered || !echo) return 1;
   const std::size_t total = env_size("BENCH_STREAM_MIB", 256) * kMiB;
@@ -149,7 +200,11 @@ int run(const std::filesystem::path& dir) {
   if (idle.empty()) return 1;
   std::printf("call_idle_p50 %.1f us\ncall_idle_p99 %.1f us\n", percentile(idle, 0.5),
               percentile(idle, 0.99));
+  print_request_half("call_idle", requests);
 
+  const auto a_before = a->stats().loop_turns;
+  const auto b_before = b->stats().loop_turns;
+  const auto b_datagrams = b->stats().datagrams_received;
   std::atomic<bool> stop{false};
   std::vector<double> during;
   std::thread caller([&] { during = calls(*a, *echo, 1'000'000, &stop); });
@@ -161,6 +216,13 @@ int run(const std::filesystem::path& dir) {
   std::printf("call_during_stream_p50 %.1f us\ncall_during_stream_p99 %.1f us\n",
               percentile(during, 0.5), percentile(during, 0.99));
   std::printf("call_during_stream_count %zu calls\n", during.size());
+  print_request_half("call_during_stream", requests);
+  if (std::getenv("BENCH_TURNS") != nullptr) {
+    print_turns("a", a_before, a->stats().loop_turns);
+    print_turns("b", b_before, b->stats().loop_turns);
+    std::printf("b_datagrams %llu\n",
+                static_cast<unsigned long long>(b->stats().datagrams_received - b_datagrams));
+  }
   return 0;
 }
 

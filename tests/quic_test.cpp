@@ -3,6 +3,7 @@
 
 #include "support/raw_peer.hpp"
 #include "support/test_support.hpp"
+#include "transport/stream_in_flight.hpp"
 
 namespace barrel_p2p::testing {
 namespace {
@@ -114,6 +115,78 @@ std::pair<std::size_t, std::size_t> datagram_sizes(const transport::TransportCon
     return !at_b.bytes.empty() && at_b.bytes.begin()->second[1].size() == payload.size();
   }));
   return {handshake, largest(a->sent_datagrams)};
+}
+
+// Decision 0019 §8: while link bytes flow, a tagged stream keeps about two bandwidth-delay
+// products in flight (at least two small packets); alone, congestion control alone holds it.
+// The peer is not pumped while the sender runs, so nothing is acknowledged: what is in flight
+// is what the sender chose to send.
+TEST(Quic, WhileLinkBytesFlowATaggedStreamKeepsFewBytesInFlight) {
+  auto config = RawPeer::default_config();
+  config.app_stream_window = 16 << 20;  // so that alone, congestion control is the only limit
+  config.app_stream_send_buffer = 16 << 20;
+  auto a = RawPeer::create(config);
+  auto b = RawPeer::create(config);
+  std::map<std::int64_t, std::size_t> unconsumed;  // b's stream -> bytes to give credit for
+  std::size_t received = 0;
+  b->app_data_hook = [&](ConnectionId, std::int64_t stream, core::ByteView data, bool) {
+    unconsumed[stream] += data.size();
+    received += data.size();
+  };
+  auto id = a->connect(b->address());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return !a->connected.empty() && !b->connected.empty(); }));
+  const auto b_id = ConnectionId{b->connected.begin()->first};
+  const auto pump_and_consume = [&](const std::function<bool()>& done) {
+    return pump_both(
+        *a, *b,
+        [&] {
+          for (auto& [stream, count] : unconsumed)
+            b->endpoint().consume_app_stream(b_id, stream, count);
+          unconsumed.clear();
+          return done();
+        },
+        20s);
+  };
+  const std::string block(8 << 20, 's');
+  // Sends `total` bytes on a new stream with `a` alone pumped for a while; returns the bytes
+  // in flight then (`link` writes a link byte before each step), and lets the peer catch up.
+  const auto in_flight_while_unacknowledged = [&](bool link) -> std::uint64_t {
+    auto stream = a->endpoint().open_app_stream(*id);
+    EXPECT_TRUE(stream);
+    if (!stream) return 0;
+    const std::size_t before = received;
+    std::size_t queued = 0;
+    auto written = a->endpoint().write_app_stream(*id, *stream, core::as_bytes(block), false);
+    EXPECT_TRUE(written);
+    queued += written.value_or(0);
+    for (int step = 0; step < 10; ++step) {
+      if (link) {
+        EXPECT_TRUE(a->endpoint().send_copy(*id, StreamKind::control, core::as_bytes("x")));
+      }
+      a->pump_for(1ms);
+    }
+    const auto stats = a->endpoint().path_stats(*id);
+    EXPECT_TRUE(stats);
+    EXPECT_TRUE(pump_and_consume([&] { return received - before == queued; }));
+    return stats ? stats->bytes_in_flight : 0;
+  };
+  // Warm up: cwnd and the delivery rate grow over a few MiB.
+  for (int i = 0; i < 3; ++i) (void)in_flight_while_unacknowledged(false);
+  const std::uint64_t alone = in_flight_while_unacknowledged(false);
+  const auto estimate = a->endpoint().path_stats(*id);  // unchanged until acknowledgements
+  ASSERT_TRUE(estimate);
+  const std::uint64_t limit = transport::app_stream_in_flight_limit(
+      estimate->delivery_rate, static_cast<std::uint64_t>(estimate->min_rtt.count()),
+      transport::kLatencyPacketBytes);
+  const std::uint64_t with_link = in_flight_while_unacknowledged(true);
+  // The limit is checked before each packet: one more packet, plus the link bytes' own small
+  // packets (and a probe, should a PTO fire), may go beyond it.
+  EXPECT_LE(with_link, limit + 2 * transport::kLatencyPacketBytes + 4096)
+      << "delivery rate " << estimate->delivery_rate << " B/s, min RTT "
+      << estimate->min_rtt.count() << " ns";
+  EXPECT_GT(alone, limit + 2 * transport::kLatencyPacketBytes + 4096)
+      << "alone, the stream fills what congestion control allows";
 }
 
 TEST(Quic, HandshakeDatagramsKeepTheMinimumSizeAndLoopbackLinksThenUseLargeOnes) {

@@ -273,14 +273,22 @@ void NodeImpl::on_extra_socket_readable(transport::LocalId local) {
   if (it == extra_sockets_.end() || finished_) return;
   runtime::UdpSocket& socket = *it->second.socket;  // closed only after the turn
   const core::Instant at = now();
+  // As on the listening socket (on_socket_readable): work for the Engine ends the reading.
+  const auto engine_has_work = [this] { return engine_->has_commands(); };
   for (int batch = 0; batch < kMaxReadBatches; ++batch) {
     auto received = socket.receive_batch(
         [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
           endpoint_->handle_datagram(at, from, data, ecn, local);
-        });
-    if (!received || *received == 0) break;
+        },
+        engine_has_work);
+    if (!received || *received == 0 || engine_has_work()) break;
   }
   turn();
+  it = extra_sockets_.find(local);  // the turn may have closed it
+  if (!finished_ && it != extra_sockets_.end() && it->second.socket &&
+      it->second.socket->holds_datagrams()) {
+    (void)loop_->post([this, local] { on_extra_socket_readable(local); });
+  }
 }
 
 bool NodeImpl::send_datagrams_from(transport::LocalId local, const core::SocketAddress& to,

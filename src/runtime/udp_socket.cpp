@@ -144,6 +144,11 @@ struct UdpSocket::ReceiveBuffers {
   }
 
   std::unique_ptr<std::uint8_t[]> data;
+  // Where a paused delivery goes on: slots [next_slot, received) are still to be delivered,
+  // next_slot from byte next_offset (a GRO buffer may be paused between its segments).
+  std::size_t received = 0;
+  std::size_t next_slot = 0;
+  std::size_t next_offset = 0;
   // Slots offered to recvmmsg: starts small and doubles up to every slot while calls keep
   // filling them all.
   std::size_t in_use = 1;
@@ -224,47 +229,67 @@ void UdpSocket::close_fd() {
   fd_ = -1;
 }
 
-Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler) {
+bool UdpSocket::holds_datagrams() const {
+  return receive_ != nullptr && receive_->next_slot < receive_->received;
+}
+
+Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
+                                             const PausePredicate& pause) {
   BARREL_ASSERT(fd_ >= 0 && receive_ != nullptr, "receive_batch on a moved-from UdpSocket");
   ReceiveBuffers& buffers = *receive_;
-  buffers.reset();
-  int received = 0;
-  do {
-    received =
-        ::recvmmsg(fd_, buffers.headers.data(), static_cast<unsigned>(buffers.in_use), 0, nullptr);
-  } while (received < 0 && errno == EINTR);
-  if (received < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
-    ++stats_.receive_errors;
-    return fail(Errc::io, "recvmmsg on " + local_address_.to_string() + ": " + errno_text(errno));
-  }
-  ++stats_.receive_calls;
-  // Every slot was filled: more may be waiting, so offer more slots next time. A quiet socket
-  // keeps using its first slots and never touches (makes resident) the rest of the memory.
-  if (static_cast<std::size_t>(received) == buffers.in_use) {
-    buffers.in_use = std::min(buffers.in_use * 2, buffers.headers.size());
+  if (!holds_datagrams()) {
+    buffers.reset();
+    buffers.received = 0;
+    buffers.next_slot = 0;
+    buffers.next_offset = 0;
+    int received = 0;
+    do {
+      received = ::recvmmsg(fd_, buffers.headers.data(), static_cast<unsigned>(buffers.in_use), 0,
+                            nullptr);
+    } while (received < 0 && errno == EINTR);
+    if (received < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
+      ++stats_.receive_errors;
+      return fail(Errc::io, "recvmmsg on " + local_address_.to_string() + ": " + errno_text(errno));
+    }
+    ++stats_.receive_calls;
+    buffers.received = static_cast<std::size_t>(received);
+    // Every slot was filled: more may be waiting, so offer more slots next time. A quiet socket
+    // keeps using its first slots and never touches (makes resident) the rest of the memory.
+    if (buffers.received == buffers.in_use) {
+      buffers.in_use = std::min(buffers.in_use * 2, buffers.headers.size());
+    }
   }
   std::size_t delivered = 0;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
+  while (buffers.next_slot < buffers.received) {
+    const std::size_t i = buffers.next_slot;
     mmsghdr& header = buffers.headers[i];
-    if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-      ++stats_.truncated_dropped;
-      continue;
-    }
     auto from = core::SocketAddress::from_sockaddr(
         static_cast<const sockaddr*>(header.msg_hdr.msg_name), header.msg_hdr.msg_namelen);
-    if (!from) continue;  // Not IPv4/IPv6: cannot happen on an AF_INET(6) socket.
+    if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0 || !from) {
+      if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0) ++stats_.truncated_dropped;
+      ++buffers.next_slot;  // (a sender that is not IPv4/IPv6 cannot happen on AF_INET(6))
+      buffers.next_offset = 0;
+      continue;
+    }
     const ReceiveInfo info = parse_control(header.msg_hdr);
     const core::ByteView payload(static_cast<const std::uint8_t*>(buffers.iovecs[i].iov_base),
                                  header.msg_len);
     const std::size_t segment = info.segment_size == 0 ? payload.size() : info.segment_size;
-    std::size_t offset = 0;
+    bool paused = false;
     do {  // Once for an empty datagram.
+      const std::size_t offset = buffers.next_offset;
       const std::size_t size = std::min(segment, payload.size() - offset);
+      buffers.next_offset = offset + size;
+      if (buffers.next_offset >= payload.size()) {
+        ++buffers.next_slot;
+        buffers.next_offset = 0;
+      }
       handler(*from, payload.subspan(offset, size), info.ecn);
-      offset += size;
       ++delivered;
-    } while (offset < payload.size());
+      paused = pause && pause();
+    } while (!paused && buffers.next_slot == i);
+    if (paused) break;
   }
   stats_.datagrams_received += delivered;
   return delivered;

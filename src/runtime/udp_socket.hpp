@@ -50,6 +50,9 @@ class UdpSocket {
   /// ECN codepoint from the IP header (0 = Not-ECT, 1 = ECT(1), 2 = ECT(0), 3 = CE).
   using DatagramHandler = std::function<void(const core::SocketAddress& from,
                                              core::ByteView datagram, std::uint8_t ecn)>;
+  /// Asked after each datagram handed to a DatagramHandler: true pauses the delivery (see
+  /// receive_batch()).
+  using PausePredicate = std::function<bool()>;
 
   /// Opens and binds a socket to `address` (port 0 lets the kernel choose; see
   /// local_address()). Errors: invalid_argument for an empty address; io when the socket cannot
@@ -86,7 +89,16 @@ class UdpSocket {
   /// size. Call it until it returns 0 to drain the socket. Datagrams too large for a buffer are
   /// dropped and counted. Returns the number of datagrams delivered; 0 when nothing is waiting
   /// (EAGAIN). Errors: io with the system's message.
-  Result<std::size_t> receive_batch(const DatagramHandler& handler);
+  ///
+  /// When `pause` is given and returns true after a datagram, the rest of the batch is held in
+  /// the socket's buffers: the next call delivers it first, before it receives anything new.
+  /// The kernel no longer holds those datagrams, so a caller that paused must call again
+  /// without waiting for fd() to be readable while holds_datagrams() is true.
+  Result<std::size_t> receive_batch(const DatagramHandler& handler,
+                                    const PausePredicate& pause = {});
+
+  /// True when a paused receive_batch() left received datagrams undelivered.
+  [[nodiscard]] bool holds_datagrams() const;
 
   /// Sends `data` to `to` as consecutive datagrams of `segment_size` bytes (the last may be
   /// shorter; empty data sends one empty datagram) with ECN codepoint `ecn` (low two bits).

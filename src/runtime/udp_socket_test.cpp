@@ -186,6 +186,48 @@ TEST(UdpSocket, EcnCodepointRoundTrips) {
   }
 }
 
+TEST(UdpSocket, APausedBatchIsHeldAndDeliveredFirstByTheNextCall) {
+  UdpSocket sender = bind_or_die("127.0.0.1:0");
+  UdpSocket receiver = bind_or_die("127.0.0.1:0");
+  constexpr std::size_t kSegment = 1000;
+  const core::Bytes first = pattern(6 * kSegment);  // one GSO send: coalesced where GRO works
+  ASSERT_TRUE(sender.send(receiver.local_address(), first, kSegment, 0));
+  std::vector<core::Bytes> got;
+  const auto keep = [&](const core::SocketAddress&, core::ByteView data, std::uint8_t) {
+    got.emplace_back(data.begin(), data.end());
+  };
+  const auto after_each = [] { return true; };
+  bool held_once = false;
+  for (int attempts = 0; got.size() < 6 && attempts < 1'000; ++attempts) {
+    auto delivered = receiver.receive_batch(keep, after_each);
+    ASSERT_TRUE(delivered);
+    EXPECT_LE(*delivered, 1U) << "a pause after each datagram delivers one per call";
+    if (got.size() == 1 && receiver.holds_datagrams() && !held_once) {
+      held_once = true;
+      // Sent while the socket holds the rest: it comes after them.
+      ASSERT_TRUE(sender.send(receiver.local_address(), core::as_bytes("late"), kSegment, 0));
+    }
+    if (*delivered == 0) {
+      pollfd ready{receiver.fd(), POLLIN, 0};
+      ::poll(&ready, 1, 1'000);
+    }
+  }
+  if (receiver.gro_enabled()) {
+    EXPECT_TRUE(held_once) << "GRO coalesced the send: the first call held five";
+  }
+  ASSERT_EQ(got.size(), 6U);
+  core::Bytes joined;
+  for (const auto& datagram : got) joined.insert(joined.end(), datagram.begin(), datagram.end());
+  EXPECT_EQ(joined, first);
+  if (held_once) {
+    EXPECT_FALSE(receiver.holds_datagrams());
+    auto late = receive(receiver, 1);
+    ASSERT_EQ(late.size(), 1U);
+    EXPECT_EQ(late[0].payload.size(), 4U);
+  }
+  EXPECT_EQ(receiver.stats().datagrams_received, held_once ? 7U : 6U);
+}
+
 TEST(UdpSocket, Ipv6LoopbackWithEcn) {
   auto bound = UdpSocket::bind(address("[::1]:0"));
   if (!bound) GTEST_SKIP() << "no IPv6 loopback: " << bound.error().to_string();

@@ -104,7 +104,8 @@ class Connection {
     bool* blocked = nullptr;
     bool fin = false;  // an application stream whose FIN is queued
   };
-  [[nodiscard]] Pick pick_next();
+  /// `apps`: false when tagged streams must wait (their in-flight limit is reached).
+  [[nodiscard]] Pick pick_next(bool apps);
   void wrote(const Pick& pick, bool with_fin, std::size_t total, ngtcp2_ssize accepted);
   void apply_deferred_shutdowns();
   void report_closed(CloseReason reason, const std::string& detail);
@@ -182,6 +183,9 @@ class Connection {
   };
   std::map<std::int64_t, AppStream> app_streams_;
   std::int64_t app_cursor_ = -1;  // the application stream served last (round robin)
+  // When link bytes (process messages, control frames) were last written: for a while after,
+  // tagged streams keep few bytes in flight (stream_in_flight.hpp).
+  core::Instant link_written_at_ = core::Instant::never();
   // Streams the peer reset or stopped, shut down in both directions after the packet read
   // (not from inside ngtcp2's callback); at most one entry per open stream.
   std::vector<std::pair<std::int64_t, std::uint64_t>> deferred_shutdowns_;

@@ -5,6 +5,7 @@
 #include "core/assert.hpp"
 #include "transport/connection.hpp"
 #include "transport/endpoint.hpp"
+#include "transport/stream_in_flight.hpp"
 
 namespace barrel_p2p::transport {
 
@@ -191,12 +192,13 @@ core::Instant Connection::expiry() const {
   return deadline;
 }
 
-Connection::Pick Connection::pick_next() {
+Connection::Pick Connection::pick_next(bool apps) {
   for (std::size_t kind = 0; kind < 2; ++kind) {  // control first, always; then data
     if (stream_ids_[kind] >= 0 && queues_[kind].unsent() > 0 && !stream_blocked_[kind]) {
       return {stream_ids_[kind], &queues_[kind], &stream_blocked_[kind], false};
     }
   }
+  if (!apps) return {};
   // Then the application streams, in turn: the one after the stream served last first.
   const auto writable = [](const AppStream& app) {
     return !app.blocked && !app.reset &&
@@ -219,7 +221,10 @@ Connection::Pick Connection::pick_next() {
 void Connection::wrote(const Pick& pick, bool with_fin, std::size_t total, ngtcp2_ssize accepted) {
   if (pick.stream_id < 0) return;
   if (accepted > 0) pick.queue->mark_sent(static_cast<std::size_t>(accepted));
-  if ((pick.stream_id & 0x2) != 0) return;  // a link stream
+  if ((pick.stream_id & 0x2) != 0) {  // a link stream
+    if (accepted > 0) link_written_at_ = now_;
+    return;
+  }
   app_cursor_ = pick.stream_id;
   // pdatalen >= 0 means a STREAM frame went out; with FIN, only when it took every byte.
   if (with_fin && accepted >= 0 && static_cast<std::size_t>(accepted) == total) {
@@ -273,8 +278,21 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
   std::size_t written = 0;
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
+  ngtcp2_conn_stat before;
+  ngtcp2_conn_get_conn_stat(conn_, &before);
+  const std::size_t app_packet_size = std::min(max_size, kLatencyPacketBytes);
+  const std::uint64_t app_limit =
+      app_stream_in_flight_limit(before.delivery_rate_sec, before.min_rtt, app_packet_size);
+  const core::Duration window = latency_window(before.smoothed_rtt);
+  bool link_in_packet = false;  // the packet being filled holds link bytes
   for (;;) {
-    const Pick pick = pick_next();
+    // Tagged streams wait while link bytes went out recently and theirs fill the limit.
+    const bool link_active = !link_written_at_.is_never() && now - link_written_at_ <= window;
+    Pick pick = pick_next(!link_active || before.bytes_in_flight + written < app_limit);
+    // Link bytes end their packet rather than ride at the head of a packet full of stream
+    // bytes, which the peer would have to decrypt before it sees them.
+    const bool app_pick = pick.stream_id >= 0 && (pick.stream_id & 0x2) == 0;
+    if (link_in_packet && app_pick) pick = {};
     ngtcp2_vec vecs[kMaxVecs];
     std::size_t vec_count = 0;
     std::size_t total = 0;
@@ -288,13 +306,18 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
     }
     ngtcp2_pkt_info info{};
     ngtcp2_ssize accepted = -1;
-    std::uint8_t* dest = out.reserve(max_size);
+    // While link bytes flow, stream packets are smaller: fewer bytes to decrypt ahead of them.
+    const std::size_t packet_size = app_pick && link_active ? app_packet_size : max_size;
+    std::uint8_t* dest = out.reserve(packet_size);
     const ngtcp2_ssize n =
-        ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, max_size, &accepted, flags,
+        ngtcp2_conn_writev_stream(conn_, &ps.path, &info, dest, packet_size, &accepted, flags,
                                   pick.stream_id, vecs, vec_count, timestamp(now));
     wrote(pick, (flags & NGTCP2_WRITE_STREAM_FLAG_FIN) != 0, total, accepted);
     if (n < 0) {
-      if (n == NGTCP2_ERR_WRITE_MORE) continue;
+      if (n == NGTCP2_ERR_WRITE_MORE) {
+        link_in_packet = link_in_packet || (pick.stream_id >= 0 && (pick.stream_id & 0x2) != 0);
+        continue;
+      }
       if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
           n == NGTCP2_ERR_STREAM_NOT_FOUND) {
         *pick.blocked = true;
@@ -305,6 +328,7 @@ void Connection::write_streams(core::Instant now, PacketBatcher& out) {
       return;
     }
     if (n == 0) break;
+    link_in_packet = false;
     commit_packet(out, ps.path, static_cast<std::size_t>(n), static_cast<std::uint8_t>(info.ecn));
     written += static_cast<std::size_t>(n);
     if (written >= quantum || out.blocked()) break;
