@@ -255,20 +255,21 @@ NodeImpl::~NodeImpl() {
 void NodeImpl::on_socket_readable() {
   const core::Instant at = now();
   turn_started_ = at;
-  // A datagram that gave the Engine work (a process message, a call, a reply) ends the
-  // reading: the turn runs that work before the datagrams behind it, which are often a
-  // stream's bulk (decision 0019 §8). The socket holds the rest of its batch for the next turn.
-  const auto engine_has_work = [this] { return engine_->has_commands(); };
+  // While tagged streams are open, a datagram that gave the Engine work (a message, a call, a
+  // reply) ends the reading: the turn runs that work before the datagrams behind it, often a
+  // stream's bulk (pause_reading()). The socket holds the rest of its batch for the next turn.
+  const auto pause = [this] { return pause_reading(); };
   for (int batch = 0; batch < kMaxReadBatches; ++batch) {
     auto received = socket_->receive_batch(
         [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
           endpoint_->handle_datagram(at, from, data, ecn);
         },
-        engine_has_work);
-    if (!received || *received == 0 || engine_has_work()) break;
+        pause);
+    if (!received || *received == 0 || pause()) break;
   }
   turn();
-  // Held datagrams are no longer the kernel's: epoll will not report them.
+  // Held datagrams are no longer the kernel's: epoll will not report them. (Should the post
+  // fail, the loop being full, the next datagram's readiness delivers them first.)
   if (!finished_ && socket_->holds_datagrams()) {
     (void)loop_->post([this] {
       if (!finished_) on_socket_readable();

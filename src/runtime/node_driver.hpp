@@ -184,6 +184,13 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
 
   // ---- the turn (node_driver.cpp) ------------------------------------------------------
   void on_socket_readable();
+  /// Whether a socket's reading should pause after the datagram just handled: the Engine has
+  /// work (a message, a call, a reply) and tagged streams are open, whose bytes would
+  /// otherwise be read ahead of it (decision 0019 §8). Without streams, reading on keeps
+  /// message floods at one turn per batch.
+  [[nodiscard]] bool pause_reading() const {
+    return engine_->has_commands() && (!streams_.empty() || !pending_streams_.empty());
+  }
   void on_deadline();
   /// Asks for a turn on the loop thread (posted unless one is pending). Any thread.
   void request_turn();

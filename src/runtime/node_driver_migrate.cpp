@@ -274,14 +274,14 @@ void NodeImpl::on_extra_socket_readable(transport::LocalId local) {
   runtime::UdpSocket& socket = *it->second.socket;  // closed only after the turn
   const core::Instant at = now();
   // As on the listening socket (on_socket_readable): work for the Engine ends the reading.
-  const auto engine_has_work = [this] { return engine_->has_commands(); };
+  const auto pause = [this] { return pause_reading(); };
   for (int batch = 0; batch < kMaxReadBatches; ++batch) {
     auto received = socket.receive_batch(
         [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
           endpoint_->handle_datagram(at, from, data, ecn, local);
         },
-        engine_has_work);
-    if (!received || *received == 0 || engine_has_work()) break;
+        pause);
+    if (!received || *received == 0 || pause()) break;
   }
   turn();
   it = extra_sockets_.find(local);  // the turn may have closed it
