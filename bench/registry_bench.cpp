@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +35,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -144,16 +146,44 @@ int run_pair(int runs) {
   auto pid = (*a)->spawn([](Process&, Envelope&&) {});
   if (!pid) give_up("spawn failed");
   std::vector<double> us;
+  std::vector<double> reg_us;
   for (int run = 0; run < runs; ++run) {
     const std::string name = "pair." + std::to_string(run);
     arrivals.expect(name);
     const auto start = Clock::now();
     if (!(*a)->register_service(name, *pid)) give_up("register failed");
+    reg_us.push_back(us_between(start, Clock::now()));
     wait_until([&] { return arrivals.count() == 1; }, 10s, name + " on b");
     us.push_back(us_between(start, arrivals.times()[0]));
   }
   std::printf("pair_visible_p50 %.1f us\npair_visible_p99 %.1f us\nruns %d\n", percentile(us, 0.5),
               percentile(us, 0.99), runs);
+  // Same-run reference: a 64-byte message from a plain thread on a to a process on b, the
+  // same two hops without the registry.
+  std::mutex arrived_mutex;
+  std::condition_variable arrived_ready;
+  std::optional<Clock::time_point> arrived;
+  auto sink = (*b)->spawn([&](Process&, Envelope&&) {
+    const auto now = Clock::now();
+    std::lock_guard lock(arrived_mutex);
+    arrived = now;
+    arrived_ready.notify_all();
+  });
+  if (!sink) give_up("spawn on b failed");
+  std::vector<double> message_us;
+  const Bytes payload(64, 0x2a);
+  for (int run = 0; run < runs; ++run) {
+    const auto start = Clock::now();
+    if (!(*a)->send(*sink, payload)) give_up("send failed");
+    std::unique_lock lock(arrived_mutex);
+    if (!arrived_ready.wait_for(lock, 10s, [&] { return arrived.has_value(); })) {
+      give_up("message " + std::to_string(run) + " did not reach b within 10 s");
+    }
+    message_us.push_back(us_between(start, *arrived));
+    arrived.reset();
+  }
+  std::printf("pair_message_p50 %.1f us\n", percentile(message_us, 0.5));
+  std::printf("register_call_p50 %.1f us\n", percentile(reg_us, 0.5));
   sub->cancel();
   (*b)->stop();
   (*a)->stop();

@@ -319,6 +319,12 @@ void NodeImpl::turn() {
   if (!finished_) rearm_timer();
 }
 
+void NodeImpl::flush_now() {
+  if (finished_) return;
+  drain_commands();
+  endpoint_->flush(now(), *this);
+}
+
 bool NodeImpl::run_user_work() {
   bool ran = complete_service_queries();
   ran = run_stream_work() || ran;

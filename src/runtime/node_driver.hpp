@@ -217,6 +217,9 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// Runs `function` on the loop thread and returns its result (closed once the node stopped).
   template <typename F>
   auto call_on_loop(F&& function) const -> decltype(function());
+  /// Carries out the Engine's commands and sends what they queued, without the user phase of
+  /// a turn (loop thread, outside any turn; a turn must still follow).
+  void flush_now();
   /// Runs `job` on the loop thread, inline when there; a turn follows. Errors: closed.
   Result<void> on_loop(std::function<void()> job);
   [[nodiscard]] bool on_loop_thread() const { return loop_thread_->in_loop_thread(); }
@@ -507,7 +510,9 @@ auto NodeImpl::call_on_loop(F&& function) const -> decltype(function()) {
       promise->set_value(R(fail(Errc::closed, "node stopped")));
       return;
     }
-    promise->set_value(function());
+    R result = function();
+    self->flush_now();  // the network sees the call's effect before its caller wakes
+    promise->set_value(std::move(result));
     self->request_turn();
   });
   if (!posted) return R(Unexpected(posted.error()));
