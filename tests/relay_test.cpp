@@ -109,11 +109,17 @@ void send_numbered(Node& from, const std::string& to, std::uint32_t count) {
 
 /// Reads `count` numbered messages on `node` in order; every message must be intact (a
 /// corrupted or repeated one fails the test). Returns how many arrived within `timeout`.
-std::uint32_t receive_numbered(Node& node, std::uint32_t count, std::chrono::milliseconds timeout) {
+/// PeerUp and PeerDown events seen meanwhile are counted in `link_events` when given.
+std::uint32_t receive_numbered(Node& node, std::uint32_t count, std::chrono::milliseconds timeout,
+                               int* link_events = nullptr) {
   std::uint32_t next = 0;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (next < count && std::chrono::steady_clock::now() < deadline) {
     auto event = node.next_event(50ms);
+    if (link_events != nullptr && event &&
+        (std::holds_alternative<PeerUp>(*event) || std::holds_alternative<PeerDown>(*event))) {
+      ++*link_events;
+    }
     auto* message = event ? std::get_if<Message>(&*event) : nullptr;
     if (message == nullptr) continue;
     EXPECT_EQ(message->payload, numbered(next, 64 + next % 900)) << "message " << next;
@@ -352,6 +358,54 @@ TEST(Relay, OptionsAreConsumedOnceAndReleasedWithTheConnection) {
   pair.a->stop();
   EXPECT_EQ(unused->starts.load(), 0);
   EXPECT_EQ(unused->stops.load(), 0);
+}
+
+// Decision 0022: migrate_peer on a relayed link moves it onto a UDP socket of the node (a way
+// to leave the relay once a direct path exists). The relay entry is retired like a migration
+// socket, the link and its order survive, and no datagram crosses the relay afterwards.
+TEST(Relay, MigratePeerMovesARelayedLinkOntoADirectPath) {
+  RelayedPair pair;
+  auto transport = pair.use_relay();
+  ASSERT_TRUE(pair.connect());
+  send_numbered(*pair.a, "b", 100);
+  ASSERT_EQ(receive_numbered(*pair.b, 100, 20s), 100U);
+  while (pair.a->next_event(0ms)) {
+  }  // a's PeerUp of the connect
+  const std::uint64_t forwarded_before = pair.relay->forwarded();
+  EXPECT_GT(forwarded_before, 0U);
+
+  auto migrated = pair.a->migrate_peer("b", 10s);
+  ASSERT_TRUE(migrated) << migrated.error().to_string();
+  auto path = pair.a->path_stats("b");
+  ASSERT_TRUE(path);
+  EXPECT_NE(path->local_address.rfind("0.", 0), 0U) << path->local_address;  // not virtual
+  EXPECT_NE(path->local_address, pair.a->address());  // a socket of its own, as any migration
+  EXPECT_EQ(path->remote_address, pair.b->address());
+  // The relay entry was retired: its transport stopped, once.
+  EXPECT_TRUE(eventually([&] { return transport->stops.load() == 1; }));
+  EXPECT_EQ(transport->starts.load(), 1);
+
+  const std::uint64_t relayed_sent = pair.a->stats().relay_datagrams_sent;
+  int link_events = 0;
+  send_numbered(*pair.a, "b", 300);
+  EXPECT_EQ(receive_numbered(*pair.b, 300, 20s, &link_events), 300U);
+  send_numbered(*pair.b, "a", 300);
+  EXPECT_EQ(receive_numbered(*pair.a, 300, 20s, &link_events), 300U);
+  EXPECT_EQ(link_events, 0);  // no PeerDown or PeerUp on either side
+  // Packets b sent before it saw a's new address may still cross the relay (to a stopped
+  // adapter); once b's messages reached a, which only the direct path can carry now, b has
+  // switched: later traffic never touches the relay.
+  const std::uint64_t forwarded = pair.relay->forwarded();
+  send_numbered(*pair.a, "b", 100);
+  EXPECT_EQ(receive_numbered(*pair.b, 100, 20s, &link_events), 100U);
+  send_numbered(*pair.b, "a", 100);
+  EXPECT_EQ(receive_numbered(*pair.a, 100, 20s, &link_events), 100U);
+  EXPECT_EQ(link_events, 0);
+  EXPECT_EQ(pair.relay->forwarded(), forwarded);
+  EXPECT_EQ(pair.a->stats().relay_datagrams_sent, relayed_sent);
+  EXPECT_EQ(pair.a->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.a->peers(), std::vector<std::string>{"b"});
+  EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"a"});
 }
 
 /// A transport whose start() fails, or which floods the node on start.
