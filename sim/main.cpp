@@ -439,7 +439,7 @@ int remerge(const Args& args) {
   std::printf(
       "seed components_cut merged_s links_per_node_min_before links_per_node_heal "
       "links_per_node_min_after rejoin_probes rejoins full_views components_end "
-      "registry_reached_s registries_converged_s\n");
+      "registry_reached_s registries_converged_s stray_nodes_cut\n");
   std::vector<double> merged;
   std::vector<double> before;
   std::vector<double> after;
@@ -453,12 +453,13 @@ int remerge(const Args& args) {
     const auto seconds = [](const std::optional<core::Duration>& d) {
       return d ? std::chrono::duration<double>(*d).count() : -1.0;
     };
-    std::printf("%llu %zu %.2f %.2f %.2f %.2f %llu %llu %zu/%zu %zu %.2f %.2f\n",
+    std::printf("%llu %zu %.2f %.2f %.2f %.2f %llu %llu %zu/%zu %zu %.2f %.2f %zu\n",
                 static_cast<unsigned long long>(params.seed), o.components_cut, secs,
                 o.links_per_node_minute_before, o.links_per_node_heal,
                 o.links_per_node_minute_after, static_cast<unsigned long long>(o.rejoin_probes),
                 static_cast<unsigned long long>(o.rejoins), o.full_views_at_end, params.nodes,
-                o.components_at_end, seconds(o.registry_reached), seconds(o.registries_converged));
+                o.components_at_end, seconds(o.registry_reached), seconds(o.registries_converged),
+                o.stray_nodes_cut);
     std::fflush(stdout);
     before.push_back(o.links_per_node_minute_before);
     if (params.after.count() > 0 && o.merged) after.push_back(o.links_per_node_minute_after);

@@ -1,5 +1,7 @@
 #include "sim/remerge_scenario.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <numeric>
 #include <string>
 #include <unordered_map>
@@ -13,7 +15,7 @@ namespace barrel_p2p::sim {
 
 using namespace std::chrono_literals;
 
-std::size_t count_components(const Simulation& simulation) {
+std::vector<std::size_t> component_sizes(const Simulation& simulation) {
   const std::size_t n = simulation.size();
   std::vector<std::size_t> parent(n);
   std::iota(parent.begin(), parent.end(), std::size_t{0});
@@ -23,22 +25,27 @@ std::size_t count_components(const Simulation& simulation) {
   };
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < n; ++i) index.emplace(simulation.name(i), i);
-  std::size_t components = 0;
-  for (std::size_t i = 0; i < n; ++i) components += simulation.alive(i) ? 1 : 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!simulation.alive(i)) continue;
     for (const auto& peer : simulation.membership(i).active_view()) {
       auto it = index.find(peer.name);
       if (it == index.end() || !simulation.alive(it->second)) continue;
-      const std::size_t a = find(i);
-      const std::size_t b = find(it->second);
-      if (a != b) {
-        parent[a] = b;
-        --components;
-      }
+      parent[find(i)] = find(it->second);
     }
   }
-  return components;
+  std::unordered_map<std::size_t, std::size_t> size_of;  // root -> members
+  for (std::size_t i = 0; i < n; ++i) {
+    if (simulation.alive(i)) ++size_of[find(i)];
+  }
+  std::vector<std::size_t> sizes;
+  sizes.reserve(size_of.size());
+  for (const auto& [root, size] : size_of) sizes.push_back(size);
+  std::sort(sizes.begin(), sizes.end(), std::greater<>());
+  return sizes;
+}
+
+std::size_t count_components(const Simulation& simulation) {
+  return component_sizes(simulation).size();
 }
 
 RemergeOutcome run_remerge(const RemergeParams& params) {
@@ -99,7 +106,11 @@ RemergeOutcome run_remerge(const RemergeParams& params) {
     register_on(order[first + 1], "every-group");
   }
   simulation.run_for(params.cut_for - params.cut_for / 2);
-  outcome.components_cut = count_components(simulation);
+  const std::vector<std::size_t> cut_sizes = component_sizes(simulation);
+  outcome.components_cut = cut_sizes.size();
+  for (std::size_t i = params.groups; i < cut_sizes.size(); ++i) {
+    outcome.stray_nodes_cut += cut_sizes[i];
+  }
   const std::size_t entries = 1 + 2 * params.groups;
 
   simulation.partition({});

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "core/time.hpp"
 #include "proto/hyparview/hyparview_config.hpp"
@@ -28,7 +29,10 @@ struct RemergeParams {
 };
 
 struct RemergeOutcome {
-  std::size_t components_cut = 0;           ///< components at the end of the cut
+  std::size_t components_cut = 0;  ///< components at the end of the cut
+  /// Live nodes outside the `groups` largest components at the end of the cut: nodes that the
+  /// cut left without a link into their own group's overlay (alone, or in a small island).
+  std::size_t stray_nodes_cut = 0;
   std::optional<core::Duration> merged;     ///< one component again, after the heal
   double links_per_node_minute_before = 0;  ///< steady state before the cut
   double links_per_node_minute_after = 0;   ///< over `after`, once merged
@@ -46,9 +50,11 @@ struct RemergeOutcome {
   std::optional<core::Duration> registries_converged;
 };
 
-/// Number of connected components of the active-view graph over live nodes.
 class Simulation;
+/// Number of connected components of the active-view graph over live nodes.
 std::size_t count_components(const Simulation& simulation);
+/// Their sizes (live nodes in each), largest first.
+std::vector<std::size_t> component_sizes(const Simulation& simulation);
 
 /// Deterministic in `params.seed`. Overlays of up to 64 nodes are built by a join storm on
 /// one contact within 100 ms; larger ones join through random earlier nodes 2 ms apart.

@@ -192,6 +192,9 @@ TEST(Simulation, PartitionsOfAnySizeReMergeWithinThirtySeconds) {
       const RemergeOutcome outcome = run_remerge(params);
       EXPECT_GE(outcome.components_cut, c.groups)
           << c.nodes << " nodes, " << c.groups << " groups, --seed=" << seed;
+      // Every component beyond one per group holds at least one stray node.
+      EXPECT_GE(outcome.stray_nodes_cut + c.groups, outcome.components_cut)
+          << c.nodes << " nodes, " << c.groups << " groups, --seed=" << seed;
       EXPECT_TRUE(outcome.merged.has_value())
           << c.nodes << " nodes, " << c.groups << " groups, --seed=" << seed
           << ": not one component within 30 s of the heal";
