@@ -313,6 +313,9 @@ void Engine::call_done(std::uint64_t ref, Result<core::Bytes> result) {
 
 void Engine::shutdown(core::Instant now) {
   now_ = now;
+  // The registry deltas of the processes about to end are our last broadcasts: push them to
+  // every neighbour, since none could GRAFT them from us once we are gone.
+  broadcast_.leaving();
   router_.shutdown(ExitReason{ExitCode::shutdown, "node stopping"});
   route_shutdown();
   pump_membership(now);    // the registry deltas of ended processes go out first

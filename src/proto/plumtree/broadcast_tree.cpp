@@ -118,8 +118,15 @@ void BroadcastTree::deliver_and_forward(core::Instant now, const std::string& fr
     send(peer, forward);
   }
   // Copy the lazy set: announce() never changes it, but keep iteration obviously safe.
+  const bool push_all = leaving_ && from == self_;  // nobody could GRAFT it from us later
   for (const auto& peer : std::vector<std::string>(lazy_.begin(), lazy_.end())) {
-    if (peer != from) announce(now, peer, IHave::Entry{forward.id, forward.round});
+    if (peer == from) continue;
+    if (push_all) {
+      ++stats_.gossip_sent;
+      send(peer, forward);
+    } else {
+      announce(now, peer, IHave::Entry{forward.id, forward.round});
+    }
   }
 }
 

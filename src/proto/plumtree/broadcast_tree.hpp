@@ -83,6 +83,13 @@ class BroadcastTree {
   /// the Rng. Errors: invalid_argument (tag over max_tag_size, payload over max_payload_size).
   Result<MessageId> broadcast(core::Instant now, std::string tag, core::Bytes payload);
 
+  /// This node is about to leave: its later broadcasts are pushed (GOSSIP) to every neighbour,
+  /// lazy ones too. A lazy neighbour learns of a message from its IHAVE and GRAFTs it from the
+  /// announcer; after we leave no GRAFT can reach us, so a message only we hold (the registry
+  /// delta of our ended services) would otherwise reach nobody when every neighbour had pruned
+  /// us. Irreversible; messages of others are forwarded as before.
+  void leaving() { leaving_ = true; }
+
   /// A decoded message from neighbour `from` (decode with config.message_limits()). Messages
   /// from self are ignored; those from non-neighbours are processed without changing the
   /// peer sets. Never fails: peer input cannot reach an assertion.
@@ -151,6 +158,7 @@ class BroadcastTree {
   std::map<std::string, MessageId> swap_grafts_;
   std::map<std::string, std::vector<IHave::Entry>> lazy_queue_;  // each ≤ max_ihave_batch
   core::Instant next_flush_ = core::Instant::never();
+  bool leaving_ = false;    // leaving(): our own broadcasts go to every neighbour
   std::deque<Send> sends_;  // drained by the driver after each input
   std::deque<Delivery> deliveries_;
   BroadcastStats stats_;

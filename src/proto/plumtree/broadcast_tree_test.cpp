@@ -330,6 +330,36 @@ TEST_F(OneTree, IHavesAreBatchedPerPeerUntilTheFlush) {
   EXPECT_EQ(tree_.stats().ihave_messages_sent, 1U);
 }
 
+// A node whose neighbours all pruned it sends its own broadcasts only as IHAVEs, which the
+// neighbours GRAFT back from it later. Once leaving(), it cannot answer a GRAFT: its own
+// broadcasts go as GOSSIP to every neighbour at once; messages of others still go lazily.
+TEST_F(OneTree, ALeavingNodePushesItsOwnBroadcastsToEveryNeighbour) {
+  up({"p", "q"});
+  tree_.on_message(t0_, "p", Prune{});
+  tree_.on_message(t0_, "q", Prune{});
+  ASSERT_TRUE(tree_.eager_peers().empty());
+  ASSERT_TRUE(tree_.broadcast(t0_, "t", bytes("before")));
+  EXPECT_TRUE(drain().empty());  // only announcements, waiting for the flush
+  tree_.leaving();
+  auto id = tree_.broadcast(t0_ + 1ms, "t", bytes("last"));
+  ASSERT_TRUE(id);
+  auto sends = drain();
+  Peers pushed;
+  for (const Send& send : sends) {
+    const auto* gossip = std::get_if<Gossip>(&send.message);
+    ASSERT_NE(gossip, nullptr);
+    EXPECT_EQ(gossip->id, *id);
+    EXPECT_EQ(gossip->origin, "x");
+    pushed.insert(send.peer);
+  }
+  EXPECT_EQ(sends.size(), 2U);
+  EXPECT_EQ(pushed, (Peers{"p", "q"}));
+  // Another node's message reaching us from p is still only announced to q.
+  tree_.on_message(t0_ + 2ms, "p", gossip(7, 1));
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(tree_.queued_announcements("q"), 2U);
+}
+
 TEST_F(OneTree, MessagesFromNonNeighboursLeaveThePeerSetsAlone) {
   up({"p"});
   tree_.on_message(t0_, "stranger", gossip(1, 4));
