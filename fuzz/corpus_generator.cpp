@@ -203,7 +203,8 @@ std::vector<Bytes> registry_deltas() {
   return out;
 }
 
-// Registry messages: a DELTA of each cause, a DIGEST, STATEs (empty and not) each way, two
+// Registry messages: a DELTA of each cause, a DIGEST, STATEs (empty and not) each way and one
+// with exit causes, two
 // ROUTE_REQUESTs and a ROUTE_REPLY.
 std::vector<Bytes> registry_messages() {
   namespace reg = barrel_p2p::registry;
@@ -214,6 +215,10 @@ std::vector<Bytes> registry_messages() {
   out.push_back(reg::encode_digest_message(reg::digest_of(deltas.back())));
   out.push_back(reg::encode_state_message(deltas.back(), true));
   out.push_back(reg::encode_state_message(deltas[deltas.size() - 2], false));
+  out.push_back(reg::encode_state_message(
+      deltas.back(), true,
+      {reg::DotCause{"alpha", {1'700'000'000'000, 2}, reg::ExitCause{5, "crashed"}},
+       reg::DotCause{"beta", {1'700'000'000'001, 0}, reg::ExitCause{1, ""}}}));
   out.push_back(
       reg::encode_route_request({0x0102030405060708ULL, 6, "alpha", "10.0.0.1:7000", "svc.web"}));
   out.push_back(reg::encode_route_request({9, 0, "node-2", "", "db"}));

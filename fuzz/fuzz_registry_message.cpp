@@ -3,12 +3,13 @@
 // merge into a registry with small bounds, as the Engine does with peer frames; a ROUTE_REPLY's
 // instances go through decode() and a RouteTable waiting for that walk, a ROUTE_REQUEST
 // through the forwarding decision; a HEARTBEAT's node hides and shows its entries in a replica
-// (the Engine's lease expiry and renewal).
+// (the Engine's lease expiry and renewal); a STATE's exit causes go into a bounded memory.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include "core/assert.hpp"
+#include "proto/registry/exit_causes.hpp"
 #include "proto/registry/registry_message.hpp"
 #include "proto/registry/route_table.hpp"
 #include "proto/registry/service_registry.hpp"
@@ -82,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
       again = registry::encode_digest_message(message->digest);
       break;
     case registry::Message::Type::state:
-      again = registry::encode_state_message(body, message->reply);
+      again = registry::encode_state_message(body, message->reply, message->causes);
       break;
     case registry::Message::Type::route_request:
       again = registry::encode_route_request(
@@ -108,6 +109,13 @@ extern "C" int LLVMFuzzerTestOneInput(  // NOLINT(readability-identifier-naming)
     fuzz_route(*message);
     return 0;
   }
+  // A STATE's causes meet the Engine's memory of them: bounded whatever they hold.
+  registry::RecentExitCauses causes(4, std::chrono::seconds(60));
+  for (const registry::DotCause& cause : message->causes) {
+    causes.remember(barrel_p2p::core::Instant{}, cause);
+    BARREL_ASSERT(causes.find(cause.node, cause.stamp) != nullptr, "a cause was not kept");
+  }
+  BARREL_ASSERT(causes.size() <= 4, "the causes bound was exceeded");
   registry::Config config;
   config.max_names = 8;
   config.max_entries_per_name = 4;

@@ -39,6 +39,7 @@
 #include "proto/auth/trust_store.hpp"
 #include "proto/hyparview/membership.hpp"
 #include "proto/plumtree/broadcast_tree.hpp"
+#include "proto/registry/exit_causes.hpp"
 #include "proto/registry/registry_message.hpp"
 #include "proto/registry/route_table.hpp"
 #include "proto/registry/service_registry.hpp"
@@ -586,6 +587,8 @@ class Engine final : private ProcessHost, private FrameSink {
   core::Bytes state_bytes_;  // the encoded state digest_ was taken of
   EngineRegistryStats registry_counters_;
   std::deque<ServiceEvent> service_events_;  // drained by the driver after every input
+  // Why recently removed entries ended, sent with every STATE (exit_causes.hpp): 64, for 60 s.
+  registry::RecentExitCauses exit_causes_{registry::kMaxStateCauses, std::chrono::seconds(60)};
   registry::RouteTable route_;
   // Finished overlay queries, drained by the driver after every input (≤ max_in_flight: one
   // per query, and a query finishes once).

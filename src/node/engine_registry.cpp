@@ -232,6 +232,8 @@ void Engine::drain_registry_events(const std::string& exited_node,
       ++registry_counters_.unusable_entries;
       continue;
     }
+    std::string dot_node = event->registration.instance.node;
+    const hlc::Timestamp dot_stamp = event->registration.instance.stamp;
     ServiceEvent out;
     out.instance = ServiceInstance{std::move(event->registration.name), std::move(*pid),
                                    std::move(event->registration.instance.metadata)};
@@ -240,15 +242,22 @@ void Engine::drain_registry_events(const std::string& exited_node,
     } else if (event->kind == registry::Event::Kind::expired) {
       out.kind = ServiceEvent::Kind::down;  // its node's lease ran out (it may come back)
       out.reason = ExitReason{ExitCode::noconnection, std::string(kLeaseExpired)};
-    } else if (exit && out.instance.pid.node == exited_node) {
-      out.kind = ServiceEvent::Kind::down;
-      out.reason =
-          ExitReason{static_cast<ExitCode>(std::min<std::uint8_t>(exit->code, 5)), exit->text};
     } else {
-      out.kind = ServiceEvent::Kind::unregistered;
-      if (out.instance.pid.node == config_.node_name && exited_node != config_.node_name &&
-          router_.alive(out.instance.pid)) {
-        reassert.push_back(out.instance);
+      // Removed. Its process ended when the DELTA says so or a peer's STATE told why (a STATE
+      // can bring the removal before its DELTA); an entry of ours whose process runs was not.
+      const bool ours_running = out.instance.pid.node == config_.node_name &&
+                                exited_node != config_.node_name && router_.alive(out.instance.pid);
+      const registry::ExitCause* cause = exit && out.instance.pid.node == exited_node
+                                             ? &*exit
+                                             : exit_causes_.find(dot_node, dot_stamp);
+      if (cause != nullptr && !ours_running) {
+        out.kind = ServiceEvent::Kind::down;
+        out.reason =
+            ExitReason{static_cast<ExitCode>(std::min<std::uint8_t>(cause->code, 5)), cause->text};
+        exit_causes_.remember(now_, registry::DotCause{std::move(dot_node), dot_stamp, *cause});
+      } else {
+        out.kind = ServiceEvent::Kind::unregistered;
+        if (ours_running) reassert.push_back(out.instance);
       }
     }
     service_events_.push_back(std::move(out));
@@ -310,13 +319,13 @@ void Engine::send_registry_digest(const std::string& peer) {
 void Engine::send_registry_state(const std::string& peer, bool reply) {
   (void)registry_digest();  // refreshes state_bytes_
   if (state_bytes_.size() > registry_.config().max_state_size ||
-      state_bytes_.size() + 16 > config_.links.max_frame_size) {
+      state_bytes_.size() + 16 + registry::kMaxStateCausesSize > config_.links.max_frame_size) {
     ++registry_counters_.states_too_large;
     log(4, "registry state of " + std::to_string(state_bytes_.size()) +
                " bytes exceeds max_state_size or max_frame_size: not sent to " + peer);
     return;
   }
-  scratch_ = registry::encode_state_message(state_bytes_, reply);
+  scratch_ = registry::encode_state_message(state_bytes_, reply, exit_causes_.recent(now_));
   if (send_link_frame(peer, wire::FrameType::registry, scratch_)) ++registry_counters_.states_out;
 }
 
@@ -347,6 +356,7 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
     return;
   }
   ++registry_counters_.states_in;
+  for (registry::DotCause& cause : message->causes) exit_causes_.remember(now_, std::move(cause));
   auto merged = registry_.merge_encoded(wall_, message->body, registry::Kind::state);
   if (!merged) {
     log(3, "registry state from " + peer + " refused: " + merged.error().message);

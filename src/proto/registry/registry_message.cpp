@@ -10,6 +10,8 @@ namespace barrel_p2p::registry {
 namespace {
 constexpr std::uint8_t kCauseOperation = 0;
 constexpr std::uint8_t kCauseProcessEnded = 1;
+constexpr std::uint8_t kStateReply = 1;
+constexpr std::uint8_t kStateCauses = 2;
 
 Unexpected malformed(const std::string& what) {
   return {Errc::protocol, "registry message: " + what};
@@ -40,12 +42,26 @@ core::Bytes encode_digest_message(std::uint64_t digest) {
   return out;
 }
 
-core::Bytes encode_state_message(const core::Bytes& state, bool reply) {
+core::Bytes encode_state_message(const core::Bytes& state, bool reply,
+                                 const std::vector<DotCause>& causes) {
+  const std::size_t count = std::min(causes.size(), kMaxStateCauses);
   core::Bytes out;
-  out.reserve(state.size() + 2);
+  out.reserve(state.size() + 2 + (count > 0 ? kMaxStateCausesSize : 0));
   core::ByteWriter w(out);
   w.u8(static_cast<std::uint8_t>(Message::Type::state));
-  w.u8(reply ? 1 : 0);
+  w.u8(static_cast<std::uint8_t>((reply ? kStateReply : 0) | (count > 0 ? kStateCauses : 0)));
+  if (count > 0) {
+    w.varint(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const DotCause& dot = causes[i];
+      BARREL_ASSERT(!dot.node.empty() && dot.node.size() <= kMaxRouteOriginSize,
+                    "state cause node size");
+      w.string(dot.node);
+      hlc::write_timestamp(w, dot.stamp);
+      w.u8(dot.cause.code);
+      w.string(std::string_view(dot.cause.text).substr(0, kMaxStateCauseText));
+    }
+  }
   w.bytes(state);
   return out;
 }
@@ -99,6 +115,23 @@ Result<Message> decode_heartbeat(core::ByteReader& r) {
   return message;
 }
 
+// The causes section of a STATE (after its flags).
+Result<std::vector<DotCause>> decode_state_causes(core::ByteReader& r) {
+  const std::uint64_t count = wire::read_canonical_varint(r);
+  if (!r.ok()) return malformed(r.error());
+  if (count == 0 || count > kMaxStateCauses) return malformed("state cause count out of range");
+  std::vector<DotCause> causes(static_cast<std::size_t>(count));
+  for (DotCause& dot : causes) {
+    dot.node = wire::read_canonical_string(r, kMaxRouteOriginSize);
+    dot.stamp = hlc::read_timestamp(r);
+    dot.cause.code = r.u8();
+    dot.cause.text = wire::read_canonical_string(r, kMaxStateCauseText);
+    if (!r.ok()) return malformed(r.error());
+    if (dot.node.empty()) return malformed("state cause without a node");
+  }
+  return causes;
+}
+
 Result<Message> decode_route_request(core::ByteReader& r) {
   Message message;
   message.type = Message::Type::route_request;
@@ -117,7 +150,12 @@ Result<Message> decode_route_request(core::ByteReader& r) {
 
 Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
   if (bytes.empty()) return malformed("empty");
-  if (bytes.size() > max_size) return malformed("larger than max_state_size");
+  const bool has_causes = bytes.size() > 1 &&
+                          bytes[0] == static_cast<std::uint8_t>(Message::Type::state) &&
+                          (bytes[1] & kStateCauses) != 0;
+  if (bytes.size() > max_size + (has_causes ? kMaxStateCausesSize : 0)) {
+    return malformed("larger than max_state_size");
+  }
   core::ByteReader r(bytes);
   Message message;
   const std::uint8_t type = r.u8();
@@ -142,9 +180,14 @@ Result<Message> decode_message(core::ByteView bytes, std::size_t max_size) {
       return message;
     case static_cast<std::uint8_t>(Message::Type::state): {
       message.type = Message::Type::state;
-      const std::uint8_t reply = r.u8();
-      if (reply > 1) return malformed("reply flag is neither 0 nor 1");
-      message.reply = reply == 1;
+      const std::uint8_t flags = r.u8();
+      if ((flags & ~(kStateReply | kStateCauses)) != 0) return malformed("unknown state flags");
+      message.reply = (flags & kStateReply) != 0;
+      if ((flags & kStateCauses) != 0) {
+        auto causes = decode_state_causes(r);
+        if (!causes) return Unexpected(causes.error());
+        message.causes = std::move(*causes);
+      }
       break;
     }
     case static_cast<std::uint8_t>(Message::Type::route_request): return decode_route_request(r);

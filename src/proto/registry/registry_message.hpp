@@ -9,7 +9,10 @@
 //   DELTA  (1) = u8 cause (0 = an operation, 1 = the registered process ended)
 //                | [cause 1: u8 exit code | string reason ≤ 255 bytes] | delta (rest)
 //   DIGEST (2) = u64 digest of the sender's exported state (big-endian)
-//   STATE  (3) = u8 reply (0 or 1: the receiver answers with its own STATE) | state (rest)
+//   STATE  (3) = u8 flags (bit 0 reply: the receiver answers with its own STATE; bit 1 causes)
+//                | [causes: varint count 1-kMaxStateCauses | cause…] | state (rest)
+//     cause = string node (1-64 bytes) | 12-byte HLC stamp | u8 exit code
+//             | string reason ≤ kMaxStateCauseText bytes
 //   ROUTE_REQUEST (4) = u64 request id | u8 ttl | string origin node (1-64 bytes)
 //                | string origin address (≤ 64 bytes) | string name (1-kMaxRouteNameSize)
 //   ROUTE_REPLY   (5) = u64 request id | delta (rest: the instances, each with its stamp)
@@ -27,11 +30,17 @@
 // Anti-entropy and new links: a node sends DIGEST; a receiver whose own digest differs
 // answers STATE with reply = 1, merged on the other side, which answers STATE with reply = 0.
 // Equal states cost two 9-byte messages; different ones one state each way.
+//
+// A STATE's causes are why recently removed entries ended (dot → exit cause, exit_causes.hpp):
+// a removal that reaches a node through a state instead of its DELTA (the delta was late or
+// lost) is still reported as service `down` with its reason. They are not part of the state
+// nor of its digest.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "barrel_p2p/result.hpp"
 #include "core/bytes.hpp"
@@ -56,6 +65,21 @@ struct ExitCause {
   bool operator==(const ExitCause&) const = default;
 };
 
+/// Most causes one STATE carries, and the longest reason text of each (cut by the encoder).
+inline constexpr std::size_t kMaxStateCauses = 64;
+inline constexpr std::size_t kMaxStateCauseText = kMaxExitText;
+/// Largest encoded causes section of a STATE (decode_message() allows it beyond max_size).
+inline constexpr std::size_t kMaxStateCausesSize =
+    2 + kMaxStateCauses * (2 + kMaxRouteOriginSize + 12 + 1 + 2 + kMaxStateCauseText);
+
+/// Why the entry with dot (node, stamp) was removed: its process ended with `cause`.
+struct DotCause {
+  std::string node;  ///< 1-kMaxRouteOriginSize bytes.
+  hlc::Timestamp stamp;
+  ExitCause cause;  ///< text ≤ kMaxStateCauseText bytes.
+  bool operator==(const DotCause&) const = default;
+};
+
 /// One decoded message. `body` views the input: the encoded delta (DELTA) or state (STATE).
 struct Message {
   enum class Type : std::uint8_t {
@@ -70,6 +94,7 @@ struct Message {
   std::optional<ExitCause> exit;  ///< DELTA only: set when cause is 1.
   std::uint64_t digest = 0;       ///< DIGEST only.
   bool reply = false;             ///< STATE only.
+  std::vector<DotCause> causes;   ///< STATE only: exit causes of recently removed entries.
   core::ByteView body;  ///< DELTA, STATE and ROUTE_REPLY: the registry_delta bytes (not decoded).
   std::uint64_t request_id = 0;  ///< ROUTE_REQUEST and ROUTE_REPLY.
   std::uint8_t ttl = 0;          ///< ROUTE_REQUEST: hops left after the receiver.
@@ -93,8 +118,11 @@ struct RouteRequest {
                                                const std::optional<ExitCause>& exit = {});
 /// A DIGEST.
 [[nodiscard]] core::Bytes encode_digest_message(std::uint64_t digest);
-/// A STATE around `state` (already encoded).
-[[nodiscard]] core::Bytes encode_state_message(const core::Bytes& state, bool reply);
+/// A STATE around `state` (already encoded), with the first kMaxStateCauses of `causes`.
+/// Precondition: each cause's node is 1-kMaxRouteOriginSize bytes (asserted); a longer text is
+/// cut to kMaxStateCauseText.
+[[nodiscard]] core::Bytes encode_state_message(const core::Bytes& state, bool reply,
+                                               const std::vector<DotCause>& causes = {});
 
 /// A ROUTE_REQUEST. Precondition: the field sizes RouteRequest states (asserted).
 [[nodiscard]] core::Bytes encode_route_request(const RouteRequest& request);
@@ -107,9 +135,11 @@ struct RouteRequest {
 [[nodiscard]] core::Bytes encode_heartbeat(std::string_view node, const hlc::Timestamp& stamp);
 
 /// Decodes the envelope of one whole message of at most `max_size` bytes (take the
-/// registry's max_state_size). The body is not decoded.
+/// registry's max_state_size; a STATE may exceed it by its causes, kMaxStateCausesSize). The
+/// body is not decoded.
 /// Errors: protocol, "registry message: <what>" (empty, too large, unknown type, bad cause or
-/// reply flag, truncated, trailing bytes after a DIGEST, ROUTE_REQUEST or HEARTBEAT, empty
+/// STATE flags, a STATE cause count of 0 or over kMaxStateCauses, a cause node empty or over
+/// its limit, truncated, trailing bytes after a DIGEST, ROUTE_REQUEST or HEARTBEAT, empty
 /// body, a ROUTE_REQUEST or HEARTBEAT string empty or over its limit).
 [[nodiscard]] Result<Message> decode_message(core::ByteView bytes, std::size_t max_size);
 

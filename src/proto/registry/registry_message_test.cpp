@@ -65,8 +65,12 @@ TEST(RegistryMessage, MalformedEnvelopesAreRefused) {
       {1, 1, 5, 0x40, 1, 'a', 0},      // non-canonical text length
       {2, 1, 2, 3},                    // digest truncated
       {2, 1, 2, 3, 4, 5, 6, 7, 8, 9},  // digest with trailing bytes
-      {3, 2, 1},                       // reply flag 2
+      {3, 4, 1},                       // unknown state flag
       {3, 1},                          // state without a body
+      {3, 2, 0, 1},                    // causes flag with a count of 0
+      {3, 2, 65, 1},                   // 65 causes (kMaxStateCauses is 64)
+      {3, 2, 1, 0, 1},                 // a cause without a node
+      {3, 2, 1, 1, 'n', 0, 0},         // a cause with its stamp truncated
   };
   for (const core::Bytes& bytes : bad) {
     auto message = decode_message(bytes, kMax);
@@ -74,6 +78,33 @@ TEST(RegistryMessage, MalformedEnvelopesAreRefused) {
     EXPECT_EQ(message.error().code, Errc::protocol);
   }
   EXPECT_FALSE(decode_message(encode_state_message(core::Bytes(kMax, 1), false), kMax));
+}
+
+TEST(RegistryMessage, StateCarriesExitCausesOutsideItsBody) {
+  const std::vector<DotCause> causes = {
+      DotCause{"n1", hlc::Timestamp{7, 1}, ExitCause{5, "crashed"}},
+      DotCause{"n2", hlc::Timestamp{9, 0}, ExitCause{0, std::string(1000, 'x')}},
+  };
+  const core::Bytes bytes = encode_state_message(body(), true, causes);
+  const Message message = must_decode(bytes);
+  EXPECT_TRUE(message.reply);
+  EXPECT_TRUE(same(message.body, body()));
+  ASSERT_EQ(message.causes.size(), 2U);
+  EXPECT_EQ(message.causes[0], causes[0]);
+  EXPECT_EQ(message.causes[1].node, "n2");
+  EXPECT_EQ(message.causes[1].cause.text.size(), kMaxStateCauseText);  // cut by the encoder
+  EXPECT_TRUE(must_decode(encode_state_message(body(), false)).causes.empty());
+
+  // At most kMaxStateCauses go, and they may exceed max_size by their bound (not more).
+  std::vector<DotCause> many(100, DotCause{std::string(kMaxRouteOriginSize, 'n'),
+                                           {1, 1},
+                                           ExitCause{1, std::string(kMaxStateCauseText, 'r')}});
+  const core::Bytes full = encode_state_message(core::Bytes(kMax - 2, 1), false, many);
+  EXPECT_EQ(full.size(), kMax + kMaxStateCausesSize);  // the largest a STATE may be
+  auto decoded = decode_message(full, kMax);
+  ASSERT_TRUE(decoded) << decoded.error().to_string();
+  EXPECT_EQ(decoded->causes.size(), kMaxStateCauses);
+  EXPECT_FALSE(decode_message(encode_state_message(core::Bytes(kMax - 1, 1), false, many), kMax));
 }
 
 TEST(RegistryMessage, DigestTellsStatesApart) {
