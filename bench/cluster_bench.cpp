@@ -2,8 +2,8 @@
 // process, with the library's default membership and transport settings.
 //   cluster_bench scale [--nodes N] [--broadcasts B]   N nodes (default 256) join one contact at
 //       once; time to join (views non-empty, symmetric, overlay connected), broadcast time to
-//       reach all N (p50/p99 over B broadcasts from random nodes), connections per node,
-//       RSS and threads per node.
+//       reach all N (p50/p99 over B broadcasts from random nodes) right after the join and
+//       again 12 s later (settled), connections per node, RSS and threads per node.
 //   cluster_bench join8 [--runs R]   8 nodes join one contact at the same moment: time until
 //       every active view is non-empty and symmetric (median over R runs, default 10).
 //   cluster_bench kill [--runs R]    16 settled nodes; the node with most neighbours is aborted
@@ -19,6 +19,9 @@
 // RSS per node again (the difference is free memory the heap still held resident);
 // BENCH_MALLOC_STATS prints glibc's arena statistics; BENCH_EXIT_AFTER_RSS exits right after
 // measuring, so that under heaptrack the "leaked" memory is what the nodes held.
+// Broadcast diagnostics for `scale`: BENCH_SPREAD prints, per broadcast, when 50/90/99/99.9/100 %
+// of the nodes had it; BENCH_PATHS prints the links' smoothed RTT and congestion window
+// (percentiles over every link) after the join, once settled, and at the end.
 #include <malloc.h>
 
 #include <algorithm>
@@ -232,7 +235,17 @@ class Cluster {
         1ms, 30s);
     std::lock_guard lock(mutex_);
     Clock::time_point last = sent;
-    for (auto& seen : arrivals_) last = std::max(last, seen[text]);
+    std::vector<double> each;
+    for (auto& seen : arrivals_) {
+      last = std::max(last, seen[text]);
+      each.push_back(ms_between(sent, seen[text]));
+    }
+    if (std::getenv("BENCH_SPREAD") != nullptr) {
+      std::sort(each.begin(), each.end());
+      std::printf("spread %s: 50%% %.1f 90%% %.1f 99%% %.1f 99.9%% %.1f all %.1f ms\n",
+                  text.c_str(), each[each.size() / 2], each[each.size() * 9 / 10],
+                  each[each.size() * 99 / 100], each[each.size() * 999 / 1000], each.back());
+    }
     return ms_between(sent, last);
   }
 
@@ -294,15 +307,38 @@ int run_scale(std::size_t count, int broadcasts) {
   const auto joined = Cluster::wait([&] { return cluster.check_views(true); }, 50ms, 300s);
   print("join_all", ms_between(started, joined), "ms");
   std::mt19937 rng(42);
-  std::vector<double> times;
-  for (int b = 0; b < broadcasts; ++b) {
-    const std::size_t from = rng() % count;
-    times.push_back(cluster.broadcast_ms(from, "b" + std::to_string(b)));
-    std::this_thread::sleep_for(100ms);
-  }
-  print("broadcast_all_p50", percentile(times, 0.5), "ms");
-  print("broadcast_all_p99", percentile(times, 0.99), "ms");
-  print("broadcast_all_max", percentile(times, 1.0), "ms");
+  // `broadcasts` broadcasts from random nodes, 100 ms apart; prints their p50, p99 and max.
+  const auto measure_broadcasts = [&](const std::string& label) {
+    std::vector<double> times;
+    for (int b = 0; b < broadcasts; ++b) {
+      const std::size_t from = rng() % count;
+      times.push_back(cluster.broadcast_ms(from, label + std::to_string(b)));
+      std::this_thread::sleep_for(100ms);
+    }
+    print((label + "_p50").c_str(), percentile(times, 0.5), "ms");
+    print((label + "_p99").c_str(), percentile(times, 0.99), "ms");
+    print((label + "_max").c_str(), percentile(times, 1.0), "ms");
+  };
+  // BENCH_PATHS: the links' QUIC path state (smoothed RTT, congestion window), percentiles.
+  const auto print_paths = [&](const std::string& label) {
+    if (std::getenv("BENCH_PATHS") == nullptr) return;
+    std::vector<double> srtt;
+    std::vector<double> cwnd;
+    for (auto& node : cluster.nodes) {
+      for (const PathStats& path : node->path_stats()) {
+        srtt.push_back(static_cast<double>(path.smoothed_rtt.count()) / 1e6);
+        cwnd.push_back(static_cast<double>(path.congestion_window) / 1024.0);
+      }
+    }
+    std::printf(
+        "paths %s: srtt ms p50 %.1f p90 %.1f p99 %.1f max %.1f; cwnd KiB p1 %.0f p10 %.0f "
+        "p50 %.0f\n",
+        label.c_str(), percentile(srtt, 0.5), percentile(srtt, 0.9), percentile(srtt, 0.99),
+        percentile(srtt, 1.0), percentile(cwnd, 0.01), percentile(cwnd, 0.1),
+        percentile(cwnd, 0.5));
+  };
+  print_paths("after_join");
+  measure_broadcasts("broadcast_all");  // right after the join storm
   std::vector<double> connections;
   for (auto& node : cluster.nodes) {
     connections.push_back(static_cast<double>(node->peers().size()));
@@ -318,6 +354,9 @@ int run_scale(std::size_t count, int broadcasts) {
   }
   print("connections_settled_median", percentile(connections, 0.5), "");
   print("connections_settled_max", percentile(connections, 1.0), "");
+  print_paths("settled");
+  measure_broadcasts("broadcast_settled");  // once the storm's extra links have closed
+  print_paths("end");
   std::vector<double> transport;  // QUIC connections, including closing and draining ones
   // Churn since start, per node: what it took to settle on active-view-many links.
   std::map<std::string, double> churn;
