@@ -20,8 +20,9 @@
 // BENCH_MALLOC_STATS prints glibc's arena statistics; BENCH_EXIT_AFTER_RSS exits right after
 // measuring, so that under heaptrack the "leaked" memory is what the nodes held.
 // Broadcast diagnostics for `scale`: BENCH_SPREAD prints, per broadcast, when 50/90/99/99.9/100 %
-// of the nodes had it; BENCH_PATHS prints the links' smoothed RTT and congestion window
-// (percentiles over every link) after the join, once settled, and at the end.
+// of the nodes had it, and per series the Plumtree frames sent per broadcast, by type;
+// BENCH_PATHS prints the links' smoothed RTT and congestion window (percentiles over every
+// link) and 200 pings between random neighbours, after the join, once settled, and at the end.
 #include <malloc.h>
 
 #include <algorithm>
@@ -308,7 +309,18 @@ int run_scale(std::size_t count, int broadcasts) {
   print("join_all", ms_between(started, joined), "ms");
   std::mt19937 rng(42);
   // `broadcasts` broadcasts from random nodes, 100 ms apart; prints their p50, p99 and max.
+  // Plumtree frames sent by every node so far, by type (BENCH_SPREAD: per series).
+  const auto frames_out = [&] {
+    std::map<std::string, std::uint64_t> total;
+    for (auto& node : cluster.nodes) {
+      for (const auto& [type, sent] : node->stats().broadcast_frames_out) total[type] += sent;
+    }
+    return total;
+  };
   const auto measure_broadcasts = [&](const std::string& label) {
+    const auto before = std::getenv("BENCH_SPREAD") != nullptr
+                            ? frames_out()
+                            : std::map<std::string, std::uint64_t>{};
     std::vector<double> times;
     for (int b = 0; b < broadcasts; ++b) {
       const std::size_t from = rng() % count;
@@ -318,6 +330,12 @@ int run_scale(std::size_t count, int broadcasts) {
     print((label + "_p50").c_str(), percentile(times, 0.5), "ms");
     print((label + "_p99").c_str(), percentile(times, 0.99), "ms");
     print((label + "_max").c_str(), percentile(times, 1.0), "ms");
+    if (std::getenv("BENCH_SPREAD") == nullptr) return;
+    for (const auto& [type, sent] : frames_out()) {
+      std::printf(
+          "%s frames %s per broadcast: %.0f\n", label.c_str(), type.c_str(),
+          static_cast<double>(sent - (before.contains(type) ? before.at(type) : 0)) / broadcasts);
+    }
   };
   // BENCH_PATHS: the links' QUIC path state (smoothed RTT, congestion window), percentiles.
   const auto print_paths = [&](const std::string& label) {
@@ -336,6 +354,17 @@ int run_scale(std::size_t count, int broadcasts) {
         label.c_str(), percentile(srtt, 0.5), percentile(srtt, 0.9), percentile(srtt, 0.99),
         percentile(srtt, 1.0), percentile(cwnd, 0.01), percentile(cwnd, 0.1),
         percentile(cwnd, 0.5));
+    std::vector<double> pings;  // loop-measured round trips to a neighbour, one at a time
+    for (std::size_t i = 0; i < 200; ++i) {
+      Node& node = *cluster.nodes[rng() % count];
+      const auto view = node.active_view();
+      if (view.empty()) continue;
+      auto rtt = node.ping(view[rng() % view.size()].name, std::chrono::milliseconds(2000));
+      if (rtt) pings.push_back(static_cast<double>(rtt->count()) / 1e6);
+    }
+    std::printf("paths %s: ping ms p50 %.2f p90 %.2f max %.2f (%zu)\n", label.c_str(),
+                percentile(pings, 0.5), percentile(pings, 0.9), percentile(pings, 1.0),
+                pings.size());
   };
   print_paths("after_join");
   measure_broadcasts("broadcast_all");  // right after the join storm

@@ -107,7 +107,13 @@ Result<MessageId> BroadcastTree::broadcast(core::Instant now, std::string tag,
 
 void BroadcastTree::deliver_and_forward(core::Instant now, const std::string& from, Gossip&& m) {
   stats_.cache_evictions += cache_.insert(now, m, from == self_ ? std::string() : from);
-  missing_.erase(m.id);
+  // Peers that announced it to us before it arrived have it: announcing it back is waste.
+  std::vector<std::string> have_it;
+  if (auto missing = missing_.find(m.id); missing != missing_.end()) {
+    for (const auto& announcer : missing->second.announcers) have_it.push_back(announcer.first);
+    if (missing->second.grafted) have_it.push_back(*missing->second.grafted);
+    missing_.erase(missing);
+  }
   ++stats_.deliveries;
   deliveries_.push_back(Delivery{m.id, m.origin, m.tag, m.payload, m.round});
   Gossip forward = std::move(m);
@@ -121,6 +127,10 @@ void BroadcastTree::deliver_and_forward(core::Instant now, const std::string& fr
   const bool push_all = leaving_ && from == self_;  // nobody could GRAFT it from us later
   for (const auto& peer : std::vector<std::string>(lazy_.begin(), lazy_.end())) {
     if (peer == from) continue;
+    if (!push_all && std::find(have_it.begin(), have_it.end(), peer) != have_it.end()) {
+      ++stats_.ihave_withdrawn;
+      continue;
+    }
     if (push_all) {
       ++stats_.gossip_sent;
       send(peer, forward);
@@ -146,6 +156,7 @@ void BroadcastTree::handle(core::Instant now, const std::string& from, Gossip&& 
   }
   if (cache_.contains(m.id)) {
     ++stats_.duplicates;
+    withdraw_announcement(from, m.id);  // it has it
     auto swap = swap_grafts_.find(from);
     if (swap != swap_grafts_.end() && swap->second == m.id) {
       swap_grafts_.erase(swap);  // the answer to our §3.8 GRAFT: keep the new eager link
@@ -166,6 +177,7 @@ void BroadcastTree::handle(core::Instant now, const std::string& from, const IHa
   stats_.ihave_received += m.entries.size();
   for (const auto& entry : m.entries) {
     if (cache_.contains(entry.id)) {
+      withdraw_announcement(from, entry.id);  // it has it
       maybe_optimize(from, entry);
     } else {
       note_announcer(now, from, entry);
@@ -242,6 +254,15 @@ void BroadcastTree::announce(core::Instant now, const std::string& peer,
     return;
   }
   if (next_flush_.is_never()) next_flush_ = now + config_.lazy_flush_interval;
+}
+
+void BroadcastTree::withdraw_announcement(const std::string& peer, const MessageId& id) {
+  auto queue = lazy_queue_.find(peer);
+  if (queue == lazy_queue_.end()) return;
+  const auto removed =
+      std::erase_if(queue->second, [&](const IHave::Entry& e) { return e.id == id; });
+  stats_.ihave_withdrawn += removed;
+  if (queue->second.empty()) lazy_queue_.erase(queue);
 }
 
 void BroadcastTree::flush_peer(const std::string& peer, std::vector<IHave::Entry>& entries) {

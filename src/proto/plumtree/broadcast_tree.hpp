@@ -59,6 +59,9 @@ struct BroadcastStats {
   std::uint64_t ihave_messages_sent = 0;  ///< IHAVE messages sent (each with ≥ 1 entry).
   std::uint64_t rejected = 0;       ///< GOSSIP over this node's tag/payload limits, dropped unseen.
   std::uint64_t optimizations = 0;  ///< §3.8 link swaps (GRAFT closer announcer, PRUNE sender).
+  /// IHAVE entries not sent because the lazy peer showed it has the message (it announced or
+  /// pushed it to us before our flush).
+  std::uint64_t ihave_withdrawn = 0;
 };
 
 /// One node's Plumtree state. Single-threaded; every call takes the current time, which must
@@ -134,6 +137,8 @@ class BroadcastTree {
   void handle(core::Instant now, const std::string& from, const Prune& m);
   void deliver_and_forward(core::Instant now, const std::string& from, Gossip&& m);
   void maybe_optimize(const std::string& from, const IHave::Entry& entry);
+  /// Drops a queued announcement of `id` to `peer`: it has the message.
+  void withdraw_announcement(const std::string& peer, const MessageId& id);
   void note_announcer(core::Instant now, const std::string& from, const IHave::Entry& entry);
   // GRAFTs produced by one input, grouped per peer (fewest messages).
   using GraftBatch = std::map<std::string, std::vector<MessageId>>;
