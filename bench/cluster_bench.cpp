@@ -308,7 +308,6 @@ int run_scale(std::size_t count, int broadcasts) {
   const auto joined = Cluster::wait([&] { return cluster.check_views(true); }, 50ms, 300s);
   print("join_all", ms_between(started, joined), "ms");
   std::mt19937 rng(42);
-  // `broadcasts` broadcasts from random nodes, 100 ms apart; prints their p50, p99 and max.
   // Plumtree frames sent by every node so far, by type (BENCH_SPREAD: per series).
   const auto frames_out = [&] {
     std::map<std::string, std::uint64_t> total;
@@ -317,6 +316,7 @@ int run_scale(std::size_t count, int broadcasts) {
     }
     return total;
   };
+  // `broadcasts` broadcasts from random nodes, 100 ms apart; prints their p50, p99 and max.
   const auto measure_broadcasts = [&](const std::string& label) {
     const auto before = std::getenv("BENCH_SPREAD") != nullptr
                             ? frames_out()

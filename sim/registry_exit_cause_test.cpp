@@ -13,7 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The kinds of the events `node` recorded for `name`, in order.
+// The events `node` recorded for `name`, in order.
 std::vector<ServiceEvent> events_for(const Simulation& s, std::size_t node,
                                      const std::string& name) {
   std::vector<ServiceEvent> out;

@@ -5,7 +5,9 @@
 // - deltas delivered by Plumtree merge here (a DELTA that names an exit cause turns the
 //   entries it removes into service `down` events);
 // - a new active link, and every anti_entropy_interval a random active peer, compare
-//   digests; when they differ, both full states cross (registry_message.hpp);
+//   digests; when they differ, both full states cross (registry_message.hpp), each with the
+//   exit causes of recent removals (exit_causes_), so a removal that arrives by a state is
+//   still a `down` with its reason;
 // - shutdown() ends every process before the DISCONNECTs, so a node that stops takes its
 //   services with it (down, reason shutdown). A node that crashes stops renewing the lease on
 //   its entries; they are hidden on every other node once it runs out (down, reason
