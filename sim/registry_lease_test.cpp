@@ -138,7 +138,12 @@ TEST(SimulationLease, APartitionLongerThanTheLeaseHidesTheOtherSideUntilTheHeal)
 
   heal_and_see_both(s);
   for (std::size_t i = 0; i < s.size(); ++i) {
-    EXPECT_EQ(s.engine(i).registry_stats().leases_restored, 1U) << s.name(i);
+    // Every lease that ran out is restored: the other side's, and its own side's too on a
+    // node the cut left briefly without a link into its own half (it rejoins from its
+    // passive view; seed 42 leaves one such node since decision 0027 shifted the timing).
+    std::size_t lease_downs = 0;
+    for (const char* name : {"svc.left", "svc.right"}) lease_downs += saw_lease_down(s, i, name);
+    EXPECT_EQ(s.engine(i).registry_stats().leases_restored, lease_downs) << s.name(i);
     EXPECT_EQ(s.engine(i).registry_stats().leases_pruned, 0U) << s.name(i);
     // The last event about the other side's service: registered again.
     const std::string other = i < 6 ? "svc.right" : "svc.left";

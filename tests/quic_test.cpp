@@ -33,6 +33,12 @@ bool pump_both(RawPeer& a, RawPeer& b, const std::function<bool()>& done,
   return true;
 }
 
+/// A server with `config` and two plain peers to dial it.
+std::array<std::unique_ptr<RawPeer>, 3> server_and_two_clients(
+    const transport::TransportConfig& config) {
+  return {RawPeer::create(config), RawPeer::create(), RawPeer::create()};
+}
+
 TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
   auto a = RawPeer::create();
   auto b = RawPeer::create();
@@ -219,6 +225,46 @@ TEST(Quic, SendBeforeTheHandshakeCompletesIsAnError) {
             Errc::not_found);
 }
 
+// Decision 0027: the accepting side reports a connection up as soon as its 1-RTT keys exist,
+// so the link's first bytes leave with its handshake flight (0.5-RTT data).
+TEST(Quic, TheAcceptingSideSendsItsFirstBytesWithItsHandshakeFlight) {
+  auto client = RawPeer::create();
+  auto server = RawPeer::create();
+  Received at_client;
+  record(*client, at_client);
+  server->connected_hook = [&server](ConnectionId id, const transport::ConnectionInfo&) {
+    ASSERT_TRUE(server->endpoint().send_copy(id, StreamKind::control, core::as_bytes("first")));
+  };
+  auto id = client->connect(server->address());
+  ASSERT_TRUE(id);
+  client->pump_for(5ms);  // sends the Initial
+  ASSERT_TRUE(server->pump_until([&] { return !server->connected.empty(); }, 5s));
+  EXPECT_TRUE(client->connected.empty());
+  server->pump_for(5ms);  // nothing from the client can arrive: it is not pumped
+  // The server never saw the client's Finished, yet its bytes arrive with the handshake.
+  ASSERT_TRUE(client->pump_until([&] { return at_client.bytes[id->value][0] == "first"; }, 5s));
+  EXPECT_EQ(client->connected.size(), 1U);
+}
+
+// A server connection established at 0.5-RTT still counts as a handshake until its TLS
+// handshake ends: TransportConfig::max_handshakes keeps bounding half-open connections.
+TEST(Quic, AHalfOpenConnectionStillCountsTowardTheHandshakeCap) {
+  auto config = RawPeer::default_config();
+  config.max_handshakes = 1;
+  auto [server, first, second] = server_and_two_clients(config);
+  ASSERT_TRUE(first->connect(server->address()));
+  first->pump_for(5ms);
+  ASSERT_TRUE(server->pump_until([&] { return !server->connected.empty(); }, 5s));
+  ASSERT_TRUE(second->connect(server->address()));
+  second->pump_for(5ms);
+  server->pump_for(20ms);  // the first client is not pumped: its handshake stays open
+  EXPECT_EQ(server->connected.size(), 1U);
+  EXPECT_GE(server->endpoint().stats().connections_refused_limit, 1U);
+  // Once the first handshake ends, the second client gets in (its Initial is re-sent).
+  ASSERT_TRUE(pump_both(*first, *server, [&] { return !first->connected.empty(); }));
+  ASSERT_TRUE(pump_both(*second, *server, [&] { return !second->connected.empty(); }));
+}
+
 TEST(Quic, CloseReachesThePeer) {
   auto a = RawPeer::create();
   auto b = RawPeer::create();
@@ -295,9 +341,7 @@ TEST(Quic, PeerThatLostStateResetsTheConnection) {
 TEST(Quic, HandshakeCapRefusesExtraInboundConnections) {
   auto config = RawPeer::default_config();
   config.max_connections = 1;
-  auto server = RawPeer::create(config);
-  auto first = RawPeer::create();
-  auto second = RawPeer::create();
+  auto [server, first, second] = server_and_two_clients(config);
   ASSERT_TRUE(first->connect(server->address()));
   ASSERT_TRUE(pump_both(*first, *server, [&] { return !first->connected.empty(); }));
   ASSERT_TRUE(second->connect(server->address()));

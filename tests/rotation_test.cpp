@@ -81,6 +81,7 @@ class RotationTest : public ::testing::Test {
     raw->data_hook = [&](ConnectionId from, StreamKind, core::ByteView data) {
       if (from == *id) client.on_data(data, true);
     };
+    raw->deliver_held(*id);
     raw->pump_until(
         [&] {
           return client.session->is_authenticated() || client.session->has_failed() ||

@@ -297,6 +297,7 @@ TEST(Streams, APreambleSplitAcrossPacketsIsReassembled) {
   raw->data_hook = [&](transport::ConnectionId, transport::StreamKind kind, core::ByteView data) {
     if (kind == transport::StreamKind::control) client.on_data(data, true);
   };
+  raw->deliver_held(*id);
   ASSERT_TRUE(raw->pump_until([&] { return client.session->is_authenticated(); }, 5s));
   auto stream = raw->endpoint().open_app_stream(*id);
   ASSERT_TRUE(stream);

@@ -146,24 +146,25 @@ TEST(PeerLinks, FramesFlowInOrderPerChannel) {
 TEST(PeerLinks, DataThatOvertakesTheOkIsHeldUntilAuthenticated) {
   Wire net;
   net.connect(1, true);
-  // Hold alice's auth frames to bob once alice is authenticated, and send data meanwhile.
+  // Bob (accepting) is authenticated first, by alice's OK; alice waits for bob's. Hold bob's
+  // auth frames to alice once bob is authenticated, and send data to alice meanwhile.
   bool injected = false;
   net.settle([&](const Side& from, const SendBytes& send) {
-    if (&from != &net.a || send.channel != Channel::control) return false;
-    if (!net.a.links->route("bob")) return false;
+    if (&from != &net.b || send.channel != Channel::control) return false;
+    if (!net.b.links->route("alice")) return false;
     if (!injected) {
       injected = true;
-      net.b.links->on_stream_data(net.now, net.wall, net.rng, 1, Channel::data,
+      net.a.links->on_stream_data(net.now, net.wall, net.rng, 1, Channel::data,
                                   frame_bytes(wire::FrameType::data, "early"));
-      EXPECT_TRUE(net.b.events_of<FrameReceived>().empty());
+      EXPECT_TRUE(net.a.events_of<FrameReceived>().empty());
     }
     return true;
   });
   EXPECT_TRUE(injected);
-  auto frames = net.b.events_of<FrameReceived>();
+  auto frames = net.a.events_of<FrameReceived>();
   ASSERT_EQ(frames.size(), 1U);
   EXPECT_EQ(std::string(frames[0].payload.begin(), frames[0].payload.end()), "early");
-  EXPECT_TRUE(net.b.closed.empty());
+  EXPECT_TRUE(net.a.closed.empty());
 }
 
 TEST(PeerLinks, ApplicationFrameBeforeAuthenticationClosesTheConnection) {

@@ -204,6 +204,9 @@ Result<void> Connection::setup_tls() {
   const int configured = client ? ngtcp2_crypto_gnutls_configure_client_session(session_)
                                 : ngtcp2_crypto_gnutls_configure_server_session(session_);
   if (configured != 0) return fail(Errc::crypto, "cannot configure the QUIC TLS session");
+  // Replaces the helper's secret hook with one that also notes when a server's 1-RTT keys
+  // exist (on_tls_secret); the client keeps the helper's.
+  if (!client) gnutls_handshake_set_secret_function(session_, on_tls_secret);
   gnutls_priority_t priority = shared_priority();
   if (priority == nullptr || gnutls_priority_set(session_, priority) != 0) {
     return fail(Errc::crypto, "TLS priority string rejected");
@@ -352,14 +355,37 @@ int Connection::on_handshake_confirmed(ngtcp2_conn* /*conn*/, void* user_data) {
 }
 
 int Connection::handshake_completed() {
-  if (role_ == Role::client) {
-    gnutls_datum_t selected{};
-    const std::string& alpn = endpoint_.config_.alpn;
-    if (gnutls_alpn_get_selected_protocol(session_, &selected) != 0 ||
-        std::string_view(reinterpret_cast<const char*>(selected.data), selected.size) != alpn) {
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    }
+  if (role_ == Role::server) return state_ == State::established ? 0 : establish();
+  gnutls_datum_t selected{};
+  const std::string& alpn = endpoint_.config_.alpn;
+  if (gnutls_alpn_get_selected_protocol(session_, &selected) != 0 ||
+      std::string_view(reinterpret_cast<const char*>(selected.data), selected.size) != alpn) {
+    return NGTCP2_ERR_CALLBACK_FAILURE;
   }
+  return establish();
+}
+
+int Connection::on_tls_secret(gnutls_session_t session, gnutls_record_encryption_level_t level,
+                              const void* rx_secret, const void* tx_secret, std::size_t size) {
+  // What ngtcp2's GnuTLS helper installs, plus one fact for a server: its 1-RTT write keys.
+  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
+  Connection* connection = self(ref->user_data);
+  const ngtcp2_crypto_level ours = ngtcp2_crypto_gnutls_from_gnutls_record_encryption_level(level);
+  const auto* rx = static_cast<const std::uint8_t*>(rx_secret);
+  const auto* tx = static_cast<const std::uint8_t*>(tx_secret);
+  if (rx != nullptr && ngtcp2_crypto_derive_and_install_rx_key(connection->conn_, nullptr, nullptr,
+                                                               nullptr, ours, rx, size) != 0) {
+    return -1;
+  }
+  if (tx != nullptr && ngtcp2_crypto_derive_and_install_tx_key(connection->conn_, nullptr, nullptr,
+                                                               nullptr, ours, tx, size) != 0) {
+    return -1;
+  }
+  if (tx != nullptr && ours == NGTCP2_CRYPTO_LEVEL_APPLICATION) connection->half_rtt_ready_ = true;
+  return 0;
+}
+
+int Connection::establish() {
   ConnectionInfo info;
   info.role = role_;
   info.remote = remote_;

@@ -63,6 +63,9 @@ class Connection {
 
   [[nodiscard]] core::Instant expiry() const;
   [[nodiscard]] State state() const { return state_; }
+  /// The TLS handshake is still running. A server can be `established` meanwhile (0.5-RTT,
+  /// decision 0027); only this counts toward TransportConfig::max_handshakes.
+  [[nodiscard]] bool in_tls_handshake() const;
   [[nodiscard]] ConnectionId id() const { return id_; }
   [[nodiscard]] Role role() const { return role_; }
   [[nodiscard]] ngtcp2_conn* native() const { return conn_; }
@@ -144,6 +147,8 @@ class Connection {
   static int on_path_validation(ngtcp2_conn* conn, std::uint32_t flags, const ngtcp2_path* path,
                                 ngtcp2_path_validation_result result, void* user_data);
   static ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref);
+  static int on_tls_secret(gnutls_session_t session, gnutls_record_encryption_level_t level,
+                           const void* rx_secret, const void* tx_secret, std::size_t size);
   void path_validated(const ngtcp2_path& path, bool ok);
   /// Adds a written packet to `out` from the local address of `path`; a packet for a local
   /// address the endpoint no longer holds is dropped (QUIC treats it as lost).
@@ -151,6 +156,9 @@ class Connection {
                      std::uint8_t ecn);
 
   int handshake_completed();
+  /// Opens our two link streams and reports the connection up (on_connected): at the
+  /// handshake's end on a client, as soon as 1-RTT keys exist on a server (0.5-RTT).
+  int establish();
   int stream_data(std::int64_t stream_id, core::ByteView data, bool fin);
   int app_stream_data(std::int64_t stream_id, core::ByteView data, bool fin);
   void peer_reset(std::int64_t stream_id, std::uint64_t code);
@@ -170,6 +178,9 @@ class Connection {
   // then datagrams keep 1,200 bytes: ngtcp2 pads a client's Initial-bearing datagram to the
   // whole buffer it is given.
   bool handshake_confirmed_ = false;
+  // Server: our 1-RTT keys exist (our Finished is written), so the link's first bytes can
+  // leave with the handshake's flight, before the client's Finished (decision 0027).
+  bool half_rtt_ready_ = false;
   std::array<bool, 2> writable_wanted_{false, false};
   // Application streams by QUIC stream ID (bidirectional), at most our own opens plus
   // TransportConfig::max_app_streams_inbound of the peer's; erased on stream_close.

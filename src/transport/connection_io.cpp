@@ -53,8 +53,11 @@ void Connection::read(core::Instant now, LocalId local, const core::SocketAddres
   path.remote.addrlen = static_cast<ngtcp2_socklen>(remote.size());
   ngtcp2_pkt_info info{};
   info.ecn = ecn;
-  const int rv =
-      ngtcp2_conn_read_pkt(conn_, &path, &info, data.data(), data.size(), timestamp(now));
+  int rv = ngtcp2_conn_read_pkt(conn_, &path, &info, data.data(), data.size(), timestamp(now));
+  // A server reports the link up as soon as its 1-RTT keys exist: the link's first bytes then
+  // leave with our handshake flight (0.5-RTT data, decision 0027). The client's bytes still
+  // arrive only after its Finished, which ngtcp2 checks before it reads any 1-RTT packet.
+  if (rv == 0 && half_rtt_ready_ && state_ == State::handshaking) rv = establish();
   if (rv != 0) on_error(now, rv);
   endpoint_.mark_dirty(this);
 }
@@ -71,8 +74,14 @@ void Connection::handle_expiry(core::Instant now) {
   endpoint_.mark_dirty(this);
 }
 
+bool Connection::in_tls_handshake() const {
+  return state_ == State::handshaking ||
+         (state_ == State::established && ngtcp2_conn_get_handshake_completed(conn_) == 0);
+}
+
 void Connection::on_error(core::Instant now, int liberr) {
-  const bool handshaking = state_ == State::handshaking;
+  // Not state_: a server is established before its handshake ends (decision 0027).
+  const bool handshaking = in_tls_handshake();
   switch (liberr) {
     case NGTCP2_ERR_DRAINING:
       state_ = State::draining;

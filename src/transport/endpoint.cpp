@@ -48,9 +48,9 @@ Endpoint::~Endpoint() {
 }
 
 std::size_t Endpoint::handshake_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      connections_.begin(), connections_.end(),
-      [](const auto& entry) { return entry.second->state() == Connection::State::handshaking; }));
+  return static_cast<std::size_t>(
+      std::count_if(connections_.begin(), connections_.end(),
+                    [](const auto& entry) { return entry.second->in_tls_handshake(); }));
 }
 
 Result<ConnectionId> Endpoint::connect(core::Instant now, const core::SocketAddress& remote,

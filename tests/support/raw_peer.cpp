@@ -76,9 +76,21 @@ void RawPeer::on_connected(transport::ConnectionId id, const transport::Connecti
   if (connected_hook) connected_hook(id, info);
 }
 
+void RawPeer::deliver_held(transport::ConnectionId id) {
+  auto it = held.find(id.value);
+  if (it == held.end()) return;
+  auto bytes = std::move(it->second);
+  held.erase(it);
+  for (const auto& [kind, data] : bytes) data_hook(id, kind, data);
+}
+
 void RawPeer::on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
                              core::ByteView data) {
-  if (data_hook) data_hook(id, kind, data);
+  if (data_hook) {
+    data_hook(id, kind, data);
+  } else {
+    held[id.value].emplace_back(kind, core::Bytes(data.begin(), data.end()));
+  }
 }
 
 void RawPeer::on_closed(transport::ConnectionId id, transport::CloseReason reason,

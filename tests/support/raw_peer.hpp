@@ -42,6 +42,10 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
 
   std::function<void(transport::ConnectionId, const transport::ConnectionInfo&)> connected_hook;
   std::function<void(transport::ConnectionId, transport::StreamKind, core::ByteView)> data_hook;
+  /// Passes the link-stream bytes that arrived while data_hook was unset to data_hook, in
+  /// order. A node's first auth messages arrive with its TLS handshake (decision 0027), so in
+  /// the same pump that reports the connection.
+  void deliver_held(transport::ConnectionId id);
   std::function<void(transport::ConnectionId, transport::CloseReason, const std::string&)>
       closed_hook;
 
@@ -51,6 +55,8 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
 
   std::map<std::uint64_t, transport::ConnectionInfo> connected;
   std::map<std::uint64_t, std::string> closed;  // id -> reason
+  /// Link-stream bytes that arrived while data_hook was unset, per connection, in order.
+  std::map<std::uint64_t, std::vector<std::pair<transport::StreamKind, core::Bytes>>> held;
   /// Size of every UDP datagram sent so far, in order (GSO batches split into segments).
   std::vector<std::size_t> sent_datagrams;
 

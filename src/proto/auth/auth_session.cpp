@@ -56,12 +56,19 @@ AuthSession::~AuthSession() {
   if (mac_key_) sodium_memzero(mac_key_->data(), mac_key_->size());
 }
 
-void AuthSession::start(core::Instant now, core::WallTime /*wall*/, core::Rng& /*rng*/) {
+void AuthSession::start(core::Instant now, core::WallTime wall, core::Rng& rng) {
   BARREL_ASSERT(phase_ == Phase::idle, "start() called twice");
   phase_ = Phase::await_hello;
   deadline_ = now + handshake_budget_;
   send(wire::Hello{wire::kAuthProtocolVersion, cluster_name_, local_name_, keys_.public_key().bytes,
                    takeover_, rotation_record_});
+  // Our CHALLENGE follows at once rather than after the peer's HELLO (decision 0027): a nonce
+  // tells nothing and asks nothing of us, and the peer can answer in the flight that carries
+  // its own HELLO, one round trip sooner. The peer's messages are still checked in order, so
+  // its RESPONSE is verified only after its HELLO passed every check.
+  rng.fill(our_nonce_);
+  our_timestamp_unix_ms_ = wall.unix_millis < 0 ? 0 : static_cast<std::uint64_t>(wall.unix_millis);
+  send(wire::Challenge{our_nonce_, our_timestamp_unix_ms_});
 }
 
 bool AuthSession::in_handshake() const {
@@ -69,7 +76,7 @@ bool AuthSession::in_handshake() const {
 }
 
 void AuthSession::handle_message(core::Instant now, core::WallTime wall,
-                                 core::ByteView auth_frame_payload, core::Rng& rng) {
+                                 core::ByteView auth_frame_payload, core::Rng& /*rng*/) {
   BARREL_ASSERT(phase_ != Phase::idle, "handle_message() before start()");
   if (phase_ == Phase::failed) return;  // our REJECT is queued; the connection is closing
   if (in_handshake() && now >= deadline_) {
@@ -81,10 +88,10 @@ void AuthSession::handle_message(core::Instant now, core::WallTime wall,
     fail(AuthFailure::protocol_violation, decoded.error().message);
     return;
   }
-  dispatch(*decoded, wall, rng);
+  dispatch(*decoded, wall);
 }
 
-void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng) {
+void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall) {
   if (const auto* reject = std::get_if<wire::Reject>(&message)) {
     on_reject(*reject);
     return;
@@ -105,7 +112,7 @@ void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall
     return;
   }
   switch (phase_) {
-    case Phase::await_hello: on_hello(std::get<wire::Hello>(message), wall, rng); break;
+    case Phase::await_hello: on_hello(std::get<wire::Hello>(message)); break;
     case Phase::await_challenge: on_challenge(std::get<wire::Challenge>(message), wall); break;
     case Phase::await_response: on_response(std::get<wire::Response>(message)); break;
     case Phase::await_ok: on_ok(); break;
@@ -113,7 +120,7 @@ void AuthSession::dispatch(const wire::AuthMessage& message, core::WallTime wall
   }
 }
 
-void AuthSession::on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng) {
+void AuthSession::on_hello(const wire::Hello& hello) {
   peer_name_ = hello.node_name;
   peer_takeover_ = hello.takeover && role_ == Role::server;  // a server never takes over
   if (hello.protocol_version != wire::kAuthProtocolVersion) {
@@ -134,10 +141,7 @@ void AuthSession::on_hello(const wire::Hello& hello, core::WallTime wall, core::
   }
   check_peer_key(hello);
   if (phase_ == Phase::failed) return;
-  rng.fill(our_nonce_);
-  our_timestamp_unix_ms_ = wall.unix_millis < 0 ? 0 : static_cast<std::uint64_t>(wall.unix_millis);
   phase_ = Phase::await_challenge;
-  send(wire::Challenge{our_nonce_, our_timestamp_unix_ms_});
 }
 
 void AuthSession::check_peer_key(const wire::Hello& hello) {

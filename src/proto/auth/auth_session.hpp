@@ -1,8 +1,10 @@
 // Sans-IO mutual authentication of ONE connection (SPEC §2.1), symmetric in both directions:
 //   each side:  HELLO ──►              (on start)
-//               CHALLENGE ──►          (after accepting the peer's HELLO)
+//               CHALLENGE ──►          (on start, right behind the HELLO: decision 0027)
 //               RESPONSE ──►           (after the peer's CHALLENGE: signature + cluster MAC)
 //               OK ──►                 (after verifying the peer's RESPONSE)
+// The peer's messages are handled strictly in that order, so nothing it sends after its HELLO
+// counts before the HELLO passed every check.
 // Authenticated once we have sent OK and received the peer's OK. Any failure queues a REJECT,
 // fails the session and emits Failed; the runtime then closes the connection.
 // Shape (STYLE.md habit 1): handle_*() with time in, poll_transmit()/poll_event() to drain,
@@ -108,13 +110,16 @@ class AuthSession {
   /// Client only, before start(): our HELLO asks that this connection take over our existing
   /// link with the peer (decision 0020).
   void request_takeover() { takeover_ = role_ == Role::client; }
-  /// Queues our HELLO and starts the handshake budget. Call once, after the TLS handshake.
-  /// `wall` and `rng` are unused today; every input takes them so the shape never changes.
+  /// Queues our HELLO and our CHALLENGE (nonce from `rng`, timestamp `wall`) and starts the
+  /// handshake budget. Call once, as soon as the connection can carry application data: on
+  /// the accepting side that is before the TLS handshake ends (0.5-RTT data, decision 0027);
+  /// the peer's messages come only after it finished its side of the handshake.
   void start(core::Instant now, core::WallTime wall, core::Rng& rng);
 
   /// Handles one auth frame's payload from the peer. Precondition: start() was called.
   /// Failures (decode error, out-of-order or duplicate message, any check above) fail the
-  /// session; input after failure is ignored. `rng` supplies our challenge nonce.
+  /// session; input after failure is ignored. `rng` is unused today; every input takes it so
+  /// the shape never changes.
   void handle_message(core::Instant now, core::WallTime wall, core::ByteView auth_frame_payload,
                       core::Rng& rng);
 
@@ -156,8 +161,8 @@ class AuthSession {
     failed,
   };
 
-  void dispatch(const wire::AuthMessage& message, core::WallTime wall, core::Rng& rng);
-  void on_hello(const wire::Hello& hello, core::WallTime wall, core::Rng& rng);
+  void dispatch(const wire::AuthMessage& message, core::WallTime wall);
+  void on_hello(const wire::Hello& hello);
   void check_peer_key(const wire::Hello& hello);
   [[nodiscard]] bool accepts_rotation(const wire::Hello& hello, const PublicKey& pinned,
                                       const PublicKey& presented);

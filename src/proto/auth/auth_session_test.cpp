@@ -66,6 +66,17 @@ class Pair {
     }
   }
 
+  /// Delivers what one side has queued (one flight); returns those messages' names.
+  std::vector<std::string> flight(bool from_a) {
+    const std::size_t before = trace_.size();
+    if (from_a) {
+      deliver(session_a_, session_b_, b_.wall, "");
+    } else {
+      deliver(session_b_, session_a_, a_.wall, "");
+    }
+    return {trace_.begin() + static_cast<std::ptrdiff_t>(before), trace_.end()};
+  }
+
   AuthSession& a() { return session_a_; }
   AuthSession& b() { return session_b_; }
   std::vector<std::string>& trace() { return trace_; }
@@ -140,9 +151,9 @@ TEST_F(AuthSessionTest, MutualAuthenticationExactTrace) {
   Pair pair(a_, b_);
   pair.start();
   pair.run();
-  const std::vector<std::string> expected = {"a>b HELLO",     "b>a HELLO",    "b>a CHALLENGE",
-                                             "a>b CHALLENGE", "a>b RESPONSE", "b>a RESPONSE",
-                                             "b>a OK",        "a>b OK"};
+  const std::vector<std::string> expected = {"a>b HELLO",     "a>b CHALLENGE", "b>a HELLO",
+                                             "b>a CHALLENGE", "b>a RESPONSE",  "a>b RESPONSE",
+                                             "a>b OK",        "b>a OK"};
   EXPECT_EQ(pair.trace(), expected);
   auto at_a = success_of(pair.a());
   auto at_b = success_of(pair.b());
@@ -157,6 +168,22 @@ TEST_F(AuthSessionTest, MutualAuthenticationExactTrace) {
   EXPECT_EQ(pair.a().next_deadline(), core::Instant::never());
   EXPECT_FALSE(pair.a().poll_event().has_value());
   EXPECT_TRUE(a_.trust.list().empty());  // TOFU never pins by itself
+}
+
+// The accepting side starts as soon as it can send (0.5-RTT, decision 0027): its HELLO and
+// CHALLENGE reach the dialer with the TLS handshake's last flight, the dialer answers with
+// its HELLO, CHALLENGE and RESPONSE in one flight, and is authenticated one round trip later.
+TEST_F(AuthSessionTest, TheDialerIsAuthenticatedOneRoundTripAfterItStarts) {
+  Pair pair(a_, b_);
+  pair.b().start(pair.now(), b_.wall, pair.rng());  // the server, at 0.5-RTT
+  pair.a().start(pair.now(), a_.wall, pair.rng());  // the client, at its handshake's end
+  EXPECT_EQ(pair.flight(false), (std::vector<std::string>{"HELLO", "CHALLENGE"}));
+  EXPECT_EQ(pair.flight(true), (std::vector<std::string>{"HELLO", "CHALLENGE", "RESPONSE"}));
+  EXPECT_FALSE(pair.a().is_authenticated());
+  EXPECT_EQ(pair.flight(false), (std::vector<std::string>{"RESPONSE", "OK"}));
+  EXPECT_TRUE(pair.a().is_authenticated());
+  EXPECT_EQ(pair.flight(true), (std::vector<std::string>{"OK"}));
+  EXPECT_TRUE(pair.b().is_authenticated());
 }
 
 TEST_F(AuthSessionTest, PinnedPeerIsNotNewlyTrustedAndStrictModeAccepts) {
@@ -210,7 +237,8 @@ TEST_F(AuthSessionTest, StrictModeRejectsUnknownKey) {
   expect_local(failure_of(pair.a()), AuthFailure::unknown_key);
   expect_rejected(failure_of(pair.b()), AuthFailure::unknown_key);
   EXPECT_EQ(pair.trace(),
-            (std::vector<std::string>{"a>b HELLO", "b>a HELLO", "b>a CHALLENGE", "a>b REJECT"}));
+            (std::vector<std::string>{"a>b HELLO", "a>b CHALLENGE", "b>a HELLO", "b>a CHALLENGE",
+                                      "b>a RESPONSE", "a>b REJECT"}));
   EXPECT_EQ(pair.a().peer_name(), "beta");  // claimed name is kept for the logs
 }
 
@@ -247,9 +275,10 @@ TEST_F(AuthSessionTest, ContactMismatchOfNameOrKeyFailsInBothModes) {
           expected.name == "gamma" ? "name 'beta'" : fingerprint(b_.keys.public_key());
       EXPECT_NE(at_a->detail.find(names), std::string::npos) << at_a->detail;
       EXPECT_FALSE(pair.a().peer_key().has_value());
-      // Refused at the HELLO: no CHALLENGE, so no signature is ever made for this peer.
-      EXPECT_EQ(pair.trace(), (std::vector<std::string>{"a>b HELLO", "b>a HELLO", "b>a CHALLENGE",
-                                                        "a>b REJECT"}));
+      // Refused at the HELLO: a never reads beta's CHALLENGE, so never signs for this peer.
+      EXPECT_EQ(pair.trace(),
+                (std::vector<std::string>{"a>b HELLO", "a>b CHALLENGE", "b>a HELLO",
+                                          "b>a CHALLENGE", "b>a RESPONSE", "a>b REJECT"}));
     }
   }
 }
@@ -383,6 +412,7 @@ TEST_F(AuthSessionTest, GarbageBytesAreAProtocolViolationAndQueueAReject) {
   Pair pair(a_, b_);
   pair.start();
   ASSERT_EQ(message_name(*pair.a().poll_transmit()), "HELLO");
+  ASSERT_EQ(message_name(*pair.a().poll_transmit()), "CHALLENGE");
   pair.a().handle_message(pair.now(), a_.wall, core::Bytes{0xff, 0x00, 0x13}, pair.rng());
   expect_local(failure_of(pair.a()), AuthFailure::protocol_violation);
   auto reject = wire::decode_auth_message(*pair.a().poll_transmit());
@@ -491,7 +521,8 @@ TEST_F(RotationSessionTest, AForgedRecordFromThePinIsRefused) {
     expect_local(failure_of(pair.a()), AuthFailure::rotation_refused);
     expect_rejected(failure_of(pair.b()), AuthFailure::rotation_refused);
     EXPECT_EQ(pair.trace(),
-              (std::vector<std::string>{"a>b HELLO", "b>a HELLO", "b>a CHALLENGE", "a>b REJECT"}));
+              (std::vector<std::string>{"a>b HELLO", "a>b CHALLENGE", "b>a HELLO", "b>a CHALLENGE",
+                                        "b>a RESPONSE", "a>b REJECT"}));
   }
   EXPECT_EQ(a_.trust.lookup("beta"), old_keys_.public_key());
 }
