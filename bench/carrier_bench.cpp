@@ -49,7 +49,6 @@ Config bench_config(const std::string& name, const std::string& dir) {
   config.log_level = log_level != nullptr ? log_level : "warn";
   config.idle_timeout = 30s;
   config.keep_alive = 5s;
-  config.send_buffer_limit = 256 << 20;
   // The reaper runs with its defaults: it once closed this busy link as a gossip link and
   // lost the "count" reply (issue 11; Carrier.PlainLinkCarryingOneWayTrafficIsNotReaped).
   return config;

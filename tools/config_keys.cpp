@@ -321,7 +321,8 @@ const std::vector<ConfigKey>& key_table() {
        .rule = positive_rule,
        .access = size_field<&Config::send_buffer_limit>(),
        .doc = "Bytes queued but not yet acknowledged per stream; beyond it sends fail with "
-              "`limit_reached`. At least `transport.max_frame_size`."},
+              "`limit_reached`. At least `transport.max_frame_size`. A larger value buffers "
+              "more, which costs memory and latency and does not send faster (decision 0028)."},
       // [processes]
       {.table = "processes",
        .name = "mailbox_limit",

@@ -101,8 +101,10 @@ struct Config {
   std::size_t max_handshakes = 128;
   /// Largest frame payload sent or accepted.
   std::size_t max_frame_size = 16 * 1024 * 1024;
-  /// Unacknowledged bytes queued per stream before send() returns limit_reached.
-  std::size_t send_buffer_limit = 64 * 1024 * 1024;
+  /// Unacknowledged bytes queued per stream before send() returns limit_reached (at least
+  /// max_frame_size). More buffering adds latency and memory, not throughput: a bulk sender
+  /// that keeps 16 MiB queued reaches 2-3x the rate of one that keeps 64 MiB (decision 0028).
+  std::size_t send_buffer_limit = 16 * 1024 * 1024;
   /// Events held for next_event() when no event_handler is set; beyond it new messages are
   /// dropped and counted in NodeStats::events_dropped (and logged).
   std::size_t event_queue_limit = 1 << 20;

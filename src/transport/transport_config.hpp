@@ -27,7 +27,7 @@ struct TransportConfig {
   /// QUIC handshake timeout (TLS), separate from the authentication budget above it.
   core::Duration handshake_timeout = 10s;
   /// Unacknowledged bytes a stream may buffer before send() reports limit_reached.
-  std::size_t stream_send_buffer = 64 * 1024 * 1024;
+  std::size_t stream_send_buffer = 16 * 1024 * 1024;
   /// Receive windows: initial per stream / per connection, and the auto-tuning ceiling.
   std::uint64_t initial_stream_window = 4 * 1024 * 1024;
   std::uint64_t initial_connection_window = 8 * 1024 * 1024;
