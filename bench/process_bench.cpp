@@ -159,6 +159,7 @@ struct Sender {
   Pid sink;
   Bytes payload;
   std::uint64_t total = 0;
+  std::uint64_t senders = 1;  // senders in this run, sharing the link
   std::uint64_t sent = 0;
   std::uint64_t counted = 0;
   std::uint64_t window = 0;
@@ -169,8 +170,10 @@ struct Sender {
   void turn() {
     if (sent == 0) {
       started = Clock::now();
-      window = std::clamp<std::uint64_t>((8u << 20) / std::max<std::size_t>(payload.size(), 1), 64,
-                                         16384);
+      // 8 MiB of payload in flight between barriers, shared by the senders of a run, so the
+      // link's queue (send_buffer_limit, 16 MiB by default) never refuses a window's messages.
+      window = std::clamp<std::uint64_t>(
+          (8u << 20) / senders / std::max<std::size_t>(payload.size(), 1), 64, 16384);
     }
     for (int i = 0; i < kBatch && sent < total && in_window < window; ++i) {
       if (!self->send(sink, payload)) break;  // queue full: the window barrier waits for it
@@ -219,6 +222,7 @@ bool oneway(Node& node, Mailbox& me, const std::vector<Pid>& sinks, int senders,
     state->sink = sinks[static_cast<std::size_t>(i)];
     state->payload = Bytes(size, 3);
     state->total = total / static_cast<std::uint64_t>(senders);
+    state->senders = static_cast<std::uint64_t>(senders);
     state->report = me.self();
     auto pid = node.spawn([state](Process& self, Envelope&&) {
       state->self = &self;
