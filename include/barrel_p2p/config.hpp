@@ -79,7 +79,8 @@ struct Config {
   bool allow_insecure_file_modes = false;
   /// How peers without a pin are treated.
   TrustMode trust_mode = TrustMode::tofu;
-  /// Authentication must complete within this time after the TLS handshake.
+  /// Authentication must complete within this time after it starts (the TLS handshake's end;
+  /// on the accepting side, its 1-RTT keys: decision 0027).
   std::chrono::milliseconds handshake_budget{10'000};
   /// Accepted difference between a challenge's timestamp and our wall clock.
   std::chrono::milliseconds timestamp_skew{30'000};

@@ -184,7 +184,8 @@ class Engine final : private ProcessHost, private FrameSink {
   [[nodiscard]] const std::string& name() const { return config_.node_name; }
 
   // ---- transport events ------------------------------------------------------------------
-  /// A QUIC connection finished its TLS handshake (starts authentication on it).
+  /// A QUIC connection can carry link bytes (starts authentication on it): a client's at its
+  /// TLS handshake's end, a server's as soon as its 1-RTT keys exist (decision 0027).
   void handle_connected(core::Instant now, core::WallTime wall, std::uint64_t connection,
                         bool is_client, const std::array<std::uint8_t, 32>& server_cert_sha256,
                         const std::string& address);

@@ -15,7 +15,7 @@ struct PeerLinks::Link {
   std::array<wire::FrameDecoder, 2> decoders;
   std::string peer;  // set once authenticated
   bool authenticated = false;
-  core::Instant connected_at;  // the TLS handshake's end: authentication durations start here
+  core::Instant connected_at;  // link bytes possible (decision 0027): auth durations start here
   bool closing = false;
   std::string goodbye_reason;  // set when the peer said goodbye
   // A duplicate link being retired (see retire()): still delivers what the peer sent on it.

@@ -143,7 +143,8 @@ class PeerLinks {
             const auth::TrustStore& trust);
   ~PeerLinks();
 
-  /// A QUIC connection finished its TLS handshake: starts authentication on it. `expected`:
+  /// A QUIC connection can carry link bytes (a client: its TLS handshake ended; a server: its
+  /// 1-RTT keys exist, decision 0027): starts authentication on it. `expected`:
   /// the identity the peer must prove, when we dialed a contact string (AuthSession).
   void on_connected(core::Instant now, core::WallTime wall, core::Rng& rng,
                     std::uint64_t connection, bool is_client,

@@ -27,7 +27,7 @@ using LocalId = std::uint32_t;
 /// (authentication, membership, heartbeats) never wait behind data frames.
 enum class StreamKind : std::uint8_t { control = 0, data = 1 };
 
-/// Facts about a connection whose TLS handshake completed.
+/// Facts about a connection that can carry stream bytes (see on_connected).
 struct ConnectionInfo {
   Role role = Role::client;
   core::SocketAddress remote;
@@ -50,7 +50,9 @@ enum class CloseReason : std::uint8_t {
 class EndpointHandler {
  public:
   virtual ~EndpointHandler() = default;
-  /// TLS handshake completed; streams are open and send() may be used.
+  /// Streams are open and send() may be used: on a client once the TLS handshake completed,
+  /// on a server as soon as its 1-RTT keys exist, before the client's Finished (0.5-RTT data,
+  /// decision 0027). A server connection that then fails its handshake is closed as usual.
   virtual void on_connected(ConnectionId id, const ConnectionInfo& info) = 0;
   /// Bytes arrived on the peer's stream of `kind`, in order.
   virtual void on_stream_data(ConnectionId id, StreamKind kind, core::ByteView data) = 0;
