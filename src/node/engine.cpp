@@ -369,12 +369,10 @@ std::optional<Command> Engine::poll_command() {
     }
     return std::nullopt;
   }
-  Command command = std::move(commands_.front());
-  commands_.pop_front();
+  Command command = commands_.take_front();
   if (auto* transmit = std::get_if<Transmit>(&command);
       transmit != nullptr && transmit->owned.empty()) {
-    const PendingTransmit pending = transmits_.front();
-    transmits_.pop_front();
+    const PendingTransmit pending = transmits_.take_front();
     transmit->frame = core::ByteView(arena_.data() + pending.offset, pending.size);
   }
   return command;

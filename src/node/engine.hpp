@@ -30,6 +30,7 @@
 #include "barrel_p2p/result.hpp"
 #include "barrel_p2p/services.hpp"
 #include "core/bytes.hpp"
+#include "core/fifo.hpp"
 #include "core/rng.hpp"
 #include "core/time.hpp"
 #include "node/engine_command.hpp"
@@ -546,8 +547,8 @@ class Engine final : private ProcessHost, private FrameSink {
   core::Instant now_;  // the latest input's time (for inputs that carry none)
 
   // Output.
-  std::deque<Command> commands_;
-  std::deque<PendingTransmit> transmits_;  // Transmit commands, in order among commands_
+  core::Fifo<Command> commands_;
+  core::Fifo<PendingTransmit> transmits_;  // Transmit commands, in order among commands_
   core::Bytes arena_;                      // their frames; cleared once drained
   core::Bytes scratch_;                    // one encoded message
 

@@ -308,16 +308,13 @@ void PeerLinks::on_timeout(core::Instant now) {
 
 std::optional<LinkCommand> PeerLinks::poll_command() {
   if (commands_.empty()) return std::nullopt;
-  LinkCommand command = std::move(commands_.front());
-  commands_.pop_front();
+  LinkCommand command = commands_.take_front();
   return command;
 }
 
 std::optional<LinkEvent> PeerLinks::poll_event() {
   if (events_.empty()) return std::nullopt;
-  LinkEvent event = std::move(events_.front());
-  events_.pop_front();
-  return event;
+  return events_.take_front();
 }
 
 }  // namespace barrel_p2p::node

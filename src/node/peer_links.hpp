@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "barrel_p2p/histogram.hpp"
 #include "barrel_p2p/result.hpp"
 #include "core/bytes.hpp"
+#include "core/fifo.hpp"
 #include "core/rng.hpp"
 #include "core/time.hpp"
 #include "proto/auth/auth_session.hpp"
@@ -205,8 +205,8 @@ class PeerLinks {
   std::unordered_map<std::uint64_t, std::unique_ptr<Link>> links_;  // by connection
   std::map<std::string, std::uint64_t, std::less<>> routes_;        // peer -> connection
   // Drained by the runtime after every input, so each holds at most one input's output.
-  std::deque<LinkCommand> commands_;
-  std::deque<LinkEvent> events_;
+  core::Fifo<LinkCommand> commands_;
+  core::Fifo<LinkEvent> events_;
   LinkStats stats_;
   FrameSink* frame_sink_ = nullptr;  // outlives this object when set
 };

@@ -183,7 +183,10 @@ void EventLoop::update_timerfd() {
   while (!timer_heap_.empty() && !heap_entry_live(timer_heap_.front())) pop_heap_entry();
   const core::Instant earliest =
       timer_heap_.empty() ? core::Instant::never() : timer_heap_.front().deadline;
-  if (earliest == armed_deadline_) return;
+  // A deadline at or after the armed one keeps the armed one: the timer then wakes the loop
+  // early once, finds nothing due and is re-armed. Deadlines that move later on every turn
+  // (ngtcp2's ACK and loss timers under load) then cost no system call per turn.
+  if (earliest >= armed_deadline_) return;
   itimerspec spec{};  // All zero disarms the timer.
   if (!earliest.is_never()) {
     // A zero it_value would disarm, so deadlines at or before the epoch become 1 ns (long past,

@@ -71,6 +71,23 @@ TEST(EventLoop, TimerDoesNotFireBeforeItsDeadline) {
   EXPECT_GE(fired_at, deadline);
 }
 
+// The timer stays armed at an earlier deadline when the earliest one moves later (no system
+// call per turn): the loop then wakes early once, finds nothing due, and re-arms.
+TEST(EventLoop, ATimerWhoseEarlierNeighbourWasCancelledStillFires) {
+  auto loop = make_loop();
+  const core::Instant base = loop->now();
+  const auto early = loop->schedule(base + milliseconds(5), [] { FAIL() << "cancelled"; });
+  (void)loop->run_once(milliseconds(0));  // arms the timer at the early deadline
+  loop->cancel(early);
+  bool fired = false;
+  const core::Instant deadline = base + milliseconds(40);
+  loop->schedule(deadline, [&] { fired = true; });
+  // Without the re-arm after the early wake-up, each of these waits would time out instead.
+  for (int i = 0; i < 4 && !fired; ++i) (void)loop->run_once(std::chrono::seconds(2));
+  EXPECT_TRUE(fired);
+  EXPECT_GE(loop->now(), deadline);
+}
+
 TEST(EventLoop, CancelledTimerNeverFiresAndStaleCancelsAreNoOps) {
   auto loop = make_loop();
   int fired = 0;

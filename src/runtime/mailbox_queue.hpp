@@ -3,6 +3,7 @@
 // owners take from other threads.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "barrel_p2p/envelope.hpp"
 #include "barrel_p2p/process.hpp"
@@ -56,6 +58,18 @@ struct MailboxQueue {
     Envelope envelope = std::move(items.front());
     items.pop_front();
     return envelope;
+  }
+
+  /// Moves up to `max` of the oldest envelopes to the end of `out` under one lock (a loop
+  /// process's batch); returns how many.
+  std::size_t take_some(std::vector<Envelope>& out, std::size_t max) {
+    std::lock_guard lock(mutex);
+    const std::size_t count = std::min(max, items.size());
+    for (std::size_t i = 0; i < count; ++i) {
+      out.push_back(std::move(items.front()));
+      items.pop_front();
+    }
+    return count;
   }
 
   /// Waits up to `timeout` for the first envelope matching `predicate` (all when empty).

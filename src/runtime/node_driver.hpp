@@ -422,6 +422,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::deque<node::ServiceFound> service_found_;
   std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
   std::deque<std::uint64_t> run_queue_;
+  std::vector<Envelope> process_batch_;  // run_processes()'s batch, reused (loop thread)
   std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;
   std::vector<std::pair<std::uint64_t, node::Channel>> blocked_;  // streams full in this drain
   std::array<runtime::SendInbox, 2> inbox_batch_;                 // the batch being sent

@@ -364,18 +364,25 @@ bool NodeImpl::run_processes() {
     if (it == processes_.end()) continue;
     std::shared_ptr<LocalProcess> process = it->second;  // kept alive while it runs
     process->scheduled = false;
-    for (int i = 0; i < kProcessBatch && budget > 0 && !process->ended; ++i, --budget) {
-      auto envelope = process->queue->try_pop();
-      if (!envelope) break;
+    // One lock for the batch. Envelopes taken but not run (the process ended on the way) are
+    // dropped, as close() drops those still queued.
+    std::vector<Envelope> batch = std::move(process_batch_);  // its capacity, reused
+    batch.clear();
+    const std::size_t taken =
+        process->queue->take_some(batch, std::min<std::size_t>(kProcessBatch, budget));
+    budget -= taken;
+    for (std::size_t i = 0; i < taken && !process->ended; ++i) {
       ran = true;
       ExitReason failure;
-      if (!invoke(process->handler, *process->context, std::move(*envelope), failure)) {
+      if (!invoke(process->handler, *process->context, std::move(batch[i]), failure)) {
         log_->warn("process {} ended: {}", process->pid.to_string(), failure.text);
         engine_->processes().end_process(process->pid, failure);
         break;
       }
       finish_handler(*process);
     }
+    batch.clear();
+    process_batch_ = std::move(batch);
     if (!process->ended && process->queue->size() > 0) schedule(*process);
   }
   return ran;

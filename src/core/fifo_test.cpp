@@ -1,0 +1,80 @@
+#include "core/fifo.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace barrel_p2p::core {
+namespace {
+
+TEST(Fifo, TakesElementsInTheOrderTheyCameAcrossTheRingsWrap) {
+  Fifo<int> fifo;
+  int next_in = 0;
+  int next_out = 0;
+  // Interleave pushes and takes so the head walks around the ring many times while it grows.
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < round % 7 + 1; ++i) fifo.push_back(next_in++);
+    for (int i = 0; i < round % 5 + 1 && !fifo.empty(); ++i)
+      EXPECT_EQ(fifo.take_front(), next_out++);
+  }
+  while (!fifo.empty()) EXPECT_EQ(fifo.take_front(), next_out++);
+  EXPECT_EQ(next_out, next_in);
+}
+
+TEST(Fifo, IndexesFromTheFrontAndTakesFromTheMiddle) {
+  Fifo<std::string> fifo;
+  for (const char* s : {"a", "b", "c", "d", "e"}) fifo.emplace_back(s);
+  (void)fifo.take_front();  // head is now off slot 0
+  fifo.emplace_back("f");
+  EXPECT_EQ(fifo[0], "b");
+  EXPECT_EQ(fifo[4], "f");
+  EXPECT_EQ(fifo.take(2), "d");
+  ASSERT_EQ(fifo.size(), 4U);
+  EXPECT_EQ(fifo[0], "b");
+  EXPECT_EQ(fifo[1], "c");
+  EXPECT_EQ(fifo[2], "e");
+  EXPECT_EQ(fifo[3], "f");
+  EXPECT_EQ(fifo.take(3), "f");
+  EXPECT_EQ(fifo.take(0), "b");
+  EXPECT_EQ(fifo.take_front(), "c");
+  EXPECT_EQ(fifo.take_front(), "e");
+  EXPECT_TRUE(fifo.empty());
+}
+
+TEST(Fifo, ATakenElementLeavesNothingBehindInItsSlot) {
+  Fifo<std::shared_ptr<int>> fifo;
+  auto value = std::make_shared<int>(1);
+  fifo.push_back(std::shared_ptr<int>(value));
+  fifo.push_back(std::shared_ptr<int>(value));
+  fifo.push_back(std::shared_ptr<int>(value));
+  EXPECT_EQ(value.use_count(), 4);
+  (void)fifo.take_front();
+  EXPECT_EQ(value.use_count(), 3);
+  (void)fifo.take(1);
+  EXPECT_EQ(value.use_count(), 2);
+  fifo.clear();
+  EXPECT_EQ(value.use_count(), 1);
+}
+
+TEST(Fifo, GivesBackABurstsSlotsOnceTheQueueRunsSmallAgain) {
+  Fifo<int> fifo(/*keep=*/16);
+  for (int i = 0; i < 1000; ++i) fifo.push_back(int{i});
+  EXPECT_EQ(fifo.capacity(), 1024U);
+  while (!fifo.empty()) (void)fifo.take_front();
+  EXPECT_EQ(fifo.capacity(), 1024U) << "emptied after using every slot: keeps them";
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    for (int i = 0; i < 900; ++i) fifo.push_back(int{i});
+    while (!fifo.empty()) (void)fifo.take_front();
+    EXPECT_EQ(fifo.capacity(), 1024U) << "a steady large cycle keeps its slots";
+  }
+  fifo.push_back(1);
+  (void)fifo.take_front();
+  EXPECT_EQ(fifo.capacity(), 0U) << "a small cycle gives the slots back";
+  for (int i = 0; i < 10; ++i) fifo.push_back(int{i});
+  while (!fifo.empty()) (void)fifo.take_front();
+  EXPECT_EQ(fifo.capacity(), 16U) << "within `keep`: kept";
+}
+
+}  // namespace
+}  // namespace barrel_p2p::core
