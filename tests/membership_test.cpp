@@ -248,6 +248,9 @@ TEST(Membership, LeaveMakesPeersDropTheNodePromptly) {
   }
   EXPECT_TRUE(dropped);
   EXPECT_TRUE(leaver.active_view().empty());
+  // The callback runs on the leaver's loop after leave() returned, possibly after the others
+  // dropped it (its DISCONNECTs leave first): wait for it, bounded.
+  for (int i = 0; i < 250 && left.load() == 0; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(left.load(), 1);
   EXPECT_EQ(cluster.wait_for_views(20s), "");
 }

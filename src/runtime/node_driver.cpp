@@ -265,7 +265,9 @@ void NodeImpl::on_socket_readable() {
           endpoint_->handle_datagram(at, from, data, ecn);
         },
         pause);
-    if (!received || *received == 0 || pause()) break;
+    // A batch with slots to spare emptied the socket's queue: a datagram arriving since is
+    // reported by the next wait (level-triggered), so no recvmmsg that finds nothing.
+    if (!received || *received == 0 || pause() || !socket_->filled_last_batch()) break;
   }
   turn();
   // Held datagrams are no longer the kernel's: epoll will not report them. (Should the post
@@ -305,9 +307,12 @@ void NodeImpl::turn() {
   for (int round = 0; round < kTurnRounds; ++round) {
     drain_commands();
     if (!pending_streams_.empty()) settle_pending_streams();  // links authenticated since
+    const bool ran = run_user_work();
+    // What the handlers sent (a reply, the next call) leaves in this round's packets, with the
+    // ACKs for what they answered: one datagram per exchange instead of two.
+    if (ran) drain_commands();
     endpoint_->flush(now(), *this);
     close_retired_sockets();
-    const bool ran = run_user_work();
     more = engine_->has_commands() || !user_work_.empty() || !run_queue_.empty() ||
            !stream_work_.empty();
     if (!ran && !more) break;

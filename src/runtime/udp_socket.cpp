@@ -247,6 +247,7 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
       received = ::recvmmsg(fd_, buffers.headers.data(), static_cast<unsigned>(buffers.in_use), 0,
                             nullptr);
     } while (received < 0 && errno == EINTR);
+    filled_last_batch_ = false;
     if (received < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return std::size_t{0};
       ++stats_.receive_errors;
@@ -257,6 +258,7 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
     // Every slot was filled: more may be waiting, so offer more slots next time. A quiet socket
     // keeps using its first slots and never touches (makes resident) the rest of the memory.
     if (buffers.received == buffers.in_use) {
+      filled_last_batch_ = true;
       buffers.in_use = std::min(buffers.in_use * 2, buffers.headers.size());
     }
   }

@@ -82,6 +82,9 @@ class UdpSocket {
   [[nodiscard]] bool gso_enabled() const { return gso_enabled_; }
   /// True when the kernel accepted UDP_GRO, so receives may coalesce datagrams (split again
   /// before the handler sees them).
+  /// True when the last recvmmsg of receive_batch() filled every slot it offered: more
+  /// datagrams may be waiting in the kernel.
+  [[nodiscard]] bool filled_last_batch() const { return filled_last_batch_; }
   [[nodiscard]] bool gro_enabled() const { return gro_enabled_; }
 
   /// Receives with one recvmmsg (up to receive_slots buffers; see UdpSocketOptions) and calls
@@ -129,7 +132,8 @@ class UdpSocket {
   core::SocketAddress local_address_;
   bool gso_enabled_ = false;
   bool gro_enabled_ = false;
-  std::uint8_t ecn_ = 0;  // The TOS/TCLASS ECN bits currently set on the socket.
+  bool filled_last_batch_ = false;  // see filled_last_batch()
+  std::uint8_t ecn_ = 0;            // The TOS/TCLASS ECN bits currently set on the socket.
   UdpSocketStats stats_;
   // Heap-allocated once so the recvmmsg headers' pointers into it survive moves.
   std::unique_ptr<ReceiveBuffers> receive_;
