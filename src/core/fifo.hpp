@@ -1,6 +1,6 @@
-// A FIFO queue in one ring of slots: the hot queues of a node (the Engine's commands, process
-// mailboxes) take and give back no memory per element once warm, where std::deque allocates
-// a 512-byte block every two or three of their 136-184-byte elements (decision 0029).
+// A FIFO queue in one ring of slots: the Engine's command queue and the link queues take and
+// give back no memory per element once warm, where std::deque allocates a 512-byte block for
+// every two of the Engine's 184-byte commands (decision 0029).
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,7 @@
 
 namespace barrel_p2p::core {
 
-/// First in, first out, with indexed access and erase (for selective receive). The slots grow
+/// First in, first out, with indexed access. The slots grow
 /// by doubling. When the queue empties after a cycle that used at most a quarter of its slots,
 /// capacity above `keep` (in elements) is given back: a burst does not pin its peak memory,
 /// and a queue that fills and drains at a steady rate keeps its slots. T must be
@@ -60,18 +60,6 @@ class Fifo {
     std::destroy_at(slot);
     std::construct_at(slot);
     head_ = wrap(head_ + 1);
-    if (--size_ == 0) emptied();
-    return value;
-  }
-
-  /// Removes the element at `index` (later elements move up one place) and returns it.
-  /// Precondition: index < size().
-  T take(std::size_t index) {
-    BARREL_ASSERT(index < size_);
-    if (index == 0) return take_front();
-    T value = std::move((*this)[index]);
-    for (std::size_t i = index; i + 1 < size_; ++i) (*this)[i] = std::move((*this)[i + 1]);
-    (*this)[size_ - 1] = T{};
     if (--size_ == 0) emptied();
     return value;
   }

@@ -308,8 +308,7 @@ void PeerLinks::on_timeout(core::Instant now) {
 
 std::optional<LinkCommand> PeerLinks::poll_command() {
   if (commands_.empty()) return std::nullopt;
-  LinkCommand command = commands_.take_front();
-  return command;
+  return commands_.take_front();
 }
 
 std::optional<LinkEvent> PeerLinks::poll_event() {

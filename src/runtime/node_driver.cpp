@@ -305,11 +305,12 @@ void NodeImpl::turn() {
   turn_pending_ = true;  // work asked for during this turn is seen by its rounds
   bool more = false;
   for (int round = 0; round < kTurnRounds; ++round) {
-    drain_commands();
+    // Frames the Engine queued (forwarded gossip, its own answers) leave before user code
+    // runs. When it queued none, the ACKs for what arrived wait for the user work: what the
+    // handlers send (a reply, the next call) then leaves in the same packet (decision 0029).
+    if (drain_commands()) endpoint_->flush(now(), *this);
     if (!pending_streams_.empty()) settle_pending_streams();  // links authenticated since
     const bool ran = run_user_work();
-    // What the handlers sent (a reply, the next call) leaves in this round's packets, with the
-    // ACKs for what they answered: one datagram per exchange instead of two.
     if (ran) drain_commands();
     endpoint_->flush(now(), *this);
     close_retired_sockets();

@@ -195,7 +195,8 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// Asks for a turn on the loop thread (posted unless one is pending). Any thread.
   void request_turn();
   void turn();
-  void drain_commands();
+  /// Carries out the Engine's commands; true when they handed the endpoint frames to send.
+  bool drain_commands();
   void execute(node::Command&& command);
   void transmit(node::Transmit&& transmit);
   void resolve(node::Resolve&& resolve);
@@ -422,6 +423,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   std::deque<node::ServiceFound> service_found_;
   std::unordered_map<std::uint64_t, std::shared_ptr<LocalProcess>> processes_;
   std::deque<std::uint64_t> run_queue_;
+  bool transmitted_ = false;             // drain_commands() handed the endpoint a frame
   std::vector<Envelope> process_batch_;  // run_processes()'s batch, reused (loop thread)
   std::map<std::string, std::shared_ptr<Function>, std::less<>> functions_;
   std::vector<std::pair<std::uint64_t, node::Channel>> blocked_;  // streams full in this drain

@@ -23,10 +23,12 @@ transport::StreamKind to_stream(node::Channel channel) {
 }
 }  // namespace
 
-void NodeImpl::drain_commands() {
+bool NodeImpl::drain_commands() {
   blocked_.clear();
+  transmitted_ = false;
   drain_service_events();
   while (auto command = engine_->poll_command()) execute(std::move(*command));
+  return transmitted_;
 }
 
 void NodeImpl::execute(node::Command&& command) {
@@ -91,6 +93,7 @@ void NodeImpl::execute(node::Command&& command) {
 }
 
 void NodeImpl::transmit(node::Transmit&& transmit) {
+  transmitted_ = true;
   const auto stream = std::make_pair(transmit.connection, transmit.channel);
   // Once a stream refused a frame, every later frame of this drain goes back too (order).
   if (std::find(blocked_.begin(), blocked_.end(), stream) == blocked_.end()) {
