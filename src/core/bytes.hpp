@@ -128,6 +128,14 @@ inline std::uint64_t ByteReader::varint() {
   return value & (detail::kVarintMax >> (8U * (8 - length)));  // drop the two length bits
 }
 
+inline std::size_t varint_size(std::uint64_t value) {
+  BARREL_ASSERT(value <= detail::kVarintMax);
+  if (value < 64) return 1;
+  if (value < 16384) return 2;
+  if (value < 1073741824) return 4;
+  return 8;
+}
+
 inline void ByteWriter::u8(std::uint8_t value) { out_.push_back(value); }
 inline void ByteWriter::u16(std::uint16_t value) { detail::append_big_endian<2>(out_, value); }
 inline void ByteWriter::u32(std::uint32_t value) { detail::append_big_endian<4>(out_, value); }
@@ -140,14 +148,6 @@ inline void ByteWriter::varint(std::uint64_t value) {
     case 4: return detail::append_big_endian<4>(out_, value | 0x8000'0000U);
     default: return detail::append_big_endian<8>(out_, value | 0xc000'0000'0000'0000U);
   }
-}
-
-inline std::size_t varint_size(std::uint64_t value) {
-  BARREL_ASSERT(value <= detail::kVarintMax);
-  if (value < 64) return 1;
-  if (value < 16384) return 2;
-  if (value < 1073741824) return 4;
-  return 8;
 }
 
 /// Lower-case hexadecimal of `data`.

@@ -82,10 +82,10 @@ class UdpSocket {
   [[nodiscard]] bool gso_enabled() const { return gso_enabled_; }
   /// True when the kernel accepted UDP_GRO, so receives may coalesce datagrams (split again
   /// before the handler sees them).
+  [[nodiscard]] bool gro_enabled() const { return gro_enabled_; }
   /// True when the last recvmmsg of receive_batch() filled every slot it offered: more
   /// datagrams may be waiting in the kernel.
   [[nodiscard]] bool filled_last_batch() const { return filled_last_batch_; }
-  [[nodiscard]] bool gro_enabled() const { return gro_enabled_; }
 
   /// Receives with one recvmmsg (up to receive_slots buffers; see UdpSocketOptions) and calls
   /// `handler` once per datagram, splitting GRO-coalesced buffers at the kernel-reported segment
