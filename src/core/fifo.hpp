@@ -12,12 +12,11 @@
 
 namespace barrel_p2p::core {
 
-/// First in, first out, with indexed access. The slots grow
-/// by doubling. When the queue empties after a cycle that used at most a quarter of its slots,
-/// capacity above `keep` (in elements) is given back: a burst does not pin its peak memory,
-/// and a queue that fills and drains at a steady rate keeps its slots. T must be
-/// default-constructible and movable: a slot that is not in use holds a default T, so it owns no
-/// resources.
+/// First in, first out, with indexed access. The slots grow by doubling. When the queue
+/// empties after a cycle that used at most a quarter of its slots, capacity above `keep` (in
+/// elements) is given back: a burst does not pin its peak memory, and a queue that fills and
+/// drains at a steady rate keeps its slots. T must be default-constructible and movable: a slot
+/// that is not in use holds a default T, so it owns no resources.
 template <class T>
 class Fifo {
  public:
@@ -30,10 +29,6 @@ class Fifo {
 
   /// The element `index` places after the front. Precondition: index < size().
   T& operator[](std::size_t index) {
-    BARREL_ASSERT(index < size_);
-    return slots_[wrap(head_ + index)];
-  }
-  const T& operator[](std::size_t index) const {
     BARREL_ASSERT(index < size_);
     return slots_[wrap(head_ + index)];
   }
@@ -62,13 +57,6 @@ class Fifo {
     head_ = wrap(head_ + 1);
     if (--size_ == 0) emptied();
     return value;
-  }
-
-  /// Drops every element (and capacity above `keep`).
-  void clear() {
-    for (std::size_t i = 0; i < size_; ++i) (*this)[i] = T{};
-    size_ = 0;
-    emptied();
   }
 
  private:
