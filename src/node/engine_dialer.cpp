@@ -359,7 +359,7 @@ void Engine::sweep_idle(core::Instant now) {
   for (const auto& node : idle) {
     log(1, "closing idle connection to " + node);
     ++stats_.connections_reaped;
-    (void)links_.disconnect(node, "idle");
+    (void)links_.close_quietly(now, node, "idle");  // what the peer sent meanwhile arrives
   }
 }
 

@@ -143,7 +143,7 @@ void Engine::drop_membership_link(const std::string& peer) {
   const bool busy = membership_.is_active(peer) || router_.node_in_use(peer) ||
                     (state != peer_states_.end() &&
                      (!state->second->idle() || state->second->process_frames > 0));
-  if (!busy) (void)links_.disconnect(peer, "membership");
+  if (!busy) (void)links_.close_quietly(now_, peer, "membership");
 }
 
 bool Engine::pump_membership(core::Instant now) {

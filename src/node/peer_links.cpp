@@ -21,7 +21,11 @@ struct PeerLinks::Link {
   // A duplicate link being retired (see retire()): still delivers what the peer sent on it.
   bool retiring = false;
   bool peer_retired = false;  // the peer's retire marker arrived on the data stream
-  core::Instant retire_deadline = core::Instant::never();
+  core::Instant retire_deadline = core::Instant::never();  // retiring or quiet: close by then
+  // Closed quietly (close_quietly()): our goodbyes are sent and the route is gone; the link
+  // still delivers what the peer sent and closes once the peer's goodbyes arrived.
+  bool quiet = false;
+  std::array<bool, 2> peer_goodbye{};  // by Channel: the peer ended that stream with a goodbye
 
   Link(std::size_t max_frame)
       : decoders{wire::FrameDecoder(max_frame), wire::FrameDecoder(max_frame)} {}
@@ -100,12 +104,13 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
     return;
   }
   if (frame.type == wire::FrameType::goodbye) {
-    if (channel == Channel::data) {  // a retire marker: nothing more comes on this link
-      link.peer_retired = true;
+    std::string text(frame.payload.begin(), frame.payload.end());
+    if (channel == Channel::data && text == kRetiredMarker) {
+      link.peer_retired = true;  // nothing more comes on this duplicate link
       if (link.retiring) close_link(link, CloseCode::duplicate_link, "duplicate link");
       return;
     }
-    link.goodbye_reason = std::string(frame.payload.begin(), frame.payload.end());
+    peer_goodbye(link, now, channel, std::move(text));
     return;
   }
   const bool expected_channel =
@@ -195,6 +200,41 @@ void PeerLinks::retire(Link& link, core::Instant now) {
   if (link.peer_retired) close_link(link, CloseCode::duplicate_link, "duplicate link");
 }
 
+void PeerLinks::begin_quiet_close(Link& link, core::Instant now, std::string_view reason,
+                                  std::string down_reason) {
+  // Each end ends both of its streams with a goodbye and sends nothing more on the link; an
+  // end closes once it has both of the peer's, so every frame either end sent has arrived
+  // (a stream is in order; the two streams are not, hence a goodbye on each).
+  ++stats_.links_closed_quietly;
+  link.quiet = true;
+  link.retire_deadline = now + config_.retire_grace;
+  send_frame(link.connection, Channel::control, wire::FrameType::goodbye, core::as_bytes(reason));
+  send_frame(link.connection, Channel::data, wire::FrameType::goodbye,
+             core::as_bytes(kClosingMarker));
+  auto route = routes_.find(link.peer);
+  if (route != routes_.end() && route->second == link.connection) {
+    routes_.erase(route);  // a new frame for the peer needs a new link
+    events_.push_back(PeerDown{link.peer, std::move(down_reason)});
+  }
+}
+
+void PeerLinks::peer_goodbye(Link& link, core::Instant now, Channel channel, std::string text) {
+  if (channel == Channel::control) link.goodbye_reason = std::move(text);
+  link.peer_goodbye[static_cast<std::size_t>(channel)] = true;
+  // A retired duplicate closes on the peer's retire marker; a goodbye on the control stream
+  // alone comes from disconnect(), which closes the link itself.
+  if (link.retiring || !link.peer_goodbye[0] || !link.peer_goodbye[1]) return;
+  // Both of the peer's streams ended: everything it sent has arrived.
+  if (!link.quiet) {
+    // The peer closes the link quietly: our goodbyes tell it that all we sent arrived too
+    // (the close below waits until they are acknowledged).
+    const std::string reason = link.goodbye_reason;
+    begin_quiet_close(link, now, reason,
+                      reason.empty() ? std::string("peer left") : "peer left: " + reason);
+  }
+  close_link(link, CloseCode::closed_quietly, "closed quietly");
+}
+
 void PeerLinks::violation(Link& link, core::Instant now, std::string reason) {
   ++stats_.protocol_violations;
   if (!link.authenticated) {
@@ -256,6 +296,16 @@ Result<void> PeerLinks::disconnect(std::string_view peer, std::string_view reaso
   return {};
 }
 
+Result<void> PeerLinks::close_quietly(core::Instant now, std::string_view peer,
+                                      std::string_view reason) {
+  auto it = routes_.find(peer);
+  if (it == routes_.end()) {
+    return fail(Errc::not_found, "no authenticated link to peer '" + std::string(peer) + "'");
+  }
+  begin_quiet_close(*links_.at(it->second), now, reason, "disconnected: " + std::string(reason));
+  return {};
+}
+
 std::vector<std::string> PeerLinks::peers() const {
   std::vector<std::string> names;
   names.reserve(routes_.size());
@@ -283,7 +333,9 @@ core::Instant PeerLinks::next_deadline() const {
     if (!link->authenticated && !link->closing) {
       deadline = std::min(deadline, link->session->next_deadline());
     }
-    if (link->retiring && !link->closing) deadline = std::min(deadline, link->retire_deadline);
+    if ((link->retiring || link->quiet) && !link->closing) {
+      deadline = std::min(deadline, link->retire_deadline);
+    }
   }
   return deadline;
 }
@@ -300,8 +352,11 @@ void PeerLinks::on_timeout(core::Instant now) {
     pump_auth(*link, now, core::WallTime{}, nullptr);
   }
   for (auto& [connection, link] : links_) {
-    if (link->retiring && !link->closing && link->retire_deadline <= now) {
+    if (link->closing || link->retire_deadline > now) continue;
+    if (link->retiring) {
       close_link(*link, CloseCode::duplicate_link, "duplicate link (no retire marker)");
+    } else if (link->quiet) {
+      close_link(*link, CloseCode::closed_quietly, "closed quietly (no goodbye from the peer)");
     }
   }
 }

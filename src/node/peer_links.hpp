@@ -47,6 +47,9 @@ struct LinkConfig {
 
 /// Payload of the goodbye frame that ends the data stream of a retired duplicate link.
 inline constexpr std::string_view kRetiredMarker = "retired";
+/// Payload of the goodbye frame that ends the data stream of a link closed quietly
+/// (PeerLinks::close_quietly); the reason travels in the control stream's goodbye.
+inline constexpr std::string_view kClosingMarker = "closing";
 
 /// Application error codes sent in CONNECTION_CLOSE (QUIC application error space).
 enum class CloseCode : std::uint64_t {
@@ -54,6 +57,9 @@ enum class CloseCode : std::uint64_t {
   auth_failed = 1,
   protocol_violation = 2,
   duplicate_link = 3,
+  /// Both ends closed the link quietly (PeerLinks::close_quietly): each had the other's
+  /// goodbyes, so nothing either sent is lost. The close waits for our own frames' ACKs.
+  closed_quietly = 4,
 };
 
 // Commands for the transport.
@@ -131,6 +137,8 @@ struct LinkStats {
   DurationHistogram auth_succeeded_duration;
   DurationHistogram auth_failed_duration;
   std::uint64_t duplicate_links_closed = 0;
+  /// Links closed with close_quietly(), by either side.
+  std::uint64_t links_closed_quietly = 0;
   /// Links replaced by a takeover connection (decision 0020), on either side.
   std::uint64_t takeovers = 0;
   std::uint64_t protocol_violations = 0;
@@ -167,8 +175,16 @@ class PeerLinks {
   /// The peer authenticated on `connection` (also while its link is being retired), or
   /// nothing when the connection is unknown or not authenticated yet.
   [[nodiscard]] std::optional<std::string> peer_of(std::uint64_t connection) const;
-  /// Sends a goodbye frame with `reason` and closes the link. Errors: not_found.
+  /// Sends a goodbye frame with `reason` and closes the link at once: frames the peer sent
+  /// that had not arrived yet are lost. Errors: not_found.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
+  /// Closes the link to `peer` without losing a frame either side sent: the route goes and
+  /// PeerDown is reported at once (a new frame for `peer` needs a new link), a goodbye ends
+  /// each of our streams, the peer answers with its own once it stopped sending, and the
+  /// connection closes when both of the peer's goodbyes arrived (or after retire_grace). Frames
+  /// the peer sent before it learned of the close are still delivered. For links closed by
+  /// the node itself (idle, membership). Errors: not_found.
+  Result<void> close_quietly(core::Instant now, std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
   /// True when the authenticated link to `peer` runs on a connection this node dialed; false
@@ -190,6 +206,9 @@ class PeerLinks {
                     Channel channel, wire::Frame&& frame);
   void authenticated(Link& link, const auth::Authenticated& result, core::Instant now);
   void retire(Link& link, core::Instant now);
+  void begin_quiet_close(Link& link, core::Instant now, std::string_view reason,
+                         std::string down_reason);
+  void peer_goodbye(Link& link, core::Instant now, Channel channel, std::string text);
   void violation(Link& link, core::Instant now, std::string reason);
   void close_link(Link& link, CloseCode code, std::string reason);
   void send_frame(std::uint64_t connection, Channel channel, wire::FrameType type,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <tuple>
 
 namespace barrel_p2p::node {
 namespace {
@@ -260,6 +261,113 @@ TEST(PeerLinks, GoodbyeReasonReachesThePeer) {
   EXPECT_EQ(down[0].reason, "peer left: rolling upgrade");
   EXPECT_FALSE(net.a.links->route("bob"));
   EXPECT_EQ(net.a.links->disconnect("bob", "again").error().code, Errc::not_found);
+}
+
+// Commands `side` queued since the last call: (channel, type, payload) of each frame sent and
+// the code of each close.
+struct Sent {
+  std::vector<std::tuple<Channel, wire::FrameType, std::string>> frames;
+  std::vector<CloseCode> closes;
+};
+Sent sent_by(Side& side) {
+  Sent out;
+  while (auto command = side.links->poll_command()) {
+    if (auto* send = std::get_if<SendBytes>(&*command)) {
+      wire::FrameDecoder decoder(1024);
+      EXPECT_TRUE(decoder.push(send->bytes));
+      while (auto frame = decoder.next()) {
+        out.frames.emplace_back(send->channel, frame->type,
+                                std::string(frame->payload.begin(), frame->payload.end()));
+      }
+    } else {
+      out.closes.push_back(std::get<CloseConnection>(*command).code);
+    }
+  }
+  while (auto event = side.links->poll_event()) side.events.push_back(std::move(*event));
+  return out;
+}
+
+// The reaper's race: bob sent frames while alice decided to close their quiet link. A close
+// that does not wait loses them; a quiet close still delivers them, and closes only once both
+// of bob's streams ended with his goodbyes (his control frames may come after his data
+// goodbye: the two streams are not ordered).
+TEST(PeerLinks, QuietCloseDeliversWhatThePeerSentBeforeItsGoodbyes) {
+  Wire net;
+  net.connect(1, true);
+  net.settle();
+  ASSERT_TRUE(net.a.links->close_quietly(net.now, "bob", "idle"));
+  const Sent goodbyes = sent_by(net.a);
+  ASSERT_EQ(goodbyes.frames.size(), 2U);
+  EXPECT_EQ(goodbyes.frames[0],
+            std::make_tuple(Channel::control, wire::FrameType::goodbye, std::string("idle")));
+  EXPECT_EQ(goodbyes.frames[1],
+            std::make_tuple(Channel::data, wire::FrameType::goodbye, std::string(kClosingMarker)));
+  EXPECT_TRUE(goodbyes.closes.empty());
+  // The route goes at once (a new frame needs a new link) and alice reports bob down.
+  EXPECT_FALSE(net.a.links->route("bob"));
+  auto down = net.a.events_of<PeerDown>();
+  ASSERT_EQ(down.size(), 1U);
+  EXPECT_EQ(down[0].reason, "disconnected: idle");
+
+  auto from_bob = [&](Channel channel, wire::FrameType type, const std::string& text) {
+    net.a.links->on_stream_data(net.now, net.wall, net.rng, 1, channel, frame_bytes(type, text));
+  };
+  from_bob(Channel::data, wire::FrameType::process, "sent before the goodbyes arrived");
+  from_bob(Channel::data, wire::FrameType::goodbye, std::string(kClosingMarker));
+  EXPECT_TRUE(sent_by(net.a).closes.empty()) << "closed before bob's control stream ended";
+  from_bob(Channel::control, wire::FrameType::membership, "late on the control stream");
+  from_bob(Channel::control, wire::FrameType::goodbye, "idle");
+  const Sent after = sent_by(net.a);
+  EXPECT_TRUE(after.frames.empty());
+  EXPECT_EQ(after.closes, std::vector<CloseCode>{CloseCode::closed_quietly});
+  auto frames = net.a.events_of<FrameReceived>();
+  ASSERT_EQ(frames.size(), 2U);
+  EXPECT_EQ(frames[0].type, wire::FrameType::process);
+  EXPECT_EQ(frames[1].type, wire::FrameType::membership);
+  EXPECT_EQ(net.a.links->stats().links_closed_quietly, 1U);
+  EXPECT_EQ(net.a.events_of<PeerDown>().size(), 1U);
+}
+
+TEST(PeerLinks, APeerClosingQuietlyIsAnsweredWithGoodbyesAndBothEndsClose) {
+  Wire net;
+  net.connect(1, true);
+  net.settle();
+  ASSERT_TRUE(net.a.links->close_quietly(net.now, "bob", "membership"));
+  net.settle();
+  EXPECT_FALSE(net.b.links->route("alice"));
+  auto down = net.b.events_of<PeerDown>();
+  ASSERT_EQ(down.size(), 1U);
+  EXPECT_EQ(down[0].reason, "peer left: membership");
+  EXPECT_EQ(net.a.closed, std::vector<std::uint64_t>{1});
+  EXPECT_EQ(net.b.links->stats().links_closed_quietly, 1U);
+  EXPECT_EQ(net.a.events_of<PeerDown>().size(), 1U);
+}
+
+TEST(PeerLinks, QuietClosesFromBothEndsAtOnceStillClose) {
+  Wire net;
+  net.connect(1, true);
+  net.settle();
+  ASSERT_TRUE(net.a.links->close_quietly(net.now, "bob", "idle"));
+  ASSERT_TRUE(net.b.links->close_quietly(net.now, "alice", "idle"));
+  net.settle();
+  EXPECT_FALSE(net.a.closed.empty() && net.b.closed.empty());
+  EXPECT_EQ(net.a.events_of<PeerDown>().size(), 1U);
+  EXPECT_EQ(net.b.events_of<PeerDown>().size(), 1U);
+  EXPECT_EQ(net.a.links->next_deadline(), core::Instant::never());
+  EXPECT_EQ(net.b.links->next_deadline(), core::Instant::never());
+}
+
+TEST(PeerLinks, AQuietCloseWithoutAnswerEndsAtTheGrace) {
+  Wire net;
+  net.connect(1, true);
+  net.settle();
+  ASSERT_TRUE(net.a.links->close_quietly(net.now, "bob", "idle"));
+  EXPECT_EQ(net.a.links->close_quietly(net.now, "bob", "again").error().code, Errc::not_found);
+  (void)sent_by(net.a);  // the goodbyes are lost
+  EXPECT_EQ(net.a.links->next_deadline(), net.now + std::chrono::seconds(10));
+  net.now += std::chrono::seconds(10);
+  net.a.links->on_timeout(net.now);
+  EXPECT_EQ(sent_by(net.a).closes, std::vector<CloseCode>{CloseCode::closed_quietly});
 }
 
 TEST(PeerLinks, SilentPeerIsCutAtTheBudget) {

@@ -44,10 +44,12 @@ void NodeImpl::execute(node::Command&& command) {
                                           : Result<std::uint64_t>(Unexpected(id.error())));
         } else if constexpr (std::is_same_v<C, node::Close>) {
           // A retired duplicate link (a takeover's old connection, decision 0020) keeps its
-          // tagged streams going until they end; its link bytes are delivered first.
+          // tagged streams going until they end; its link bytes are delivered first. So are
+          // those of a link closed quietly: its goodbyes must reach the peer.
           endpoint_->close(now(), transport::ConnectionId{c.connection},
                            static_cast<std::uint64_t>(c.code), c.reason,
-                           c.code == node::CloseCode::duplicate_link);
+                           c.code == node::CloseCode::duplicate_link ||
+                               c.code == node::CloseCode::closed_quietly);
         } else if constexpr (std::is_same_v<C, node::Resolve>) {
           resolve(std::move(c));
         } else if constexpr (std::is_same_v<C, node::PersistPin>) {
