@@ -64,6 +64,7 @@ constexpr Field kScalarFields[] = {
     {"migrations_timed_out", &NodeStats::migrations_timed_out},
     {"link_takeovers", &NodeStats::link_takeovers},
     {"peer_address_changes", &NodeStats::peer_address_changes},
+    {"connection_id_limit_drops", &NodeStats::connection_id_limit_drops},
     {"relay_datagrams_sent", &NodeStats::relay_datagrams_sent},
     {"relay_datagrams_received", &NodeStats::relay_datagrams_received},
     {"relay_datagrams_dropped", &NodeStats::relay_datagrams_dropped},

@@ -55,6 +55,10 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
               "Accepted connections whose peer moved to another address (migration or NAT "
               "rebinding), validated.",
               stats.peer_address_changes);
+  out.counter("barrel_p2p_connection_id_limit_drops_total",
+              "Packets dropped, connection kept, because QUIC counted one connection ID too "
+              "many after a migration.",
+              stats.connection_id_limit_drops);
   out.counters("barrel_p2p_relay_datagrams_total",
                "Datagrams of relayed connections (set_connect_options), by outcome: sent "
                "through a user transport, received from one, dropped (queue bound, size, or "

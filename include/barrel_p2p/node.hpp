@@ -96,6 +96,9 @@ struct NodeStats {
   /// Accepted connections whose peer now sends from another address, validated: the peer
   /// migrated, or a NAT rebound its address (QUIC cannot tell the two apart).
   std::uint64_t peer_address_changes = 0;
+  /// Packets of a peer dropped, connection kept, because the QUIC library counted one
+  /// connection ID too many after a migration (docs/internals/decisions/0031-*.md).
+  std::uint64_t connection_id_limit_drops = 0;
   // Relayed connections (set_connect_options with a DatagramTransport), counted since start.
   std::uint64_t relay_datagrams_sent = 0;      ///< handed to a transport's send() and taken
   std::uint64_t relay_datagrams_received = 0;  ///< fed from a transport to QUIC

@@ -42,6 +42,7 @@ void add_transport(const transport::EndpointStats& transport, NodeStats& out) {
   out.connections_initiated = transport.connections_initiated;
   out.connections_accepted = transport.connections_accepted;
   out.peer_address_changes = transport.peer_address_changes;
+  out.connection_id_limit_drops = transport.connection_id_limit_drops;
 }
 
 void add_processes(const node::ProcessStats& processes, NodeStats& out) {

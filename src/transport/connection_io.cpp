@@ -58,6 +58,15 @@ void Connection::read(core::Instant now, LocalId local, const core::SocketAddres
   // leave with our handshake flight (0.5-RTT data, decision 0027). The client's bytes still
   // arrive only after its Finished, which ngtcp2 checks before it reads any 1-RTT packet.
   if (rv == 0 && half_rtt_ready_ && state_ == State::handshaking) rv = establish();
+  if (rv == NGTCP2_ERR_CONNECTION_ID_LIMIT) {
+    // After a migration ngtcp2 0.12 can count one of the peer's connection IDs too many and
+    // refuse its next NEW_CONNECTION_ID, which closed live connections. The packet is dropped
+    // instead (not acknowledged: the peer sends its other frames again) and that one
+    // connection ID goes unused (decision 0031).
+    ++endpoint_.stats_.connection_id_limit_drops;
+    endpoint_.mark_dirty(this);
+    return;
+  }
   if (rv != 0) on_error(now, rv);
   endpoint_.mark_dirty(this);
 }

@@ -46,6 +46,9 @@ struct EndpointStats {
   std::uint64_t migrations_failed = 0;     ///< ... whose new path failed validation
   std::uint64_t peer_address_changes = 0;  ///< accepted connections whose peer moved (NAT)
   std::uint64_t packets_unroutable = 0;    ///< written for a local address no longer held
+  /// Packets dropped because ngtcp2 found the peer's NEW_CONNECTION_ID over our limit
+  /// (decision 0031): the connection stays up.
+  std::uint64_t connection_id_limit_drops = 0;
 };
 
 /// Path statistics of one connection (RFC 9002 estimators, from ngtcp2).

@@ -48,6 +48,10 @@ inline Config test_config(const std::string& name, const std::filesystem::path& 
   config.listen_address = "127.0.0.1:0";
   config.cluster_name = "test";
   config.log_level = "warn";
+  // BARREL_TEST_LOG=debug (or trace, info) shows what the nodes did, to chase a rare failure.
+  if (const char* level = std::getenv("BARREL_TEST_LOG"); level != nullptr && *level != 0) {
+    config.log_level = level;
+  }
   return config;
 }
 
