@@ -119,6 +119,15 @@ void PeerLinks::handle_frame(Link& link, core::Instant now, core::WallTime wall,
     violation(link, now, "frame type does not match its stream");
     return;
   }
+  // Once we closed the link quietly, the peer's application frames (process, control, data)
+  // are still delivered; its membership, broadcast, registry and views frames are not: those
+  // protocols already count the peer gone (PeerDown), and answering them would open links
+  // again (a 1,000-node join made twice the links when they were delivered; decision 0030).
+  if (link.quiet && frame.type != wire::FrameType::process &&
+      frame.type != wire::FrameType::control && frame.type != wire::FrameType::data) {
+    ++stats_.frames_dropped_closing;
+    return;
+  }
   if (frame_sink_ != nullptr && events_.empty()) {
     frame_sink_->on_frame(link.peer, frame.type, std::move(frame.payload));
   } else {

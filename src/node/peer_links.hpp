@@ -139,6 +139,9 @@ struct LinkStats {
   std::uint64_t duplicate_links_closed = 0;
   /// Links closed with close_quietly(), by either side.
   std::uint64_t links_closed_quietly = 0;
+  /// Membership, broadcast, registry and views frames that arrived on a link we were closing
+  /// quietly, dropped (application frames are delivered).
+  std::uint64_t frames_dropped_closing = 0;
   /// Links replaced by a takeover connection (decision 0020), on either side.
   std::uint64_t takeovers = 0;
   std::uint64_t protocol_violations = 0;
