@@ -23,7 +23,7 @@ struct PeerLinks::Link {
   bool peer_retired = false;  // the peer's retire marker arrived on the data stream
   core::Instant retire_deadline = core::Instant::never();  // retiring or quiet: close by then
   // Closed quietly (close_quietly()): our goodbyes are sent and the route is gone; the link
-  // still delivers what the peer sent and closes once the peer's goodbyes arrived.
+  // still delivers the peer's application frames and closes once its goodbyes arrived.
   bool quiet = false;
   std::array<bool, 2> peer_goodbye{};  // by Channel: the peer ended that stream with a goodbye
 

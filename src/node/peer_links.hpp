@@ -58,7 +58,8 @@ enum class CloseCode : std::uint64_t {
   protocol_violation = 2,
   duplicate_link = 3,
   /// Both ends closed the link quietly (PeerLinks::close_quietly): each had the other's
-  /// goodbyes, so nothing either sent is lost. The close waits for our own frames' ACKs.
+  /// goodbyes, so no application frame either sent is lost. The close waits for our own
+  /// frames' ACKs.
   closed_quietly = 4,
 };
 
@@ -181,12 +182,14 @@ class PeerLinks {
   /// Sends a goodbye frame with `reason` and closes the link at once: frames the peer sent
   /// that had not arrived yet are lost. Errors: not_found.
   Result<void> disconnect(std::string_view peer, std::string_view reason);
-  /// Closes the link to `peer` without losing a frame either side sent: the route goes and
-  /// PeerDown is reported at once (a new frame for `peer` needs a new link), a goodbye ends
-  /// each of our streams, the peer answers with its own once it stopped sending, and the
-  /// connection closes when both of the peer's goodbyes arrived (or after retire_grace). Frames
-  /// the peer sent before it learned of the close are still delivered. For links closed by
-  /// the node itself (idle, membership). Errors: not_found.
+  /// Closes the link to `peer` without losing an application frame either side sent: the
+  /// route goes and PeerDown is reported at once (a new frame for `peer` needs a new link), a
+  /// goodbye ends each of our streams, the peer answers with its own once it stopped sending,
+  /// and the connection closes when both of the peer's goodbyes arrived (or after
+  /// retire_grace). The peer's process, control and data frames sent before it learned of the
+  /// close are still delivered; its membership, broadcast, registry and views frames are
+  /// dropped (counted). For links closed by the node itself (idle, membership).
+  /// Errors: not_found.
   Result<void> close_quietly(core::Instant now, std::string_view peer, std::string_view reason);
   /// Names of peers with an authenticated link, sorted.
   [[nodiscard]] std::vector<std::string> peers() const;
