@@ -12,14 +12,20 @@
 
 namespace barrel_p2p::core {
 
-/// First in, first out, with indexed access. The slots grow by doubling. When the queue
-/// empties after a cycle that used at most a quarter of its slots, capacity above `keep` (in
-/// elements) is given back: a burst does not pin its peak memory, and a queue that fills and
-/// drains at a steady rate keeps its slots. T must be default-constructible and movable: a slot
-/// that is not in use holds a default T, so it owns no resources.
+/// First in, first out, with indexed access. The slots grow by doubling. Capacity above `keep`
+/// (in elements) is given back once the queue has emptied kSmallCyclesBeforeRelease times in a
+/// row after using at most a quarter of its slots: a burst does not pin its peak memory, and a
+/// queue whose bursts come between a few small cycles (the Engine's command queue under many
+/// busy links) keeps its slots instead of growing them back from 8 every burst. T must be
+/// default-constructible and movable: a slot that is not in use holds a default T, so it owns
+/// no resources.
 template <class T>
 class Fifo {
  public:
+  /// Small cycles in a row (each used at most a quarter of the slots) before capacity above
+  /// `keep` is given back.
+  static constexpr std::size_t kSmallCyclesBeforeRelease = 8;
+
   explicit Fifo(std::size_t keep = 64) : keep_(keep) {}
 
   [[nodiscard]] bool empty() const { return size_ == 0; }
@@ -72,14 +78,22 @@ class Fifo {
 
   void emptied() {
     head_ = 0;
-    if (slots_.size() > keep_ && peak_ <= slots_.size() / 4) std::vector<T>().swap(slots_);
+    if (slots_.size() > keep_ && peak_ <= slots_.size() / 4) {
+      if (++small_cycles_ >= kSmallCyclesBeforeRelease) {
+        std::vector<T>().swap(slots_);
+        small_cycles_ = 0;
+      }
+    } else {
+      small_cycles_ = 0;
+    }
     peak_ = 0;
   }
 
   std::vector<T> slots_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
-  std::size_t peak_ = 0;  // largest size since the queue last emptied
+  std::size_t peak_ = 0;          // largest size since the queue last emptied
+  std::size_t small_cycles_ = 0;  // small cycles in a row while holding more than keep_
   std::size_t keep_;
 };
 

@@ -67,9 +67,19 @@ TEST(Fifo, GivesBackABurstsSlotsOnceTheQueueRunsSmallAgain) {
     while (!fifo.empty()) (void)fifo.take_front();
     EXPECT_EQ(fifo.capacity(), 1024U) << "a steady large cycle keeps its slots";
   }
-  fifo.push_back(1);
-  (void)fifo.take_front();
-  EXPECT_EQ(fifo.capacity(), 0U) << "a small cycle gives the slots back";
+  auto small_cycle = [&] {
+    fifo.push_back(1);
+    (void)fifo.take_front();
+  };
+  for (std::size_t i = 1; i < Fifo<int>::kSmallCyclesBeforeRelease; ++i) small_cycle();
+  EXPECT_EQ(fifo.capacity(), 1024U) << "small cycles between bursts keep the slots";
+  for (int i = 0; i < 900; ++i) fifo.push_back(int{i});
+  while (!fifo.empty()) (void)fifo.take_front();
+  EXPECT_EQ(fifo.capacity(), 1024U) << "a burst starts the count of small cycles again";
+  for (std::size_t i = 1; i < Fifo<int>::kSmallCyclesBeforeRelease; ++i) small_cycle();
+  EXPECT_EQ(fifo.capacity(), 1024U);
+  small_cycle();
+  EXPECT_EQ(fifo.capacity(), 0U) << "enough small cycles in a row give the slots back";
   for (int i = 0; i < 10; ++i) fifo.push_back(int{i});
   while (!fifo.empty()) (void)fifo.take_front();
   EXPECT_EQ(fifo.capacity(), 16U) << "within `keep`: kept";
