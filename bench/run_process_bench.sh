@@ -52,7 +52,8 @@ cat "$out"/ours.txt "$out"/tcp.txt | python3 "$ref/agg.py" | tee "$out/agg.txt"
 if [ -s "$out/erlang.txt" ]; then grep -v '^#' "$out/erlang.txt" | tee -a "$out/agg.txt"; fi
 # call_rtt is in us, the references in ns
 specs=(call_p50_vs_tcp_pingpong:call_rtt_64B_p50:tcp_pingpong_rtt_p50:1000
-  call_p99_vs_p50:call_rtt_64B_p99:call_rtt_64B_p50)
+  call_p99_vs_p50:call_rtt_64B_p99:call_rtt_64B_p50
+  oneway_16pairs_vs_one_pair:oneway_64B_16pairs_rate:oneway_64B_rate)
 for mode in tcp tls; do
   specs+=("call_p50_vs_erlang_$mode:call_rtt_64B_p50:erl_dist_${mode}_call_rtt_p50:1000"
     "oneway_64B_vs_erlang_$mode:oneway_64B_rate:erl_dist_${mode}_oneway_64B_rate"
