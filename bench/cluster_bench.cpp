@@ -12,6 +12,11 @@
 //       neighbour's view is back to its size, which parity may forbid (median over R runs,
 //       default 3).
 // Every scenario takes --loops M (default 2): the nodes share M event-loop threads (Runtime).
+// The nodes' data directories go under $TMPDIR (default /tmp; `scale` prints it as
+// data_root). Each node writes a pin file (fsync'd, atomically renamed) for every peer it
+// meets: a 1,000-node join writes ~23,000 of them through one writer thread, which competes
+// with the loops for the CPU the way 1,000 separate machines' disks would not. The figures in
+// docs/benchmarks.md say which root they used; TMPDIR=/dev/shm (tmpfs) leaves the disk out.
 // Every wait is bounded; a timeout prints what was missing and exits 1. Output: "name value
 // unit" lines, then a summary.
 // Memory diagnostics for `scale` (environment variables, any value): BENCH_SMAPS prints
@@ -296,6 +301,7 @@ int run_scale(std::size_t count, int broadcasts) {
   const long rss_before = proc_status("VmRSS");
   const long threads_before = proc_status("Threads");
   const auto t0 = Clock::now();
+  std::printf("data_root %s\n", root.path.c_str());
   Cluster cluster(count, root.path);
   const auto started = Clock::now();
   print("nodes", static_cast<double>(count), "");
