@@ -426,7 +426,10 @@ int run_scale(std::size_t count, int broadcasts) {
   }
   if (std::getenv("BENCH_MALLOC_STATS") != nullptr) malloc_stats();
   if (std::getenv("BENCH_SMAPS") != nullptr) print_smaps();
-  if (std::getenv("BENCH_EXIT_AFTER_RSS") != nullptr) std::_Exit(0);  // heaptrack: live = leaked
+  if (std::getenv("BENCH_EXIT_AFTER_RSS") != nullptr) {
+    std::fflush(stdout);  // _Exit flushes nothing: print_smaps() and malloc_stats() would be lost
+    std::_Exit(0);        // heaptrack: live = leaked
+  }
   print("rss_total", static_cast<double>(rss_after) / 1024.0, "MiB");
   print("rss_per_node",
         static_cast<double>(rss_after - rss_before) / 1024.0 / static_cast<double>(count), "MiB");
