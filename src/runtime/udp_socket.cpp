@@ -2,13 +2,16 @@
 
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +30,10 @@ constexpr std::size_t kMaxBytesPerSend = 65'507;
 constexpr std::size_t kMaxSegmentsPerSend = 64;
 // One receive buffer holds the largest datagram or GRO-coalesced batch.
 constexpr std::size_t kReceiveBufferBytes = 65'536;
+// The pages bursts wrote are given back (see ReceiveBuffers::release_if_quiet) provided they
+// are at least this many: small datagrams keep touching the first page of a few slots, and
+// giving those back would only cost page faults.
+constexpr std::size_t kReleaseFromPages = 4;
 
 std::string errno_text(int error) {
   char buffer[128];
@@ -112,15 +119,20 @@ std::size_t segment_count(std::size_t bytes, std::size_t segment_size) {
 
 }  // namespace
 
+// Frees what allocate_pages() returned.
+struct PageDeleter {
+  void operator()(std::uint8_t* data) const { std::free(data); }  // NOLINT(*-no-malloc)
+};
+
 // recvmmsg state: one buffer, address and control area per slot, pointed to by the headers.
 struct UdpSocket::ReceiveBuffers {
   explicit ReceiveBuffers(std::size_t slots)
-      // for_overwrite: no zeroing, so untouched pages of the 64 KiB buffers stay unallocated.
-      : data(std::make_unique_for_overwrite<std::uint8_t[]>(slots * kReceiveBufferBytes)),
+      : data(allocate_pages(slots * kReceiveBufferBytes)),
         names(slots),
         controls(slots),
         iovecs(slots),
-        headers(slots) {
+        headers(slots),
+        written(slots) {
     for (std::size_t i = 0; i < slots; ++i) {
       iovecs[i].iov_base = data.get() + i * kReceiveBufferBytes;
       iovecs[i].iov_len = kReceiveBufferBytes;
@@ -130,6 +142,60 @@ struct UdpSocket::ReceiveBuffers {
       message.msg_iovlen = 1;
       message.msg_control = controls[i].bytes;
     }
+  }
+
+  // Records what the kernel wrote in the `received` slots of the last call, and whether that
+  // call was quiet: slots left unfilled and every datagram (or GRO batch) within one page.
+  void note_received() {
+    bool quiet = received < in_use;
+    for (std::size_t i = 0; i < received; ++i) {
+      const std::size_t length = headers[i].msg_len;
+      if (length > written[i]) {
+        touched_pages += pages(length) - pages(written[i]);
+        written[i] = length;
+      }
+      quiet = quiet && length <= page_size();
+    }
+    quiet_receives = quiet ? quiet_receives + 1 : 0;
+  }
+
+  // After UdpSocket::kQuietReceivesBeforeRelease quiet receives in a row, and when bursts touched
+  // at least kReleaseFromPages pages, gives back every page but the first (MADV_DONTNEED: they read
+  // back as zeros and cost a page fault when written again) and offers one slot again. Without
+  // this, a burst (a join storm's GRO batches, a bulk transfer) leaves up to slots x 64 KiB
+  // resident for the socket's lifetime. Call only when no datagram is held.
+  void release_if_quiet() {
+    if (quiet_receives < UdpSocket::kQuietReceivesBeforeRelease ||
+        touched_pages < kReleaseFromPages) {
+      return;
+    }
+    std::size_t end = 0;  // past the last slot written
+    for (std::size_t i = 0; i < written.size(); ++i) {
+      if (written[i] != 0) end = i * kReceiveBufferBytes + pages(written[i]) * page_size();
+    }
+    // Advisory: on failure the pages simply stay resident.
+    (void)::madvise(data.get() + page_size(), end - page_size(), MADV_DONTNEED);
+    std::fill(written.begin(), written.end(), 0);
+    written[0] = page_size();  // kept: it may hold data
+    touched_pages = 1;
+    quiet_receives = 0;
+    in_use = 1;
+    ++releases;
+  }
+
+  static std::size_t pages(std::size_t bytes) { return (bytes + page_size() - 1) / page_size(); }
+
+  // `size` bytes (a multiple of the page size) starting on a page; not zeroed, so pages stay
+  // unallocated until the kernel writes them.
+  static std::unique_ptr<std::uint8_t[], PageDeleter> allocate_pages(std::size_t size) {
+    void* block = std::aligned_alloc(page_size(), size);  // NOLINT(*-no-malloc)
+    if (block == nullptr) throw std::bad_alloc();
+    return std::unique_ptr<std::uint8_t[], PageDeleter>(static_cast<std::uint8_t*>(block));
+  }
+
+  static std::size_t page_size() {
+    static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return size;
   }
 
   // The kernel overwrites these lengths on every call.
@@ -143,7 +209,8 @@ struct UdpSocket::ReceiveBuffers {
     }
   }
 
-  std::unique_ptr<std::uint8_t[]> data;
+  // Page-aligned (madvise needs whole pages); not moved by moves of the socket.
+  std::unique_ptr<std::uint8_t[], PageDeleter> data;
   // Where a paused delivery goes on: slots [next_slot, received) are still to be delivered,
   // next_slot from byte next_offset (a GRO buffer may be paused between its segments).
   std::size_t received = 0;
@@ -156,6 +223,12 @@ struct UdpSocket::ReceiveBuffers {
   std::vector<ControlBuffer> controls;
   std::vector<iovec> iovecs;
   std::vector<mmsghdr> headers;
+  // Per slot, how far the kernel may have written since the last release, and the pages
+  // that makes (resident, unless the kernel reclaimed them).
+  std::vector<std::size_t> written;
+  std::size_t touched_pages = 0;
+  std::size_t quiet_receives = 0;  // in a row; see note_received()
+  std::uint64_t releases = 0;
 };
 
 Result<UdpSocket> UdpSocket::bind(const core::SocketAddress& address,
@@ -238,6 +311,8 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
   BARREL_ASSERT(fd_ >= 0 && receive_ != nullptr, "receive_batch on a moved-from UdpSocket");
   ReceiveBuffers& buffers = *receive_;
   if (!holds_datagrams()) {
+    buffers.release_if_quiet();
+    stats_.receive_buffer_releases = buffers.releases;
     buffers.reset();
     buffers.received = 0;
     buffers.next_slot = 0;
@@ -255,6 +330,7 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
     }
     ++stats_.receive_calls;
     buffers.received = static_cast<std::size_t>(received);
+    buffers.note_received();
     // Every slot was filled: more may be waiting, so offer more slots next time. A quiet socket
     // keeps using its first slots and never touches (makes resident) the rest of the memory.
     if (buffers.received == buffers.in_use) {

@@ -21,6 +21,8 @@ struct UdpSocketStats {
   std::uint64_t send_errors = 0;         ///< send() calls that failed (incl. send buffer full).
   std::uint64_t receive_errors = 0;      ///< receive_batch() calls that failed.
   std::uint64_t truncated_dropped = 0;   ///< Datagrams dropped because they exceeded a buffer.
+  /// Times the receive buffers gave back the pages a burst wrote (see receive_batch()).
+  std::uint64_t receive_buffer_releases = 0;
 };
 
 /// Settings for UdpSocket::bind(); the defaults are what QUIC on Linux wants.
@@ -31,7 +33,8 @@ struct UdpSocketOptions {
   /// Datagram buffers (64 KiB each, the GRO maximum) one recvmmsg can fill, at most. The
   /// socket owns them for its lifetime: 16 cost 1 MiB of address space, resident only as far
   /// as written. A socket starts with one slot per call and doubles while calls fill every
-  /// slot offered, so a quiet socket (most nodes of a cluster) keeps little of it resident.
+  /// slot offered; once quiet again it gives back what a burst wrote (see receive_batch()),
+  /// so a quiet socket (most nodes of a cluster) keeps about one page resident.
   std::size_t receive_slots = 16;
 };
 
@@ -93,12 +96,20 @@ class UdpSocket {
   /// dropped and counted. Returns the number of datagrams delivered; 0 when nothing is waiting
   /// (EAGAIN). Errors: io with the system's message.
   ///
+  /// After kQuietReceivesBeforeRelease receives in a row that each left slots unfilled and got
+  /// no datagram (or GRO batch) above one page, the next call first gives back every buffer
+  /// page but the first that earlier bursts wrote, when they are 4 or more (counted in
+  /// stats().receive_buffer_releases), and offers one slot again.
+  ///
   /// When `pause` is given and returns true after a datagram, the rest of the batch is held in
   /// the socket's buffers: the next call delivers it first, before it receives anything new.
   /// The kernel no longer holds those datagrams, so a caller that paused must call again
   /// without waiting for fd() to be readable while holds_datagrams() is true.
   Result<std::size_t> receive_batch(const DatagramHandler& handler,
                                     const PausePredicate& pause = {});
+
+  /// Quiet receives in a row after which receive_batch() gives a burst's pages back.
+  static constexpr std::size_t kQuietReceivesBeforeRelease = 32;
 
   /// True when a paused receive_batch() left received datagrams undelivered.
   [[nodiscard]] bool holds_datagrams() const;

@@ -154,6 +154,62 @@ TEST(UdpSocket, ReceiveSlotsStartAtOneAndDoubleWhileCallsFillThem) {
   EXPECT_EQ(per_call, (std::vector<std::size_t>{1, 2, 4, 8, 16, 9}));
 }
 
+// Sends one datagram of `size` bytes and receives it with one call.
+void exchange_one(UdpSocket& sender, UdpSocket& receiver, std::size_t size) {
+  ASSERT_TRUE(sender.send(receiver.local_address(), pattern(size), size, 0));
+  const auto got = receive(receiver, 1);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].payload, pattern(size));
+}
+
+TEST(UdpSocket, ReceiveBuffersGiveBackABurstsPagesOnceQuietAgain) {
+  UdpSocket receiver = bind_or_die("127.0.0.1:0");
+  UdpSocket sender = bind_or_die("127.0.0.1:0");
+  // Small datagrams only ever write the first page: nothing to give back, however long.
+  for (std::size_t i = 0; i < 2 * UdpSocket::kQuietReceivesBeforeRelease; ++i) {
+    exchange_one(sender, receiver, 100);
+  }
+  EXPECT_EQ(receiver.stats().receive_buffer_releases, 0U);
+  // A burst of datagrams of several pages each, in as many slots (sizes differ: no GRO).
+  constexpr std::size_t kBurst = 16;
+  for (std::size_t i = 0; i < kBurst; ++i) {
+    ASSERT_TRUE(sender.send(receiver.local_address(), pattern(20'000 + i), 20'000 + i, 0));
+  }
+  const auto burst = receive(receiver, kBurst);
+  ASSERT_EQ(burst.size(), kBurst);
+  for (std::size_t i = 0; i < kBurst; ++i) EXPECT_EQ(burst[i].payload, pattern(20'000 + i));
+  // Quiet receives (one small datagram, slots to spare) in a row, then the next call gives
+  // the pages back before it receives.
+  for (std::size_t i = 0; i < UdpSocket::kQuietReceivesBeforeRelease; ++i) {
+    exchange_one(sender, receiver, 100);
+  }
+  EXPECT_EQ(receiver.stats().receive_buffer_releases, 0U);
+  exchange_one(sender, receiver, 100);
+  EXPECT_EQ(receiver.stats().receive_buffer_releases, 1U);
+  // Back to few slots, doubling again; the buffers read back as zeros, then hold what arrives.
+  constexpr std::size_t kCount = 40;
+  for (std::size_t i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(sender.send(receiver.local_address(), pattern(5'000 + i), 5'000 + i, 0));
+  }
+  std::vector<std::size_t> per_call;
+  std::vector<Received> got;
+  while (got.size() < kCount && per_call.size() < 100) {
+    const std::size_t before = got.size();
+    auto delivered = receiver.receive_batch(
+        [&](const core::SocketAddress& from, core::ByteView data, std::uint8_t ecn) {
+          got.push_back(Received{from, core::Bytes(data.begin(), data.end()), ecn});
+        });
+    ASSERT_TRUE(delivered);
+    ASSERT_NE(*delivered, 0U) << "loopback delivery is synchronous: all 40 are queued";
+    per_call.push_back(got.size() - before);
+  }
+  // The releasing call offered one slot and filled it, so this starts at two (without the
+  // release it would have started at 16).
+  EXPECT_EQ(per_call, (std::vector<std::size_t>{2, 4, 8, 16, 10}));
+  ASSERT_EQ(got.size(), kCount);
+  for (std::size_t i = 0; i < kCount; ++i) EXPECT_EQ(got[i].payload, pattern(5'000 + i));
+}
+
 TEST(UdpSocket, EmptyDatagramRoundTrips) {
   UdpSocket a = bind_or_die("127.0.0.1:0");
   UdpSocket b = bind_or_die("127.0.0.1:0");
