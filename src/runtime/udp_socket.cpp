@@ -164,10 +164,11 @@ struct UdpSocket::ReceiveBuffers {
   // back as zeros and cost a page fault when written again) and offers one slot again. Without
   // this, a burst (a join storm's GRO batches, a bulk transfer) leaves up to slots x 64 KiB
   // resident for the socket's lifetime. Call only when no datagram is held.
-  void release_if_quiet() {
+  // Returns whether it released.
+  bool release_if_quiet() {
     if (quiet_receives < UdpSocket::kQuietReceivesBeforeRelease ||
         touched_pages < kReleaseFromPages) {
-      return;
+      return false;
     }
     std::size_t end = 0;  // past the last slot written
     for (std::size_t i = 0; i < written.size(); ++i) {
@@ -180,7 +181,7 @@ struct UdpSocket::ReceiveBuffers {
     touched_pages = 1;
     quiet_receives = 0;
     in_use = 1;
-    ++releases;
+    return true;
   }
 
   static std::size_t pages(std::size_t bytes) { return (bytes + page_size() - 1) / page_size(); }
@@ -228,7 +229,6 @@ struct UdpSocket::ReceiveBuffers {
   std::vector<std::size_t> written;
   std::size_t touched_pages = 0;
   std::size_t quiet_receives = 0;  // in a row; see note_received()
-  std::uint64_t releases = 0;
 };
 
 Result<UdpSocket> UdpSocket::bind(const core::SocketAddress& address,
@@ -311,8 +311,7 @@ Result<std::size_t> UdpSocket::receive_batch(const DatagramHandler& handler,
   BARREL_ASSERT(fd_ >= 0 && receive_ != nullptr, "receive_batch on a moved-from UdpSocket");
   ReceiveBuffers& buffers = *receive_;
   if (!holds_datagrams()) {
-    buffers.release_if_quiet();
-    stats_.receive_buffer_releases = buffers.releases;
+    if (buffers.release_if_quiet()) ++stats_.receive_buffer_releases;
     buffers.reset();
     buffers.received = 0;
     buffers.next_slot = 0;
