@@ -39,13 +39,22 @@ std::array<std::unique_ptr<RawPeer>, 3> server_and_two_clients(
   return {RawPeer::create(config), RawPeer::create(), RawPeer::create()};
 }
 
-TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
-  auto a = RawPeer::create();
-  auto b = RawPeer::create();
+/// Two bare endpoints that record the link-stream bytes reaching each.
+struct RecordingPair {
+  explicit RecordingPair(const transport::TransportConfig& config = RawPeer::default_config())
+      : a(RawPeer::create(config)), b(RawPeer::create(config)) {
+    record(*a, at_a);
+    record(*b, at_b);
+  }
+  std::unique_ptr<RawPeer> a;
+  std::unique_ptr<RawPeer> b;
   Received at_a;
   Received at_b;
-  record(*a, at_a);
-  record(*b, at_b);
+};
+
+TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
+  RecordingPair pair;
+  auto& [a, b, at_a, at_b] = pair;
   auto ab = a->connect(b->address());
   auto ba = b->connect(a->address());  // the same sockets also dial the other way
   ASSERT_TRUE(ab && ba);
@@ -62,6 +71,29 @@ TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
       if (streams[0] == "ctl" && streams[1] == "data") return true;
     }
     return false;
+  }));
+}
+
+TEST(Quic, EachSideFreesItsTlsSessionOnceTheHandshakeIsConfirmedAndBytesStillFlow) {
+  RecordingPair pair;
+  auto& [a, b, at_a, at_b] = pair;
+  auto ab = a->connect(b->address());
+  ASSERT_TRUE(ab);
+  ASSERT_TRUE(pump_both(*a, *b, [&] { return a->connected.size() == 1 && !b->connected.empty(); }));
+  const ConnectionId ba{b->connected.begin()->first};
+  // Bytes both ways carry the client's HANDSHAKE_DONE and the acknowledgements that confirm.
+  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::data, core::as_bytes("one")));
+  ASSERT_TRUE(b->endpoint().send_copy(ba, StreamKind::data, core::as_bytes("uno")));
+  ASSERT_TRUE(pump_both(*a, *b, [&] {
+    return a->endpoint().stats().tls_sessions_released == 1 &&
+           b->endpoint().stats().tls_sessions_released == 1 && at_b.bytes[ba.value][1] == "one" &&
+           at_a.bytes[ab->value][1] == "uno";
+  }));
+  // Without the session, both streams still carry bytes both ways.
+  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::control, core::as_bytes("two")));
+  ASSERT_TRUE(b->endpoint().send_copy(ba, StreamKind::control, core::as_bytes("dos")));
+  EXPECT_TRUE(pump_both(*a, *b, [&] {
+    return at_b.bytes[ba.value][0] == "two" && at_a.bytes[ab->value][0] == "dos";
   }));
 }
 
@@ -102,25 +134,38 @@ std::size_t largest(const std::vector<std::size_t>& sizes) {
   return sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
 }
 
-/// Connects a to b, then sends 1 MiB from a to b; returns the largest datagram either side sent
-/// during the handshake and afterwards.
-std::pair<std::size_t, std::size_t> datagram_sizes(const transport::TransportConfig& config) {
-  auto a = RawPeer::create(config);
-  auto b = RawPeer::create(config);
-  Received at_b;
-  record(*b, at_b);
+/// Connects a to b, then sends 1 MiB from a to b and 1 MiB back; returns the largest datagrams
+/// sent with handshake packets and for the stream bytes of each side.
+struct DatagramSizes {
+  std::size_t handshake = 0;    // the largest datagram either side sent during the handshake
+  std::size_t client_bulk = 0;  // the largest the dialing side sent for 1 MiB of stream bytes
+  std::size_t server_bulk = 0;  // ... and the accepting side, for 1 MiB back
+};
+
+DatagramSizes datagram_sizes(const transport::TransportConfig& config) {
+  RecordingPair pair(config);
+  auto& [a, b, at_a, at_b] = pair;
   auto id = a->connect(b->address());
   EXPECT_TRUE(id);
   if (!id) return {};
   EXPECT_TRUE(pump_both(*a, *b, [&] { return !a->connected.empty() && !b->connected.empty(); }));
-  const std::size_t handshake = std::max(largest(a->sent_datagrams), largest(b->sent_datagrams));
+  DatagramSizes sizes;
   a->sent_datagrams.clear();
+  b->sent_datagrams.clear();
   const std::string payload(1 << 20, 'x');
   EXPECT_TRUE(a->endpoint().send_copy(*id, StreamKind::data, core::as_bytes(payload)));
   EXPECT_TRUE(pump_both(*a, *b, [&] {
     return !at_b.bytes.empty() && at_b.bytes.begin()->second[1].size() == payload.size();
   }));
-  return {handshake, largest(a->sent_datagrams)};
+  sizes.client_bulk = largest(a->sent_datagrams);
+  b->sent_datagrams.clear();
+  const ConnectionId back{b->connected.begin()->first};
+  EXPECT_TRUE(b->endpoint().send_copy(back, StreamKind::data, core::as_bytes(payload)));
+  EXPECT_TRUE(pump_both(*a, *b, [&] { return at_a.bytes[id->value][1].size() == payload.size(); }));
+  sizes.server_bulk = largest(b->sent_datagrams);
+  sizes.handshake =
+      std::max(largest(a->sent_long_header_datagrams), largest(b->sent_long_header_datagrams));
+  return sizes;
 }
 
 // Decision 0019 §8: while link bytes flow, a tagged stream keeps about two bandwidth-delay
@@ -196,18 +241,22 @@ TEST(Quic, WhileLinkBytesFlowATaggedStreamKeepsFewBytesInFlight) {
 }
 
 TEST(Quic, HandshakeDatagramsKeepTheMinimumSizeAndLoopbackLinksThenUseLargeOnes) {
-  const auto [handshake, bulk] = datagram_sizes(RawPeer::default_config());
-  EXPECT_LE(handshake, 1200U);  // every path carries these
-  EXPECT_GT(bulk, 1500U);       // loopback's MTU is known: no climb from 1,200
-  EXPECT_LE(bulk, RawPeer::default_config().loopback_udp_payload);
+  const DatagramSizes sizes = datagram_sizes(RawPeer::default_config());
+  EXPECT_LE(sizes.handshake, 1200U);  // every path carries these
+  // Loopback's MTU is known: no climb from 1,200, on either side of the connection.
+  for (const std::size_t bulk : {sizes.client_bulk, sizes.server_bulk}) {
+    EXPECT_GT(bulk, 1500U);
+    EXPECT_LE(bulk, RawPeer::default_config().loopback_udp_payload);
+  }
 }
 
 TEST(Quic, WithoutTheLoopbackSizeDatagramsStayWithinPathMtuDiscovery) {
   auto config = RawPeer::default_config();
   config.loopback_udp_payload = 0;
-  const auto [handshake, bulk] = datagram_sizes(config);
-  EXPECT_LE(handshake, 1200U);
-  EXPECT_LE(bulk, 1452U);  // ngtcp2 0.12's path MTU discovery ceiling
+  const DatagramSizes sizes = datagram_sizes(config);
+  EXPECT_LE(sizes.handshake, 1200U);
+  EXPECT_LE(sizes.client_bulk, 1452U);  // ngtcp2 0.12's path MTU discovery ceiling
+  EXPECT_LE(sizes.server_bulk, 1452U);
 }
 
 TEST(Quic, SendBeforeTheHandshakeCompletesIsAnError) {

@@ -64,7 +64,7 @@ ngtcp2_callbacks Connection::make_callbacks(Role role) {
   } else {
     cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
   }
-  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb.recv_crypto_data = on_recv_crypto_data;
   cb.encrypt = ngtcp2_crypto_encrypt_cb;
   cb.decrypt = ngtcp2_crypto_decrypt_cb;
   cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
@@ -354,8 +354,27 @@ int Connection::on_handshake_confirmed(ngtcp2_conn* /*conn*/, void* user_data) {
   return 0;
 }
 
+int Connection::on_recv_crypto_data(ngtcp2_conn* conn, ngtcp2_crypto_level level,
+                                    std::uint64_t offset, const std::uint8_t* data,
+                                    std::size_t datalen, void* user_data) {
+  // Handshake bytes after the session was released: a peer of ours never sends them.
+  if (self(user_data)->session_ == nullptr) return NGTCP2_ERR_PROTO;
+  return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, datalen, user_data);
+}
+
+void Connection::release_tls_session() {
+  ngtcp2_conn_set_tls_native_handle(conn_, nullptr);
+  gnutls_deinit(session_);
+  session_ = nullptr;
+  ++endpoint_.stats_.tls_sessions_released;
+}
+
 int Connection::handshake_completed() {
-  if (role_ == Role::server) return state_ == State::established ? 0 : establish();
+  if (role_ == Role::server) {
+    // ngtcp2 calls handshake_confirmed on clients only: for a server, completed is confirmed.
+    handshake_confirmed_ = true;
+    return state_ == State::established ? 0 : establish();
+  }
   gnutls_datum_t selected{};
   const std::string& alpn = endpoint_.config_.alpn;
   if (gnutls_alpn_get_selected_protocol(session_, &selected) != 0 ||

@@ -67,6 +67,7 @@ void Connection::read(core::Instant now, LocalId local, const core::SocketAddres
     endpoint_.mark_dirty(this);
     return;
   }
+  if (rv == 0 && handshake_confirmed_ && session_ != nullptr) release_tls_session();
   if (rv != 0) on_error(now, rv);
   endpoint_.mark_dirty(this);
 }

@@ -49,6 +49,8 @@ struct EndpointStats {
   /// Packets dropped because ngtcp2 found the peer's NEW_CONNECTION_ID over our limit
   /// (decision 0031): the connection stays up.
   std::uint64_t connection_id_limit_drops = 0;
+  /// TLS sessions freed once their connection's handshake was confirmed (decision 0034).
+  std::uint64_t tls_sessions_released = 0;
 };
 
 /// Path statistics of one connection (RFC 9002 estimators, from ngtcp2).

@@ -103,7 +103,9 @@ bool RawPeer::send_datagrams(const core::SocketAddress& to, core::ByteView data,
                              std::size_t segment_size, std::uint8_t ecn) {
   const std::size_t step = segment_size == 0 ? data.size() : segment_size;
   for (std::size_t at = 0; at < data.size(); at += step) {
-    sent_datagrams.push_back(std::min(step, data.size() - at));
+    const std::size_t size = std::min(step, data.size() - at);
+    sent_datagrams.push_back(size);
+    if ((data[at] & 0x80U) != 0) sent_long_header_datagrams.push_back(size);
   }
   return socket_->send(to, data, segment_size, ecn).has_value();
 }

@@ -59,6 +59,8 @@ class RawPeer final : public transport::EndpointHandler, public transport::Datag
   std::map<std::uint64_t, std::vector<std::pair<transport::StreamKind, core::Bytes>>> held;
   /// Size of every UDP datagram sent so far, in order (GSO batches split into segments).
   std::vector<std::size_t> sent_datagrams;
+  /// Sizes of the sent datagrams that start with a long-header (handshake) packet.
+  std::vector<std::size_t> sent_long_header_datagrams;
 
   void on_connected(transport::ConnectionId id, const transport::ConnectionInfo& info) override;
   void on_stream_data(transport::ConnectionId id, transport::StreamKind kind,
