@@ -195,9 +195,11 @@ Result<void> Connection::finish_setup(std::initializer_list<CidKey> cids) {
 Result<void> Connection::setup_tls() {
   const bool client = role_ == Role::client;
   // No session tickets: links never resume, so a ticket would be bytes on every handshake
-  // and state kept in every session for nothing.
-  const unsigned flags =
-      (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS;
+  // and state kept in every session for nothing. A client offers one key share (X25519, the
+  // first group of kPriority) instead of GnuTLS's default two, which added a P-256 key to
+  // every handshake; a server without X25519 would still get there with a HelloRetryRequest.
+  const unsigned flags = (client ? GNUTLS_CLIENT | GNUTLS_KEY_SHARE_TOP : GNUTLS_SERVER) |
+                         GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS;
   if (gnutls_init(&session_, flags) != 0) {
     return fail(Errc::crypto, "gnutls_init failed");
   }
