@@ -46,7 +46,8 @@ AuthSession::AuthSession(const AuthConfig& config, std::string local_name, const
       role_(role),
       server_cert_sha256_(server_cert_sha256),
       expected_(std::move(expected)),
-      rotation_record_(config.rotation_record) {
+      rotation_record_(config.rotation_record),
+      proofs_(config.proofs) {
   BARREL_ASSERT(wire::is_valid_name(cluster_name_), "cluster name must be a valid name");
   BARREL_ASSERT(wire::is_valid_name(local_name_), "node name must be a valid name");
   if (config.cluster_secret) mac_key_ = cluster_mac_key(*config.cluster_secret);
@@ -235,7 +236,9 @@ void AuthSession::on_challenge(const wire::Challenge& challenge, core::WallTime 
       auth_transcript(cluster_name_, challenge.nonce, challenge.timestamp_unix_ms,
                       keys_.public_key(), server_cert_sha256_);
   wire::Response response;
-  response.signature = keys_.sign(transcript);
+  response.signature = proofs_ == ProofScheme::ed25519
+                           ? keys_.sign(transcript)
+                           : simulated_signature(keys_.public_key(), transcript);
   if (mac_key_) response.cluster_mac = cluster_mac(*mac_key_, transcript);
   phase_ = Phase::await_response;
   send(response);
@@ -245,7 +248,12 @@ void AuthSession::on_response(const wire::Response& response) {
   BARREL_ASSERT(peer_key_.has_value());
   const core::Bytes transcript = auth_transcript(cluster_name_, our_nonce_, our_timestamp_unix_ms_,
                                                  *peer_key_, server_cert_sha256_);
-  if (!verify(*peer_key_, transcript, response.signature)) {
+  const bool proven =
+      proofs_ == ProofScheme::ed25519
+          ? verify(*peer_key_, transcript, response.signature)
+          : sodium_memcmp(simulated_signature(*peer_key_, transcript).data(),
+                          response.signature.data(), response.signature.size()) == 0;
+  if (!proven) {
     fail(AuthFailure::bad_signature,
          "signature does not verify for this challenge and channel (wrong key, replay or relay)");
     return;

@@ -34,6 +34,15 @@ namespace barrel_p2p::auth {
 using wire::auth_failure_name;
 using wire::AuthFailure;
 
+/// How the HELLO_RESPONSE proof (a signature over the session transcript) is made and checked.
+enum class ProofScheme : std::uint8_t {
+  ed25519,  ///< Every real node: an Ed25519 signature by the node's key.
+  /// The simulator only (docs/simulation.md): auth::simulated_signature, which honest sessions
+  /// accept and refuse exactly as Ed25519 signatures but which anyone can forge. A session
+  /// with one scheme refuses a peer using the other (bad_signature).
+  simulated,
+};
+
 /// Authentication settings shared by every session of a node.
 struct AuthConfig {
   /// Must equal the peer's (cluster_mismatch otherwise); a valid name (wire::is_valid_name).
@@ -48,6 +57,8 @@ struct AuthConfig {
   core::Duration handshake_budget = std::chrono::seconds(10);
   /// Largest accepted |peer CHALLENGE timestamp - our wall clock| (timestamp_skew beyond).
   core::Duration timestamp_skew = std::chrono::seconds(30);
+  /// Ed25519 for every real node; ProofScheme::simulated only in barrel-sim.
+  ProofScheme proofs = ProofScheme::ed25519;
 };
 
 /// Our side of the QUIC connection; decides what server_cert_sha256 means.
@@ -187,6 +198,7 @@ class AuthSession {
   Sha256 server_cert_sha256_;
   std::optional<ExpectedPeer> expected_;                 // from a contact string we dialed
   std::optional<wire::RotationRecord> rotation_record_;  // sent in our HELLO (decision 0023)
+  ProofScheme proofs_;
 
   // Progress.
   Phase phase_ = Phase::idle;

@@ -309,12 +309,37 @@ TEST_F(AuthSessionTest, APinThatDiffersFromAMatchingContactStillWins) {
   expect_local(failure_of(pair.a()), AuthFailure::key_mismatch);
 }
 
-TEST_F(AuthSessionTest, RelayWithDifferentCertificatesFailsSignature) {
-  a_.cert_sha256.fill(0x01);  // the relay's certificate, seen by the client
-  b_.cert_sha256.fill(0x02);  // the server's own certificate
-  auto [at_a, at_b] = handshake(a_, b_);
+/// A relay in the middle: the client sees the relay's certificate, the server its own, so the
+/// proofs bind to different channels and both sides refuse.
+void expect_relay_refused(Node& a, Node& b) {
+  a.cert_sha256.fill(0x01);  // the relay's certificate, seen by the client
+  b.cert_sha256.fill(0x02);  // the server's own certificate
+  auto [at_a, at_b] = handshake(a, b);
   expect_local(at_a, AuthFailure::bad_signature);
   expect_local(at_b, AuthFailure::bad_signature);
+}
+
+TEST_F(AuthSessionTest, RelayWithDifferentCertificatesFailsSignature) {
+  expect_relay_refused(a_, b_);
+}
+
+TEST_F(AuthSessionTest, SimulatedProofsAuthenticateBetweenSimulatedNodesOnly) {
+  a_.config.proofs = ProofScheme::simulated;
+  b_.config.proofs = ProofScheme::simulated;
+  auto [at_a, at_b] = handshake(a_, b_);
+  EXPECT_FALSE(at_a.has_value());
+  EXPECT_FALSE(at_b.has_value());
+  // A real node never accepts a simulated proof, and a simulated node refuses a signature.
+  b_.config.proofs = ProofScheme::ed25519;
+  auto [mixed_a, mixed_b] = handshake(a_, b_);
+  expect_local(mixed_a, AuthFailure::bad_signature);
+  expect_local(mixed_b, AuthFailure::bad_signature);
+}
+
+TEST_F(AuthSessionTest, SimulatedProofsStillBindTheChannel) {
+  a_.config.proofs = ProofScheme::simulated;
+  b_.config.proofs = ProofScheme::simulated;
+  expect_relay_refused(a_, b_);
 }
 
 TEST_F(AuthSessionTest, ReplayedResponseFromEarlierSessionFailsSignature) {

@@ -69,6 +69,12 @@ class KeyPair {
 /// True when `signature` is a valid Ed25519 signature of `message` by `key`.
 [[nodiscard]] bool verify(const PublicKey& key, core::ByteView message, const Signature& signature);
 
+/// The simulator's stand-in for an Ed25519 signature (AuthConfig::proofs): a 64-byte keyed
+/// BLAKE2b tag of `message` under the signer's *public* key. It binds the message to the key
+/// as a signature does for honest parties, at a small fraction of the CPU, but anyone who
+/// knows the public key can make it: it proves nothing to a real peer.
+[[nodiscard]] Signature simulated_signature(const PublicKey& key, core::ByteView message);
+
 /// SHA-256 of `data`.
 [[nodiscard]] Sha256 sha256(core::ByteView data);
 
