@@ -1,5 +1,6 @@
 // The QUIC transport alone: two bare endpoints on loopback, no authentication.
 #include <algorithm>
+#include <optional>
 
 #include "support/raw_peer.hpp"
 #include "support/test_support.hpp"
@@ -74,27 +75,59 @@ TEST(Quic, OneSocketAcceptsAndDialsAndCarriesBothStreams) {
   }));
 }
 
+/// The ends of one connection from pair.a to pair.b: a's id and b's id.
+struct Ends {
+  ConnectionId ab;
+  ConnectionId ba;
+};
+
+/// Connects pair.a to pair.b and sends "one" and "uno" on the data stream, a to b and back,
+/// until both have arrived and both sides freed their TLS session (the bytes carry the
+/// client's HANDSHAKE_DONE and the acknowledgements that confirm). Nothing when that fails.
+std::optional<Ends> connect_until_sessions_freed(RecordingPair& pair) {
+  auto& [a, b, at_a, at_b] = pair;
+  auto ab = a->connect(b->address());
+  if (!ab ||
+      !pump_both(*a, *b, [&] { return a->connected.size() == 1 && !b->connected.empty(); })) {
+    return std::nullopt;
+  }
+  const Ends ends{*ab, ConnectionId{b->connected.begin()->first}};
+  if (!a->endpoint().send_copy(ends.ab, StreamKind::data, core::as_bytes("one")) ||
+      !b->endpoint().send_copy(ends.ba, StreamKind::data, core::as_bytes("uno"))) {
+    return std::nullopt;
+  }
+  const bool freed = pump_both(*a, *b, [&] {
+    return a->endpoint().stats().tls_sessions_released == 1 &&
+           b->endpoint().stats().tls_sessions_released == 1 &&
+           at_b.bytes[ends.ba.value][1] == "one" && at_a.bytes[ends.ab.value][1] == "uno";
+  });
+  return freed ? std::optional<Ends>(ends) : std::nullopt;
+}
+
 TEST(Quic, EachSideFreesItsTlsSessionOnceTheHandshakeIsConfirmedAndBytesStillFlow) {
   RecordingPair pair;
   auto& [a, b, at_a, at_b] = pair;
-  auto ab = a->connect(b->address());
-  ASSERT_TRUE(ab);
-  ASSERT_TRUE(pump_both(*a, *b, [&] { return a->connected.size() == 1 && !b->connected.empty(); }));
-  const ConnectionId ba{b->connected.begin()->first};
-  // Bytes both ways carry the client's HANDSHAKE_DONE and the acknowledgements that confirm.
-  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::data, core::as_bytes("one")));
-  ASSERT_TRUE(b->endpoint().send_copy(ba, StreamKind::data, core::as_bytes("uno")));
-  ASSERT_TRUE(pump_both(*a, *b, [&] {
-    return a->endpoint().stats().tls_sessions_released == 1 &&
-           b->endpoint().stats().tls_sessions_released == 1 && at_b.bytes[ba.value][1] == "one" &&
-           at_a.bytes[ab->value][1] == "uno";
-  }));
+  const auto ends = connect_until_sessions_freed(pair);
+  ASSERT_TRUE(ends);
   // Without the session, both streams still carry bytes both ways.
-  ASSERT_TRUE(a->endpoint().send_copy(*ab, StreamKind::control, core::as_bytes("two")));
-  ASSERT_TRUE(b->endpoint().send_copy(ba, StreamKind::control, core::as_bytes("dos")));
+  ASSERT_TRUE(a->endpoint().send_copy(ends->ab, StreamKind::control, core::as_bytes("two")));
+  ASSERT_TRUE(b->endpoint().send_copy(ends->ba, StreamKind::control, core::as_bytes("dos")));
   EXPECT_TRUE(pump_both(*a, *b, [&] {
-    return at_b.bytes[ba.value][0] == "two" && at_a.bytes[ab->value][0] == "dos";
+    return at_b.bytes[ends->ba.value][0] == "two" && at_a.bytes[ends->ab.value][0] == "dos";
   }));
+}
+
+// Decision 0034: once a side freed its TLS session, handshake bytes from the peer (a session
+// ticket, say; ours never send one) close the connection instead of reaching the freed session.
+TEST(Quic, HandshakeBytesAfterTheSessionWasFreedCloseTheConnection) {
+  RecordingPair pair;
+  auto& [a, b, at_a, at_b] = pair;
+  const auto ends = connect_until_sessions_freed(pair);
+  ASSERT_TRUE(ends);
+  ASSERT_TRUE(a->endpoint().send_post_handshake_bytes(ends->ab));
+  EXPECT_TRUE(pump_both(*a, *b, [&] { return b->closed.contains(ends->ba.value); }));
+  EXPECT_TRUE(pump_both(*a, *b, [&] { return a->closed.contains(ends->ab.value); }));
+  EXPECT_FALSE(b->endpoint().send_post_handshake_bytes(ConnectionId{12345}));  // not_found
 }
 
 TEST(Quic, PathStatsReportTheRoleTheAddressesAndAnRttOnceBytesWereAcknowledged) {

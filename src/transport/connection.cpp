@@ -364,6 +364,19 @@ int Connection::on_recv_crypto_data(ngtcp2_conn* conn, ngtcp2_crypto_level level
   return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, datalen, user_data);
 }
 
+Result<void> Connection::send_post_handshake_bytes() {
+  if (!handshake_confirmed_) return fail(Errc::closed, "handshake not confirmed yet");
+  // A TLS NewSessionTicket header with an empty body. ngtcp2 keeps a pointer to the bytes
+  // until they are acknowledged, so they are static.
+  static constexpr std::array<std::uint8_t, 4> kBytes{4, 0, 0, 0};
+  if (ngtcp2_conn_submit_crypto_data(conn_, NGTCP2_CRYPTO_LEVEL_APPLICATION, kBytes.data(),
+                                     kBytes.size()) != 0) {
+    return fail(Errc::crypto, "ngtcp2 refused the handshake bytes");
+  }
+  endpoint_.mark_dirty(this);
+  return {};
+}
+
 void Connection::release_tls_session() {
   ngtcp2_conn_set_tls_native_handle(conn_, nullptr);
   gnutls_deinit(session_);

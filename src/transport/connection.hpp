@@ -53,6 +53,7 @@ class Connection {
   void write(core::Instant now, PacketBatcher& out);
   Result<void> send(StreamKind kind, core::Bytes&& data);
   Result<void> send_copy(StreamKind kind, core::ByteView data);
+  Result<void> send_post_handshake_bytes();  // see Endpoint::send_post_handshake_bytes
   Result<void> send_frame(StreamKind kind, core::ByteView header, core::ByteView payload);
   /// Graceful close: see Endpoint::close.
   void request_close(core::Instant now, std::uint64_t app_code, std::string_view reason,

@@ -257,6 +257,12 @@ Result<void> Endpoint::send_copy(ConnectionId id, StreamKind kind, core::ByteVie
   return connection->send_copy(kind, data);
 }
 
+Result<void> Endpoint::send_post_handshake_bytes(ConnectionId id) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return fail(Errc::not_found, "no such connection");
+  return connection->send_post_handshake_bytes();
+}
+
 void Endpoint::close(core::Instant now, ConnectionId id, std::uint64_t app_code,
                      std::string_view reason, bool keep_app_streams) {
   Connection* connection = find(id);

@@ -124,6 +124,11 @@ class Endpoint {
                           core::ByteView payload);
   /// As send(), copying `data`.
   Result<void> send_copy(ConnectionId id, StreamKind kind, core::ByteView data);
+  /// For tests of what a hostile peer can send: makes the connection send a few handshake
+  /// bytes (a CRYPTO frame) at the 1-RTT level, as a TLS stack would for a session ticket.
+  /// Peers of ours never do; a receiver closes the connection (decision 0034).
+  /// Errors: not_found, closed (handshake not confirmed yet), crypto (ngtcp2 refused).
+  Result<void> send_post_handshake_bytes(ConnectionId id);
 
   // Application (tagged) streams: bidirectional QUIC streams, written after control and data
   // (fair among themselves), with per-stream flow control (decision 0019).
