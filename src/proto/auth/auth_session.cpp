@@ -248,11 +248,9 @@ void AuthSession::on_response(const wire::Response& response) {
   BARREL_ASSERT(peer_key_.has_value());
   const core::Bytes transcript = auth_transcript(cluster_name_, our_nonce_, our_timestamp_unix_ms_,
                                                  *peer_key_, server_cert_sha256_);
-  const bool proven =
-      proofs_ == ProofScheme::ed25519
-          ? verify(*peer_key_, transcript, response.signature)
-          : sodium_memcmp(simulated_signature(*peer_key_, transcript).data(),
-                          response.signature.data(), response.signature.size()) == 0;
+  const bool proven = proofs_ == ProofScheme::ed25519
+                          ? verify(*peer_key_, transcript, response.signature)
+                          : verify_simulated(*peer_key_, transcript, response.signature);
   if (!proven) {
     fail(AuthFailure::bad_signature,
          "signature does not verify for this challenge and channel (wrong key, replay or relay)");

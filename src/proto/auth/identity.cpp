@@ -86,6 +86,11 @@ Signature simulated_signature(const PublicKey& key, core::ByteView message) {
   return tag;
 }
 
+bool verify_simulated(const PublicKey& key, core::ByteView message, const Signature& signature) {
+  const Signature expected = simulated_signature(key, message);
+  return sodium_memcmp(expected.data(), signature.data(), signature.size()) == 0;
+}
+
 Sha256 sha256(core::ByteView data) {
   ensure_sodium_initialized();
   Sha256 digest{};

@@ -75,6 +75,10 @@ class KeyPair {
 /// knows the public key can make it: it proves nothing to a real peer.
 [[nodiscard]] Signature simulated_signature(const PublicKey& key, core::ByteView message);
 
+/// True when `signature` is simulated_signature(key, message) (compared in constant time).
+[[nodiscard]] bool verify_simulated(const PublicKey& key, core::ByteView message,
+                                    const Signature& signature);
+
 /// SHA-256 of `data`.
 [[nodiscard]] Sha256 sha256(core::ByteView data);
 
