@@ -1,7 +1,8 @@
 // Writes the seed corpora under fuzz/corpus/ (auth_message, link_frame, process_message,
 // hyparview_message, plumtree_message, pid, registry_delta, registry_message, views_message,
-// stream_preamble) from the real encoders, so seeds stay valid when formats change. Usage:
-// fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after a wire format change.
+// stream_preamble, path_message) from the real encoders, so seeds stay valid when formats
+// change. Usage: fuzz_corpus_generator <fuzz/corpus> Regenerate and commit the output after a
+// wire format change.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "proto/registry/service_registry.hpp"
 #include "wire/auth_message.hpp"
 #include "wire/link_frame.hpp"
+#include "wire/path_message.hpp"
 #include "wire/process_message.hpp"
 #include "wire/rotation_record.hpp"
 #include "wire/stream_preamble.hpp"
@@ -270,6 +272,24 @@ std::vector<Bytes> stream_preambles() {
   return out;
 }
 
+// Path messages: MOVEs (IPv4, bracketed IPv6, the longest address), a MOVED, REFUSEDs empty,
+// typical and at the bound (the largest message).
+std::vector<Bytes> path_messages() {
+  std::vector<Bytes> out;
+  for (const wire::PathMessage& message : std::vector<wire::PathMessage>{
+           {wire::PathMessageType::move, "10.0.0.2:4000"},
+           {wire::PathMessageType::move, "[2001:db8::1]:65535"},
+           {wire::PathMessageType::move, std::string(wire::kMaxPathAddressSize, 'a')},
+           {wire::PathMessageType::moved, ""},
+           {wire::PathMessageType::refused, ""},
+           {wire::PathMessageType::refused, "connect to 10.0.0.2:4000 timed out"},
+           {wire::PathMessageType::refused, std::string(wire::kMaxPathReasonSize, 'r')},
+           {wire::PathMessageType::unable, "the new path failed validation"}}) {
+    out.push_back(wire::encode_path_message(message));
+  }
+  return out;
+}
+
 }  // namespace
 
 // Pid inputs: text forms (Pid::parse) and binary forms (Pid::serialize); the target tries each
@@ -327,9 +347,9 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(root / "auth_message", error);
   std::filesystem::create_directories(root / "link_frame", error);
-  for (const char* family :
-       {"process_message", "hyparview_message", "plumtree_message", "pid", "registry_delta",
-        "contact", "registry_message", "views_message", "stream_preamble", "rotation_record"}) {
+  for (const char* family : {"process_message", "hyparview_message", "plumtree_message", "pid",
+                             "registry_delta", "contact", "registry_message", "views_message",
+                             "stream_preamble", "rotation_record", "path_message"}) {
     std::filesystem::create_directories(root / family, error);
   }
   if (!write_auth_messages(root / "auth_message") || !write_link_frames(root / "link_frame") ||
@@ -341,7 +361,8 @@ int main(int argc, char** argv) {
       !write_seeds(root / "registry_message", registry_messages()) ||
       !write_seeds(root / "views_message", views_messages()) ||
       !write_seeds(root / "stream_preamble", stream_preambles()) ||
-      !write_rotation_records(root / "rotation_record")) {
+      !write_rotation_records(root / "rotation_record") ||
+      !write_seeds(root / "path_message", path_messages())) {
     std::fprintf(stderr, "failed to write the corpus under %s\n", root.c_str());
     return 1;
   }

@@ -272,6 +272,45 @@ class Transfer {
   std::thread reader_;
 };
 
+/// A 32 MiB stream from alice to bob and an 8 MiB one back, both mid-transfer, and 10,000
+/// messages while bob (the accepting side) migrates: every byte and message arrives.
+void move_accepting_end_while_streams_flow(LinkedPair& pair) {
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  Transfer to_bob(*pair.a, *pair.b, "bulk", 32 * kMiB, 8 * kMiB);
+  Transfer to_alice(*pair.b, *pair.a, "back", 8 * kMiB, 2 * kMiB);
+  flow_with(*pair.a, *pair.b, [&] {
+    EXPECT_TRUE(to_bob.paused());
+    EXPECT_TRUE(to_alice.paused());
+    to_bob.resume();
+    to_alice.resume();
+    auto moved = pair.b->migrate_peer("alice", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  EXPECT_TRUE(to_bob.complete());
+  EXPECT_TRUE(to_alice.complete());
+  EXPECT_EQ(pair.b->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.a->stats().stream_resets_received, 0U);
+  EXPECT_EQ(pair.b->stats().stream_resets_received, 0U);
+}
+
+/// bob, who accepted alice's connection, migrated once by asking alice to move it: still the
+/// one connection alice dialed (no takeover), now on a new socket of bob's.
+void expect_accepting_end_moved(LinkedPair& pair) {
+  EXPECT_EQ(pair.a->stats().migrations_for_peers, 1U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 0U);
+  EXPECT_EQ(pair.a->stats().link_takeovers, 0U);
+  EXPECT_EQ(pair.a->stats().connections, 1U);
+  EXPECT_EQ(pair.b->stats().connections, 1U);
+  auto path = pair.b->path_stats("alice");
+  ASSERT_TRUE(path) << path.error().to_string();
+  EXPECT_FALSE(path->dialed);
+  EXPECT_NE(path->local_address, pair.b->address());
+}
+
+/// Nodes that keep their end of a connection they dialed where it is when the peer migrates.
+void keep_ends(Config& config) { config.follow_peer_migrations = false; }
+
 TEST(Migration, DialingSideMovesWhileMessagesFlow) {
   LinkedPair pair;
   ASSERT_TRUE(pair.linked);
@@ -310,36 +349,51 @@ TEST(Migration, DialingSideMovesWhileMessagesFlow) {
   EXPECT_EQ(text_of(*reply), "after");
 }
 
-TEST(Migration, AcceptingSideTakesOverWhileMessagesFlow) {
+// The accepting side (decision 0036): bob asks alice to move the connection to his new
+// socket; she moves it with a QUIC migration to a socket of her own; the same connection
+// carries on, validated by bob's QUIC.
+TEST(Migration, AcceptingSideMovesWhileMessagesFlow) {
   LinkedPair pair;  // alice dialed: bob is the accepting side
   ASSERT_TRUE(pair.linked);
   drain_events(*pair.a);
   drain_events(*pair.b);
-  // alice keeps sending to bob while bob moves the link to a connection he dials.
+  auto before = pair.a->path_stats("bob");
+  ASSERT_TRUE(before) << before.error().to_string();
+  // alice keeps sending to bob while bob moves his end of the connection.
   flow_with(*pair.a, *pair.b, [&] {
     auto moved = pair.b->migrate_peer("alice", kWait);
     EXPECT_TRUE(moved) << moved.error().to_string();
   });
   EXPECT_EQ(pair.b->stats().migrations_ok, 1U);
-  EXPECT_EQ(pair.b->stats().link_takeovers, 1U);
-  // The link now runs on a connection bob dialed from his new socket.
-  auto taken = pair.b->path_stats("alice");
-  ASSERT_TRUE(taken) << taken.error().to_string();
-  EXPECT_TRUE(taken->dialed);
-  EXPECT_NE(taken->local_address, pair.b->address());
-  EXPECT_TRUE(eventually([&] { return pair.a->stats().link_takeovers == 1; }));
+  expect_accepting_end_moved(pair);
+  auto moved_b = pair.b->path_stats("alice");
+  ASSERT_TRUE(moved_b) << moved_b.error().to_string();
+  auto moved_a = pair.a->path_stats("bob");
+  ASSERT_TRUE(moved_a) << moved_a.error().to_string();
+  EXPECT_TRUE(moved_a->dialed);
+  EXPECT_NE(moved_a->local_address, before->local_address);
+  EXPECT_EQ(moved_a->remote_address, moved_b->local_address);
+  EXPECT_EQ(moved_b->remote_address, moved_a->local_address);
   EXPECT_EQ(pair.a->peers(), std::vector<std::string>{"bob"});
   EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"alice"});
   expect_no_link_events(*pair.a);
   expect_no_link_events(*pair.b);
-  // bob's link now runs on a connection he dialed: he can migrate it as a client too.
+  // bob moves again (his previous new socket is given up), and so does alice, as the client.
   auto again = pair.b->migrate_peer("alice", kWait);
   EXPECT_TRUE(again) << again.error().to_string();
-  // And the other direction flows in order across a takeover too.
+  auto third = pair.b->path_stats("alice");
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->local_address, moved_b->local_address);
+  // And the other direction flows in order across a move of the accepting end too.
   flow_with(*pair.b, *pair.a, [&] {
-    auto moved = pair.a->migrate_peer("bob", kWait);
+    auto moved = pair.b->migrate_peer("alice", kWait);
     EXPECT_TRUE(moved) << moved.error().to_string();
   });
+  auto by_client = pair.a->migrate_peer("bob", kWait);
+  EXPECT_TRUE(by_client) << by_client.error().to_string();
+  EXPECT_EQ(pair.b->stats().migrations_ok, 3U);
+  EXPECT_EQ(pair.a->stats().migrations_ok, 1U);
+  EXPECT_EQ(pair.a->stats().migrations_for_peers, 3U);
   expect_no_link_events(*pair.a);
   expect_no_link_events(*pair.b);
 }
@@ -365,30 +419,65 @@ TEST(Migration, DialingSideMovesWhileA32MiBStreamAndMessagesFlow) {
   expect_no_link_events(*pair.b);
 }
 
-// The same from the accepting side (a takeover): streams opened on the old connection, in
-// both directions, finish there while the link moves to the new one; the old connection
-// closes once they ended.
-TEST(Migration, AcceptingSideTakeoverKeepsStreamsAndMessagesFlowing) {
+// The same from the accepting side: the connection moves, so streams in both directions move
+// with it (decision 0036).
+TEST(Migration, AcceptingSideMovesWhileA32MiBStreamAndMessagesFlow) {
   LinkedPair pair;  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  move_accepting_end_while_streams_flow(pair);
+  expect_accepting_end_moved(pair);  // the streams moved with the connection
+  // A stream opened now runs on the moved connection.
+  Transfer after(*pair.a, *pair.b, "after", 2 * kMiB, 0);
+  EXPECT_TRUE(after.complete());
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+}
+
+// A peer that keeps its end on its listening socket (follow_peer_migrations off) answers
+// UNABLE: the accepting side dials it from its new socket and that connection takes the link
+// over, in order (decisions 0020 and 0036).
+TEST(Migration, AcceptingSideTakesOverWhenThePeerDoesNotFollow) {
+  LinkedPair pair(keep_ends);  // alice dialed: bob is the accepting side
   ASSERT_TRUE(pair.linked);
   drain_events(*pair.a);
   drain_events(*pair.b);
-  Transfer to_bob(*pair.a, *pair.b, "bulk", 32 * kMiB, 8 * kMiB);
-  Transfer to_alice(*pair.b, *pair.a, "back", 8 * kMiB, 2 * kMiB);
+  // alice keeps sending to bob while bob moves the link to a connection he dials.
   flow_with(*pair.a, *pair.b, [&] {
-    EXPECT_TRUE(to_bob.paused());
-    EXPECT_TRUE(to_alice.paused());
-    to_bob.resume();
-    to_alice.resume();
     auto moved = pair.b->migrate_peer("alice", kWait);
     EXPECT_TRUE(moved) << moved.error().to_string();
   });
-  EXPECT_TRUE(to_bob.complete());
-  EXPECT_TRUE(to_alice.complete());
   EXPECT_EQ(pair.b->stats().migrations_ok, 1U);
   EXPECT_EQ(pair.b->stats().link_takeovers, 1U);
-  EXPECT_EQ(pair.a->stats().stream_resets_received, 0U);
-  EXPECT_EQ(pair.b->stats().stream_resets_received, 0U);
+  EXPECT_EQ(pair.a->stats().migrations_for_peers, 0U);
+  // The link now runs on a connection bob dialed from his new socket.
+  auto taken = pair.b->path_stats("alice");
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  EXPECT_TRUE(taken->dialed);
+  EXPECT_NE(taken->local_address, pair.b->address());
+  EXPECT_TRUE(eventually([&] { return pair.a->stats().link_takeovers == 1; }));
+  EXPECT_EQ(pair.a->peers(), std::vector<std::string>{"bob"});
+  EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"alice"});
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+  // bob's link now runs on a connection he dialed: he can migrate it as a client too.
+  auto again = pair.b->migrate_peer("alice", kWait);
+  EXPECT_TRUE(again) << again.error().to_string();
+  // And the other direction flows in order across a takeover too.
+  flow_with(*pair.b, *pair.a, [&] {
+    auto moved = pair.a->migrate_peer("bob", kWait);
+    EXPECT_TRUE(moved) << moved.error().to_string();
+  });
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
+}
+
+// A takeover with streams: streams opened on the old connection, in both directions, finish
+// there while the link moves to the new one; the old connection closes once they ended.
+TEST(Migration, AcceptingSideTakeoverKeepsStreamsAndMessagesFlowing) {
+  LinkedPair pair(keep_ends);  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  move_accepting_end_while_streams_flow(pair);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 1U);
   // The retired connection goes once its streams ended: one connection each.
   EXPECT_TRUE(eventually([&] { return pair.a->stats().connections == 1; }));
   EXPECT_TRUE(eventually([&] { return pair.b->stats().connections == 1; }));
@@ -460,11 +549,11 @@ TEST(Migration, HyParViewNeighboursDoNotChange) {
   ASSERT_TRUE(on_a && on_b);
   const auto view_a = a->active_view();
   const auto view_b = b->active_view();
-  auto taken = a->migrate_peer("bob", kWait);  // a takeover
+  auto taken = a->migrate_peer("bob", kWait);  // alice accepted: bob moves it for her
   ASSERT_TRUE(taken) << taken.error().to_string();
-  auto moved = b->migrate_peer("alice", kWait);  // bob now accepts the link: a takeover too
+  auto moved = b->migrate_peer("alice", kWait);  // bob dialed: a QUIC migration
   ASSERT_TRUE(moved) << moved.error().to_string();
-  auto again = a->migrate_peer("bob", kWait);  // alice dialed the last one: QUIC migration
+  auto again = a->migrate_peer("bob", kWait);  // and alice's end once more
   ASSERT_TRUE(again) << again.error().to_string();
   std::this_thread::sleep_for(200ms);  // time for a membership change to show, if any came
   EXPECT_EQ(a->active_view(), view_a);
@@ -493,11 +582,26 @@ TEST(Migration, PeerThatDisabledMigrationRefusesIt) {
   EXPECT_NE(moved.error().message.find("disabled active migration"), std::string::npos)
       << moved.error().message;
   EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
-  // The link is untouched.
+  // From the accepting side too: alice refuses to move the connection for bob.
+  auto asked = pair.b->migrate_peer("alice", kWait);
+  ASSERT_FALSE(asked);
+  EXPECT_EQ(asked.error().code, Errc::unreachable);
+  EXPECT_NE(asked.error().message.find("disabled active migration"), std::string::npos)
+      << asked.error().message;
+  EXPECT_EQ(pair.b->stats().migrations_failed, 1U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 0U);
+  // The link is untouched, on its first sockets.
+  auto path = pair.b->path_stats("alice");
+  ASSERT_TRUE(path);
+  EXPECT_EQ(path->local_address, pair.b->address());
   ASSERT_TRUE(pair.a->send("bob", Channel::data, bytes_of("still here")));
   auto message = wait_for<Message>(*pair.b);
   ASSERT_TRUE(message);
   EXPECT_EQ(text_of(message->payload), "still here");
+  ASSERT_TRUE(pair.b->send("alice", Channel::data, bytes_of("and here")));
+  auto back = wait_for<Message>(*pair.a);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(text_of(back->payload), "and here");
 }
 
 TEST(Migration, TimeoutLeavesTheOldPathUsable) {

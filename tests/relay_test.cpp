@@ -408,6 +408,35 @@ TEST(Relay, MigratePeerMovesARelayedLinkOntoADirectPath) {
   EXPECT_EQ(pair.b->peers(), std::vector<std::string>{"a"});
 }
 
+// Decision 0036: the accepting side (b) asks a to move the connection, but a's end runs over
+// a datagram transport of its own, and a reaches b through it only: a refuses, b's
+// migrate_peer fails, and the link stays on the relay, usable.
+TEST(Relay, AcceptingSideCannotMoveAPeerWhoseEndIsRelayed) {
+  RelayedPair pair;
+  auto transport = pair.use_relay();
+  ASSERT_TRUE(pair.connect());
+  while (pair.a->next_event(0ms)) {
+  }  // the PeerUp of the connect, on both sides
+  while (pair.b->next_event(0ms)) {
+  }
+  auto moved = pair.b->migrate_peer("a", 10s);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Errc::unreachable);
+  EXPECT_NE(moved.error().message.find("datagram transport"), std::string::npos)
+      << moved.error().message;
+  EXPECT_EQ(pair.b->stats().migrations_failed, 1U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 0U);
+  const std::uint64_t forwarded = pair.relay->forwarded();
+  int link_events = 0;
+  send_numbered(*pair.a, "b", 100);
+  EXPECT_EQ(receive_numbered(*pair.b, 100, 20s, &link_events), 100U);
+  send_numbered(*pair.b, "a", 100);
+  EXPECT_EQ(receive_numbered(*pair.a, 100, 20s, &link_events), 100U);
+  EXPECT_EQ(link_events, 0);
+  EXPECT_GT(pair.relay->forwarded(), forwarded);  // still through the relay
+  EXPECT_EQ(transport->stops.load(), 0);
+}
+
 /// A transport whose start() fails, or which floods the node on start.
 class ScriptedTransport final : public DatagramTransport {
  public:

@@ -63,6 +63,7 @@ constexpr Field kScalarFields[] = {
     {"migrations_failed", &NodeStats::migrations_failed},
     {"migrations_timed_out", &NodeStats::migrations_timed_out},
     {"link_takeovers", &NodeStats::link_takeovers},
+    {"migrations_for_peers", &NodeStats::migrations_for_peers},
     {"peer_address_changes", &NodeStats::peer_address_changes},
     {"connection_id_limit_drops", &NodeStats::connection_id_limit_drops},
     {"relay_datagrams_sent", &NodeStats::relay_datagrams_sent},

@@ -51,6 +51,10 @@ void write_links(PrometheusWriter& out, const NodeStats& stats) {
   out.counter("barrel_p2p_link_takeovers_total",
               "Links moved to a takeover connection (the accepting side's migration).",
               stats.link_takeovers);
+  out.counter("barrel_p2p_migrations_for_peers_total",
+              "Connections moved to a new socket because the peer, which accepted them, "
+              "migrated its end.",
+              stats.migrations_for_peers);
   out.counter("barrel_p2p_peer_address_changes_total",
               "Accepted connections whose peer moved to another address (migration or NAT "
               "rebinding), validated.",

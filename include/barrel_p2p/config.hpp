@@ -96,6 +96,14 @@ struct Config {
   /// test hook, not a config-file key; a peer whose address changes without warning (NAT
   /// rebinding) keeps its connection either way.
   bool disable_active_migration = false;
+  /// When a peer that accepted a connection this node dialed migrates its end
+  /// (Node::migrate_peer there), this node moves its own end too, to a new socket of its own
+  /// and the peer's new address (a QUIC migration, decision 0036): the same connection goes
+  /// on. false: this node keeps its end where it is and the peer takes the link over with a
+  /// new connection it dials to our listening address instead (decision 0020), which costs a
+  /// handshake but keeps our traffic on the listening port (for hosts whose firewall lets
+  /// nothing else through). Not a config-file key.
+  bool follow_peer_migrations = true;
   /// Connections of any state at once; further connects fail with limit_reached.
   std::size_t max_connections = 1024;
   /// Connections still in their TLS handshake at once (inbound beyond it are dropped).

@@ -93,6 +93,9 @@ struct NodeStats {
   /// Links moved to a takeover connection (migrate_peer on the side the peer dialed, here or
   /// at the peer; decision 0020).
   std::uint64_t link_takeovers = 0;
+  /// Connections this node moved to a new socket of its own and to the peer's new address
+  /// because the peer, which had accepted them, migrated its end (decision 0036).
+  std::uint64_t migrations_for_peers = 0;
   /// Accepted connections whose peer now sends from another address, validated: the peer
   /// migrated, or a NAT rebound its address (QUIC cannot tell the two apart).
   std::uint64_t peer_address_changes = 0;

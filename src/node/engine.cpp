@@ -584,10 +584,25 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
     case wire::FrameType::broadcast: on_broadcast_frame(peer, payload); return;
     case wire::FrameType::registry: on_registry_frame(peer, payload); return;
     case wire::FrameType::views: on_views_frame(peer, payload); return;
+    case wire::FrameType::path: on_path_frame(peer, payload); return;
     default:
       log(1, "ignoring a " + std::string(wire::frame_type_name(type)) + " frame from " + peer);
       return;
   }
+}
+
+Result<void> Engine::send_path_message(const std::string& peer, const wire::PathMessage& message) {
+  return send_link_frame(peer, wire::FrameType::path, wire::encode_path_message(message));
+}
+
+void Engine::on_path_frame(const std::string& peer, core::ByteView payload) {
+  auto message = wire::decode_path_message(payload);
+  if (!message) {
+    log(3, "closing the link to " + peer + ": path frame: " + message.error().message);
+    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    return;
+  }
+  commands_.emplace_back(PathMessageReceived{peer, std::move(*message)});
 }
 
 void Engine::on_membership_frame(const std::string& peer, core::ByteView payload) {

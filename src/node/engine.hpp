@@ -244,6 +244,9 @@ class Engine final : private ProcessHost, private FrameSink {
   /// the accepting side, decision 0020): its authentication asks the peer to retire the
   /// existing link in its favour, in order (the duplicate-link retirement of decision 0002).
   void handle_takeover_connect(std::uint64_t connection) { takeovers_.insert(connection); }
+  /// Sends a path message (decision 0036) on the link to `peer`, on its control stream.
+  /// Errors: as for any link frame (not a remote name, closed, limit_reached).
+  Result<void> send_path_message(const std::string& peer, const wire::PathMessage& message);
   /// Where `node` accepts connections as far as this node knows (learned from its links and
   /// membership, or node_addresses): where a takeover dials.
   [[nodiscard]] std::optional<std::string> listening_address(const std::string& node) const {
@@ -487,6 +490,7 @@ class Engine final : private ProcessHost, private FrameSink {
     ClusterView view;
   };
   void on_views_frame(const std::string& peer, core::ByteView payload);
+  void on_path_frame(const std::string& peer, core::ByteView payload);
   void on_views_reply(const std::string& peer, wire::ViewsReply&& reply);
   void views_peer_lost(const std::string& peer);
   /// Sends a views REQUEST to each of `peers` and tracks the answers (gather_views, ping_peer).

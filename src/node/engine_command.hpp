@@ -18,6 +18,7 @@
 #include "core/socket_address.hpp"
 #include "node/peer_links.hpp"
 #include "node/process_router.hpp"
+#include "wire/path_message.hpp"
 
 namespace barrel_p2p::node {
 
@@ -132,8 +133,16 @@ struct ViewsGathered {
   ClusterView view;
 };
 
+/// A path message from `peer` (wire/path_message.hpp): a request to move the connection of
+/// the link to a new address of the peer, or the answer to ours (decision 0036). The driver,
+/// which owns the sockets, acts on it.
+struct PathMessageReceived {
+  std::string peer;
+  wire::PathMessage message;
+};
+
 using Command = std::variant<Transmit, Dial, Close, Resolve, PersistPin, Deliver, ProcessEnded,
                              CallDone, RunRpc, ConnectionOutcome, Log, EmitEvent, EmitMembership,
-                             EmitBroadcast, EmitService, ViewsGathered>;
+                             EmitBroadcast, EmitService, ViewsGathered, PathMessageReceived>;
 
 }  // namespace barrel_p2p::node

@@ -237,6 +237,7 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void on_link_streams_flushed(transport::ConnectionId id) override;
   void on_peer_address_changed(transport::ConnectionId id,
                                const core::SocketAddress& remote) override;
+  void on_path_validated(transport::ConnectionId id, transport::LocalId local) override;
   void on_app_stream_data(transport::ConnectionId id, std::int64_t stream, core::ByteView data,
                           bool fin) override;
   void on_app_stream_reset(transport::ConnectionId id, std::int64_t stream,
@@ -272,6 +273,22 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   /// A takeover of the link that `connection` carried is done if the link now runs on the
   /// takeover connection; else it failed with `failure`.
   void takeover_settled(std::uint64_t connection, const std::string& failure);
+  struct Migration;
+  /// Dials the peer of `connection` from the migration's socket; that connection takes the
+  /// link over (decision 0020). Errors: those of Endpoint::connect.
+  Result<void> start_takeover(std::uint64_t connection, Migration& migration);
+  /// Retires every extra socket of `connection` but `keep` (it moved there).
+  void retire_other_sockets(std::uint64_t connection, transport::LocalId keep);
+
+  // ---- moving the accepting end (node_driver_path_move.cpp, decision 0036) -----------------
+  void on_path_message(const std::string& peer, wire::PathMessage&& message);
+  /// The peer asked us to move the connection of its link to its `address`.
+  void move_for_peer(const std::string& peer, const std::string& address);
+  /// The move we made for the peer (peer_moves_) was validated (`ok`) or failed.
+  void peer_move_validated(std::uint64_t connection, bool ok);
+  /// The peer answered our MOVE with REFUSED or UNABLE.
+  void peer_did_not_move(const std::string& peer, const wire::PathMessage& answer);
+
   /// finish(): every migration fails with `why`, every extra socket leaves the loop, every
   /// relay transport stops, and connect options never used are dropped (decision 0022).
   void finish_migrations(const std::string& why);
@@ -450,9 +467,18 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
     std::promise<Result<void>> promise;
     bool answered = false;
     runtime::TimerId timer{};
+    bool requested = false;      // the accepting side asked its peer to move (decision 0036)
     std::uint64_t takeover = 0;  // the accepting side's new connection (decision 0020)
   };
   std::unordered_map<std::uint64_t, Migration> migrations_;
+  // Connections this node is moving because their peer asked (MOVE, decision 0036), by
+  // connection: the new socket and the peer to answer. Loop thread only.
+  struct PeerMove {
+    transport::LocalId local = 0;
+    std::string peer;
+  };
+  std::unordered_map<std::uint64_t, PeerMove> peer_moves_;
+  std::uint64_t moves_for_peers_ = 0;
   // set_connect_options not used yet, by node name (at most kMaxConnectOptions); loop thread.
   std::map<std::string, ConnectOptions, std::less<>> connect_options_;
   std::shared_ptr<runtime::RelayCounters> relay_counters_ =

@@ -76,6 +76,8 @@ void NodeImpl::execute(node::Command&& command) {
             it->second.set_value(std::move(c.view));
             view_waiters_.erase(it);
           }
+        } else if constexpr (std::is_same_v<C, node::PathMessageReceived>) {
+          on_path_message(c.peer, std::move(c.message));
         } else if constexpr (std::is_same_v<C, node::Log>) {
           log_->log(static_cast<spdlog::level::level_enum>(c.level), c.text);
         } else if constexpr (std::is_same_v<C, node::EmitEvent>) {

@@ -65,37 +65,28 @@ Result<void> NodeImpl::start_migration(std::uint64_t connection, const std::stri
   }
   auto local = open_extra_socket(local_address, connection);
   if (!local) return Unexpected(local.error());
-  std::uint64_t takeover = 0;
-  if (*role == transport::Role::server) {
-    // QUIC cannot move the accepting end: dial the peer again from the new socket, and that
-    // connection takes the link over (decision 0020).
-    // The peer's listening address (its other sockets accept no connections), else the
-    // address its packets come from.
-    Result<core::SocketAddress> remote = endpoint_->remote_address(id);
-    if (auto known = engine_->listening_address(peer)) {
-      if (auto parsed = core::SocketAddress::parse(*known)) remote = *parsed;
-    }
-    auto dialed = remote ? endpoint_->connect(now(), *remote, *local)
-                         : Result<transport::ConnectionId>(Unexpected(remote.error()));
-    if (!dialed) {
+  const bool requested = *role == transport::Role::server;
+  if (requested) {
+    // QUIC cannot move the accepting end: ask the peer to move the connection to the new
+    // socket (decision 0036); a peer that cannot makes us take the link over instead.
+    const std::string address = extra_sockets_.at(*local).socket->local_address().to_string();
+    if (auto asked = engine_->send_path_message(peer, {wire::PathMessageType::move, address});
+        !asked) {
       retire_socket(*local);
-      return fail(dialed.error().code,
-                  "cannot take over the link to '" + peer + "': " + dialed.error().message);
+      return fail(asked.error().code,
+                  "cannot migrate the link to '" + peer + "': " + asked.error().message);
     }
-    takeover = dialed->value;
-    extra_sockets_.at(*local).connection = takeover;
-    engine_->handle_takeover_connect(takeover);
   } else if (auto begun = endpoint_->migrate(now(), id, *local); !begun) {
     retire_socket(*local);
     return fail(begun.error().code,
                 "cannot migrate the link to '" + peer + "': " + begun.error().message);
   }
-  log_->debug("{} the link to {} to {}", takeover != 0 ? "taking over" : "migrating", peer,
+  log_->debug("{} the link to {} to {}", requested ? "asking the peer to move" : "migrating", peer,
               extra_sockets_.at(*local).socket->local_address().to_string());
   Migration& migration = migrations_[connection];
   migration.local = *local;
   migration.peer = peer;
-  migration.takeover = takeover;
+  migration.requested = requested;
   outcome = migration.promise.get_future();
   migration.timer =
       loop_->schedule(now() + timeout, [this, connection] { migration_timed_out(connection); });
@@ -147,16 +138,42 @@ void NodeImpl::migration_timed_out(std::uint64_t connection) {
                               "' was not validated in time; the link stays on its old path"));
 }
 
+Result<void> NodeImpl::start_takeover(std::uint64_t connection, Migration& migration) {
+  // Dial the peer again from the new socket, and that connection takes the link over
+  // (decision 0020): to the peer's listening address (its other sockets accept no
+  // connections), else to the address its packets come from.
+  const transport::ConnectionId id{connection};
+  Result<core::SocketAddress> remote = endpoint_->remote_address(id);
+  if (auto known = engine_->listening_address(migration.peer)) {
+    if (auto parsed = core::SocketAddress::parse(*known)) remote = *parsed;
+  }
+  auto dialed = remote ? endpoint_->connect(now(), *remote, migration.local)
+                       : Result<transport::ConnectionId>(Unexpected(remote.error()));
+  if (!dialed) {
+    return fail(dialed.error().code,
+                "cannot take over the link to '" + migration.peer + "': " + dialed.error().message);
+  }
+  migration.takeover = dialed->value;
+  migration.requested = false;
+  extra_sockets_.at(migration.local).connection = migration.takeover;
+  engine_->handle_takeover_connect(migration.takeover);
+  log_->debug("taking over the link to {} from {}", migration.peer,
+              extra_sockets_.at(migration.local).socket->local_address().to_string());
+  return {};
+}
+
 void NodeImpl::on_migrated(transport::ConnectionId id, bool ok) {
+  if (peer_moves_.contains(id.value)) {
+    peer_move_validated(id.value, ok);
+    return;
+  }
   auto it = migrations_.find(id.value);
   if (it == migrations_.end()) return;
   Migration& migration = it->second;
   loop_->cancel(migration.timer);
   if (ok) {
     // The connection left its previous extra socket (if it had one) for the new one.
-    for (const auto& [local, extra] : extra_sockets_) {
-      if (extra.connection == id.value && local != migration.local) retire_socket(local);
-    }
+    retire_other_sockets(id.value, migration.local);
   } else {
     retire_socket(migration.local);
   }
@@ -208,6 +225,7 @@ void NodeImpl::on_link_streams_flushed(transport::ConnectionId id) {
 }
 
 void NodeImpl::migration_connection_closed(std::uint64_t connection) {
+  peer_moves_.erase(connection);
   if (auto it = migrations_.find(connection); it != migrations_.end()) {
     const std::string peer = it->second.peer;
     if (it->second.takeover != 0) {
@@ -262,6 +280,7 @@ void NodeImpl::finish_migrations(const std::string& why) {
     if (!migration.answered) migration.promise.set_value(fail(Errc::closed, why));
   }
   migrations_.clear();
+  peer_moves_.clear();
   for (auto& [local, extra] : extra_sockets_) release_extra(extra);
   extra_sockets_.clear();
   connect_options_.clear();  // never used: released without being started

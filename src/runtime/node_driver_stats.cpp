@@ -119,6 +119,7 @@ NodeStats NodeImpl::stats() const {
     out.migrations_ok = migrations_ok_;
     out.migrations_failed = migrations_failed_;
     out.migrations_timed_out = migrations_timed_out_;
+    out.migrations_for_peers = moves_for_peers_;
     out.relay_datagrams_sent = relay_counters_->sent.load(std::memory_order_relaxed);
     out.relay_datagrams_received = relay_counters_->received.load(std::memory_order_relaxed);
     out.relay_datagrams_dropped = relay_counters_->dropped.load(std::memory_order_relaxed);

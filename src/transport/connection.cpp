@@ -232,7 +232,8 @@ Result<void> Connection::setup_tls() {
   return {};
 }
 
-Result<void> Connection::migrate(core::Instant now, LocalId local) {
+Result<void> Connection::migrate(core::Instant now, LocalId local,
+                                 const std::optional<core::SocketAddress>& remote) {
   if (role_ != Role::client) {
     return fail(Errc::invalid_argument,
                 "only the client side of a QUIC connection can migrate (this node accepted it)");
@@ -254,6 +255,10 @@ Result<void> Connection::migrate(core::Instant now, LocalId local) {
   ngtcp2_path path = *current;
   path.local.addr = const_cast<sockaddr*>(address.data());
   path.local.addrlen = static_cast<ngtcp2_socklen>(address.size());
+  if (remote) {
+    path.remote.addr = const_cast<sockaddr*>(remote->data());
+    path.remote.addrlen = static_cast<ngtcp2_socklen>(remote->size());
+  }
   now_ = now;
   const int rv = ngtcp2_conn_initiate_migration(conn_, &path, timestamp(now));
   switch (rv) {
@@ -291,10 +296,13 @@ void Connection::path_validated(const ngtcp2_path& path, bool ok) {
   }
   if (!ok) return;  // ngtcp2 keeps (or went back to) the last validated path
   auto remote = core::SocketAddress::from_sockaddr(path.remote.addr, path.remote.addrlen);
-  if (!remote || *remote == remote_) return;
-  remote_ = *remote;
-  ++endpoint_.stats_.peer_address_changes;
-  endpoint_.handler_.on_peer_address_changed(id_, remote_);
+  if (remote && *remote != remote_) {
+    remote_ = *remote;
+    ++endpoint_.stats_.peer_address_changes;
+    endpoint_.handler_.on_peer_address_changed(id_, remote_);
+  }
+  if (auto local = endpoint_.local_of(path.local))
+    endpoint_.handler_.on_path_validated(id_, *local);
 }
 
 ngtcp2_conn* Connection::get_conn(ngtcp2_crypto_conn_ref* ref) {

@@ -48,7 +48,8 @@ class Connection {
   void read(core::Instant now, LocalId local, const core::SocketAddress& remote,
             core::ByteView data, std::uint8_t ecn);
   /// Starts migrating to local address `local`: see Endpoint::migrate.
-  Result<void> migrate(core::Instant now, LocalId local);
+  Result<void> migrate(core::Instant now, LocalId local,
+                       const std::optional<core::SocketAddress>& remote);
   void handle_expiry(core::Instant now);
   void write(core::Instant now, PacketBatcher& out);
   Result<void> send(StreamKind kind, core::Bytes&& data);

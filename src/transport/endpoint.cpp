@@ -203,13 +203,14 @@ std::optional<LocalId> Endpoint::local_of(const ngtcp2_addr& address) const {
   return std::nullopt;
 }
 
-Result<void> Endpoint::migrate(core::Instant now, ConnectionId id, LocalId local) {
+Result<void> Endpoint::migrate(core::Instant now, ConnectionId id, LocalId local,
+                               const std::optional<core::SocketAddress>& remote) {
   Connection* connection = find(id);
   if (connection == nullptr) return fail(Errc::not_found, "no such connection");
   if (local >= locals_.size() || !locals_[local].held) {
     return fail(Errc::not_found, "no such local address");
   }
-  return connection->migrate(now, local);
+  return connection->migrate(now, local, remote);
 }
 
 Result<Role> Endpoint::role(ConnectionId id) const {

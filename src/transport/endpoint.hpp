@@ -105,8 +105,10 @@ class Endpoint {
   /// connection: only its client can migrate; or `local` is already its path), closed (the
   /// handshake is not confirmed, or the connection is closing), busy (a migration of it is in
   /// progress), unreachable (the peer disabled active migration), limit_reached (no spare
-  /// connection ID from the peer).
-  Result<void> migrate(core::Instant now, ConnectionId id, LocalId local);
+  /// connection ID from the peer). With `remote`, the new path also goes to that peer
+  /// address instead of the current one (the peer asked for it: decision 0036).
+  Result<void> migrate(core::Instant now, ConnectionId id, LocalId local,
+                       const std::optional<core::SocketAddress>& remote = std::nullopt);
   /// The role of connection `id`. Errors: not_found.
   [[nodiscard]] Result<Role> role(ConnectionId id) const;
   /// The peer address of connection `id`'s current path. Errors: not_found.

@@ -85,6 +85,10 @@ class EndpointHandler {
   /// rebound its address), and the new path was validated.
   virtual void on_peer_address_changed(ConnectionId /*id*/, const core::SocketAddress& /*remote*/) {
   }
+  /// An accepted connection validated a path on our local address `local` (its peer moved it
+  /// there: a migration it was asked for, decision 0036). Reported for every validated path
+  /// of an accepted connection, whichever local address it uses.
+  virtual void on_path_validated(ConnectionId /*id*/, LocalId /*local*/) {}
   /// A connection closed with `keep_app_streams` (Endpoint::close) had every byte queued on
   /// its two link streams acknowledged while application streams were still open: it stays
   /// open for them, carries no more link bytes, and closes once the last one ends (then

@@ -51,7 +51,7 @@ HeaderParse parse_header(core::ByteView input, std::size_t max_payload) {
   if (type_length != core::varint_size(*type)) {
     return invalid("link frame: non-minimal varint in frame type");
   }
-  if (*type < 1 || *type > 9)
+  if (*type < 1 || *type > 10)
     return invalid("link frame: unknown frame type " + std::to_string(*type));
   std::size_t length_length = 0;
   const auto length = peek_varint(input, type_length, length_length);
@@ -84,6 +84,7 @@ std::string_view frame_type_name(FrameType type) {
     case FrameType::broadcast: return "broadcast";
     case FrameType::registry: return "registry";
     case FrameType::views: return "views";
+    case FrameType::path: return "path";
   }
   return "unknown";
 }

@@ -27,13 +27,15 @@ enum class FrameType : std::uint8_t {
   broadcast = 7,   ///< A broadcast (Plumtree) message, control stream only.
   registry = 8,    ///< A registry message (digest, state, route request or reply), control only.
   views = 9,       ///< A views request or reply (wire/views_message.hpp), control stream only.
+  path = 10,       ///< A path message (wire/path_message.hpp), control stream only.
 };
 
 /// True for frame types that travel on the control stream (auth, control, membership,
-/// broadcast, registry, views); goodbye may travel on either.
+/// broadcast, registry, views, path); goodbye may travel on either.
 constexpr bool is_control_stream_frame(FrameType type) {
   return type == FrameType::auth || type == FrameType::control || type == FrameType::membership ||
-         type == FrameType::broadcast || type == FrameType::registry || type == FrameType::views;
+         type == FrameType::broadcast || type == FrameType::registry || type == FrameType::views ||
+         type == FrameType::path;
 }
 
 /// Lower-case name of a frame type ("auth", "control", ...), for logs.

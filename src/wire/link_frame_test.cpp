@@ -47,7 +47,7 @@ TEST(LinkFrame, OneShotRejectsTruncatedTrailingUnknownOversizeNonMinimal) {
       {{}, "truncated"},
       {truncated, "truncated"},
       {trailing, "trailing bytes"},
-      {{0x0a, 0x00}, "unknown frame type 10"},
+      {{0x0b, 0x00}, "unknown frame type 11"},
       {{0x00, 0x00}, "unknown frame type 0"},
       {{0x40, 0x01, 0x00}, "non-minimal varint in frame type"},
       {{0x01, 0x40, 0x00}, "non-minimal varint in payload length"},
@@ -96,10 +96,10 @@ TEST(LinkFrame, OversizeLengthFailsOnPushBeforeThePayloadArrives) {
 
 TEST(LinkFrame, UnknownTypeFailsAsSoonAsTheTypeByteArrives) {
   FrameDecoder decoder(100);
-  const std::uint8_t type = 0x0a;
+  const std::uint8_t type = 0x0b;
   auto pushed = decoder.push(core::ByteView(&type, 1));
   ASSERT_FALSE(pushed.has_value());
-  EXPECT_NE(pushed.error().message.find("unknown frame type 10"), std::string::npos);
+  EXPECT_NE(pushed.error().message.find("unknown frame type 11"), std::string::npos);
 }
 
 TEST(LinkFrame, IncompleteFrameWaitsAndIsBounded) {
@@ -137,7 +137,7 @@ TEST(LinkFrame, ManySmallFramesInOddChunksAreLinear) {
 
 TEST(LinkFrame, UndrainedFramesBehindABadHeaderStillFailThePush) {
   core::Bytes stream = frame_bytes(FrameType::data, {1});
-  stream.push_back(0x0a);  // not a frame type
+  stream.push_back(0x0b);  // not a frame type
   FrameDecoder decoder(16);
   EXPECT_FALSE(decoder.push(stream).has_value());
 }
@@ -149,6 +149,8 @@ TEST(LinkFrame, TypeNames) {
   EXPECT_EQ(frame_type_name(FrameType::goodbye), "goodbye");
   EXPECT_EQ(frame_type_name(FrameType::views), "views");
   EXPECT_TRUE(is_control_stream_frame(FrameType::views));
+  EXPECT_EQ(frame_type_name(FrameType::path), "path");
+  EXPECT_TRUE(is_control_stream_frame(FrameType::path));
 }
 
 rc::Gen<Frame> gen_frame() {
