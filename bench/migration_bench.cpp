@@ -4,9 +4,12 @@
 // bob, at most 10,000 ahead of bob's reader (retrying while the send buffer is full), a
 // reader thread checks their order at bob, and the main thread migrates the link `rounds` times,
 // `gap_ms` apart:
-//   migration_bench client [rounds] [gap_ms] [rate]    alice migrates every time (QUIC migration)
-//   migration_bench takeover [rounds] [gap_ms] [rate]  the side the peer dialed migrates every
-//     time (a takeover connection; the roles swap after each, so the callers alternate)
+//   migration_bench client [rounds] [gap_ms] [rate]     alice migrates every time (QUIC migration)
+//   migration_bench accepting [rounds] [gap_ms] [rate]  bob, who accepted the connection,
+//     migrates every time: alice moves it to his new socket for him (decision 0036)
+//   migration_bench takeover [rounds] [gap_ms] [rate]   the side the peer dialed migrates every
+//     time, with follow_peer_migrations off: a takeover connection (decision 0020); the roles
+//     swap after each, so the callers alternate
 // rounds defaults to 100, gap_ms to 20; rate (messages per second) to 0, which sends without
 // pause: the link is saturated and the sender competes with the loops for the 2 cores. A
 // rate such as 20000 measures a link with steady traffic instead.
@@ -37,9 +40,10 @@ namespace {
 constexpr std::uint64_t kWindow = 10'000;
 
 /// The node of one side: loopback, ephemeral port, default settings otherwise.
-Result<std::unique_ptr<Node>> start_side(const std::string& name,
-                                         const std::filesystem::path& dir) {
+Result<std::unique_ptr<Node>> start_side(const std::string& name, const std::filesystem::path& dir,
+                                         bool follow_peer_migrations) {
   Config config;
+  config.follow_peer_migrations = follow_peer_migrations;
   config.node_name = name;
   config.cluster_name = "bench";
   config.data_dir = dir / name;
@@ -75,15 +79,18 @@ int main(int argc, char** argv) {
   const std::uint64_t rounds = argument(argc, argv, 2, 100);
   const auto gap = std::chrono::milliseconds(argument(argc, argv, 3, 20));
   const std::uint64_t rate = argument(argc, argv, 4, 0);
-  if ((mode != "client" && mode != "takeover") || rounds == 0 || gap.count() == 0) {
-    std::cerr << "usage: migration_bench client|takeover [rounds (100)] [gap_ms (20)] [rate (0)]\n";
+  if ((mode != "client" && mode != "accepting" && mode != "takeover") || rounds == 0 ||
+      gap.count() == 0) {
+    std::cerr << "usage: migration_bench client|accepting|takeover [rounds (100)] [gap_ms (20)] "
+                 "[rate (0)]\n";
     return 2;
   }
   const auto dir =
       std::filesystem::temp_directory_path() / ("migration-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  auto alice = start_side("alice", dir);
-  auto bob = start_side("bob", dir);
+  const bool follow = mode != "takeover";
+  auto alice = start_side("alice", dir, follow);
+  auto bob = start_side("bob", dir, follow);
   if (!alice || !bob) {
     std::cerr << "migration_bench: cannot start the nodes\n";
     return 1;
@@ -153,9 +160,10 @@ int main(int argc, char** argv) {
   bool failed = false;
   for (std::uint64_t round = 0; round < rounds && !failed; ++round) {
     std::this_thread::sleep_for(gap);
-    // client: alice always dialed. takeover: the side the peer dialed moves; after a takeover
-    // that side dialed the link, so the callers alternate (bob first).
-    Node& caller = mode == "client" || round % 2 == 1 ? a : b;
+    // client: alice always dialed. accepting: bob always accepted (the connection stays the
+    // one alice dialed). takeover: the side the peer dialed moves; after a takeover that side
+    // dialed the link, so the callers alternate (bob first).
+    Node& caller = mode == "client" || (mode == "takeover" && round % 2 == 1) ? a : b;
     const std::string peer = &caller == &a ? "bob" : "alice";
     const auto start = Clock::now();
     auto moved = caller.migrate_peer(peer, 5s);

@@ -286,6 +286,11 @@ class NodeImpl final : public transport::EndpointHandler, public transport::Data
   void move_for_peer(const std::string& peer, const std::string& address);
   /// The move we made for the peer (peer_moves_) was validated (`ok`) or failed.
   void peer_move_validated(std::uint64_t connection, bool ok);
+  /// The peer says it moved the connection to our new socket (MOVED).
+  void peer_moved(const std::string& peer);
+  /// The connection's path now uses our local address `local`: a requested migration there
+  /// is done.
+  void path_moved(std::uint64_t connection, transport::LocalId local);
   /// The peer answered our MOVE with REFUSED or UNABLE.
   void peer_did_not_move(const std::string& peer, const wire::PathMessage& answer);
 

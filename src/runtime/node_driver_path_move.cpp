@@ -2,8 +2,9 @@
 // (docs/internals/decisions/0036-accepting-side-migration-by-request.md). The accepting node
 // binds its new socket and sends MOVE with its address on the link; the dialing node moves
 // the connection there with a QUIC migration of its own (a new socket of its own too: QUIC
-// migrates only to a new local address) and says MOVED on the new path; the accepting side's
-// QUIC validates the new path and migrate_peer completes. A node that cannot move answers
+// migrates only to a new local address), which validates the new path both ways, and says
+// MOVED on it; the packet carrying MOVED moves the accepting side's QUIC to the new path too,
+// and migrate_peer completes. A node that cannot move answers
 // UNABLE and the accepting side takes the link over with a new connection (decision 0020);
 // one that will not answers REFUSED. Loop thread only.
 #include <spdlog/spdlog.h>
@@ -15,11 +16,7 @@ namespace barrel_p2p {
 void NodeImpl::on_path_message(const std::string& peer, wire::PathMessage&& message) {
   switch (message.type) {
     case wire::PathMessageType::move: move_for_peer(peer, message.text); return;
-    case wire::PathMessageType::moved:
-      // The packet that carried it was the first on the new path: QUIC is validating it, and
-      // on_path_validated completes the migration.
-      log_->debug("{} moved the connection of our link", peer);
-      return;
+    case wire::PathMessageType::moved: peer_moved(peer); return;
     case wire::PathMessageType::refused:
     case wire::PathMessageType::unable: peer_did_not_move(peer, message); return;
   }
@@ -118,12 +115,27 @@ void NodeImpl::peer_did_not_move(const std::string& peer, const wire::PathMessag
   migrations_.erase(it);
 }
 
+void NodeImpl::peer_moved(const std::string& peer) {
+  // The peer validated the new path (its challenge crossed it both ways) before it sent
+  // MOVED, and the packet that carried MOVED, the first on that path, moved our QUIC there
+  // too (it validates the peer's address in the background, as for any peer that moves).
+  auto connection = engine_->link_connection(peer);
+  if (!connection) return;
+  if (auto local = endpoint_->path_local(transport::ConnectionId{*connection})) {
+    path_moved(*connection, *local);
+  }
+}
+
 void NodeImpl::on_path_validated(transport::ConnectionId id, transport::LocalId local) {
-  auto it = migrations_.find(id.value);
+  path_moved(id.value, local);
+}
+
+void NodeImpl::path_moved(std::uint64_t connection, transport::LocalId local) {
+  auto it = migrations_.find(connection);
   if (it == migrations_.end() || !it->second.requested || it->second.local != local) return;
   loop_->cancel(it->second.timer);
-  retire_other_sockets(id.value, local);
-  migration_done(id.value, {});
+  retire_other_sockets(connection, local);
+  migration_done(connection, {});
   log_->debug("the peer moved the link to {} to our new socket", it->second.peer);
   migrations_.erase(it);
 }
