@@ -13,7 +13,9 @@
 // rounds defaults to 100, gap_ms to 20; rate (messages per second) to 0, which sends without
 // pause: the link is saturated and the sender competes with the loops for the 2 cores. A
 // rate such as 20000 measures a link with steady traffic instead.
-// Prints "name value unit" lines: migration p50/p99/max, messages sent, lost and reordered.
+// Prints "name value unit" lines: migration p50/p99/max, messages sent, lost and reordered,
+// and the messages' one-way latency (send call to bob's reader, every 16th message): on a
+// saturated link it is the queue a migration's path probes wait behind too.
 // Exit status 1 when a migration fails or a message is missing after the run.
 #include <unistd.h>
 
@@ -38,6 +40,14 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::uint64_t kWindow = 10'000;
+constexpr std::uint64_t kLatencySampleEvery = 16;
+constexpr std::size_t kMaxLatencySamples = 1'000'000;
+
+std::uint64_t now_nanos() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
 
 /// The node of one side: loopback, ephemeral port, default settings otherwise.
 Result<std::unique_ptr<Node>> start_side(const std::string& name, const std::filesystem::path& dir,
@@ -127,6 +137,8 @@ int main(int argc, char** argv) {
         continue;
       }
       std::memcpy(payload.data(), &next, sizeof next);
+      const std::uint64_t stamp = now_nanos();
+      std::memcpy(payload.data() + sizeof next, &stamp, sizeof stamp);
       auto queued = a.send("bob", Channel::data, payload);
       if (queued) {
         sent = ++next;
@@ -139,6 +151,8 @@ int main(int argc, char** argv) {
     }
   });
   std::atomic<bool> reading{true};
+  std::vector<double> latencies;  // the reader's until it is joined
+  latencies.reserve(kMaxLatencySamples);
   std::thread reader([&] {
     std::uint64_t expected = 0;
     while (reading.load()) {
@@ -149,6 +163,11 @@ int main(int argc, char** argv) {
         std::memcpy(&number, message->payload.data(), sizeof number);
         if (number != expected) ++reordered;
         expected = number + 1;
+        if (number % kLatencySampleEvery == 0 && latencies.size() < kMaxLatencySamples) {
+          std::uint64_t stamp = 0;
+          std::memcpy(&stamp, message->payload.data() + sizeof number, sizeof stamp);
+          latencies.push_back(static_cast<double>(now_nanos() - stamp) / 1000.0);
+        }
         ++received;
       } else if (std::holds_alternative<PeerUp>(*event) ||
                  std::holds_alternative<PeerDown>(*event)) {
@@ -184,6 +203,8 @@ int main(int argc, char** argv) {
             << "migration_" << mode << "_p99 " << percentile(took, 0.99) << " us\n"
             << "migration_" << mode << "_max " << percentile(took, 1.0) << " us\n"
             << "migrations " << took.size() << " count\n"
+            << "message_latency_p50 " << percentile(latencies, 0.5) << " us\n"
+            << "message_latency_p99 " << percentile(latencies, 0.99) << " us\n"
             << "messages_sent " << sent.load() << " count\n"
             << "messages_lost " << lost << " count\n"
             << "messages_reordered " << reordered.load() << " count\n"

@@ -91,7 +91,7 @@ struct NodeStats {
   std::uint64_t migrations_failed = 0;     ///< refused, or the new path failed validation
   std::uint64_t migrations_timed_out = 0;  ///< not validated within migrate_peer's timeout
   /// Links moved to a takeover connection (migrate_peer on the side the peer dialed, here or
-  /// at the peer; decision 0020).
+  /// at the peer, when the dialing side could not move the connection; decision 0020).
   std::uint64_t link_takeovers = 0;
   /// Connections this node moved to a new socket of its own and to the peer's new address
   /// because the peer, which had accepted them, migrated its end (decision 0036).
@@ -252,15 +252,17 @@ class Node {
   /// a port the kernel chooses); the listening port does not change. Streams, queued and
   /// in-flight messages, monitors and links ride through: no PeerDown or PeerUp, and the
   /// path's congestion state starts afresh. Either side may call it: on the side the peer
-  /// dialed (where QUIC cannot migrate) a new connection from the new socket takes the link
-  /// over, after everything queued on the old one was delivered, in order
-  /// (docs/internals/decisions/0020-connection-migration.md). Errors: not_found (no
-  /// authenticated link to `peer`), invalid_argument (`local_address` is bad), unreachable
-  /// (the peer disabled active migration, the new path failed validation, or the takeover
-  /// connection failed), limit_reached (no spare connection ID from the peer
-  /// yet), busy (a migration of this link is in progress), timeout (not validated in time:
-  /// the link stays on its old path, usable), io (the new socket), closed. Blocks: must not be
-  /// called from the event handler or a loop process.
+  /// dialed (where QUIC cannot migrate) the node asks the peer to move the connection to the
+  /// new socket, and the peer does so with a QUIC migration of its own (decision 0036); a
+  /// peer that cannot (Config::follow_peer_migrations off) is answered by a new connection
+  /// from the new socket that takes the link over, after everything queued on the old one
+  /// was delivered, in order (docs/internals/decisions/0020-connection-migration.md).
+  /// Errors: not_found (no authenticated link to `peer`), invalid_argument (`local_address`
+  /// is bad), unreachable (the peer disabled active migration or refused to move, the new
+  /// path failed validation, or the takeover connection failed), limit_reached (no spare
+  /// connection ID from the peer yet), busy (a migration of this link is in progress),
+  /// timeout (not validated in time: the link stays on its old path, usable), io (the new
+  /// socket), closed. Blocks: must not be called from the event handler or a loop process.
   Result<void> migrate_peer(std::string_view peer, std::chrono::milliseconds timeout,
                             std::string_view local_address = {});
   /// Makes the next connection this node opens to `node` run over `options.transport` (a

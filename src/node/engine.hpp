@@ -241,8 +241,9 @@ class Engine final : private ProcessHost, private FrameSink {
   void handle_user_connect(std::uint64_t connection,
                            std::optional<auth::ExpectedPeer> expected = std::nullopt);
   /// The driver opened `connection` to take over the link to a peer (Node::migrate_peer on
-  /// the accepting side, decision 0020): its authentication asks the peer to retire the
-  /// existing link in its favour, in order (the duplicate-link retirement of decision 0002).
+  /// the accepting side when the peer cannot move the connection, decisions 0020 and 0036): its
+  /// authentication asks the peer to retire the existing link in its favour, in order (the
+  /// duplicate-link retirement of decision 0002).
   void handle_takeover_connect(std::uint64_t connection) { takeovers_.insert(connection); }
   /// Sends a path message (decision 0036) on the link to `peer`, on its control stream.
   /// Errors: as for any link frame (not a remote name, closed, limit_reached).
