@@ -535,10 +535,18 @@ TEST(Migration, ASecondMigrationWhileOneIsInProgressIsBusy) {
   EXPECT_EQ(text_of(there->payload), "old path");
 }
 
-TEST(Migration, HyParViewNeighboursDoNotChange) {
+/// alice and bob joined (bob dialed): three migrations, alternating sides, leave both active
+/// views and the membership events untouched. `follow`: Config::follow_peer_migrations on
+/// both (off: the accepting side's migrations are takeovers).
+void expect_views_unchanged_across_migrations(bool follow) {
   TempDir dir;
-  auto a = start_node(test_config("alice", dir.sub("a")));
-  auto b = start_node(test_config("bob", dir.sub("b")));
+  auto config = [&](const std::string& name) {
+    Config out = test_config(name, dir.sub(name));
+    out.follow_peer_migrations = follow;
+    return out;
+  };
+  auto a = start_node(config("alice"));
+  auto b = start_node(config("bob"));
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(b->join(a->address()));  // bob dials alice: alice is the accepting side
   ASSERT_TRUE(
@@ -549,18 +557,25 @@ TEST(Migration, HyParViewNeighboursDoNotChange) {
   ASSERT_TRUE(on_a && on_b);
   const auto view_a = a->active_view();
   const auto view_b = b->active_view();
-  auto taken = a->migrate_peer("bob", kWait);  // alice accepted: bob moves it for her
-  ASSERT_TRUE(taken) << taken.error().to_string();
-  auto moved = b->migrate_peer("alice", kWait);  // bob dialed: a QUIC migration
-  ASSERT_TRUE(moved) << moved.error().to_string();
-  auto again = a->migrate_peer("bob", kWait);  // and alice's end once more
-  ASSERT_TRUE(again) << again.error().to_string();
+  auto first = a->migrate_peer("bob", kWait);  // alice accepted: bob moves it, or a takeover
+  ASSERT_TRUE(first) << first.error().to_string();
+  auto second = b->migrate_peer("alice", kWait);  // bob dialed, or alice's takeover: either
+  ASSERT_TRUE(second) << second.error().to_string();
+  auto third = a->migrate_peer("bob", kWait);
+  ASSERT_TRUE(third) << third.error().to_string();
+  EXPECT_EQ(a->stats().link_takeovers + b->stats().migrations_for_peers, follow ? 2U : 3U);
   std::this_thread::sleep_for(200ms);  // time for a membership change to show, if any came
   EXPECT_EQ(a->active_view(), view_a);
   EXPECT_EQ(b->active_view(), view_b);
   EXPECT_EQ(events.load(), 0);
   EXPECT_EQ(a->stats().membership_failures, 0U);
   EXPECT_EQ(b->stats().membership_failures, 0U);
+}
+
+TEST(Migration, HyParViewNeighboursDoNotChange) { expect_views_unchanged_across_migrations(true); }
+
+TEST(Migration, HyParViewNeighboursDoNotChangeAcrossTakeovers) {
+  expect_views_unchanged_across_migrations(false);
 }
 
 TEST(Migration, NotConnectedIsNotFound) {
@@ -571,6 +586,45 @@ TEST(Migration, NotConnectedIsNotFound) {
   EXPECT_EQ(moved.error().code, Errc::not_found);
   EXPECT_NE(moved.error().message.find("no authenticated link"), std::string::npos);
   EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
+}
+
+TEST(Migration, BadLocalAddressIsInvalidArgument) {
+  LinkedPair pair;  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  for (Node* node : {pair.a.get(), pair.b.get()}) {
+    auto moved = node->migrate_peer(node == pair.a.get() ? "bob" : "alice", kWait, "no address");
+    ASSERT_FALSE(moved);
+    EXPECT_EQ(moved.error().code, Errc::invalid_argument) << moved.error().to_string();
+    EXPECT_NE(moved.error().message.find("local_address"), std::string::npos);
+  }
+  EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
+  EXPECT_EQ(pair.b->stats().migrations_failed, 1U);
+}
+
+// bob asks alice to move to an IPv6 socket while she reaches him over IPv4: she cannot
+// (UNABLE), and bob's takeover from that socket cannot reach her IPv4 address either.
+TEST(Migration, AcceptingSideFailsWhenThePeerCannotMoveAndTheTakeoverFails) {
+  LinkedPair pair;  // alice dialed: bob is the accepting side
+  ASSERT_TRUE(pair.linked);
+  drain_events(*pair.a);
+  drain_events(*pair.b);
+  auto moved = pair.b->migrate_peer("alice", kWait, "[::1]:0");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, Errc::unreachable) << moved.error().to_string();
+  EXPECT_NE(moved.error().message.find("takeover connection"), std::string::npos)
+      << moved.error().message;
+  EXPECT_EQ(pair.b->stats().migrations_failed, 1U);
+  EXPECT_EQ(pair.a->stats().migrations_for_peers, 0U);
+  EXPECT_EQ(pair.b->stats().link_takeovers, 0U);
+  auto path = pair.b->path_stats("alice");  // the link stays where it was
+  ASSERT_TRUE(path);
+  EXPECT_EQ(path->local_address, pair.b->address());
+  ASSERT_TRUE(pair.a->send("bob", Channel::data, bytes_of("still here")));
+  auto message = wait_for<Message>(*pair.b);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(text_of(message->payload), "still here");
+  expect_no_link_events(*pair.a);
+  expect_no_link_events(*pair.b);
 }
 
 TEST(Migration, PeerThatDisabledMigrationRefusesIt) {
