@@ -59,7 +59,7 @@ void NodeImpl::move_for_peer(const std::string& peer, const std::string& address
     // A node listening on a wildcard address cannot name its interface: keep the host this
     // connection already sends to, with the new port.
     auto current = endpoint_->remote_address(id);
-    if (!current) return;
+    if (!current) return answer(wire::PathMessageType::unable, current.error().message);
     const std::uint16_t port = remote->port();
     remote = *current;
     remote->set_port(port);
@@ -104,14 +104,16 @@ void NodeImpl::peer_did_not_move(const std::string& peer, const wire::PathMessag
   auto it = migrations_.find(*connection);
   if (it == migrations_.end() || !it->second.requested) return;
   Migration& migration = it->second;
+  std::string why = "the link to '" + peer + "' did not move: " + answer.text;
   if (answer.type == wire::PathMessageType::unable && !migration.answered) {
     log_->debug("{} cannot move the link ({}): taking it over", peer, answer.text);
-    if (start_takeover(*connection, migration)) return;
+    auto taken = start_takeover(*connection, migration);
+    if (taken) return;
+    why += "; " + taken.error().message;
   }
   loop_->cancel(migration.timer);
   retire_socket(migration.local);
-  migration_done(*connection, fail(Errc::unreachable,
-                                   "the link to '" + peer + "' did not move: " + answer.text));
+  migration_done(*connection, fail(Errc::unreachable, why));
   migrations_.erase(it);
 }
 
