@@ -588,6 +588,32 @@ TEST(Migration, NotConnectedIsNotFound) {
   EXPECT_EQ(pair.a->stats().migrations_failed, 1U);
 }
 
+// A node listening on the wildcard address binds its new socket there too, and its MOVE names
+// an unspecified host: the peer keeps the host it already sends to, with the new port.
+TEST(Migration, AcceptingSideListeningOnTheWildcardAddressMoves) {
+  TempDir dir;
+  Config config_b = test_config("bob", dir.sub("b"));
+  config_b.listen_address = "0.0.0.0:0";
+  config_b.membership.advertise_address = "127.0.0.1:1";  // required with a wildcard; unused
+  auto a = start_node(test_config("alice", dir.sub("a")));
+  auto b = start_node(std::move(config_b));
+  ASSERT_TRUE(a && b);
+  auto port = b->address().substr(b->address().rfind(':'));
+  ASSERT_TRUE(a->connect_and_wait("127.0.0.1" + port, kWait));
+  ASSERT_TRUE(wait_for<PeerUp>(*b));
+  auto moved = b->migrate_peer("alice", kWait);
+  ASSERT_TRUE(moved) << moved.error().to_string();
+  EXPECT_EQ(a->stats().migrations_for_peers, 1U);
+  auto path = a->path_stats("bob");
+  ASSERT_TRUE(path);
+  EXPECT_EQ(path->remote_address.rfind("127.0.0.1:", 0), 0U) << path->remote_address;
+  EXPECT_NE(path->remote_address, "127.0.0.1" + port);
+  ASSERT_TRUE(a->send("bob", Channel::data, bytes_of("moved")));
+  auto message = wait_for<Message>(*b);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(text_of(message->payload), "moved");
+}
+
 TEST(Migration, BadLocalAddressIsInvalidArgument) {
   LinkedPair pair;  // alice dialed: bob is the accepting side
   ASSERT_TRUE(pair.linked);
