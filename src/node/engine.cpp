@@ -568,8 +568,7 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
   switch (type) {
     case wire::FrameType::process:
       if (auto handled = router_.on_frame(now_, peer, payload); !handled) {
-        log(3, "closing the link to " + peer + ": " + handled.error().message);
-        (void)links_.disconnect(peer, "protocol violation: " + handled.error().message);
+        close_on_violation(peer, "", handled.error().message);
       }
       return;
     case wire::FrameType::control:
@@ -591,6 +590,12 @@ void Engine::on_frame(const std::string& peer, wire::FrameType type, core::Bytes
   }
 }
 
+void Engine::close_on_violation(const std::string& peer, std::string_view frame,
+                                const std::string& why) {
+  log(3, "closing the link to " + peer + ": " + std::string(frame) + why);
+  (void)links_.disconnect(peer, "protocol violation: " + why);
+}
+
 Result<void> Engine::send_path_message(const std::string& peer, const wire::PathMessage& message) {
   return send_link_frame(peer, wire::FrameType::path, wire::encode_path_message(message));
 }
@@ -598,8 +603,7 @@ Result<void> Engine::send_path_message(const std::string& peer, const wire::Path
 void Engine::on_path_frame(const std::string& peer, core::ByteView payload) {
   auto message = wire::decode_path_message(payload);
   if (!message) {
-    log(3, "closing the link to " + peer + ": path frame: " + message.error().message);
-    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    close_on_violation(peer, "path frame: ", message.error().message);
     return;
   }
   commands_.emplace_back(PathMessageReceived{peer, std::move(*message)});
@@ -608,8 +612,7 @@ void Engine::on_path_frame(const std::string& peer, core::ByteView payload) {
 void Engine::on_membership_frame(const std::string& peer, core::ByteView payload) {
   auto message = hyparview::decode(payload);
   if (!message) {
-    log(3, "closing the link to " + peer + ": membership frame: " + message.error().message);
-    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    close_on_violation(peer, "membership frame: ", message.error().message);
     return;
   }
   membership_.on_message(now_, peer, std::move(*message));
@@ -619,8 +622,7 @@ void Engine::on_broadcast_frame(const std::string& peer, core::ByteView payload)
   // The configured limits, not the defaults: max_broadcast_size may be above 1 MiB.
   auto message = plumtree::decode(payload, broadcast_.config().message_limits());
   if (!message) {
-    log(3, "closing the link to " + peer + ": broadcast frame: " + message.error().message);
-    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    close_on_violation(peer, "broadcast frame: ", message.error().message);
     return;
   }
   broadcast_.on_message(now_, peer, std::move(*message));

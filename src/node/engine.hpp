@@ -449,6 +449,11 @@ class Engine final : private ProcessHost, private FrameSink {
   /// arena Transmit on the same stream, else starts a new one.
   void push_arena_transmit(std::uint64_t connection, Channel channel, std::size_t offset);
   void log(int level, std::string text);
+  /// A frame from `peer` broke the protocol: logs `frame` (which frame, "" for none) and
+  /// `why`, and closes the link with "protocol violation: <why>".
+  void close_on_violation(const std::string& peer, std::string_view frame, const std::string& why);
+  /// Decodes a path frame (decision 0036) and hands it to the driver.
+  void on_path_frame(const std::string& peer, core::ByteView payload);
   [[nodiscard]] bool logs(int level) const { return level >= config_.log_level; }
   // engine_dialer.cpp: on-demand connections, queues and the reaper
   Result<void> send_link_frame(const std::string& node, wire::FrameType type,
@@ -491,7 +496,6 @@ class Engine final : private ProcessHost, private FrameSink {
     ClusterView view;
   };
   void on_views_frame(const std::string& peer, core::ByteView payload);
-  void on_path_frame(const std::string& peer, core::ByteView payload);
   void on_views_reply(const std::string& peer, wire::ViewsReply&& reply);
   void views_peer_lost(const std::string& peer);
   /// Sends a views REQUEST to each of `peers` and tracks the answers (gather_views, ping_peer).

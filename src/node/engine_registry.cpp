@@ -346,8 +346,7 @@ void Engine::on_registry_frame(const std::string& peer, core::ByteView payload) 
     const std::string why =
         message ? "a delta or heartbeat outside a broadcast" : message.error().message;
     ++registry_counters_.malformed;
-    log(3, "closing the link to " + peer + ": registry frame: " + why);
-    (void)links_.disconnect(peer, "protocol violation: registry frame: " + why);
+    close_on_violation(peer, "", "registry frame: " + why);
     return;
   }
   if (config_.ignore_registry_replication) return;  // test hook

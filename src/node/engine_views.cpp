@@ -75,8 +75,7 @@ Result<std::uint64_t> Engine::start_gather(core::Instant now, core::Duration tim
 void Engine::on_views_frame(const std::string& peer, core::ByteView payload) {
   auto message = wire::decode_views(payload);
   if (!message) {
-    log(3, "closing the link to " + peer + ": views frame: " + message.error().message);
-    (void)links_.disconnect(peer, "protocol violation: " + message.error().message);
+    close_on_violation(peer, "views frame: ", message.error().message);
     return;
   }
   if (auto* request = std::get_if<wire::ViewsRequest>(&*message)) {
